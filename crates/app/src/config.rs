@@ -1,0 +1,259 @@
+//! Configuration: built-in defaults, then a TOML file (`SIGNONS_CONFIG`), then `SIGNONS_*`
+//! environment variables. Unknown keys are refused, and every bad value is reported at
+//! start with what is wrong.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use signons_store::DatabaseUrl;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The configuration as written, before validation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub bind: String,
+    pub public_url: String,
+    /// Default: `{data_dir}/signons.db`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub federation_allow_local: bool,
+    pub instance_name: String,
+    pub confirm_link_hours: i64,
+    pub anonymize_after_days: i64,
+    /// Signatures one IP address may send per hour; 0 turns the limit off.
+    pub sign_rate_per_ip_per_hour: u32,
+    /// Use the `X-Forwarded-For` client address (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    pub db_pool_size: u32,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            bind: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            smtp_url: None,
+            mail_from: "Signons <noreply@localhost>".into(),
+            federation_allow_local: false,
+            instance_name: "Signons".into(),
+            confirm_link_hours: 72,
+            anonymize_after_days: 180,
+            sign_rate_per_ip_per_hour: 60,
+            trust_forwarded_for: false,
+            db_pool_size: 8,
+            workers: 0,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// The configuration once every value parsed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// Without a trailing slash.
+    pub public_url: String,
+    pub secure_cookies: bool,
+    pub database_url: DatabaseUrl,
+    pub data_dir: PathBuf,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub federation_allow_local: bool,
+    pub instance_name: String,
+    pub confirm_link_hours: i64,
+    pub anonymize_after_days: i64,
+    pub sign_rate_per_ip_per_hour: u32,
+    pub trust_forwarded_for: bool,
+    pub db_pool_size: u32,
+    pub workers: usize,
+    pub log_json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration: {0}")]
+    Read(String),
+    #[error("invalid configuration:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<String>),
+}
+
+impl Config {
+    /// Reads the file named by `file` (if any) and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Read(format!("{} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("SIGNONS_").ignore(&["CONFIG"]));
+        let raw: RawConfig = figment.extract().map_err(|e| {
+            ConfigError::Read(
+                e.into_iter()
+                    .map(|e| e.to_string().replace("unknown field", "unknown key"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        raw.validate()
+    }
+}
+
+impl RawConfig {
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let mut errors = Vec::new();
+        let bind = self
+            .bind
+            .parse::<SocketAddr>()
+            .map_err(|_| errors.push(format!("bind {:?}: expected an address and port, like 127.0.0.1:8080", self.bind)))
+            .ok();
+        let public_url = match url::Url::parse(&self.public_url) {
+            Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() && u.query().is_none() => {
+                Some(u)
+            }
+            _ => {
+                errors.push(format!("public_url {:?}: expected an http(s) URL like https://petitions.example.org", self.public_url));
+                None
+            }
+        };
+        let secure = public_url.as_ref().is_some_and(|u| u.scheme() == "https");
+        if secure && self.federation_allow_local {
+            errors.push("federation_allow_local is for tests and demos on http://localhost; it is refused with an https public_url".into());
+        }
+        let database_url = self
+            .database_url
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| self.data_dir.join("signons.db").to_string_lossy().into_owned());
+        let database_url = DatabaseUrl::parse(&database_url)
+            .map_err(|e| errors.push(format!("database_url: {e}")))
+            .ok();
+        let smtp_url = self.smtp_url.clone().filter(|s| !s.trim().is_empty());
+        if let Some(s) = &smtp_url {
+            match url::Url::parse(s) {
+                Ok(u) if (u.scheme() == "smtp" || u.scheme() == "smtps") && u.host().is_some() => {}
+                _ => errors.push(format!("smtp_url: expected smtp://host:port or smtps://user:password@host, got {:?}", redact(s))),
+            }
+        }
+        if self.mail_from.parse::<lettre_address::Mailbox>().is_err() {
+            errors.push(format!("mail_from {:?}: expected an address like \"Signons <noreply@example.org>\"", self.mail_from));
+        }
+        if self.instance_name.trim().is_empty() || self.instance_name.chars().count() > 60 {
+            errors.push("instance_name: between 1 and 60 characters".into());
+        }
+        if !(1..=24 * 30).contains(&self.confirm_link_hours) {
+            errors.push(format!("confirm_link_hours {}: between 1 and 720", self.confirm_link_hours));
+        }
+        if !(1..=3650).contains(&self.anonymize_after_days) {
+            errors.push(format!("anonymize_after_days {}: between 1 and 3650", self.anonymize_after_days));
+        }
+        if !(1..=256).contains(&self.db_pool_size) {
+            errors.push(format!("db_pool_size {}: between 1 and 256", self.db_pool_size));
+        }
+        if self.workers > 256 {
+            errors.push(format!("workers {}: at most 256", self.workers));
+        }
+        let log_json = match self.log_format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => {
+                errors.push(format!("log_format {other:?}: \"text\" or \"json\""));
+                false
+            }
+        };
+        match (bind, public_url, database_url) {
+            (Some(bind), Some(public_url), Some(database_url)) if errors.is_empty() => Ok(Config {
+                bind,
+                public_url: public_url.as_str().trim_end_matches('/').to_owned(),
+                secure_cookies: secure,
+                database_url,
+                data_dir: self.data_dir,
+                smtp_url,
+                mail_from: self.mail_from,
+                federation_allow_local: self.federation_allow_local,
+                instance_name: self.instance_name.trim().to_owned(),
+                confirm_link_hours: self.confirm_link_hours,
+                anonymize_after_days: self.anonymize_after_days,
+                sign_rate_per_ip_per_hour: self.sign_rate_per_ip_per_hour,
+                trust_forwarded_for: self.trust_forwarded_for,
+                db_pool_size: self.db_pool_size,
+                workers: self.workers,
+                log_json,
+            }),
+            _ => Err(ConfigError::Invalid(errors)),
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+mod lettre_address {
+    pub use lettre::message::Mailbox;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = RawConfig::default().validate().unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.database_url, DatabaseUrl::parse("data/signons.db").unwrap());
+    }
+
+    #[test]
+    fn every_bad_value_is_reported() {
+        let raw = RawConfig {
+            bind: "nowhere".into(),
+            public_url: "https://x.org/".into(),
+            federation_allow_local: true,
+            smtp_url: Some("http://mail".into()),
+            mail_from: "not an address".into(),
+            log_format: "xml".into(),
+            ..RawConfig::default()
+        };
+        let ConfigError::Invalid(errors) = raw.validate().unwrap_err() else { panic!() };
+        let text = errors.join("\n");
+        for key in ["bind", "federation_allow_local", "smtp_url", "mail_from", "log_format"] {
+            assert!(text.contains(key), "{key} missing in {text}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_env_overrides() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("signons.toml", "bind = \"127.0.0.1:9000\"\nsmpt_url = \"smtp://x\"\n")?;
+            let err = Config::load(Some(Path::new("signons.toml"))).unwrap_err().to_string();
+            assert!(err.contains("smpt_url"), "{err}");
+            jail.create_file("ok.toml", "bind = \"127.0.0.1:9000\"\n")?;
+            jail.set_env("SIGNONS_PUBLIC_URL", "https://petitions.example.org/");
+            let c = Config::load(Some(Path::new("ok.toml"))).unwrap();
+            assert_eq!(c.bind.port(), 9000);
+            assert_eq!(c.public_url, "https://petitions.example.org");
+            assert!(c.secure_cookies);
+            jail.set_env("SIGNONS_FEDERATION_ALLOW_LOCAL", "true");
+            assert!(Config::load(None).is_err());
+            jail.set_env("SIGNONS_NO_SUCH_THING", "1");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("no_such_thing"), "{err}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,163 @@
+//! The one error type of the web layer: each variant has its HTTP status and a stable
+//! snake_case code, in this one place. API responses are `{"error", "message"}` JSON;
+//! pages render the same error as HTML (see `page.rs`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use signons_petition::{FieldErrors, PetitionError};
+use signons_signature::SignatureError;
+use signons_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("some fields are invalid")]
+    Invalid(FieldErrors),
+    #[error("the request is malformed: {0}")]
+    BadRequest(String),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("not found")]
+    NotFound,
+    #[error("this petition is not accepting signatures")]
+    PetitionClosed,
+    #[error("this link is not valid, or was already used")]
+    TokenInvalid,
+    #[error("this link has expired")]
+    TokenExpired,
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("the form expired; please try again")]
+    Csrf,
+    #[error("too many requests; please wait a little")]
+    RateLimited,
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(_) => "invalid_input",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::NotFound => "not_found",
+            AppError::PetitionClosed => "petition_closed",
+            AppError::TokenInvalid => "invalid_token",
+            AppError::TokenExpired => "expired_token",
+            AppError::Unauthorized => "unauthorized",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::Forbidden => "forbidden",
+            AppError::Csrf => "csrf_failed",
+            AppError::RateLimited => "rate_limited",
+            AppError::InvalidState(_) => "invalid_state",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The translation key of the message pages show.
+    pub fn message_key(&self) -> String {
+        format!("error-{}", self.code().replace('_', "-"))
+    }
+
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::NotFound | AppError::TokenInvalid => StatusCode::NOT_FOUND,
+            AppError::TokenExpired => StatusCode::GONE,
+            AppError::PetitionClosed | AppError::InvalidState(_) => StatusCode::CONFLICT,
+            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        log_if_internal(self);
+        let mut body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
+        if let AppError::Invalid(fields) = self {
+            body["fields"] = serde_json::to_value(fields).unwrap_or_default();
+        }
+        HttpResponse::build(self.status_code()).json(body)
+    }
+}
+
+/// Internal errors are logged once, where they become a response.
+pub fn log_if_internal(e: &AppError) {
+    if let AppError::Internal(source) = e {
+        tracing::error!(error = format!("{source:#}"), "request failed");
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<PetitionError> for AppError {
+    fn from(e: PetitionError) -> Self {
+        match e {
+            PetitionError::Invalid(fields) => AppError::Invalid(fields),
+            PetitionError::NotFound | PetitionError::OrganizationNotFound => AppError::NotFound,
+            PetitionError::BadCredentials => AppError::BadCredentials,
+            PetitionError::Forbidden => AppError::Forbidden,
+            PetitionError::InvalidTransition { .. } | PetitionError::OrganizerExists => {
+                AppError::InvalidState(e.to_string())
+            }
+            PetitionError::PasswordHash | PetitionError::Store(_) => AppError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<SignatureError> for AppError {
+    fn from(e: SignatureError) -> Self {
+        match e {
+            SignatureError::Invalid(fields) => AppError::Invalid(fields),
+            SignatureError::PetitionNotFound => AppError::NotFound,
+            SignatureError::PetitionClosed => AppError::PetitionClosed,
+            SignatureError::TokenInvalid => AppError::TokenInvalid,
+            SignatureError::TokenExpired => AppError::TokenExpired,
+            SignatureError::Mail(_) | SignatureError::Store(_) => AppError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+/// Turns actix's body-parsing errors into clear 4xx answers.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    match err {
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => AppError::PayloadTooLarge,
+        J::ContentType => AppError::BadRequest("expected Content-Type: application/json".into()),
+        J::Deserialize(e) => AppError::BadRequest(format!("invalid JSON: {e}")),
+        other => AppError::BadRequest(other.to_string()),
+    }
+    .into()
+}
+
+pub fn payload_error(err: actix_web::error::PayloadError) -> AppError {
+    match err {
+        actix_web::error::PayloadError::Overflow => AppError::PayloadTooLarge,
+        other => AppError::BadRequest(other.to_string()),
+    }
+}

@@ -1,0 +1,42 @@
+//! Periodic upkeep: close petitions past their end date, purge unconfirmed signatures,
+//! anonymize old ones, forget expired sessions and recovered rate-limit entries.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::web;
+use chrono::TimeDelta;
+use std::time::Duration;
+
+const EVERY: Duration = Duration::from_secs(600);
+/// How long after its link expired a pending signature is kept, so a late click says
+/// "expired" rather than "unknown link".
+const PENDING_GRACE: TimeDelta = TimeDelta::days(7);
+
+pub async fn run(state: web::Data<AppState>) {
+    loop {
+        if let Err(e) = once(&state).await {
+            tracing::error!(error = format!("{e:#}"), "maintenance failed");
+        }
+        tokio::time::sleep(EVERY).await;
+    }
+}
+
+pub async fn once(state: &AppState) -> Result<(), AppError> {
+    let anonymize_after = TimeDelta::days(state.config.anonymize_after_days);
+    let (closed, purged, anonymized) = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let now = signons_store::now();
+            let closed = signons_petition::petition::close_ended(conn, now)?;
+            let purged = signons_signature::retention::purge_unconfirmed(conn, now, PENDING_GRACE)?;
+            let anonymized = signons_signature::retention::anonymize_closed(conn, now, anonymize_after)?;
+            signons_petition::auth::delete_expired_sessions(conn)?;
+            Ok((closed, purged, anonymized))
+        })
+        .await?;
+    state.trim_rate_limiters();
+    if closed + purged + anonymized > 0 {
+        tracing::info!(closed, purged, anonymized, "maintenance");
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! What every HTML request needs: the visitor's language, the CSRF token of their forms,
+//! the organizer they are logged in as (if any); and rendering pages and error pages.
+
+use crate::error::{log_if_internal, AppError};
+use crate::state::AppState;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+use signons_petition::Organizer;
+use signons_render::{Context, Locale};
+use signons_store::Token;
+use std::future::Future;
+use std::pin::Pin;
+
+pub const SESSION_COOKIE: &str = "signons_session";
+pub const CSRF_COOKIE: &str = "signons_csrf";
+pub const LANG_COOKIE: &str = "signons_lang";
+
+pub struct Visitor {
+    pub locale: Locale,
+    pub csrf: String,
+    csrf_is_new: bool,
+    pub organizer: Option<Organizer>,
+    pub session: Option<Token>,
+    path: String,
+    secure: bool,
+}
+
+impl FromRequest for Visitor {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
+            let locale = request_locale(&req);
+            let (csrf, csrf_is_new) = match req.cookie(CSRF_COOKIE).and_then(|c| Token::parse(c.value())) {
+                Some(t) => (t.expose().to_owned(), false),
+                None => (Token::generate().expose().to_owned(), true),
+            };
+            let session = req.cookie(SESSION_COOKIE).and_then(|c| Token::parse(c.value()));
+            let organizer = match &session {
+                Some(token) => {
+                    let token = token.clone();
+                    state
+                        .db
+                        .read_async(move |conn| signons_petition::auth::session_organizer(conn, &token))
+                        .await
+                        .map_err(AppError::from)?
+                }
+                None => None,
+            };
+            Ok(Visitor {
+                locale,
+                csrf,
+                csrf_is_new,
+                organizer,
+                session,
+                path: req.uri().path().to_owned(),
+                secure: state.config.secure_cookies,
+            })
+        })
+    }
+}
+
+/// `signons_lang` cookie first (set by the language links), then `Accept-Language`.
+pub fn request_locale(req: &HttpRequest) -> Locale {
+    req.cookie(LANG_COOKIE)
+        .and_then(|c| Locale::from_code(c.value()))
+        .unwrap_or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(Locale::negotiate)
+                .unwrap_or_default()
+        })
+}
+
+pub fn cookie<'a>(name: &'a str, value: String, secure: bool) -> Cookie<'a> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+impl Visitor {
+    pub fn t(&self, key: &str) -> String {
+        signons_render::Renderer::translate(self.locale, key, &[])
+    }
+
+    pub fn require_organizer(&self) -> Result<&Organizer, AppError> {
+        self.organizer.as_ref().ok_or(AppError::Unauthorized)
+    }
+
+    /// Double-submit check: the form's hidden field must match the visitor's cookie.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        if self.csrf_is_new || submitted.is_empty() || submitted != self.csrf {
+            return Err(AppError::Csrf);
+        }
+        Ok(())
+    }
+
+    pub fn render(&self, state: &AppState, template: &str, mut context: Context, status: StatusCode) -> HttpResponse {
+        context.insert("csrf", &self.csrf);
+        context.insert("organizer", &self.organizer);
+        context.insert("instance_name", &state.config.instance_name);
+        context.insert("path", &self.path);
+        context.insert("path_encoded", &url_path_escape(&self.path));
+        context.insert("other_lang", match self.locale {
+            Locale::En => "fr",
+            Locale::Fr => "en",
+        });
+        match state.renderer.render(template, self.locale, &context) {
+            Ok(html) => {
+                let mut response = HttpResponse::build(status);
+                response
+                    .content_type("text/html; charset=utf-8")
+                    .insert_header((header::CONTENT_LANGUAGE, self.locale.code()))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .insert_header((header::VARY, "Accept-Language, Cookie"));
+                if self.csrf_is_new {
+                    response.cookie(cookie(CSRF_COOKIE, self.csrf.clone(), self.secure));
+                }
+                response.body(html)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, template, "cannot render page");
+                HttpResponse::InternalServerError().content_type("text/plain").body("internal error")
+            }
+        }
+    }
+
+    /// An error as a page: the status of the error, its message in the visitor's language.
+    pub fn error(&self, state: &AppState, err: AppError) -> HttpResponse {
+        use actix_web::ResponseError;
+        log_if_internal(&err);
+        if matches!(err, AppError::Unauthorized) {
+            return redirect(&format!("/login?next={}", url_path_escape(&self.path)));
+        }
+        let mut context = Context::new();
+        context.insert("status", &err.status_code().as_u16());
+        context.insert("message", &self.t(&err.message_key()));
+        self.render(state, "error.html", context, err.status_code())
+    }
+
+    /// Renders `Ok` pages, and `Err` as an error page.
+    pub fn respond(&self, state: &AppState, result: Result<HttpResponse, AppError>) -> HttpResponse {
+        result.unwrap_or_else(|e| self.error(state, e))
+    }
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+}
+
+fn url_path_escape(path: &str) -> String {
+    url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
+}
+
+/// A local path to go back to after login or a language change; anything else goes home.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/",
+    }
+}
+
+/// Parses a urlencoded form body, refusing bytes that are not UTF-8 (raw or
+/// percent-encoded) instead of silently replacing them.
+pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let text = std::str::from_utf8(body).map_err(|_| AppError::BadRequest("the form is not valid UTF-8".into()))?;
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(text.as_bytes()).into_owned().collect();
+    if pairs.iter().any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}')) {
+        return Err(AppError::BadRequest("the form is not valid UTF-8".into()));
+    }
+    serde_urlencoded::from_str(text).map_err(|e| AppError::BadRequest(format!("invalid form: {e}")))
+}
+
+/// HTML checkboxes send a value (usually "on") when ticked and nothing otherwise.
+pub fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(matches!(v.as_deref(), Some("on" | "true" | "1" | "yes")))
+}
+
+/// The field errors of a form, keyed by field, for templates.
+pub fn errors_context(locale: Locale, errors: &signons_petition::FieldErrors) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for e in &errors.0 {
+        let args: Vec<(&'static str, serde_json::Value)> = e.limit.map(|l| vec![("max", l.into()), ("min", l.into())]).unwrap_or_default();
+        map.insert(e.field.to_owned(), signons_render::Renderer::translate(locale, e.code, &args).into());
+    }
+    serde_json::Value::Object(map)
+}

@@ -1,0 +1,203 @@
+//! The JSON API under /api/v1, shaped after OSDI where it fits.
+
+use crate::error::AppError;
+use crate::page::request_locale;
+use crate::state::AppState;
+use crate::view::PetitionView;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use signons_petition::{petition, Organizer, Petition, PetitionInput, PetitionStatus};
+use signons_signature::{signing, SignatureInput};
+use signons_store::Token;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+/// The organizer behind a `Authorization: Bearer …` API token.
+pub struct ApiOrganizer(pub Organizer);
+
+impl FromRequest for ApiOrganizer {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
+            let token = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .and_then(|t| Token::parse(t.trim()))
+                .ok_or(AppError::Unauthorized)?;
+            let organizer = state
+                .db
+                .read_async(move |conn| signons_petition::auth::api_token_organizer(conn, &token).map_err(AppError::from))
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            Ok(ApiOrganizer(organizer))
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct ApiPetition {
+    #[serde(flatten)]
+    view: PetitionView,
+    description: String,
+    /// Confirmed signatures, by the instance that collected them.
+    signatures_by_instance: BTreeMap<String, i64>,
+}
+
+fn api_petition(state: &AppState, p: &Petition, count: i64) -> ApiPetition {
+    let host = url::Url::parse(&state.config.public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| match u.port() {
+            Some(port) => format!("{h}:{port}"),
+            None => h.to_owned(),
+        }))
+        .unwrap_or_default();
+    ApiPetition {
+        view: PetitionView::new(p, count, &state.config.public_url),
+        description: p.description_md.clone(),
+        signatures_by_instance: BTreeMap::from([(host, count)]),
+    }
+}
+
+#[derive(Deserialize)]
+struct CreatePetition {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    goal: Option<serde_json::Value>,
+    #[serde(default)]
+    end_date: Option<String>,
+    #[serde(default)]
+    ask_country: bool,
+    #[serde(default)]
+    ask_postal_code: bool,
+    #[serde(default)]
+    publish: bool,
+}
+
+#[post("/petitions")]
+pub async fn create_petition(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    body: web::Json<CreatePetition>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let goal = match body.goal {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s,
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(_) => "invalid".into(),
+    };
+    let input = PetitionInput {
+        title: body.title,
+        target: body.target,
+        description: body.description,
+        goal,
+        end_date: body.end_date.unwrap_or_default(),
+        ask_country: body.ask_country,
+        ask_postal_code: body.ask_postal_code,
+    };
+    let valid = input.validate(chrono::Utc::now().date_naive()).map_err(AppError::Invalid)?;
+    let publish = body.publish;
+    let organizer = organizer.0;
+    let created = state
+        .db
+        .write_async(move |conn| petition::create(conn, &organizer, valid, publish).map_err(AppError::from))
+        .await?;
+    let p = api_petition(&state, &created, 0);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/petitions/{}", created.slug)))
+        .json(serde_json::json!({ "slug": p.view.slug, "url": p.view.url, "status": p.view.status, "petition": p })))
+}
+
+#[get("/petitions")]
+pub async fn list_petitions(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let (petitions, totals) = state
+        .db
+        .read_async(|conn| -> Result<_, AppError> {
+            let petitions = petition::list_open(conn, 500)?;
+            let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
+            Ok((petitions, signons_signature::counts::totals(conn, &ids)?))
+        })
+        .await?;
+    let items: Vec<ApiPetition> = petitions
+        .iter()
+        .map(|p| api_petition(&state, p, totals.get(&p.id).copied().unwrap_or(0)))
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "total": items.len(), "petitions": items })))
+}
+
+async fn load(state: &AppState, slug: String) -> Result<(Petition, i64), AppError> {
+    state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let p = petition::find(conn, &slug)?;
+            let count = signons_signature::counts::total(conn, &p.id)?;
+            Ok((p, count))
+        })
+        .await
+}
+
+#[get("/petitions/{slug}")]
+pub async fn get_petition(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (p, count) = load(&state, slug.into_inner()).await?;
+    if p.status == PetitionStatus::Draft {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count)))
+}
+
+#[post("/petitions/{slug}/signatures")]
+pub async fn sign_petition(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    body: web::Json<SignatureInput>,
+) -> Result<HttpResponse, AppError> {
+    if !crate::rate_limit::allow_sign(&state, &req) {
+        return Err(AppError::RateLimited);
+    }
+    signing::sign(&state.db, &state.signing, &slug, &body, request_locale(&req)).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({
+        "status": "pending_confirmation",
+        "message": "Check your email: the signature counts once confirmed with the link it contains.",
+    })))
+}
+
+#[post("/petitions/{slug}/publish")]
+pub async fn publish_petition(state: web::Data<AppState>, organizer: ApiOrganizer, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let organizer = organizer.0;
+    let p = state
+        .db
+        .write_async(move |conn| petition::publish(conn, &organizer, &slug).map_err(AppError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(api_petition(&state, &p, 0)))
+}
+
+#[post("/petitions/{slug}/close")]
+pub async fn close_petition(state: web::Data<AppState>, organizer: ApiOrganizer, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let organizer = organizer.0;
+    let slug = slug.into_inner();
+    let s = slug.clone();
+    state
+        .db
+        .write_async(move |conn| petition::close(conn, &organizer, &s).map_err(AppError::from))
+        .await?;
+    let (p, count) = load(&state, slug).await?;
+    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count)))
+}

@@ -1,0 +1,4 @@
+pub mod api;
+pub mod organizer;
+pub mod public;
+pub mod system;

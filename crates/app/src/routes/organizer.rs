@@ -1,0 +1,321 @@
+//! The organizer's side: logging in, the dashboard, writing and publishing petitions.
+
+use crate::error::AppError;
+use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, SESSION_COOKIE};
+use crate::state::AppState;
+use crate::view::PetitionView;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use signons_petition::{petition, FieldErrors, PetitionInput, PetitionStatus};
+use signons_render::Context;
+
+const SESSION_DAYS: i64 = 14;
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+fn login_page(state: &AppState, visitor: &Visitor, form: &LoginForm, error: Option<&str>, status: StatusCode) -> HttpResponse {
+    let mut context = Context::new();
+    context.insert("form", form);
+    context.insert("next", safe_next(form.next.as_deref()));
+    context.insert("error", &error.map(|k| visitor.t(k)));
+    visitor.render(state, "login.html", context, status)
+}
+
+#[get("/login")]
+pub async fn login_form(state: web::Data<AppState>, visitor: Visitor, query: web::Query<NextQuery>) -> HttpResponse {
+    let form = LoginForm { next: query.into_inner().next, ..LoginForm::default() };
+    login_page(&state, &visitor, &form, None, StatusCode::OK)
+}
+
+#[post("/login")]
+pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> HttpResponse {
+    let result = async {
+        let form: LoginForm = parse_form(&body)?;
+        if visitor.check_csrf(&form.csrf).is_err() {
+            return Ok(login_page(&state, &visitor, &form, Some("error-csrf-failed"), StatusCode::FORBIDDEN));
+        }
+        if !crate::rate_limit::allow_login(&state, &req) {
+            return Ok(login_page(&state, &visitor, &form, Some("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS));
+        }
+        let (email, password) = (form.email.clone(), form.password.clone());
+        let session = state
+            .db
+            .write_async(move |conn| -> Result<_, AppError> {
+                let organizer = signons_petition::auth::login(conn, &email, &password)?;
+                Ok(signons_petition::auth::create_session(conn, &organizer.id, chrono::TimeDelta::days(SESSION_DAYS))?)
+            })
+            .await;
+        match session {
+            Ok(token) => {
+                let mut response = redirect(safe_next(form.next.as_deref()));
+                let mut c = cookie(SESSION_COOKIE, token.expose().to_owned(), state.config.secure_cookies);
+                c.set_max_age(actix_web::cookie::time::Duration::days(SESSION_DAYS));
+                response.add_cookie(&c).map_err(AppError::internal)?;
+                Ok(response)
+            }
+            Err(AppError::BadCredentials) => {
+                Ok(login_page(&state, &visitor, &form, Some("error-bad-credentials"), StatusCode::UNAUTHORIZED))
+            }
+            Err(e) => Err(e),
+        }
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[post("/logout")]
+pub async fn logout(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> HttpResponse {
+    let result = async {
+        let form: CsrfForm = parse_form(&body)?;
+        visitor.check_csrf(&form.csrf)?;
+        if let Some(token) = visitor.session.clone() {
+            state
+                .db
+                .write_async(move |conn| signons_petition::auth::delete_session(conn, &token).map_err(AppError::from))
+                .await?;
+        }
+        let mut response = redirect("/");
+        let mut c = cookie(SESSION_COOKIE, String::new(), state.config.secure_cookies);
+        c.make_removal();
+        response.add_cookie(&c).map_err(AppError::internal)?;
+        Ok(response)
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+#[get("/dashboard")]
+pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    let result = async {
+        let organizer = visitor.require_organizer()?.clone();
+        let views = state
+            .db
+            .read_async(move |conn| -> Result<_, AppError> {
+                let petitions = petition::list_for_organization(conn, &organizer.organization.id)?;
+                let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
+                let totals = signons_signature::counts::totals(conn, &ids)?;
+                Ok((petitions, totals))
+            })
+            .await
+            .map(|(petitions, totals)| {
+                petitions
+                    .iter()
+                    .map(|p| PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), &state.config.public_url))
+                    .collect::<Vec<_>>()
+            })?;
+        let mut context = Context::new();
+        context.insert("petitions", &views);
+        Ok(visitor.render(&state, "dashboard.html", context, StatusCode::OK))
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+/// The petition editor's fields.
+#[derive(Deserialize, Serialize, Default)]
+struct PetitionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    goal: String,
+    #[serde(default)]
+    end_date: String,
+    #[serde(default, deserialize_with = "checkbox")]
+    ask_country: bool,
+    #[serde(default, deserialize_with = "checkbox")]
+    ask_postal_code: bool,
+    /// Which button: `preview`, `draft` or `publish`.
+    #[serde(default)]
+    action: String,
+}
+
+impl PetitionForm {
+    fn input(&self) -> PetitionInput {
+        PetitionInput {
+            title: self.title.clone(),
+            target: self.target.clone(),
+            description: self.description.clone(),
+            goal: self.goal.clone(),
+            end_date: self.end_date.clone(),
+            ask_country: self.ask_country,
+            ask_postal_code: self.ask_postal_code,
+        }
+    }
+
+    fn from_petition(p: &signons_petition::Petition) -> Self {
+        PetitionForm {
+            title: p.title.clone(),
+            target: p.target.clone(),
+            description: p.description_md.clone(),
+            goal: p.goal.to_string(),
+            end_date: p.end_date().map(|d| d.to_string()).unwrap_or_default(),
+            ask_country: p.ask_country,
+            ask_postal_code: p.ask_postal_code,
+            ..PetitionForm::default()
+        }
+    }
+}
+
+struct Editor<'a> {
+    form: &'a PetitionForm,
+    /// `None` for a new petition.
+    slug: Option<&'a str>,
+    errors: Option<&'a FieldErrors>,
+    preview: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+fn editor_page(state: &AppState, visitor: &Visitor, editor: Editor<'_>, status: StatusCode) -> HttpResponse {
+    let mut context = Context::new();
+    context.insert("form", editor.form);
+    context.insert("slug", &editor.slug);
+    context.insert(
+        "errors",
+        &editor.errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})),
+    );
+    context.insert("preview", &editor.preview);
+    context.insert("notice", &editor.notice.map(|k| visitor.t(k)));
+    visitor.render(state, "petition_form.html", context, status)
+}
+
+#[get("/petitions/new")]
+pub async fn new_petition(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    let result = visitor.require_organizer().map(|_| {
+        let form = PetitionForm { goal: "1000".into(), ..PetitionForm::default() };
+        editor_page(&state, &visitor, Editor { form: &form, slug: None, errors: None, preview: None, notice: None }, StatusCode::OK)
+    });
+    visitor.respond(&state, result)
+}
+
+#[post("/petitions/new")]
+pub async fn create_petition(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> HttpResponse {
+    let result = save_petition(&state, &visitor, None, &body).await;
+    visitor.respond(&state, result)
+}
+
+#[get("/p/{slug}/edit")]
+pub async fn edit_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> HttpResponse {
+    let result = async {
+        let organizer = visitor.require_organizer()?.clone();
+        let slug = slug.into_inner();
+        let s = slug.clone();
+        let p = state
+            .db
+            .read_async(move |conn| petition::find(conn, &s).map_err(AppError::from))
+            .await?;
+        if p.organization.id != organizer.organization.id {
+            return Err(AppError::NotFound);
+        }
+        if p.status != PetitionStatus::Draft {
+            return Err(AppError::InvalidState("only drafts can be edited".into()));
+        }
+        let form = PetitionForm::from_petition(&p);
+        Ok(editor_page(&state, &visitor, Editor { form: &form, slug: Some(&slug), errors: None, preview: None, notice: None }, StatusCode::OK))
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+#[post("/p/{slug}/edit")]
+pub async fn update_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let result = save_petition(&state, &visitor, Some(slug.into_inner()), &body).await;
+    visitor.respond(&state, result)
+}
+
+/// Preview, save as draft, or publish, for a new petition or an edited draft.
+async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>, body: &[u8]) -> Result<HttpResponse, AppError> {
+    let organizer = visitor.require_organizer()?.clone();
+    let form: PetitionForm = parse_form(body)?;
+    let editor = |errors, preview, notice| Editor { form: &form, slug: slug.as_deref(), errors, preview, notice };
+    if visitor.check_csrf(&form.csrf).is_err() {
+        return Ok(editor_page(state, visitor, editor(None, None, Some("error-csrf-failed")), StatusCode::FORBIDDEN));
+    }
+    let valid = match form.input().validate(chrono::Utc::now().date_naive()) {
+        Ok(v) => v,
+        Err(errors) => {
+            return Ok(editor_page(state, visitor, editor(Some(&errors), None, None), StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let publish = match form.action.as_str() {
+        "preview" => {
+            let html = valid.description_html().as_str().to_owned();
+            return Ok(editor_page(state, visitor, editor(None, Some(&html), None), StatusCode::OK));
+        }
+        "publish" => true,
+        _ => false,
+    };
+    let saved = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            Ok(match slug {
+                None => petition::create(conn, &organizer, valid, publish)?,
+                Some(slug) => {
+                    let p = petition::update(conn, &organizer, &slug, valid)?;
+                    if publish {
+                        petition::publish(conn, &organizer, &p.slug)?
+                    } else {
+                        p
+                    }
+                }
+            })
+        })
+        .await?;
+    Ok(redirect(&format!("/p/{}", saved.slug)))
+}
+
+#[post("/p/{slug}/publish")]
+pub async fn publish_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let result = transition(&state, &visitor, slug.into_inner(), &body, petition::publish).await;
+    visitor.respond(&state, result)
+}
+
+#[post("/p/{slug}/close")]
+pub async fn close_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let result = transition(&state, &visitor, slug.into_inner(), &body, petition::close).await;
+    visitor.respond(&state, result)
+}
+
+type Transition = fn(
+    &mut signons_store::DbConnection,
+    &signons_petition::Organizer,
+    &str,
+) -> Result<signons_petition::Petition, signons_petition::PetitionError>;
+
+async fn transition(state: &AppState, visitor: &Visitor, slug: String, body: &[u8], step: Transition) -> Result<HttpResponse, AppError> {
+    let organizer = visitor.require_organizer()?.clone();
+    let form: CsrfForm = parse_form(body)?;
+    visitor.check_csrf(&form.csrf)?;
+    let p = state
+        .db
+        .write_async(move |conn| step(conn, &organizer, &slug).map_err(AppError::from))
+        .await?;
+    Ok(redirect(&format!("/p/{}", p.slug)))
+}

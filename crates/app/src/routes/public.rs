@@ -1,0 +1,291 @@
+//! Public pages: the home page, petitions, signing, and the links of the emails.
+
+use crate::error::AppError;
+use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, LANG_COOKIE};
+use crate::state::AppState;
+use crate::view::PetitionView;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use signons_petition::{FieldErrors, Petition, PetitionStatus};
+use signons_render::{Context, Locale};
+use signons_signature::{signing, SignatureInput};
+
+#[get("/")]
+pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    let result = async {
+        let (petitions, totals, organizers) = state
+            .db
+            .read_async(|conn| -> Result<_, AppError> {
+                let petitions = signons_petition::petition::list_open(conn, 200)?;
+                let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
+                let totals = signons_signature::counts::totals(conn, &ids)?;
+                let organizers = signons_petition::organization::organizer_count(conn)?;
+                Ok((petitions, totals, organizers))
+            })
+            .await?;
+        let views: Vec<PetitionView> = petitions
+            .iter()
+            .map(|p| PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), &state.config.public_url))
+            .collect();
+        let mut most_signed = views.clone();
+        most_signed.sort_by(|a, b| b.total_signatures.cmp(&a.total_signatures));
+        most_signed.truncate(6);
+        let mut context = Context::new();
+        context.insert("newest", &views.iter().take(12).collect::<Vec<_>>());
+        context.insert("most_signed", &most_signed);
+        context.insert("fresh_install", &(organizers == 0));
+        Ok(visitor.render(&state, "home.html", context, StatusCode::OK))
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+/// What the sign form sends.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct SignForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    postal_code: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default, deserialize_with = "checkbox")]
+    public: bool,
+    #[serde(default, deserialize_with = "checkbox")]
+    opt_in: bool,
+}
+
+impl SignForm {
+    fn input(&self) -> SignatureInput {
+        SignatureInput {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            country: self.country.clone(),
+            postal_code: self.postal_code.clone(),
+            comment: self.comment.clone(),
+            public: self.public,
+            opt_in: self.opt_in,
+        }
+    }
+}
+
+/// Loads a petition that this visitor may see: drafts only for their own organization.
+async fn visible_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<(Petition, i64), AppError> {
+    let slug = slug.to_owned();
+    let (petition, count) = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let p = signons_petition::petition::find(conn, &slug)?;
+            let count = signons_signature::counts::total(conn, &p.id)?;
+            Ok((p, count))
+        })
+        .await?;
+    let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == petition.organization.id);
+    if petition.status == PetitionStatus::Draft && !own {
+        return Err(AppError::NotFound);
+    }
+    Ok((petition, count))
+}
+
+/// The petition page; with `form`, the sign form shown again with the signer's input and
+/// what is wrong with it.
+async fn petition_page(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: &str,
+    form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (petition, count) = visible_petition(state, visitor, slug).await?;
+    let id = petition.id.clone();
+    let signers = state
+        .db
+        .read_async(move |conn| signing::recent_public(conn, &id, 10).map_err(AppError::from))
+        .await?;
+    let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == petition.organization.id);
+    let mut context = Context::new();
+    context.insert("petition", &PetitionView::new(&petition, count, &state.config.public_url));
+    context.insert("signers", &signers);
+    context.insert("own", &own);
+    let empty = SignForm { public: true, ..SignForm::default() };
+    let (values, errors, notice) = form.unwrap_or((&empty, None, None));
+    context.insert("form", values);
+    context.insert(
+        "errors",
+        &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})),
+    );
+    context.insert("notice", &notice.map(|k| visitor.t(k)));
+    Ok(visitor.render(state, "petition.html", context, status))
+}
+
+#[get("/p/{slug}")]
+pub async fn show_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> HttpResponse {
+    let result = petition_page(&state, &visitor, &slug, None, StatusCode::OK).await;
+    visitor.respond(&state, result)
+}
+
+#[post("/p/{slug}/sign")]
+pub async fn sign_petition(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = async {
+        let form: SignForm = parse_form(&body)?;
+        let notice = |key: &'static str| Some((&form, None, Some(key)));
+        if visitor.check_csrf(&form.csrf).is_err() {
+            return petition_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
+        }
+        if !crate::rate_limit::allow_sign(&state, &req) {
+            return petition_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
+                .await;
+        }
+        match signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale).await {
+            Ok(()) => Ok(redirect(&format!("/p/{}/thanks", slug.as_str()))),
+            Err(signons_signature::SignatureError::Invalid(errors)) => {
+                let again = Some((&form, Some(&errors), Some("sign-fix-errors")));
+                petition_page(&state, &visitor, &slug, again, StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+#[get("/p/{slug}/thanks")]
+pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> HttpResponse {
+    let result = async {
+        let (petition, count) = visible_petition(&state, &visitor, &slug).await?;
+        let mut context = Context::new();
+        context.insert("petition", &PetitionView::new(&petition, count, &state.config.public_url));
+        Ok(visitor.render(&state, "thanks.html", context, StatusCode::OK))
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The email link: shows what is about to be confirmed and a button. Mail scanners that
+/// fetch links therefore confirm nothing and burn nothing.
+#[get("/s/{token}")]
+pub async fn confirm_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> HttpResponse {
+    let result = token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, None).await;
+    visitor.respond(&state, result)
+}
+
+#[post("/s/{token}")]
+pub async fn confirm(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let result = async {
+        let form: CsrfForm = parse_form(&body)?;
+        if visitor.check_csrf(&form.csrf).is_err() {
+            return token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, Some("error-csrf-failed")).await;
+        }
+        let done = state
+            .db
+            .write_async(move |conn| signing::confirm(conn, &token).map_err(AppError::from))
+            .await?;
+        let mut context = Context::new();
+        context.insert("page", &done);
+        context.insert("petition_url", &format!("{}/p/{}", state.config.public_url, done.petition_slug));
+        Ok(visitor.render(&state, "confirmed.html", context, StatusCode::OK))
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+#[get("/w/{token}")]
+pub async fn withdraw_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> HttpResponse {
+    let result = token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, None).await;
+    visitor.respond(&state, result)
+}
+
+#[post("/w/{token}")]
+pub async fn withdraw(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let result = async {
+        let form: CsrfForm = parse_form(&body)?;
+        if visitor.check_csrf(&form.csrf).is_err() {
+            return token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, Some("error-csrf-failed")).await;
+        }
+        let done = state
+            .db
+            .write_async(move |conn| signing::withdraw(conn, &token).map_err(AppError::from))
+            .await?;
+        let mut context = Context::new();
+        context.insert("page", &done);
+        Ok(visitor.render(&state, "withdrawn.html", context, StatusCode::OK))
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+#[derive(Clone, Copy)]
+enum TokenAction {
+    Confirm,
+    Withdraw,
+}
+
+async fn token_page(
+    state: &AppState,
+    visitor: &Visitor,
+    token: String,
+    action: TokenAction,
+    notice: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let t = token.clone();
+    let page = state
+        .db
+        .read_async(move |conn| {
+            match action {
+                TokenAction::Confirm => signing::confirm_page(conn, &t),
+                TokenAction::Withdraw => signing::withdraw_page(conn, &t),
+            }
+            .map_err(AppError::from)
+        })
+        .await?;
+    let mut context = Context::new();
+    context.insert("page", &page);
+    context.insert("token", &token);
+    context.insert("notice", &notice.map(|k| visitor.t(k)));
+    let (template, status) = match (action, notice) {
+        (TokenAction::Confirm, None) => ("confirm.html", StatusCode::OK),
+        (TokenAction::Confirm, Some(_)) => ("confirm.html", StatusCode::FORBIDDEN),
+        (TokenAction::Withdraw, None) => ("withdraw.html", StatusCode::OK),
+        (TokenAction::Withdraw, Some(_)) => ("withdraw.html", StatusCode::FORBIDDEN),
+    };
+    Ok(visitor.render(state, template, context, status))
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// The language links: remember the choice in a cookie and go back.
+#[get("/lang/{code}")]
+pub async fn set_language(state: web::Data<AppState>, code: web::Path<String>, query: web::Query<NextQuery>) -> HttpResponse {
+    let Some(locale) = Locale::from_code(&code) else {
+        return HttpResponse::NotFound().finish();
+    };
+    let mut response = redirect(safe_next(query.next.as_deref()));
+    let mut c = cookie(LANG_COOKIE, locale.code().to_owned(), state.config.secure_cookies);
+    c.set_max_age(actix_web::cookie::time::Duration::days(365));
+    if let Err(e) = response.add_cookie(&c) {
+        tracing::warn!(error = %e, "cannot set language cookie");
+    }
+    response
+}

@@ -1,0 +1,44 @@
+//! Health check and static files.
+
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use signons_render::StaticFiles;
+
+#[get("/healthz")]
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let db = state
+        .db
+        .read_async(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1").map_err(signons_store::StoreError::from)
+        })
+        .await;
+    match db {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unavailable");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "database_unavailable" }))
+        }
+    }
+}
+
+#[get("/static/{path:.*}")]
+pub async fn static_file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let Some(file) = StaticFiles::get(&path) else {
+        return HttpResponse::NotFound().content_type("text/plain").body("not found");
+    };
+    let etag = format!("\"{}\"", hex_prefix(&file.metadata.sha256_hash()));
+    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish();
+    }
+    HttpResponse::Ok()
+        .content_type(file.metadata.mimetype())
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(file.data.into_owned())
+}
+
+fn hex_prefix(hash: &[u8; 32]) -> String {
+    hash[..12].iter().map(|b| format!("{b:02x}")).collect()
+}

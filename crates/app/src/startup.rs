@@ -1,0 +1,179 @@
+//! Builds the application from its configuration: database, migrations, mail worker,
+//! maintenance, routes and the HTTP server.
+
+use crate::config::Config;
+use crate::error::{json_error, AppError};
+use crate::page::Visitor;
+use crate::routes::{api, organizer, public, system};
+use crate::state::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{self, DefaultHeaders, Next};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context as _;
+use chrono::TimeDelta;
+use signons_mail::{MailQueue, MailSettings, MailWorker, Transport};
+use signons_render::Renderer;
+use signons_signature::SigningContext;
+use signons_store::Database;
+use std::net::TcpListener;
+use tracing::Instrument;
+
+/// Only `/embed/…` may ever be framed; nothing here is, yet.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Binds `config.bind` and builds everything.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let db_config = config.clone();
+        let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Database> {
+            let db = Database::connect(&db_config.database_url, db_config.db_pool_size)
+                .with_context(|| format!("cannot open the database {:?}", db_config.database_url))?;
+            let applied = db.migrate().context("cannot migrate the database")?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "database migrated");
+            }
+            Ok(db)
+        })
+        .await??;
+        let renderer = Renderer::new().context("cannot load the templates")?;
+        let queue = MailQueue::new();
+        let transport = Transport::new(&MailSettings {
+            smtp_url: config.smtp_url.clone(),
+            outbox_dir: config.data_dir.join("outbox"),
+            from: config.mail_from.clone(),
+        })?;
+        tracing::info!(transport = transport.describe(), "email");
+        let worker = MailWorker {
+            db: db.clone(),
+            log_links_with_prefix: transport.is_outbox().then(|| format!("{}/", config.public_url)),
+            transport,
+            queue: queue.clone(),
+            retry_base: TimeDelta::seconds(10),
+            give_up_after: TimeDelta::days(7),
+        };
+        tokio::spawn(worker.run());
+        let signing = SigningContext {
+            renderer: renderer.clone(),
+            queue,
+            public_url: config.public_url.clone(),
+            confirm_ttl: TimeDelta::hours(config.confirm_link_hours),
+        };
+        let workers = if config.workers == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) } else { config.workers };
+        let state = web::Data::new(AppState::new(config, db, renderer, signing));
+        tokio::spawn(crate::maintenance::run(state.clone()));
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("Content-Security-Policy", CSP))
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "same-origin")),
+                )
+                .wrap(middleware::from_fn(log_request))
+                .app_data(app_state.clone())
+                .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error))
+                .app_data(web::PayloadConfig::new(BODY_LIMIT))
+                .service(
+                    web::scope("/api/v1")
+                        .service(api::create_petition)
+                        .service(api::list_petitions)
+                        .service(api::get_petition)
+                        .service(api::sign_petition)
+                        .service(api::publish_petition)
+                        .service(api::close_petition)
+                        .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
+                )
+                .service(system::healthz)
+                .service(system::static_file)
+                .service(public::home)
+                .service(public::set_language)
+                .service(organizer::login_form)
+                .service(organizer::login)
+                .service(organizer::logout)
+                .service(organizer::dashboard)
+                .service(organizer::new_petition)
+                .service(organizer::create_petition)
+                .service(organizer::edit_petition)
+                .service(organizer::update_petition)
+                .service(organizer::publish_petition)
+                .service(organizer::close_petition)
+                .service(public::show_petition)
+                .service(public::sign_petition)
+                .service(public::thanks)
+                .service(public::confirm_page)
+                .service(public::confirm)
+                .service(public::withdraw_page)
+                .service(public::withdraw)
+                .default_service(web::to(not_found))
+        })
+        .workers(workers)
+        .shutdown_timeout(5)
+        .listen(listener)?
+        .run();
+        Ok(Application { server, port, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    visitor.error(&state, AppError::NotFound)
+}
+
+/// One span per request, with a request id, the route pattern (never the path: links
+/// carry tokens), the status and the time taken.
+async fn log_request(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), route = %route);
+    let started = std::time::Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let _enter = span.enter();
+    match &result {
+        Ok(res) => {
+            let status = res.status().as_u16();
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            if status >= 500 {
+                tracing::error!(status, ms, "request failed");
+            } else {
+                tracing::info!(status, ms, "request");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "request error"),
+    }
+    result.map(|mut res| {
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+        }
+        res
+    })
+}

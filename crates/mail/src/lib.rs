@@ -1,0 +1,31 @@
+//! Email: the messages Signons sends (rendered from `web/templates/emails` in the signer's
+//! language), the queue they wait in (a database table, so nothing is lost when the SMTP
+//! server is down), and the worker that sends them over SMTP or into an outbox folder.
+
+pub mod message;
+pub mod queue;
+pub mod transport;
+pub mod worker;
+
+pub use message::{Email, Message};
+pub use queue::MailQueue;
+pub use transport::{MailSettings, Transport};
+pub use worker::MailWorker;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum MailError {
+    #[error("cannot render email: {0}")]
+    Render(#[from] signons_render::RenderError),
+    #[error("invalid mail setting: {0}")]
+    Settings(String),
+    #[error(transparent)]
+    Store(#[from] signons_store::StoreError),
+}
+
+impl From<diesel::result::Error> for MailError {
+    fn from(e: diesel::result::Error) -> Self {
+        MailError::Store(e.into())
+    }
+}

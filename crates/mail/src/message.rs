@@ -1,0 +1,64 @@
+use crate::MailError;
+use serde::Serialize;
+use signons_render::{Context, Locale, Renderer};
+
+/// A rendered email, ready to queue.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The emails Signons sends, with what each one shows.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Message {
+    /// Sent on signing: the link that confirms, and the one that withdraws.
+    ConfirmSignature {
+        petition_title: String,
+        signer_name: String,
+        confirm_url: String,
+        withdraw_url: String,
+        hours_valid: i64,
+    },
+    /// Sent when an address signs a petition it has already signed.
+    AlreadySigned {
+        petition_title: String,
+        signer_name: String,
+        petition_url: String,
+        withdraw_url: String,
+    },
+}
+
+impl Message {
+    fn template(&self) -> &'static str {
+        match self {
+            Message::ConfirmSignature { .. } => "confirm_signature",
+            Message::AlreadySigned { .. } => "already_signed",
+        }
+    }
+
+    pub fn render(&self, renderer: &Renderer, locale: Locale, to: &str) -> Result<Email, MailError> {
+        let name = self.template();
+        let mut context = Context::from_serialize(self).map_err(signons_render::RenderError::from)?;
+        let title = match self {
+            Message::ConfirmSignature { petition_title, .. } | Message::AlreadySigned { petition_title, .. } => {
+                petition_title.clone()
+            }
+        };
+        let subject = Renderer::translate(
+            locale,
+            &format!("email-{}-subject", name.replace('_', "-")),
+            &[("title", title.into())],
+        );
+        context.insert("subject", &subject);
+        Ok(Email {
+            to: to.to_owned(),
+            text: renderer.render(&format!("emails/{name}.txt"), locale, &context)?,
+            html: renderer.render(&format!("emails/{name}.html"), locale, &context)?,
+            subject,
+        })
+    }
+}

@@ -1,0 +1,117 @@
+//! Organizer authentication: argon2id passwords, browser sessions and API tokens, the
+//! latter two stored only as hashes.
+
+use crate::organization::{organizer_from_row, ORGANIZER_COLUMNS};
+use crate::{Organizer, PetitionError};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::TimeDelta;
+use diesel::prelude::*;
+use signons_store::schema::{api_tokens, organizations, organizers, sessions};
+use signons_store::{DbConnection, Id, Token};
+
+pub fn hash_password(password: &str) -> Result<String, PetitionError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| PetitionError::PasswordHash)
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// Checks an email and password. Unknown emails cost as much as wrong passwords, so
+/// timing does not tell which addresses have accounts.
+pub fn login(conn: &mut DbConnection, email: &str, password: &str) -> Result<Organizer, PetitionError> {
+    let row = organizers::table
+        .inner_join(organizations::table)
+        .filter(organizers::email.eq(email.trim().to_lowercase()))
+        .select((ORGANIZER_COLUMNS, organizers::password_hash))
+        .first::<((Id, String, (Id, String, String)), String)>(conn)
+        .optional()?;
+    match row {
+        Some((organizer, hash)) if verify_password(password, &hash) => Ok(organizer_from_row(organizer)),
+        Some(_) => Err(PetitionError::BadCredentials),
+        None => {
+            let _ = hash_password(password);
+            Err(PetitionError::BadCredentials)
+        }
+    }
+}
+
+pub fn create_session(conn: &mut DbConnection, organizer: &Id, ttl: TimeDelta) -> Result<Token, PetitionError> {
+    let token = Token::generate();
+    let now = signons_store::now();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::token_hash.eq(token.hash()),
+            sessions::organizer_id.eq(organizer),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(now + ttl),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+pub fn session_organizer(conn: &mut DbConnection, token: &Token) -> Result<Option<Organizer>, PetitionError> {
+    let row = sessions::table
+        .inner_join(organizers::table.inner_join(organizations::table))
+        .filter(sessions::token_hash.eq(token.hash()))
+        .filter(sessions::expires_at.gt(signons_store::now()))
+        .select(ORGANIZER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    Ok(row.map(organizer_from_row))
+}
+
+pub fn delete_session(conn: &mut DbConnection, token: &Token) -> Result<(), PetitionError> {
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token.hash()))).execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_expired_sessions(conn: &mut DbConnection) -> Result<usize, PetitionError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(signons_store::now()))).execute(conn)?)
+}
+
+/// Creates an API token for the organizer with this email; the token is shown only once.
+pub fn create_api_token(conn: &mut DbConnection, email: &str) -> Result<Token, PetitionError> {
+    let organizer = crate::organization::organizer_by_email(conn, email)?
+        .ok_or(PetitionError::NotFound)?;
+    let token = Token::generate();
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::token_hash.eq(token.hash()),
+            api_tokens::organizer_id.eq(&organizer.id),
+            api_tokens::created_at.eq(signons_store::now()),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+pub fn api_token_organizer(conn: &mut DbConnection, token: &Token) -> Result<Option<Organizer>, PetitionError> {
+    let row = api_tokens::table
+        .inner_join(organizers::table.inner_join(organizations::table))
+        .filter(api_tokens::token_hash.eq(token.hash()))
+        .select(ORGANIZER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    Ok(row.map(organizer_from_row))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_password() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("wrong horse battery", &hash));
+        assert!(!verify_password("x", "not a hash"));
+    }
+}

@@ -1,0 +1,37 @@
+use crate::FieldErrors;
+use signons_store::StoreError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum PetitionError {
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("no such petition")]
+    NotFound,
+    #[error("no such organization")]
+    OrganizationNotFound,
+    #[error("an organizer with this email already exists")]
+    OrganizerExists,
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("a {from} petition cannot be {action}")]
+    InvalidTransition {
+        from: &'static str,
+        action: &'static str,
+    },
+    #[error("password hashing failed")]
+    PasswordHash,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for PetitionError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => PetitionError::NotFound,
+            other => PetitionError::Store(StoreError::Query(other)),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Organizations, their organizers (passwords, sessions, API tokens) and their petitions:
+//! the domain types that parse user input, the petition lifecycle (draft → open → closed)
+//! and the queries behind them.
+
+pub mod auth;
+pub mod error;
+pub mod fields;
+pub mod markdown;
+pub mod organization;
+pub mod petition;
+
+pub use error::PetitionError;
+pub use fields::{FieldError, FieldErrors};
+pub use markdown::SafeHtml;
+pub use organization::{Organization, Organizer};
+pub use petition::{Petition, PetitionInput, PetitionStatus, Slug};

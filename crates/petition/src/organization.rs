@@ -1,0 +1,127 @@
+//! Organizations (the NGOs that run petitions) and their organizers.
+
+use crate::auth::hash_password;
+use crate::petition::Slug;
+use crate::{FieldError, FieldErrors, PetitionError};
+use diesel::prelude::*;
+use signons_store::schema::{organizations, organizers};
+use signons_store::{DbConnection, Id};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Organization {
+    pub id: Id,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Organizer {
+    pub id: Id,
+    pub email: String,
+    pub organization: Organization,
+}
+
+pub(crate) type OrganizationColumns = (organizations::id, organizations::slug, organizations::name);
+pub(crate) const ORGANIZATION_COLUMNS: OrganizationColumns =
+    (organizations::id, organizations::slug, organizations::name);
+
+pub(crate) type OrganizerColumns = (organizers::id, organizers::email, OrganizationColumns);
+pub(crate) const ORGANIZER_COLUMNS: OrganizerColumns =
+    (organizers::id, organizers::email, ORGANIZATION_COLUMNS);
+
+pub(crate) fn organizer_from_row((id, email, (org_id, slug, name)): (Id, String, (Id, String, String))) -> Organizer {
+    Organizer {
+        id,
+        email,
+        organization: Organization { id: org_id, slug, name },
+    }
+}
+
+/// An organizer's login email: a syntactically valid address, kept lowercase.
+pub fn parse_login_email(input: &str) -> Result<String, FieldError> {
+    let email = input.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(FieldError { field: "email", code: "error-required", limit: None });
+    }
+    if email.len() > 254 || !email_address::EmailAddress::is_valid(&email) {
+        return Err(FieldError { field: "email", code: "error-email-invalid", limit: None });
+    }
+    Ok(email)
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Creates an organizer, and the organization if it does not exist yet.
+pub fn create_organizer(
+    conn: &mut DbConnection,
+    email: &str,
+    organization_slug: &str,
+    password: &str,
+) -> Result<Organizer, PetitionError> {
+    let mut errors = FieldErrors::default();
+    let email = errors.check(parse_login_email(email));
+    let slug = errors.check(Slug::parse("org", organization_slug));
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        errors.push("password", "error-too-short", Some(MIN_PASSWORD_CHARS as u64));
+    }
+    let (Some(email), Some(slug)) = (email, slug) else {
+        return Err(PetitionError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(PetitionError::Invalid(errors));
+    }
+    let exists: i64 = organizers::table
+        .filter(organizers::email.eq(&email))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Err(PetitionError::OrganizerExists);
+    }
+    let now = signons_store::now();
+    let organization = match organizations::table
+        .filter(organizations::slug.eq(slug.as_str()))
+        .select(ORGANIZATION_COLUMNS)
+        .first::<(Id, String, String)>(conn)
+        .optional()?
+    {
+        Some((id, slug, name)) => Organization { id, slug, name },
+        None => {
+            let id = Id::new();
+            diesel::insert_into(organizations::table)
+                .values((
+                    organizations::id.eq(&id),
+                    organizations::slug.eq(slug.as_str()),
+                    organizations::name.eq(slug.as_str()),
+                    organizations::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            Organization { id, slug: slug.as_str().to_owned(), name: slug.as_str().to_owned() }
+        }
+    };
+    let id = Id::new();
+    diesel::insert_into(organizers::table)
+        .values((
+            organizers::id.eq(&id),
+            organizers::organization_id.eq(&organization.id),
+            organizers::email.eq(&email),
+            organizers::password_hash.eq(hash_password(password)?),
+            organizers::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(Organizer { id, email, organization })
+}
+
+pub fn organizer_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Organizer>, PetitionError> {
+    let row = organizers::table
+        .inner_join(organizations::table)
+        .filter(organizers::email.eq(email.trim().to_lowercase()))
+        .select(ORGANIZER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    Ok(row.map(organizer_from_row))
+}
+
+/// How many organizers the instance has: zero means a fresh install.
+pub fn organizer_count(conn: &mut DbConnection) -> Result<i64, PetitionError> {
+    Ok(organizers::table.count().get_result(conn)?)
+}

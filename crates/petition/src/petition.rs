@@ -1,0 +1,481 @@
+//! Petitions: what an organizer writes, its lifecycle, and the queries behind the pages.
+
+use crate::fields::{self, FieldError, FieldErrors};
+use crate::organization::{Organization, Organizer, OrganizationColumns, ORGANIZATION_COLUMNS};
+use crate::{PetitionError, SafeHtml};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use signons_store::schema::{organizations, petitions};
+use signons_store::{DbConnection, Id};
+
+/// A petition slug or organization name: the `{slug}` of `/p/{slug}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        let s = input.trim();
+        let ok_chars = s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if s.len() < 3 || s.len() > Self::MAX_LEN || !ok_chars || s.starts_with('-') || s.ends_with('-') || s.contains("--") {
+            return Err(FieldError { field, code: "error-slug-invalid", limit: None });
+        }
+        Ok(Slug(s.to_owned()))
+    }
+
+    /// A readable slug made from a title; falls back to a random one for titles with no
+    /// Latin letters left after transliteration.
+    pub fn from_title(title: &str) -> Self {
+        let mut s = slug::slugify(title);
+        if s.len() > 60 {
+            s.truncate(60);
+            if let Some(i) = s.rfind('-') {
+                s.truncate(i);
+            }
+        }
+        let s = s.trim_matches('-').to_owned();
+        match Slug::parse("slug", &s) {
+            Ok(slug) => slug,
+            Err(_) => Slug(format!("petition-{}", &Id::new().as_str()[24..])),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PetitionStatus {
+    Draft,
+    Open,
+    Closed,
+}
+
+impl PetitionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PetitionStatus::Draft => "draft",
+            PetitionStatus::Open => "open",
+            PetitionStatus::Closed => "closed",
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        match s {
+            "open" => PetitionStatus::Open,
+            "closed" => PetitionStatus::Closed,
+            _ => PetitionStatus::Draft,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Petition {
+    pub id: Id,
+    pub slug: String,
+    pub organization: Organization,
+    pub title: String,
+    pub target: String,
+    pub description_md: String,
+    pub description_html: SafeHtml,
+    pub goal: i64,
+    pub end_at: Option<NaiveDateTime>,
+    pub ask_country: bool,
+    pub ask_postal_code: bool,
+    pub status: PetitionStatus,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub published_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+impl Petition {
+    /// Open, and its end date (if any) not yet passed.
+    pub fn accepts_signatures(&self, now: NaiveDateTime) -> bool {
+        self.status == PetitionStatus::Open && self.end_at.is_none_or(|end| end > now)
+    }
+
+    pub fn end_date(&self) -> Option<NaiveDate> {
+        self.end_at.map(|t| t.date())
+    }
+}
+
+/// A petition as typed into the form or sent to the API, before validation.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+pub struct PetitionInput {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub goal: String,
+    #[serde(default)]
+    pub end_date: String,
+    #[serde(default)]
+    pub ask_country: bool,
+    #[serde(default)]
+    pub ask_postal_code: bool,
+}
+
+/// A petition's content once every field parsed.
+#[derive(Debug, Clone)]
+pub struct ValidPetition {
+    title: String,
+    target: String,
+    description_md: String,
+    description_html: SafeHtml,
+    goal: i64,
+    end_at: Option<NaiveDateTime>,
+    ask_country: bool,
+    ask_postal_code: bool,
+}
+
+impl ValidPetition {
+    pub fn description_html(&self) -> &SafeHtml {
+        &self.description_html
+    }
+}
+
+pub const TITLE_MAX: usize = 120;
+pub const TARGET_MAX: usize = 120;
+pub const DESCRIPTION_MAX: usize = 20_000;
+pub const GOAL_MAX: i64 = 100_000_000;
+
+impl PetitionInput {
+    pub fn validate(&self, today: NaiveDate) -> Result<ValidPetition, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let title = errors.check(fields::text("title", &self.title, 5, TITLE_MAX, false));
+        let target = errors.check(fields::text("target", &self.target, 2, TARGET_MAX, false));
+        let description =
+            errors.check(fields::text("description", &self.description, 20, DESCRIPTION_MAX, true));
+        let goal = match self.goal.trim() {
+            "" => {
+                errors.push("goal", "error-required", None);
+                None
+            }
+            g => match g.replace([' ', ',', '\u{a0}', '\u{202f}'], "").parse::<i64>() {
+                Ok(n) if (1..=GOAL_MAX).contains(&n) => Some(n),
+                _ => {
+                    errors.push("goal", "error-goal-invalid", Some(GOAL_MAX as u64));
+                    None
+                }
+            },
+        };
+        let end_at = match self.end_date.trim() {
+            "" => Some(None),
+            d => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                Ok(date) if date > today && date <= today + chrono::Days::new(730) => {
+                    Some(Some(date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())))
+                }
+                Ok(_) => {
+                    errors.push("end_date", "error-end-date-range", None);
+                    None
+                }
+                Err(_) => {
+                    errors.push("end_date", "error-date-invalid", None);
+                    None
+                }
+            },
+        };
+        match (title, target, description, goal, end_at) {
+            (Some(title), Some(target), Some(description_md), Some(goal), Some(end_at))
+                if errors.is_empty() =>
+            {
+                let description_html = SafeHtml::from_markdown(&description_md);
+                Ok(ValidPetition {
+                    title,
+                    target,
+                    description_md,
+                    description_html,
+                    goal,
+                    end_at,
+                    ask_country: self.ask_country,
+                    ask_postal_code: self.ask_postal_code,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+type PetitionRow = (
+    (Id, String, String, String, String, String, i64, Option<NaiveDateTime>, bool, bool, String),
+    (NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>),
+    (Id, String, String),
+);
+
+#[allow(clippy::type_complexity)]
+fn columns() -> (
+    (
+        petitions::id,
+        petitions::slug,
+        petitions::title,
+        petitions::target,
+        petitions::description_md,
+        petitions::description_html,
+        petitions::goal,
+        petitions::end_at,
+        petitions::ask_country,
+        petitions::ask_postal_code,
+        petitions::status,
+    ),
+    (petitions::created_at, petitions::updated_at, petitions::published_at, petitions::closed_at),
+    OrganizationColumns,
+) {
+    (
+        (
+            petitions::id,
+            petitions::slug,
+            petitions::title,
+            petitions::target,
+            petitions::description_md,
+            petitions::description_html,
+            petitions::goal,
+            petitions::end_at,
+            petitions::ask_country,
+            petitions::ask_postal_code,
+            petitions::status,
+        ),
+        (petitions::created_at, petitions::updated_at, petitions::published_at, petitions::closed_at),
+        ORGANIZATION_COLUMNS,
+    )
+}
+
+fn from_row(row: PetitionRow) -> Petition {
+    let (
+        (id, slug, title, target, description_md, description_html, goal, end_at, ask_country, ask_postal_code, status),
+        (created_at, updated_at, published_at, closed_at),
+        (org_id, org_slug, org_name),
+    ) = row;
+    Petition {
+        id,
+        slug,
+        organization: Organization { id: org_id, slug: org_slug, name: org_name },
+        title,
+        target,
+        description_md,
+        description_html: SafeHtml::from_stored(description_html),
+        goal,
+        end_at,
+        ask_country,
+        ask_postal_code,
+        status: PetitionStatus::from_db(&status),
+        created_at,
+        updated_at,
+        published_at,
+        closed_at,
+    }
+}
+
+pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionError> {
+    let row = petitions::table
+        .inner_join(organizations::table)
+        .filter(petitions::slug.eq(slug))
+        .select(columns())
+        .first::<PetitionRow>(conn)
+        .optional()?;
+    row.map(from_row).ok_or(PetitionError::NotFound)
+}
+
+/// Open petitions, newest first.
+pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, PetitionError> {
+    let rows = petitions::table
+        .inner_join(organizations::table)
+        .filter(petitions::status.eq(PetitionStatus::Open.as_str()))
+        .order(petitions::published_at.desc())
+        .limit(limit)
+        .select(columns())
+        .load::<PetitionRow>(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// Every petition of an organization, newest first.
+pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Result<Vec<Petition>, PetitionError> {
+    let rows = petitions::table
+        .inner_join(organizations::table)
+        .filter(petitions::organization_id.eq(organization))
+        .order(petitions::created_at.desc())
+        .select(columns())
+        .load::<PetitionRow>(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// A slug not yet used by a petition or an organization (they share one namespace).
+fn free_slug(conn: &mut DbConnection, base: Slug) -> Result<Slug, PetitionError> {
+    for n in 1..100 {
+        let candidate = if n == 1 { base.0.clone() } else { format!("{}-{n}", base.0) };
+        let taken_by_petition: i64 = petitions::table
+            .filter(petitions::slug.eq(&candidate))
+            .count()
+            .get_result(conn)?;
+        let taken_by_org: i64 = organizations::table
+            .filter(organizations::slug.eq(&candidate))
+            .count()
+            .get_result(conn)?;
+        if taken_by_petition == 0 && taken_by_org == 0 {
+            return Ok(Slug(candidate));
+        }
+    }
+    Ok(Slug(format!("{}-{}", base.0, &Id::new().as_str()[24..])))
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    organizer: &Organizer,
+    petition: ValidPetition,
+    publish: bool,
+) -> Result<Petition, PetitionError> {
+    let slug = free_slug(conn, Slug::from_title(&petition.title))?;
+    let now = signons_store::now();
+    let status = if publish { PetitionStatus::Open } else { PetitionStatus::Draft };
+    diesel::insert_into(petitions::table)
+        .values((
+            (
+                petitions::id.eq(Id::new()),
+                petitions::organization_id.eq(&organizer.organization.id),
+                petitions::slug.eq(slug.as_str()),
+                petitions::title.eq(&petition.title),
+                petitions::target.eq(&petition.target),
+                petitions::description_md.eq(&petition.description_md),
+                petitions::description_html.eq(petition.description_html.as_str()),
+                petitions::goal.eq(petition.goal),
+            ),
+            (
+                petitions::end_at.eq(petition.end_at),
+                petitions::ask_country.eq(petition.ask_country),
+                petitions::ask_postal_code.eq(petition.ask_postal_code),
+                petitions::status.eq(status.as_str()),
+                petitions::created_at.eq(now),
+                petitions::updated_at.eq(now),
+                petitions::published_at.eq(publish.then_some(now)),
+            ),
+        ))
+        .execute(conn)?;
+    find(conn, slug.as_str())
+}
+
+fn owned(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
+    let petition = find(conn, slug)?;
+    if petition.organization.id != organizer.organization.id {
+        return Err(PetitionError::Forbidden);
+    }
+    Ok(petition)
+}
+
+/// Edits a draft. Published petitions keep the text their signers signed.
+pub fn update(
+    conn: &mut DbConnection,
+    organizer: &Organizer,
+    slug: &str,
+    petition: ValidPetition,
+) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    if current.status != PetitionStatus::Draft {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "edited" });
+    }
+    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+        .set((
+            petitions::title.eq(&petition.title),
+            petitions::target.eq(&petition.target),
+            petitions::description_md.eq(&petition.description_md),
+            petitions::description_html.eq(petition.description_html.as_str()),
+            petitions::goal.eq(petition.goal),
+            petitions::end_at.eq(petition.end_at),
+            petitions::ask_country.eq(petition.ask_country),
+            petitions::ask_postal_code.eq(petition.ask_postal_code),
+            petitions::updated_at.eq(signons_store::now()),
+        ))
+        .execute(conn)?;
+    find(conn, slug)
+}
+
+pub fn publish(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    if current.status != PetitionStatus::Draft {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "published" });
+    }
+    let now = signons_store::now();
+    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+        .set((
+            petitions::status.eq(PetitionStatus::Open.as_str()),
+            petitions::published_at.eq(Some(now)),
+            petitions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, slug)
+}
+
+pub fn close(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    if current.status != PetitionStatus::Open {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "closed" });
+    }
+    let now = signons_store::now();
+    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+        .set((
+            petitions::status.eq(PetitionStatus::Closed.as_str()),
+            petitions::closed_at.eq(Some(now)),
+            petitions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, slug)
+}
+
+/// Closes open petitions whose end date has passed; returns how many.
+pub fn close_ended(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, PetitionError> {
+    Ok(diesel::update(
+        petitions::table
+            .filter(petitions::status.eq(PetitionStatus::Open.as_str()))
+            .filter(petitions::end_at.le(now)),
+    )
+    .set((
+        petitions::status.eq(PetitionStatus::Closed.as_str()),
+        petitions::closed_at.eq(Some(now)),
+        petitions::updated_at.eq(now),
+    ))
+    .execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_parse_strictly() {
+        assert!(Slug::parse("s", "save-the-park").is_ok());
+        for bad in ["", "ab", "Save", "-abc", "abc-", "a--b", "a b c", "<script>", &"a".repeat(65)] {
+            assert!(Slug::parse("s", bad).is_err(), "{bad}");
+        }
+        assert_eq!(Slug::from_title("Sauvons l'école de la Rue Émile-Zola !").as_str(), "sauvons-l-ecole-de-la-rue-emile-zola");
+        assert!(Slug::from_title("日本").as_str().starts_with("petition-"));
+    }
+
+    #[test]
+    fn petition_input_reports_every_bad_field() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let input = PetitionInput { goal: "lots".into(), end_date: "2025-01-01".into(), ..Default::default() };
+        let errors = input.validate(today).unwrap_err();
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["title", "target", "description", "goal", "end_date"]);
+        let ok = PetitionInput {
+            title: "Save the park".into(),
+            target: "City council".into(),
+            description: "The park is **ours** and must stay green.".into(),
+            goal: "10 000".into(),
+            end_date: "2026-06-01".into(),
+            ..Default::default()
+        };
+        let valid = ok.validate(today).unwrap();
+        assert_eq!(valid.goal, 10_000);
+        assert!(valid.description_html.as_str().contains("<strong>ours</strong>"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Everything a person reads, pages and emails alike: the tera templates and static files of
+//! `web/`, embedded in the binary, and the English and French translations of
+//! `web/locales`. Kept apart from `app` because the `mail` crate renders emails with it.
+
+mod locale;
+mod renderer;
+
+pub use locale::Locale;
+pub use renderer::{RenderError, Renderer, StaticFiles};
+pub use tera::Context;

@@ -1,0 +1,177 @@
+use crate::Locale;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{static_loader, Loader};
+use rust_embed::RustEmbed;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use tera::{Context, Tera, Value};
+use thiserror::Error;
+
+static_loader! {
+    static LOCALES = {
+        locales: "../../web/locales",
+        fallback_language: "en",
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+#[derive(RustEmbed)]
+#[folder = "../../web/templates/"]
+struct Templates;
+
+/// `web/static`, embedded: CSS, images, scripts.
+#[derive(RustEmbed)]
+#[folder = "../../web/static/"]
+pub struct StaticFiles;
+
+#[derive(Debug, Error)]
+pub enum RenderError {
+    #[error("template {name} is not valid UTF-8")]
+    Encoding { name: String },
+    #[error("template error: {0}")]
+    Template(#[from] tera::Error),
+}
+
+/// Renders templates with translations: templates call `t(k="key", l=lang, …args)`.
+#[derive(Clone)]
+pub struct Renderer {
+    tera: Tera,
+}
+
+impl Renderer {
+    pub fn new() -> Result<Self, RenderError> {
+        let mut tera = Tera::default();
+        let mut sources = Vec::new();
+        for name in Templates::iter() {
+            let file = Templates::get(&name).ok_or_else(|| RenderError::Encoding {
+                name: name.to_string(),
+            })?;
+            let text = String::from_utf8(file.data.into_owned()).map_err(|_| {
+                RenderError::Encoding {
+                    name: name.to_string(),
+                }
+            })?;
+            sources.push((name.to_string(), text));
+        }
+        tera.add_raw_templates(sources)?;
+        tera.autoescape_on(vec![".html"]);
+        tera.register_function("t", translate_function);
+        Ok(Renderer { tera })
+    }
+
+    pub fn render(
+        &self,
+        template: &str,
+        locale: Locale,
+        context: &Context,
+    ) -> Result<String, RenderError> {
+        let mut context = context.clone();
+        context.insert("lang", locale.code());
+        Ok(self.tera.render(template, &context)?)
+    }
+
+    /// A translated string, for Rust code (email subjects, error messages).
+    pub fn translate(locale: Locale, key: &str, args: &[(&'static str, Value)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = args
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), fluent_value(v)))
+            .collect();
+        LOCALES
+            .try_lookup_with_args(locale.langid(), key, &args)
+            .unwrap_or_else(|| {
+                tracing::warn!(key, "missing translation");
+                key.to_owned()
+            })
+    }
+}
+
+fn fluent_value(v: &Value) -> FluentValue<'static> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .map(FluentValue::from)
+            .or_else(|| n.as_f64().map(FluentValue::from))
+            .unwrap_or(FluentValue::None),
+        Value::String(s) => FluentValue::from(s.clone()),
+        Value::Bool(b) => FluentValue::from(b.to_string()),
+        other => FluentValue::from(other.to_string()),
+    }
+}
+
+fn translate_function(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let key = args
+        .get("k")
+        .and_then(Value::as_str)
+        .ok_or_else(|| tera::Error::msg("t() needs k=\"key\""))?;
+    let locale = args
+        .get("l")
+        .and_then(Value::as_str)
+        .and_then(Locale::from_code)
+        .unwrap_or_default();
+    let rest: Vec<(&'static str, Value)> = args
+        .iter()
+        .filter(|(k, _)| k.as_str() != "k" && k.as_str() != "l")
+        .map(|(k, v)| (leak_arg_name(k), v.clone()))
+        .collect();
+    Ok(Value::String(Renderer::translate(locale, key, &rest)))
+}
+
+/// Fluent wants `'static` argument names; the templates use a small fixed set of them.
+fn leak_arg_name(name: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "count", "goal", "name", "title", "target", "organization", "date", "instance",
+        "max", "min", "percent", "hours", "days", "email", "status",
+    ];
+    KNOWN.iter().find(|k| **k == name).copied().unwrap_or("arg")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys(locale: &str) -> BTreeSet<String> {
+        let path = format!("{}/../../web/locales/{locale}/main.ftl", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && l.contains(" ="))
+            .map(|l| l.split(" =").next().unwrap().trim().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn english_and_french_have_the_same_keys() {
+        let en = keys("en");
+        let fr = keys("fr");
+        assert!(!en.is_empty());
+        assert_eq!(
+            en.symmetric_difference(&fr).collect::<Vec<_>>(),
+            Vec::<&String>::new()
+        );
+    }
+
+    #[test]
+    fn every_key_used_in_templates_exists() {
+        let en = keys("en");
+        let re_start = "t(k=\"";
+        for name in Templates::iter() {
+            let text = String::from_utf8(Templates::get(&name).unwrap().data.into_owned()).unwrap();
+            for (i, _) in text.match_indices(re_start) {
+                let rest = &text[i + re_start.len()..];
+                let key = &rest[..rest.find('"').unwrap()];
+                if key.ends_with('-') {
+                    continue; // a prefix completed in the template, e.g. "status-" ~ p.status
+                }
+                assert!(en.contains(key), "{name} uses unknown key {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn translates_with_plurals() {
+        let one = Renderer::translate(Locale::En, "signature-count", &[("count", 1.into())]);
+        let many = Renderer::translate(Locale::Fr, "signature-count", &[("count", 3.into())]);
+        assert_eq!(one, "1 signature");
+        assert_eq!(many, "3 signatures");
+    }
+}

@@ -1,0 +1,53 @@
+//! Signature counts, kept in sharded counter rows updated in the same transaction as the
+//! confirmation or withdrawal, so they are always right and no single row is updated by
+//! every signer. A count is the sum of at most `SHARDS` rows, never a COUNT(*).
+
+use diesel::prelude::*;
+use rand::Rng;
+use signons_store::schema::petition_counters as pc;
+use signons_store::{DbConnection, Id};
+use std::collections::HashMap;
+
+pub const SHARDS: i32 = 16;
+
+pub fn add(conn: &mut DbConnection, petition: &Id, delta: i64) -> Result<(), diesel::result::Error> {
+    let shard = rand::rng().random_range(0..SHARDS);
+    let row = (pc::petition_id.eq(petition), pc::shard.eq(shard), pc::signatures.eq(delta));
+    let bump = pc::signatures.eq(pc::signatures + delta);
+    // Upserts do not go through the multi-backend connection; each backend does its own.
+    match conn {
+        DbConnection::Pg(c) => diesel::insert_into(pc::table)
+            .values(row)
+            .on_conflict((pc::petition_id, pc::shard))
+            .do_update()
+            .set(bump)
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(pc::table)
+            .values(row)
+            .on_conflict((pc::petition_id, pc::shard))
+            .do_update()
+            .set(bump)
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+pub fn total(conn: &mut DbConnection, petition: &Id) -> Result<i64, diesel::result::Error> {
+    let shards: Vec<i64> = pc::table
+        .filter(pc::petition_id.eq(petition))
+        .select(pc::signatures)
+        .load(conn)?;
+    Ok(shards.into_iter().sum())
+}
+
+pub fn totals(conn: &mut DbConnection, petitions: &[Id]) -> Result<HashMap<Id, i64>, diesel::result::Error> {
+    let rows: Vec<(Id, i64)> = pc::table
+        .filter(pc::petition_id.eq_any(petitions))
+        .select((pc::petition_id, pc::signatures))
+        .load(conn)?;
+    let mut totals = HashMap::with_capacity(petitions.len());
+    for (id, n) in rows {
+        *totals.entry(id).or_insert(0) += n;
+    }
+    Ok(totals)
+}

@@ -1,0 +1,156 @@
+//! What a signer types, parsed: name, email (and its canonical form), the fields the
+//! petition asks for, comment and choices.
+
+use serde::{Deserialize, Serialize};
+use signons_petition::fields::{self, FieldError, FieldErrors};
+use signons_petition::Petition;
+
+/// An email address as the signer typed it, validated, with its canonical form: the key
+/// that says whether two addresses are the same person's mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerEmail {
+    address: String,
+    canonical: String,
+}
+
+impl SignerEmail {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let input = input.trim();
+        let err = |code| FieldError { field: "email", code, limit: None };
+        if input.is_empty() {
+            return Err(err("error-required"));
+        }
+        if input.len() > Self::MAX_LEN {
+            return Err(FieldError { field: "email", code: "error-too-long", limit: Some(Self::MAX_LEN as u64) });
+        }
+        let parsed = email_address::EmailAddress::parse_with_options(
+            input,
+            email_address::Options::default().without_display_text().without_domain_literal(),
+        )
+        .map_err(|_| err("error-email-invalid"))?;
+        let local = parsed.local_part();
+        let domain = parsed.domain().to_lowercase();
+        if !domain.contains('.') || local.starts_with('"') {
+            return Err(err("error-email-invalid"));
+        }
+        let address = format!("{local}@{domain}");
+        Ok(SignerEmail { canonical: canonicalize(local, &domain), address })
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+}
+
+/// Lowercase, without `+tag`; for Gmail also without dots (Gmail ignores them).
+fn canonicalize(local: &str, domain: &str) -> String {
+    let local = local.to_lowercase();
+    let local = local.split('+').next().unwrap_or(&local).to_owned();
+    let (local, domain) = match domain {
+        "gmail.com" | "googlemail.com" => (local.replace('.', ""), "gmail.com"),
+        d => (local, d),
+    };
+    format!("{local}@{domain}")
+}
+
+/// The sign form or API body, before validation. Checkboxes arrive as "on" or absent.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SignatureInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub opt_in: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidSignature {
+    pub name: String,
+    pub email: SignerEmail,
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    pub comment: Option<String>,
+    pub public: bool,
+    pub opt_in: bool,
+}
+
+pub const NAME_MAX: usize = 100;
+pub const COUNTRY_MAX: usize = 60;
+pub const POSTAL_CODE_MAX: usize = 12;
+pub const COMMENT_MAX: usize = 1000;
+
+fn postal_code(input: &str) -> Result<String, FieldError> {
+    let code = fields::text("postal_code", input, 2, POSTAL_CODE_MAX, false)?;
+    if code.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
+        Ok(code.to_uppercase())
+    } else {
+        Err(FieldError { field: "postal_code", code: "error-postal-code-invalid", limit: None })
+    }
+}
+
+impl SignatureInput {
+    /// Parses every field, asking for country and postal code only where the petition does.
+    pub fn validate(&self, petition: &Petition) -> Result<ValidSignature, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(fields::text("name", &self.name, 1, NAME_MAX, false));
+        let email = errors.check(SignerEmail::parse(&self.email));
+        let country = if petition.ask_country {
+            errors
+                .check(fields::text("country", self.country.as_deref().unwrap_or(""), 2, COUNTRY_MAX, false))
+                .map(Some)
+        } else {
+            Some(None)
+        };
+        let postal_code = if petition.ask_postal_code {
+            errors.check(postal_code(self.postal_code.as_deref().unwrap_or(""))).map(Some)
+        } else {
+            Some(None)
+        };
+        let comment = errors.check(fields::optional_text("comment", self.comment.as_deref(), COMMENT_MAX, true));
+        match (name, email, country, postal_code, comment) {
+            (Some(name), Some(email), Some(country), Some(postal_code), Some(comment)) if errors.is_empty() => {
+                Ok(ValidSignature { name, email, country, postal_code, comment, public: self.public, opt_in: self.opt_in })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_emails() {
+        let e = SignerEmail::parse("  Jean.Dupont+petitions@GMail.com ").unwrap();
+        assert_eq!(e.address(), "Jean.Dupont+petitions@gmail.com");
+        assert_eq!(e.canonical(), "jeandupont@gmail.com");
+        assert_eq!(SignerEmail::parse("A.B@Example.org").unwrap().canonical(), "a.b@example.org");
+        assert_eq!(
+            SignerEmail::parse("x@googlemail.com").unwrap().canonical(),
+            SignerEmail::parse("X@gmail.com").unwrap().canonical()
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in ["", "plain", "a@b", "a@@b.org", "<script>@x.org", "Jean <j@x.org>", "a b@x.org", "a@[127.0.0.1]", &format!("{}@x.org", "a".repeat(260))] {
+            assert!(SignerEmail::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

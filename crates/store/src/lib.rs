@@ -1,0 +1,23 @@
+//! Storage for Signons: the one diesel schema, a connection that is either PostgreSQL or
+//! SQLite (chosen from the database URL at run time), the pool, embedded migrations, and
+//! the portable column types (ids, token hashes) the domain crates share.
+
+pub mod database;
+pub mod error;
+pub mod id;
+pub mod migrate;
+pub mod schema;
+pub mod token;
+
+pub use database::{Backend, Database, DatabaseUrl, DbConnection};
+pub use error::StoreError;
+pub use id::Id;
+pub use token::{Token, TokenHash};
+
+/// The current time, truncated to microseconds so that both backends store and return
+/// exactly the same value (PostgreSQL keeps microseconds, SQLite keeps what it is given).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+}

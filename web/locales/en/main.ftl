@@ -1,0 +1,137 @@
+# Signons, English. Every key here must also be in fr/main.ftl (a test checks).
+
+nav-skip = Skip to content
+nav-label = Main menu
+nav-dashboard = My petitions
+nav-new-petition = New petition
+nav-logout = Log out
+nav-login = Organizer login
+lang-switch = Français
+footer-free-software = Signons is free software (AGPL-3.0-or-later): your signatures stay with this instance.
+
+welcome-title = Welcome to { $instance }
+welcome-intro = This instance is ready. It has no organizer yet; here is how to start.
+welcome-step-organizer = Create the first organizer on the server (the password is read from the terminal):
+welcome-step-login = Log in with that email and password at
+welcome-step-petition = Write your first petition, preview it, and publish it.
+
+home-title = Petitions
+home-empty = There are no open petitions yet. Come back soon!
+home-most-signed = Most signed
+home-newest = Newest
+
+signature-count = { $count ->
+    [one] 1 signature
+   *[other] { $count } signatures
+}
+petition-to = To: { $target }
+petition-by = By { $organization }
+petition-goal = of { $goal } needed
+petition-progress = { $percent }% of the goal
+petition-ends = Closes on { $date }
+petition-draft-banner = Draft: only your organization can see this petition until it is published.
+petition-closed-banner = This petition is closed and no longer accepts signatures.
+petition-recent-signers = Recent signers
+action-edit = Edit
+action-publish = Publish
+action-close = Close the petition
+
+sign-title = Sign this petition
+sign-closed = Signatures are closed
+sign-name = Your name
+sign-email = Your email
+sign-country = Country
+sign-postal-code = Postal code
+sign-comment = Why are you signing?
+form-optional = (optional)
+sign-public = Show my name publicly on this petition
+sign-opt-in = Send me news from { $organization } (you can stop at any time)
+sign-button = Sign
+sign-privacy = Your email is used only to confirm your signature and is never shown. It stays on { $instance }. { $organization } sees your name, and your email only if you ask for their news. You can withdraw your signature at any time with the link in the email.
+sign-fix-errors = Please correct the fields marked below.
+
+thanks-title = Check your email
+thanks-body = We have sent you an email. Click the link it contains to confirm your signature of “{ $title }”: it counts only once confirmed.
+thanks-spam = Nothing after a few minutes? Look in your spam folder.
+back-to-petition = Back to the petition
+back-home = Back to the home page
+
+confirm-title = Confirm your signature
+confirm-body = { $name }, please confirm that you sign “{ $title }”.
+confirm-already = Your signature of “{ $title }” is already confirmed. Thank you!
+confirm-button = Confirm my signature
+
+confirmed-title = Thank you, your signature counts!
+confirmed-body = You have signed “{ $title }”.
+confirmed-share = A petition grows when people share it: send this link to your friends.
+confirmed-share-label = Link to the petition
+
+withdraw-title = Withdraw your signature
+withdraw-body = { $name }, do you want to withdraw your signature from “{ $title }”? Your name and email will be deleted.
+withdraw-button = Withdraw my signature
+withdrawn-title = Your signature was withdrawn
+withdrawn-body = Your signature of “{ $title }” and your personal data were deleted.
+
+login-title = Organizer login
+login-email = Email
+login-password = Password
+login-button = Log in
+login-help = Accounts are created by the instance's administrators.
+
+dashboard-title = Petitions of { $organization }
+dashboard-empty = You have no petitions yet.
+dashboard-col-title = Petition
+dashboard-col-status = Status
+dashboard-col-signatures = Signatures / goal
+status-draft = Draft
+status-open = Open
+status-closed = Closed
+
+editor-new-title = New petition
+editor-edit-title = Edit the draft
+editor-title = Title
+editor-target = Addressed to
+editor-target-hint = The person or body who can make the decision, e.g. “The city council of Lyon”.
+editor-description = Text
+editor-description-hint = Explain what you ask and why. Markdown: **bold**, *italic*, [link](https://…), lists with “-”.
+editor-goal = Signature goal
+editor-end-date = End date
+editor-fields = Also ask signers for
+editor-preview = Preview
+editor-save-draft = Save as draft
+
+email-hello = Hello { $name },
+email-confirm-signature-subject = Confirm your signature: { $title }
+email-confirm-intro = Thank you for signing “{ $title }”. Your signature counts once you confirm it with this link:
+email-confirm-expiry = The link is valid for { $hours } hours.
+email-confirm-ignore = If you did not sign this petition, ignore this email: nothing will be counted and your address will be deleted.
+email-withdraw-intro = To withdraw your signature at any time:
+email-already-signed-subject = You have already signed: { $title }
+email-already-intro = Someone (probably you) tried to sign “{ $title }” again with this address. Your signature was already recorded: nothing changes.
+email-already-not-you = If it was not you, you can ignore this email.
+
+error-title = Error { $status }
+error-required = This field is required.
+error-too-short = At least { $min } characters.
+error-too-long = At most { $max } characters.
+error-control-characters = This field contains characters that are not allowed.
+error-email-invalid = This is not a valid email address.
+error-slug-invalid = Use 3 to 64 lowercase letters, digits and single hyphens.
+error-goal-invalid = A whole number between 1 and { $max }.
+error-end-date-range = The end date must be in the future, and within two years.
+error-date-invalid = Use the format YYYY-MM-DD.
+error-postal-code-invalid = Letters, digits, spaces and hyphens only.
+error-invalid-input = Some fields are invalid.
+error-bad-request = The request could not be understood.
+error-payload-too-large = The request is too large.
+error-not-found = This page does not exist.
+error-petition-closed = This petition no longer accepts signatures.
+error-invalid-token = This link is not valid, or was already used.
+error-expired-token = This link has expired. Sign the petition again to receive a new one.
+error-unauthorized = Please log in first.
+error-bad-credentials = Wrong email or password.
+error-forbidden = You are not allowed to do this.
+error-csrf-failed = The form expired. Please submit it again.
+error-rate-limited = Too many attempts from your connection. Please wait a little and try again.
+error-invalid-state = This action is not possible in the petition's current state.
+error-internal-error = Something went wrong on our side. Please try again later.

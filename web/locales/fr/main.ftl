@@ -1,0 +1,137 @@
+# Signons, français. Chaque clé doit aussi figurer dans en/main.ftl (un test le vérifie).
+
+nav-skip = Aller au contenu
+nav-label = Menu principal
+nav-dashboard = Mes pétitions
+nav-new-petition = Nouvelle pétition
+nav-logout = Se déconnecter
+nav-login = Espace organisateurs
+lang-switch = English
+footer-free-software = Signons est un logiciel libre (AGPL-3.0 ou ultérieure) : vos signatures restent sur cette instance.
+
+welcome-title = Bienvenue sur { $instance }
+welcome-intro = Cette instance est prête. Elle n'a pas encore d'organisateur ; voici comment commencer.
+welcome-step-organizer = Créez le premier organisateur sur le serveur (le mot de passe est lu dans le terminal) :
+welcome-step-login = Connectez-vous avec cette adresse et ce mot de passe sur
+welcome-step-petition = Rédigez votre première pétition, prévisualisez-la et publiez-la.
+
+home-title = Pétitions
+home-empty = Aucune pétition ouverte pour l'instant. Revenez bientôt !
+home-most-signed = Les plus signées
+home-newest = Les plus récentes
+
+signature-count = { $count ->
+    [one] 1 signature
+   *[other] { $count } signatures
+}
+petition-to = À : { $target }
+petition-by = Par { $organization }
+petition-goal = sur { $goal } visées
+petition-progress = { $percent } % de l'objectif
+petition-ends = Se termine le { $date }
+petition-draft-banner = Brouillon : seule votre organisation voit cette pétition jusqu'à sa publication.
+petition-closed-banner = Cette pétition est close et n'accepte plus de signatures.
+petition-recent-signers = Derniers signataires
+action-edit = Modifier
+action-publish = Publier
+action-close = Clore la pétition
+
+sign-title = Signer cette pétition
+sign-closed = Les signatures sont closes
+sign-name = Votre nom
+sign-email = Votre adresse e-mail
+sign-country = Pays
+sign-postal-code = Code postal
+sign-comment = Pourquoi signez-vous ?
+form-optional = (facultatif)
+sign-public = Afficher mon nom publiquement sur cette pétition
+sign-opt-in = Recevoir les nouvelles de { $organization } (vous pourrez arrêter à tout moment)
+sign-button = Signer
+sign-privacy = Votre adresse ne sert qu'à confirmer votre signature et n'est jamais affichée. Elle reste sur { $instance }. { $organization } voit votre nom, et votre adresse seulement si vous demandez ses nouvelles. Vous pouvez retirer votre signature à tout moment avec le lien reçu par e-mail.
+sign-fix-errors = Merci de corriger les champs signalés ci-dessous.
+
+thanks-title = Consultez vos e-mails
+thanks-body = Nous vous avons envoyé un e-mail. Cliquez sur le lien qu'il contient pour confirmer votre signature de « { $title } » : elle ne compte qu'une fois confirmée.
+thanks-spam = Rien après quelques minutes ? Regardez dans vos indésirables.
+back-to-petition = Retour à la pétition
+back-home = Retour à l'accueil
+
+confirm-title = Confirmez votre signature
+confirm-body = { $name }, merci de confirmer que vous signez « { $title } ».
+confirm-already = Votre signature de « { $title } » est déjà confirmée. Merci !
+confirm-button = Confirmer ma signature
+
+confirmed-title = Merci, votre signature compte !
+confirmed-body = Vous avez signé « { $title } ».
+confirmed-share = Une pétition grandit quand on la partage : envoyez ce lien à vos proches.
+confirmed-share-label = Lien vers la pétition
+
+withdraw-title = Retirer votre signature
+withdraw-body = { $name }, voulez-vous retirer votre signature de « { $title } » ? Votre nom et votre adresse seront effacés.
+withdraw-button = Retirer ma signature
+withdrawn-title = Votre signature a été retirée
+withdrawn-body = Votre signature de « { $title } » et vos données personnelles ont été effacées.
+
+login-title = Espace organisateurs
+login-email = Adresse e-mail
+login-password = Mot de passe
+login-button = Se connecter
+login-help = Les comptes sont créés par les administrateurs de l'instance.
+
+dashboard-title = Pétitions de { $organization }
+dashboard-empty = Vous n'avez pas encore de pétition.
+dashboard-col-title = Pétition
+dashboard-col-status = État
+dashboard-col-signatures = Signatures / objectif
+status-draft = Brouillon
+status-open = Ouverte
+status-closed = Close
+
+editor-new-title = Nouvelle pétition
+editor-edit-title = Modifier le brouillon
+editor-title = Titre
+editor-target = Adressée à
+editor-target-hint = La personne ou l'instance qui peut prendre la décision, par exemple « Le conseil municipal de Lyon ».
+editor-description = Texte
+editor-description-hint = Expliquez ce que vous demandez et pourquoi. Markdown : **gras**, *italique*, [lien](https://…), listes avec « - ».
+editor-goal = Objectif de signatures
+editor-end-date = Date de fin
+editor-fields = Demander aussi aux signataires
+editor-preview = Aperçu
+editor-save-draft = Enregistrer le brouillon
+
+email-hello = Bonjour { $name },
+email-confirm-signature-subject = Confirmez votre signature : { $title }
+email-confirm-intro = Merci d'avoir signé « { $title } ». Votre signature compte dès que vous la confirmez avec ce lien :
+email-confirm-expiry = Le lien est valable { $hours } heures.
+email-confirm-ignore = Si vous n'avez pas signé cette pétition, ignorez cet e-mail : rien ne sera compté et votre adresse sera effacée.
+email-withdraw-intro = Pour retirer votre signature à tout moment :
+email-already-signed-subject = Vous avez déjà signé : { $title }
+email-already-intro = Quelqu'un (sans doute vous) a de nouveau tenté de signer « { $title } » avec cette adresse. Votre signature était déjà enregistrée : rien ne change.
+email-already-not-you = Si ce n'était pas vous, vous pouvez ignorer cet e-mail.
+
+error-title = Erreur { $status }
+error-required = Ce champ est obligatoire.
+error-too-short = Au moins { $min } caractères.
+error-too-long = Au plus { $max } caractères.
+error-control-characters = Ce champ contient des caractères non autorisés.
+error-email-invalid = Cette adresse e-mail n'est pas valide.
+error-slug-invalid = De 3 à 64 lettres minuscules, chiffres et tirets simples.
+error-goal-invalid = Un nombre entier entre 1 et { $max }.
+error-end-date-range = La date de fin doit être dans le futur, et dans moins de deux ans.
+error-date-invalid = Utilisez le format AAAA-MM-JJ.
+error-postal-code-invalid = Lettres, chiffres, espaces et tirets uniquement.
+error-invalid-input = Certains champs ne sont pas valides.
+error-bad-request = La requête n'a pas pu être comprise.
+error-payload-too-large = La requête est trop volumineuse.
+error-not-found = Cette page n'existe pas.
+error-petition-closed = Cette pétition n'accepte plus de signatures.
+error-invalid-token = Ce lien n'est pas valide, ou a déjà été utilisé.
+error-expired-token = Ce lien a expiré. Signez de nouveau la pétition pour en recevoir un nouveau.
+error-unauthorized = Merci de vous connecter d'abord.
+error-bad-credentials = Adresse ou mot de passe incorrect.
+error-forbidden = Vous n'avez pas le droit de faire cela.
+error-csrf-failed = Le formulaire a expiré. Merci de l'envoyer à nouveau.
+error-rate-limited = Trop de tentatives depuis votre connexion. Patientez un peu et réessayez.
+error-invalid-state = Cette action n'est pas possible dans l'état actuel de la pétition.
+error-internal-error = Un problème est survenu de notre côté. Merci de réessayer plus tard.
