@@ -26,6 +26,8 @@ pub struct RawConfig {
     pub anonymize_after_days: i64,
     /// Signatures one IP address may send per hour; 0 turns the limit off.
     pub sign_rate_per_ip_per_hour: u32,
+    /// First retry delay of a failed email, doubled at each attempt up to an hour.
+    pub mail_retry_seconds: i64,
     /// Use the `X-Forwarded-For` client address (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
     pub db_pool_size: u32,
@@ -49,6 +51,7 @@ impl Default for RawConfig {
             confirm_link_hours: 72,
             anonymize_after_days: 180,
             sign_rate_per_ip_per_hour: 60,
+            mail_retry_seconds: 10,
             trust_forwarded_for: false,
             db_pool_size: 8,
             workers: 0,
@@ -73,6 +76,7 @@ pub struct Config {
     pub confirm_link_hours: i64,
     pub anonymize_after_days: i64,
     pub sign_rate_per_ip_per_hour: u32,
+    pub mail_retry_seconds: i64,
     pub trust_forwarded_for: bool,
     pub db_pool_size: u32,
     pub workers: usize,
@@ -158,6 +162,9 @@ impl RawConfig {
         if !(1..=3650).contains(&self.anonymize_after_days) {
             errors.push(format!("anonymize_after_days {}: between 1 and 3650", self.anonymize_after_days));
         }
+        if !(1..=3600).contains(&self.mail_retry_seconds) {
+            errors.push(format!("mail_retry_seconds {}: between 1 and 3600", self.mail_retry_seconds));
+        }
         if !(1..=256).contains(&self.db_pool_size) {
             errors.push(format!("db_pool_size {}: between 1 and 256", self.db_pool_size));
         }
@@ -186,6 +193,7 @@ impl RawConfig {
                 confirm_link_hours: self.confirm_link_hours,
                 anonymize_after_days: self.anonymize_after_days,
                 sign_rate_per_ip_per_hour: self.sign_rate_per_ip_per_hour,
+                mail_retry_seconds: self.mail_retry_seconds,
                 trust_forwarded_for: self.trust_forwarded_for,
                 db_pool_size: self.db_pool_size,
                 workers: self.workers,

@@ -62,10 +62,10 @@ impl Application {
         tracing::info!(transport = transport.describe(), "email");
         let worker = MailWorker {
             db: db.clone(),
-            log_links_with_prefix: transport.is_outbox().then(|| format!("{}/", config.public_url)),
+            log_links_with_prefix: transport.is_outbox().then(|| format!("{}/s/", config.public_url)),
             transport,
             queue: queue.clone(),
-            retry_base: TimeDelta::seconds(10),
+            retry_base: TimeDelta::seconds(config.mail_retry_seconds),
             give_up_after: TimeDelta::days(7),
         };
         tokio::spawn(worker.run());
