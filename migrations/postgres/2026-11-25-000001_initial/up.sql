@@ -2,7 +2,7 @@
 -- Portable types only: TEXT, INTEGER, BIGINT, BOOLEAN, BYTEA, TIMESTAMP (UTC).
 
 CREATE TABLE organizations (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     slug TEXT NOT NULL,
     name TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL
@@ -10,7 +10,7 @@ CREATE TABLE organizations (
 CREATE UNIQUE INDEX organizations_slug_key ON organizations (slug);
 
 CREATE TABLE organizers (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     organization_id TEXT NOT NULL REFERENCES organizations (id),
     email TEXT NOT NULL,
     password_hash TEXT NOT NULL,
@@ -20,14 +20,14 @@ CREATE UNIQUE INDEX organizers_email_key ON organizers (email);
 CREATE INDEX organizers_organization_idx ON organizers (organization_id);
 
 CREATE TABLE api_tokens (
-    token_hash TEXT PRIMARY KEY,
+    token_hash TEXT PRIMARY KEY NOT NULL,
     organizer_id TEXT NOT NULL REFERENCES organizers (id) ON DELETE CASCADE,
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX api_tokens_organizer_idx ON api_tokens (organizer_id);
 
 CREATE TABLE sessions (
-    token_hash TEXT PRIMARY KEY,
+    token_hash TEXT PRIMARY KEY NOT NULL,
     organizer_id TEXT NOT NULL REFERENCES organizers (id) ON DELETE CASCADE,
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL
@@ -36,7 +36,7 @@ CREATE INDEX sessions_organizer_idx ON sessions (organizer_id);
 CREATE INDEX sessions_expires_idx ON sessions (expires_at);
 
 CREATE TABLE petitions (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     organization_id TEXT NOT NULL REFERENCES organizations (id),
     slug TEXT NOT NULL,
     title TEXT NOT NULL,
@@ -58,7 +58,7 @@ CREATE INDEX petitions_status_published_idx ON petitions (status, published_at);
 CREATE INDEX petitions_organization_idx ON petitions (organization_id);
 
 CREATE TABLE signatures (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     petition_id TEXT NOT NULL REFERENCES petitions (id),
     name TEXT NOT NULL,
     email TEXT NOT NULL,
@@ -91,7 +91,7 @@ CREATE TABLE petition_counters (
 );
 
 CREATE TABLE outgoing_emails (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     recipient TEXT NOT NULL,
     subject TEXT NOT NULL,
     text_body TEXT NOT NULL,
