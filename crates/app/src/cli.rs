@@ -36,6 +36,9 @@ pub enum Admin {
         /// The organization's short name, e.g. `friends-of-the-park`.
         #[arg(long)]
         org: String,
+        /// The organization's display name, e.g. "Friends of the Park".
+        #[arg(long)]
+        org_name: Option<String>,
     },
     /// Create an API token for an organizer and print it (it is shown only once).
     CreateToken {
@@ -58,12 +61,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let applied = db.migrate()?;
             println!("{} migration(s) applied", applied.len());
         }
-        Command::Admin(Admin::CreateOrganizer { email, org }) => {
+        Command::Admin(Admin::CreateOrganizer { email, org, org_name }) => {
             let password = read_password()?;
             let db = open(&config)?;
             db.migrate()?;
             let organizer = db
-                .write(|conn| signons_petition::organization::create_organizer(conn, &email, &org, &password))
+                .write(|conn| {
+                    let organizer = signons_petition::organization::create_organizer(conn, &email, &org, &password)?;
+                    if let Some(name) = &org_name {
+                        signons_petition::organization::set_organization_name(conn, &organizer.organization.slug, name)?;
+                    }
+                    Ok(organizer)
+                })
                 .map_err(describe)?;
             println!("organizer {} created in organization {}", organizer.email, organizer.organization.slug);
         }

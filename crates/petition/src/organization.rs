@@ -125,3 +125,15 @@ pub fn organizer_by_email(conn: &mut DbConnection, email: &str) -> Result<Option
 pub fn organizer_count(conn: &mut DbConnection) -> Result<i64, PetitionError> {
     Ok(organizers::table.count().get_result(conn)?)
 }
+
+/// Sets an organization's display name (its slug is its name until then).
+pub fn set_organization_name(conn: &mut DbConnection, slug: &str, name: &str) -> Result<(), PetitionError> {
+    let name = crate::fields::text("org_name", name, 2, 80, false).map_err(|e| PetitionError::Invalid(FieldErrors(vec![e])))?;
+    let updated = diesel::update(organizations::table.filter(organizations::slug.eq(slug)))
+        .set(organizations::name.eq(name))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(PetitionError::OrganizationNotFound);
+    }
+    Ok(())
+}

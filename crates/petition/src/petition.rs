@@ -456,7 +456,8 @@ mod tests {
             assert!(Slug::parse("s", bad).is_err(), "{bad}");
         }
         assert_eq!(Slug::from_title("Sauvons l'école de la Rue Émile-Zola !").as_str(), "sauvons-l-ecole-de-la-rue-emile-zola");
-        assert!(Slug::from_title("日本").as_str().starts_with("petition-"));
+        assert!(Slug::from_title("!!! ??").as_str().starts_with("petition-"));
+        assert!(Slug::parse("s", Slug::from_title("日本").as_str()).is_ok());
     }
 
     #[test]

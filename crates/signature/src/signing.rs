@@ -47,6 +47,9 @@ pub async fn sign(
         db.read_async(move |conn| signons_petition::petition::find(conn, &slug).map_err(SignatureError::from))
             .await?
     };
+    if petition.status == signons_petition::PetitionStatus::Draft {
+        return Err(SignatureError::PetitionNotFound);
+    }
     if !petition.accepts_signatures(signons_store::now()) {
         return Err(SignatureError::PetitionClosed);
     }

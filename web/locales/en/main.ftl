@@ -6,7 +6,7 @@ nav-dashboard = My petitions
 nav-new-petition = New petition
 nav-logout = Log out
 nav-login = Organizer login
-lang-switch = Français
+lang-name = English
 footer-free-software = Signons is free software (AGPL-3.0-or-later): your signatures stay with this instance.
 
 welcome-title = Welcome to { $instance }

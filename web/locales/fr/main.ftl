@@ -6,7 +6,7 @@ nav-dashboard = Mes pétitions
 nav-new-petition = Nouvelle pétition
 nav-logout = Se déconnecter
 nav-login = Espace organisateurs
-lang-switch = English
+lang-name = Français
 footer-free-software = Signons est un logiciel libre (AGPL-3.0 ou ultérieure) : vos signatures restent sur cette instance.
 
 welcome-title = Bienvenue sur { $instance }
