@@ -69,7 +69,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .write(|conn| {
                     let organizer = signons_petition::organization::create_organizer(conn, &email, &org, &password)?;
                     if let Some(name) = &org_name {
-                        signons_petition::organization::set_organization_name(conn, &organizer.organization.slug, name)?;
+                        signons_petition::organization::set_organization_name(
+                            conn,
+                            &organizer.organization.slug,
+                            name,
+                        )?;
                     }
                     Ok(organizer)
                 })
@@ -79,9 +83,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(Admin::CreateToken { email }) => {
             let db = open(&config)?;
             db.migrate()?;
-            let token = db
-                .write(|conn| signons_petition::auth::create_api_token(conn, &email))
-                .map_err(|e| match e {
+            let token =
+                db.write(|conn| signons_petition::auth::create_api_token(conn, &email)).map_err(|e| match e {
                     signons_petition::PetitionError::NotFound => anyhow::anyhow!("no organizer with email {email}"),
                     other => describe(other),
                 })?;
@@ -111,7 +114,12 @@ fn describe(e: signons_petition::PetitionError) -> anyhow::Error {
     match e {
         signons_petition::PetitionError::Invalid(fields) => anyhow::anyhow!(
             "invalid input: {}",
-            fields.0.iter().map(|f| format!("{} ({})", f.field, f.code.trim_start_matches("error-"))).collect::<Vec<_>>().join(", ")
+            fields
+                .0
+                .iter()
+                .map(|f| format!("{} ({})", f.field, f.code.trim_start_matches("error-")))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => other.into(),
     }

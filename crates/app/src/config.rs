@@ -120,14 +120,19 @@ impl RawConfig {
         let bind = self
             .bind
             .parse::<SocketAddr>()
-            .map_err(|_| errors.push(format!("bind {:?}: expected an address and port, like 127.0.0.1:8080", self.bind)))
+            .map_err(|_| {
+                errors.push(format!("bind {:?}: expected an address and port, like 127.0.0.1:8080", self.bind))
+            })
             .ok();
         let public_url = match url::Url::parse(&self.public_url) {
             Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() && u.query().is_none() => {
                 Some(u)
             }
             _ => {
-                errors.push(format!("public_url {:?}: expected an http(s) URL like https://petitions.example.org", self.public_url));
+                errors.push(format!(
+                    "public_url {:?}: expected an http(s) URL like https://petitions.example.org",
+                    self.public_url
+                ));
                 None
             }
         };
@@ -140,18 +145,23 @@ impl RawConfig {
             .clone()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| self.data_dir.join("signons.db").to_string_lossy().into_owned());
-        let database_url = DatabaseUrl::parse(&database_url)
-            .map_err(|e| errors.push(format!("database_url: {e}")))
-            .ok();
+        let database_url =
+            DatabaseUrl::parse(&database_url).map_err(|e| errors.push(format!("database_url: {e}"))).ok();
         let smtp_url = self.smtp_url.clone().filter(|s| !s.trim().is_empty());
         if let Some(s) = &smtp_url {
             match url::Url::parse(s) {
                 Ok(u) if (u.scheme() == "smtp" || u.scheme() == "smtps") && u.host().is_some() => {}
-                _ => errors.push(format!("smtp_url: expected smtp://host:port or smtps://user:password@host, got {:?}", redact(s))),
+                _ => errors.push(format!(
+                    "smtp_url: expected smtp://host:port or smtps://user:password@host, got {:?}",
+                    redact(s)
+                )),
             }
         }
         if self.mail_from.parse::<lettre_address::Mailbox>().is_err() {
-            errors.push(format!("mail_from {:?}: expected an address like \"Signons <noreply@example.org>\"", self.mail_from));
+            errors.push(format!(
+                "mail_from {:?}: expected an address like \"Signons <noreply@example.org>\"",
+                self.mail_from
+            ));
         }
         if self.instance_name.trim().is_empty() || self.instance_name.chars().count() > 60 {
             errors.push("instance_name: between 1 and 60 characters".into());

@@ -71,24 +71,17 @@ impl FromRequest for Visitor {
 
 /// `signons_lang` cookie first (set by the language links), then `Accept-Language`.
 pub fn request_locale(req: &HttpRequest) -> Locale {
-    req.cookie(LANG_COOKIE)
-        .and_then(|c| Locale::from_code(c.value()))
-        .unwrap_or_else(|| {
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .map(Locale::negotiate)
-                .unwrap_or_default()
-        })
+    req.cookie(LANG_COOKIE).and_then(|c| Locale::from_code(c.value())).unwrap_or_else(|| {
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(Locale::negotiate)
+            .unwrap_or_default()
+    })
 }
 
 pub fn cookie<'a>(name: &'a str, value: String, secure: bool) -> Cookie<'a> {
-    Cookie::build(name, value)
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Lax)
-        .finish()
+    Cookie::build(name, value).path("/").http_only(true).secure(secure).same_site(SameSite::Lax).finish()
 }
 
 impl Visitor {
@@ -114,10 +107,13 @@ impl Visitor {
         context.insert("instance_name", &state.config.instance_name);
         context.insert("path", &self.path);
         context.insert("path_encoded", &url_path_escape(&self.path));
-        context.insert("other_lang", match self.locale {
-            Locale::En => "fr",
-            Locale::Fr => "en",
-        });
+        context.insert(
+            "other_lang",
+            match self.locale {
+                Locale::En => "fr",
+                Locale::Fr => "en",
+            },
+        );
         match state.renderer.render(template, self.locale, &context) {
             Ok(html) => {
                 let mut response = HttpResponse::build(status);
@@ -194,7 +190,8 @@ pub fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error
 pub fn errors_context(locale: Locale, errors: &signons_petition::FieldErrors) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for e in &errors.0 {
-        let args: Vec<(&'static str, serde_json::Value)> = e.limit.map(|l| vec![("max", l.into()), ("min", l.into())]).unwrap_or_default();
+        let args: Vec<(&'static str, serde_json::Value)> =
+            e.limit.map(|l| vec![("max", l.into()), ("min", l.into())]).unwrap_or_default();
         map.insert(e.field.to_owned(), signons_render::Renderer::translate(locale, e.code, &args).into());
     }
     serde_json::Value::Object(map)

@@ -24,12 +24,7 @@ pub enum Message {
         hours_valid: i64,
     },
     /// Sent when an address signs a petition it has already signed.
-    AlreadySigned {
-        petition_title: String,
-        signer_name: String,
-        petition_url: String,
-        withdraw_url: String,
-    },
+    AlreadySigned { petition_title: String, signer_name: String, petition_url: String, withdraw_url: String },
 }
 
 impl Message {

@@ -71,20 +71,14 @@ const QUEUED: (q::id, q::recipient, q::subject, q::text_body, q::html_body, q::c
 /// so several processes each claim different emails.
 pub(crate) fn claim_due(conn: &mut DbConnection, lease: TimeDelta, limit: i64) -> Result<Vec<Queued>, MailError> {
     let now = signons_store::now();
-    let due = q::table
-        .filter(q::next_attempt_at.le(now))
-        .order(q::next_attempt_at.asc())
-        .limit(limit)
-        .select(QUEUED);
+    let due = q::table.filter(q::next_attempt_at.le(now)).order(q::next_attempt_at.asc()).limit(limit).select(QUEUED);
     let rows: Vec<Queued> = match conn {
         DbConnection::Pg(c) => due.for_update().skip_locked().load(c)?,
         DbConnection::Sqlite(c) => due.load(c)?,
     };
     let ids: Vec<&Id> = rows.iter().map(|r| &r.id).collect();
     if !ids.is_empty() {
-        diesel::update(q::table.filter(q::id.eq_any(ids)))
-            .set(q::next_attempt_at.eq(now + lease))
-            .execute(conn)?;
+        diesel::update(q::table.filter(q::id.eq_any(ids))).set(q::next_attempt_at.eq(now + lease)).execute(conn)?;
     }
     Ok(rows)
 }

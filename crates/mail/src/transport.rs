@@ -35,10 +35,8 @@ pub enum SendError {
 
 impl Transport {
     pub fn new(settings: &MailSettings) -> Result<Self, MailError> {
-        let from: Mailbox = settings
-            .from
-            .parse()
-            .map_err(|e| MailError::Settings(format!("mail_from {:?}: {e}", settings.from)))?;
+        let from: Mailbox =
+            settings.from.parse().map_err(|e| MailError::Settings(format!("mail_from {:?}: {e}", settings.from)))?;
         let inner = match &settings.smtp_url {
             Some(url) => Inner::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -68,9 +66,7 @@ impl Transport {
     }
 
     pub(crate) async fn send(&self, to: &str, subject: &str, text: &str, html: &str) -> Result<(), SendError> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|e| SendError::Permanent(format!("recipient address rejected: {e}")))?;
+        let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("recipient address rejected: {e}")))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)

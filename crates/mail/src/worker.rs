@@ -42,10 +42,7 @@ impl MailWorker {
     pub async fn send_due(&self) -> Result<usize, MailError> {
         let mut sent = 0;
         loop {
-            let batch = self
-                .db
-                .write_async(|conn| queue::claim_due(conn, LEASE, BATCH))
-                .await?;
+            let batch = self.db.write_async(|conn| queue::claim_due(conn, LEASE, BATCH)).await?;
             let full = batch.len() as i64 == BATCH;
             for email in batch {
                 if self.deliver(email).await? {
@@ -59,10 +56,7 @@ impl MailWorker {
     }
 
     async fn deliver(&self, email: Queued) -> Result<bool, MailError> {
-        let result = self
-            .transport
-            .send(&email.recipient, &email.subject, &email.text_body, &email.html_body)
-            .await;
+        let result = self.transport.send(&email.recipient, &email.subject, &email.text_body, &email.html_body).await;
         let id = email.id.clone();
         match result {
             Ok(()) => {
@@ -90,9 +84,7 @@ impl MailWorker {
                 }
                 let delay = (self.retry_base * 2i32.pow(attempts.clamp(1, 16) as u32 - 1)).min(TimeDelta::hours(1));
                 tracing::warn!(email_id = %id, attempts, %reason, retry_in_s = delay.num_seconds(), "email send failed, will retry");
-                self.db
-                    .write_async(move |conn| queue::reschedule(conn, &id, attempts, now + delay, &reason))
-                    .await?;
+                self.db.write_async(move |conn| queue::reschedule(conn, &id, attempts, now + delay, &reason)).await?;
                 Ok(false)
             }
         }

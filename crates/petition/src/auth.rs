@@ -79,8 +79,7 @@ pub fn delete_expired_sessions(conn: &mut DbConnection) -> Result<usize, Petitio
 
 /// Creates an API token for the organizer with this email; the token is shown only once.
 pub fn create_api_token(conn: &mut DbConnection, email: &str) -> Result<Token, PetitionError> {
-    let organizer = crate::organization::organizer_by_email(conn, email)?
-        .ok_or(PetitionError::NotFound)?;
+    let organizer = crate::organization::organizer_by_email(conn, email)?.ok_or(PetitionError::NotFound)?;
     let token = Token::generate();
     diesel::insert_into(api_tokens::table)
         .values((

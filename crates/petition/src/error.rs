@@ -17,10 +17,7 @@ pub enum PetitionError {
     #[error("not allowed")]
     Forbidden,
     #[error("a {from} petition cannot be {action}")]
-    InvalidTransition {
-        from: &'static str,
-        action: &'static str,
-    },
+    InvalidTransition { from: &'static str, action: &'static str },
     #[error("password hashing failed")]
     PasswordHash,
     #[error(transparent)]

@@ -44,13 +44,7 @@ impl FieldErrors {
 /// Plain text as a person typed it: trimmed, within bounds, without control characters
 /// (newlines and tabs allowed only where `multiline`). HTML is kept as text; templates
 /// escape it on output.
-pub fn text(
-    field: &'static str,
-    input: &str,
-    min: usize,
-    max: usize,
-    multiline: bool,
-) -> Result<String, FieldError> {
+pub fn text(field: &'static str, input: &str, min: usize, max: usize, multiline: bool) -> Result<String, FieldError> {
     let value = input.trim();
     let len = value.chars().count();
     if len == 0 && min > 0 {
@@ -62,9 +56,7 @@ pub fn text(
     if len > max {
         return Err(FieldError { field, code: "error-too-long", limit: Some(max as u64) });
     }
-    let bad = value
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')));
+    let bad = value.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')));
     if bad {
         return Err(FieldError { field, code: "error-control-characters", limit: None });
     }

@@ -15,10 +15,8 @@ impl SafeHtml {
         options.insert(Options::ENABLE_TABLES);
         let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
         html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options));
-        let clean = ammonia::Builder::default()
-            .link_rel(Some("nofollow noopener noreferrer"))
-            .clean(&unsafe_html)
-            .to_string();
+        let clean =
+            ammonia::Builder::default().link_rel(Some("nofollow noopener noreferrer")).clean(&unsafe_html).to_string();
         SafeHtml(clean)
     }
 

@@ -26,15 +26,10 @@ pub(crate) const ORGANIZATION_COLUMNS: OrganizationColumns =
     (organizations::id, organizations::slug, organizations::name);
 
 pub(crate) type OrganizerColumns = (organizers::id, organizers::email, OrganizationColumns);
-pub(crate) const ORGANIZER_COLUMNS: OrganizerColumns =
-    (organizers::id, organizers::email, ORGANIZATION_COLUMNS);
+pub(crate) const ORGANIZER_COLUMNS: OrganizerColumns = (organizers::id, organizers::email, ORGANIZATION_COLUMNS);
 
 pub(crate) fn organizer_from_row((id, email, (org_id, slug, name)): (Id, String, (Id, String, String))) -> Organizer {
-    Organizer {
-        id,
-        email,
-        organization: Organization { id: org_id, slug, name },
-    }
+    Organizer { id, email, organization: Organization { id: org_id, slug, name } }
 }
 
 /// An organizer's login email: a syntactically valid address, kept lowercase.
@@ -70,10 +65,7 @@ pub fn create_organizer(
     if !errors.is_empty() {
         return Err(PetitionError::Invalid(errors));
     }
-    let exists: i64 = organizers::table
-        .filter(organizers::email.eq(&email))
-        .count()
-        .get_result(conn)?;
+    let exists: i64 = organizers::table.filter(organizers::email.eq(&email)).count().get_result(conn)?;
     if exists > 0 {
         return Err(PetitionError::OrganizerExists);
     }
@@ -128,7 +120,8 @@ pub fn organizer_count(conn: &mut DbConnection) -> Result<i64, PetitionError> {
 
 /// Sets an organization's display name (its slug is its name until then).
 pub fn set_organization_name(conn: &mut DbConnection, slug: &str, name: &str) -> Result<(), PetitionError> {
-    let name = crate::fields::text("org_name", name, 2, 80, false).map_err(|e| PetitionError::Invalid(FieldErrors(vec![e])))?;
+    let name = crate::fields::text("org_name", name, 2, 80, false)
+        .map_err(|e| PetitionError::Invalid(FieldErrors(vec![e])))?;
     let updated = diesel::update(organizations::table.filter(organizations::slug.eq(slug)))
         .set(organizations::name.eq(name))
         .execute(conn)?;

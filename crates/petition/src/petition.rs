@@ -1,7 +1,7 @@
 //! Petitions: what an organizer writes, its lifecycle, and the queries behind the pages.
 
 use crate::fields::{self, FieldError, FieldErrors};
-use crate::organization::{Organization, Organizer, OrganizationColumns, ORGANIZATION_COLUMNS};
+use crate::organization::{Organization, OrganizationColumns, Organizer, ORGANIZATION_COLUMNS};
 use crate::{PetitionError, SafeHtml};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
@@ -19,10 +19,14 @@ impl Slug {
 
     pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
         let s = input.trim();
-        let ok_chars = s
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if s.len() < 3 || s.len() > Self::MAX_LEN || !ok_chars || s.starts_with('-') || s.ends_with('-') || s.contains("--") {
+        let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if s.len() < 3
+            || s.len() > Self::MAX_LEN
+            || !ok_chars
+            || s.starts_with('-')
+            || s.ends_with('-')
+            || s.contains("--")
+        {
             return Err(FieldError { field, code: "error-slug-invalid", limit: None });
         }
         Ok(Slug(s.to_owned()))
@@ -155,8 +159,7 @@ impl PetitionInput {
         let mut errors = FieldErrors::default();
         let title = errors.check(fields::text("title", &self.title, 5, TITLE_MAX, false));
         let target = errors.check(fields::text("target", &self.target, 2, TARGET_MAX, false));
-        let description =
-            errors.check(fields::text("description", &self.description, 20, DESCRIPTION_MAX, true));
+        let description = errors.check(fields::text("description", &self.description, 20, DESCRIPTION_MAX, true));
         let goal = match self.goal.trim() {
             "" => {
                 errors.push("goal", "error-required", None);
@@ -187,9 +190,7 @@ impl PetitionInput {
             },
         };
         match (title, target, description, goal, end_at) {
-            (Some(title), Some(target), Some(description_md), Some(goal), Some(end_at))
-                if errors.is_empty() =>
-            {
+            (Some(title), Some(target), Some(description_md), Some(goal), Some(end_at)) if errors.is_empty() => {
                 let description_html = SafeHtml::from_markdown(&description_md);
                 Ok(ValidPetition {
                     title,
@@ -313,14 +314,10 @@ pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Resu
 fn free_slug(conn: &mut DbConnection, base: Slug) -> Result<Slug, PetitionError> {
     for n in 1..100 {
         let candidate = if n == 1 { base.0.clone() } else { format!("{}-{n}", base.0) };
-        let taken_by_petition: i64 = petitions::table
-            .filter(petitions::slug.eq(&candidate))
-            .count()
-            .get_result(conn)?;
-        let taken_by_org: i64 = organizations::table
-            .filter(organizations::slug.eq(&candidate))
-            .count()
-            .get_result(conn)?;
+        let taken_by_petition: i64 =
+            petitions::table.filter(petitions::slug.eq(&candidate)).count().get_result(conn)?;
+        let taken_by_org: i64 =
+            organizations::table.filter(organizations::slug.eq(&candidate)).count().get_result(conn)?;
         if taken_by_petition == 0 && taken_by_org == 0 {
             return Ok(Slug(candidate));
         }
@@ -433,9 +430,7 @@ pub fn close(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Resu
 /// Closes open petitions whose end date has passed; returns how many.
 pub fn close_ended(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, PetitionError> {
     Ok(diesel::update(
-        petitions::table
-            .filter(petitions::status.eq(PetitionStatus::Open.as_str()))
-            .filter(petitions::end_at.le(now)),
+        petitions::table.filter(petitions::status.eq(PetitionStatus::Open.as_str())).filter(petitions::end_at.le(now)),
     )
     .set((
         petitions::status.eq(PetitionStatus::Closed.as_str()),
@@ -455,7 +450,10 @@ mod tests {
         for bad in ["", "ab", "Save", "-abc", "abc-", "a--b", "a b c", "<script>", &"a".repeat(65)] {
             assert!(Slug::parse("s", bad).is_err(), "{bad}");
         }
-        assert_eq!(Slug::from_title("Sauvons l'école de la Rue Émile-Zola !").as_str(), "sauvons-l-ecole-de-la-rue-emile-zola");
+        assert_eq!(
+            Slug::from_title("Sauvons l'école de la Rue Émile-Zola !").as_str(),
+            "sauvons-l-ecole-de-la-rue-emile-zola"
+        );
         assert!(Slug::from_title("!!! ??").as_str().starts_with("petition-"));
         assert!(Slug::parse("s", Slug::from_title("日本").as_str()).is_ok());
     }

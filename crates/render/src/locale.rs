@@ -34,12 +34,7 @@ impl Locale {
     pub fn negotiate(accept_language: &str) -> Self {
         let requested = accepted_languages::parse(accept_language);
         let available = [EN.clone(), FR.clone()];
-        let chosen = negotiate_languages(
-            &requested,
-            &available,
-            Some(&EN),
-            NegotiationStrategy::Filtering,
-        );
+        let chosen = negotiate_languages(&requested, &available, Some(&EN), NegotiationStrategy::Filtering);
         match chosen.first().map(|l| l.language.as_str()) {
             Some("fr") => Locale::Fr,
             _ => Locale::En,

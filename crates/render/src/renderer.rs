@@ -43,14 +43,9 @@ impl Renderer {
         let mut tera = Tera::default();
         let mut sources = Vec::new();
         for name in Templates::iter() {
-            let file = Templates::get(&name).ok_or_else(|| RenderError::Encoding {
-                name: name.to_string(),
-            })?;
-            let text = String::from_utf8(file.data.into_owned()).map_err(|_| {
-                RenderError::Encoding {
-                    name: name.to_string(),
-                }
-            })?;
+            let file = Templates::get(&name).ok_or_else(|| RenderError::Encoding { name: name.to_string() })?;
+            let text = String::from_utf8(file.data.into_owned())
+                .map_err(|_| RenderError::Encoding { name: name.to_string() })?;
             sources.push((name.to_string(), text));
         }
         tera.add_raw_templates(sources)?;
@@ -59,12 +54,7 @@ impl Renderer {
         Ok(Renderer { tera })
     }
 
-    pub fn render(
-        &self,
-        template: &str,
-        locale: Locale,
-        context: &Context,
-    ) -> Result<String, RenderError> {
+    pub fn render(&self, template: &str, locale: Locale, context: &Context) -> Result<String, RenderError> {
         let mut context = context.clone();
         context.insert("lang", locale.code());
         Ok(self.tera.render(template, &context)?)
@@ -72,26 +62,20 @@ impl Renderer {
 
     /// A translated string, for Rust code (email subjects, error messages).
     pub fn translate(locale: Locale, key: &str, args: &[(&'static str, Value)]) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue> = args
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), fluent_value(v)))
-            .collect();
-        LOCALES
-            .try_lookup_with_args(locale.langid(), key, &args)
-            .unwrap_or_else(|| {
-                tracing::warn!(key, "missing translation");
-                key.to_owned()
-            })
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            args.iter().map(|(k, v)| (Cow::Borrowed(*k), fluent_value(v))).collect();
+        LOCALES.try_lookup_with_args(locale.langid(), key, &args).unwrap_or_else(|| {
+            tracing::warn!(key, "missing translation");
+            key.to_owned()
+        })
     }
 }
 
 fn fluent_value(v: &Value) -> FluentValue<'static> {
     match v {
-        Value::Number(n) => n
-            .as_i64()
-            .map(FluentValue::from)
-            .or_else(|| n.as_f64().map(FluentValue::from))
-            .unwrap_or(FluentValue::None),
+        Value::Number(n) => {
+            n.as_i64().map(FluentValue::from).or_else(|| n.as_f64().map(FluentValue::from)).unwrap_or(FluentValue::None)
+        }
         Value::String(s) => FluentValue::from(s.clone()),
         Value::Bool(b) => FluentValue::from(b.to_string()),
         other => FluentValue::from(other.to_string()),
@@ -99,15 +83,8 @@ fn fluent_value(v: &Value) -> FluentValue<'static> {
 }
 
 fn translate_function(args: &HashMap<String, Value>) -> tera::Result<Value> {
-    let key = args
-        .get("k")
-        .and_then(Value::as_str)
-        .ok_or_else(|| tera::Error::msg("t() needs k=\"key\""))?;
-    let locale = args
-        .get("l")
-        .and_then(Value::as_str)
-        .and_then(Locale::from_code)
-        .unwrap_or_default();
+    let key = args.get("k").and_then(Value::as_str).ok_or_else(|| tera::Error::msg("t() needs k=\"key\""))?;
+    let locale = args.get("l").and_then(Value::as_str).and_then(Locale::from_code).unwrap_or_default();
     let rest: Vec<(&'static str, Value)> = args
         .iter()
         .filter(|(k, _)| k.as_str() != "k" && k.as_str() != "l")
@@ -119,8 +96,21 @@ fn translate_function(args: &HashMap<String, Value>) -> tera::Result<Value> {
 /// Fluent wants `'static` argument names; the templates use a small fixed set of them.
 fn leak_arg_name(name: &str) -> &'static str {
     const KNOWN: &[&str] = &[
-        "count", "goal", "name", "title", "target", "organization", "date", "instance",
-        "max", "min", "percent", "hours", "days", "email", "status",
+        "count",
+        "goal",
+        "name",
+        "title",
+        "target",
+        "organization",
+        "date",
+        "instance",
+        "max",
+        "min",
+        "percent",
+        "hours",
+        "days",
+        "email",
+        "status",
     ];
     KNOWN.iter().find(|k| **k == name).copied().unwrap_or("arg")
 }
@@ -144,10 +134,7 @@ mod tests {
         let en = keys("en");
         let fr = keys("fr");
         assert!(!en.is_empty());
-        assert_eq!(
-            en.symmetric_difference(&fr).collect::<Vec<_>>(),
-            Vec::<&String>::new()
-        );
+        assert_eq!(en.symmetric_difference(&fr).collect::<Vec<_>>(), Vec::<&String>::new());
     }
 
     #[test]

@@ -10,20 +10,13 @@ use signons_store::DbConnection;
 /// Deletes pending signatures whose link expired more than `grace` ago. The grace period
 /// lets a late click still say "expired" rather than "unknown link".
 pub fn purge_unconfirmed(conn: &mut DbConnection, now: NaiveDateTime, grace: TimeDelta) -> QueryResult<usize> {
-    diesel::delete(
-        s::table
-            .filter(s::confirmed_at.is_null())
-            .filter(s::token_expires_at.lt(now - grace)),
-    )
-    .execute(conn)
+    diesel::delete(s::table.filter(s::confirmed_at.is_null()).filter(s::token_expires_at.lt(now - grace))).execute(conn)
 }
 
 /// Blanks the personal data of signatures on petitions closed more than `after` ago.
 /// Country and postal code stay (they feed aggregate statistics and name no one).
 pub fn anonymize_closed(conn: &mut DbConnection, now: NaiveDateTime, after: TimeDelta) -> QueryResult<usize> {
-    let closed_long_ago = petitions::table
-        .filter(petitions::closed_at.lt(now - after))
-        .select(petitions::id);
+    let closed_long_ago = petitions::table.filter(petitions::closed_at.lt(now - after)).select(petitions::id);
     let ids: Vec<String> = s::table
         .filter(s::petition_id.eq_any(closed_long_ago))
         .filter(s::anonymized_at.is_null())

@@ -124,7 +124,15 @@ impl SignatureInput {
         let comment = errors.check(fields::optional_text("comment", self.comment.as_deref(), COMMENT_MAX, true));
         match (name, email, country, postal_code, comment) {
             (Some(name), Some(email), Some(country), Some(postal_code), Some(comment)) if errors.is_empty() => {
-                Ok(ValidSignature { name, email, country, postal_code, comment, public: self.public, opt_in: self.opt_in })
+                Ok(ValidSignature {
+                    name,
+                    email,
+                    country,
+                    postal_code,
+                    comment,
+                    public: self.public,
+                    opt_in: self.opt_in,
+                })
             }
             _ => Err(errors),
         }
@@ -149,7 +157,17 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "plain", "a@b", "a@@b.org", "<script>@x.org", "Jean <j@x.org>", "a b@x.org", "a@[127.0.0.1]", &format!("{}@x.org", "a".repeat(260))] {
+        for bad in [
+            "",
+            "plain",
+            "a@b",
+            "a@@b.org",
+            "<script>@x.org",
+            "Jean <j@x.org>",
+            "a b@x.org",
+            "a@[127.0.0.1]",
+            &format!("{}@x.org", "a".repeat(260)),
+        ] {
             assert!(SignerEmail::parse(bad).is_err(), "{bad}");
         }
     }

@@ -18,9 +18,7 @@ impl Id {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        uuid::Uuid::parse_str(s)
-            .ok()
-            .map(|u| Id(u.hyphenated().to_string()))
+        uuid::Uuid::parse_str(s).ok().map(|u| Id(u.hyphenated().to_string()))
     }
 
     pub fn as_str(&self) -> &str {

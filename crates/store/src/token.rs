@@ -24,9 +24,7 @@ impl Token {
 
     /// Accepts only what `generate` produces, so junk never reaches a query.
     pub fn parse(s: &str) -> Option<Self> {
-        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s.as_bytes())
-            .ok()?;
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.as_bytes()).ok()?;
         (decoded.len() == 32).then(|| Token(s.to_owned()))
     }
 

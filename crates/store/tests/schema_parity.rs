@@ -85,11 +85,10 @@ fn sqlite_schema(conn: &mut SqliteConnection) -> Schema {
     let mut schema = Schema::new();
     for Name { name: table } in tables {
         let mut t = Table::default();
-        let columns: Vec<SqliteColumn> = diesel::sql_query(format!(
-            "SELECT name, type AS type_, \"notnull\", pk FROM pragma_table_info('{table}')"
-        ))
-        .load(conn)
-        .unwrap();
+        let columns: Vec<SqliteColumn> =
+            diesel::sql_query(format!("SELECT name, type AS type_, \"notnull\", pk FROM pragma_table_info('{table}')"))
+                .load(conn)
+                .unwrap();
         for c in columns {
             if c.pk > 0 {
                 t.primary_key.insert(c.name.clone());
@@ -104,18 +103,15 @@ fn sqlite_schema(conn: &mut SqliteConnection) -> Schema {
         for fk in fks {
             t.foreign_keys.insert((fk.from, fk.table, fk.to, fk.on_delete.to_ascii_lowercase()));
         }
-        let indexes: Vec<SqliteIndex> = diesel::sql_query(format!(
-            "SELECT name, \"unique\", origin FROM pragma_index_list('{table}')"
-        ))
-        .load(conn)
-        .unwrap();
+        let indexes: Vec<SqliteIndex> =
+            diesel::sql_query(format!("SELECT name, \"unique\", origin FROM pragma_index_list('{table}')"))
+                .load(conn)
+                .unwrap();
         for index in indexes.into_iter().filter(|i| i.origin == "c") {
-            let columns: Vec<Name> = diesel::sql_query(format!(
-                "SELECT name FROM pragma_index_info('{}') ORDER BY seqno",
-                index.name
-            ))
-            .load(conn)
-            .unwrap();
+            let columns: Vec<Name> =
+                diesel::sql_query(format!("SELECT name FROM pragma_index_info('{}') ORDER BY seqno", index.name))
+                    .load(conn)
+                    .unwrap();
             t.indexes.insert(index.name, (index.unique, columns.into_iter().map(|c| c.name).collect()));
         }
         schema.insert(table, t);
@@ -222,12 +218,8 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
     .unwrap();
     for ix in indexes {
         let _ = ix.position;
-        let entry = schema
-            .entry(ix.table_name)
-            .or_default()
-            .indexes
-            .entry(ix.index_name)
-            .or_insert((ix.is_unique, Vec::new()));
+        let entry =
+            schema.entry(ix.table_name).or_default().indexes.entry(ix.index_name).or_insert((ix.is_unique, Vec::new()));
         entry.1.push(ix.column_name);
     }
     schema
@@ -291,13 +283,13 @@ fn both_migration_trees_give_the_same_schema() {
         .unwrap();
 
     assert!(sqlite_schema.contains_key("signatures"), "{sqlite_schema:#?}");
-    assert_eq!(
-        sqlite_schema.keys().collect::<Vec<_>>(),
-        pg_schema.keys().collect::<Vec<_>>(),
-        "tables differ"
-    );
+    assert_eq!(sqlite_schema.keys().collect::<Vec<_>>(), pg_schema.keys().collect::<Vec<_>>(), "tables differ");
     for (name, table) in &sqlite_schema {
-        assert_eq!(Some(table), pg_schema.get(name), "table {name} differs between SQLite (left) and PostgreSQL (right)");
+        assert_eq!(
+            Some(table),
+            pg_schema.get(name),
+            "table {name} differs between SQLite (left) and PostgreSQL (right)"
+        );
     }
     drop(sqlite);
     let _ = std::fs::remove_dir_all(dir);

@@ -29,7 +29,13 @@ struct LoginForm {
     next: Option<String>,
 }
 
-fn login_page(state: &AppState, visitor: &Visitor, form: &LoginForm, error: Option<&str>, status: StatusCode) -> HttpResponse {
+fn login_page(
+    state: &AppState,
+    visitor: &Visitor,
+    form: &LoginForm,
+    error: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
     let mut context = Context::new();
     context.insert("form", form);
     context.insert("next", safe_next(form.next.as_deref()));
@@ -210,7 +216,12 @@ fn editor_page(state: &AppState, visitor: &Visitor, editor: Editor<'_>, status: 
 pub async fn new_petition(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
     let result = visitor.require_organizer().map(|_| {
         let form = PetitionForm { goal: "1000".into(), ..PetitionForm::default() };
-        editor_page(&state, &visitor, Editor { form: &form, slug: None, errors: None, preview: None, notice: None }, StatusCode::OK)
+        editor_page(
+            &state,
+            &visitor,
+            Editor { form: &form, slug: None, errors: None, preview: None, notice: None },
+            StatusCode::OK,
+        )
     });
     visitor.respond(&state, result)
 }
@@ -227,10 +238,7 @@ pub async fn edit_petition(state: web::Data<AppState>, visitor: Visitor, slug: w
         let organizer = visitor.require_organizer()?.clone();
         let slug = slug.into_inner();
         let s = slug.clone();
-        let p = state
-            .db
-            .read_async(move |conn| petition::find(conn, &s).map_err(AppError::from))
-            .await?;
+        let p = state.db.read_async(move |conn| petition::find(conn, &s).map_err(AppError::from)).await?;
         if p.organization.id != organizer.organization.id {
             return Err(AppError::NotFound);
         }
@@ -238,20 +246,35 @@ pub async fn edit_petition(state: web::Data<AppState>, visitor: Visitor, slug: w
             return Err(AppError::InvalidState("only drafts can be edited".into()));
         }
         let form = PetitionForm::from_petition(&p);
-        Ok(editor_page(&state, &visitor, Editor { form: &form, slug: Some(&slug), errors: None, preview: None, notice: None }, StatusCode::OK))
+        Ok(editor_page(
+            &state,
+            &visitor,
+            Editor { form: &form, slug: Some(&slug), errors: None, preview: None, notice: None },
+            StatusCode::OK,
+        ))
     }
     .await;
     visitor.respond(&state, result)
 }
 
 #[post("/p/{slug}/edit")]
-pub async fn update_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub async fn update_petition(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let result = save_petition(&state, &visitor, Some(slug.into_inner()), &body).await;
     visitor.respond(&state, result)
 }
 
 /// Preview, save as draft, or publish, for a new petition or an edited draft.
-async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>, body: &[u8]) -> Result<HttpResponse, AppError> {
+async fn save_petition(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: Option<String>,
+    body: &[u8],
+) -> Result<HttpResponse, AppError> {
     let organizer = visitor.require_organizer()?.clone();
     let form: PetitionForm = parse_form(body)?;
     let editor = |errors, preview, notice| Editor { form: &form, slug: slug.as_deref(), errors, preview, notice };
@@ -261,7 +284,12 @@ async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>
     let valid = match form.input().validate(chrono::Utc::now().date_naive()) {
         Ok(v) => v,
         Err(errors) => {
-            return Ok(editor_page(state, visitor, editor(Some(&errors), None, None), StatusCode::UNPROCESSABLE_ENTITY));
+            return Ok(editor_page(
+                state,
+                visitor,
+                editor(Some(&errors), None, None),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         }
     };
     let publish = match form.action.as_str() {
@@ -292,13 +320,23 @@ async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>
 }
 
 #[post("/p/{slug}/publish")]
-pub async fn publish_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub async fn publish_petition(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let result = transition(&state, &visitor, slug.into_inner(), &body, petition::publish).await;
     visitor.respond(&state, result)
 }
 
 #[post("/p/{slug}/close")]
-pub async fn close_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub async fn close_petition(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let result = transition(&state, &visitor, slug.into_inner(), &body, petition::close).await;
     visitor.respond(&state, result)
 }
@@ -309,13 +347,16 @@ type Transition = fn(
     &str,
 ) -> Result<signons_petition::Petition, signons_petition::PetitionError>;
 
-async fn transition(state: &AppState, visitor: &Visitor, slug: String, body: &[u8], step: Transition) -> Result<HttpResponse, AppError> {
+async fn transition(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: String,
+    body: &[u8],
+    step: Transition,
+) -> Result<HttpResponse, AppError> {
     let organizer = visitor.require_organizer()?.clone();
     let form: CsrfForm = parse_form(body)?;
     visitor.check_csrf(&form.csrf)?;
-    let p = state
-        .db
-        .write_async(move |conn| step(conn, &organizer, &slug).map_err(AppError::from))
-        .await?;
+    let p = state.db.write_async(move |conn| step(conn, &organizer, &slug).map_err(AppError::from)).await?;
     Ok(redirect(&format!("/p/{}", p.slug)))
 }

@@ -105,10 +105,8 @@ async fn petition_page(
 ) -> Result<HttpResponse, AppError> {
     let (petition, count) = visible_petition(state, visitor, slug).await?;
     let id = petition.id.clone();
-    let signers = state
-        .db
-        .read_async(move |conn| signing::recent_public(conn, &id, 10).map_err(AppError::from))
-        .await?;
+    let signers =
+        state.db.read_async(move |conn| signing::recent_public(conn, &id, 10).map_err(AppError::from)).await?;
     let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == petition.organization.id);
     let mut context = Context::new();
     context.insert("petition", &PetitionView::new(&petition, count, &state.config.public_url));
@@ -117,10 +115,8 @@ async fn petition_page(
     let empty = SignForm { public: true, ..SignForm::default() };
     let (values, errors, notice) = form.unwrap_or((&empty, None, None));
     context.insert("form", values);
-    context.insert(
-        "errors",
-        &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})),
-    );
+    context
+        .insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
     context.insert("notice", &notice.map(|k| visitor.t(k)));
     Ok(visitor.render(state, "petition.html", context, status))
 }
@@ -189,16 +185,19 @@ pub async fn confirm_page(state: web::Data<AppState>, visitor: Visitor, token: w
 }
 
 #[post("/s/{token}")]
-pub async fn confirm(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub async fn confirm(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let result = async {
         let form: CsrfForm = parse_form(&body)?;
         if visitor.check_csrf(&form.csrf).is_err() {
-            return token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, Some("error-csrf-failed")).await;
+            return token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, Some("error-csrf-failed"))
+                .await;
         }
-        let done = state
-            .db
-            .write_async(move |conn| signing::confirm(conn, &token).map_err(AppError::from))
-            .await?;
+        let done = state.db.write_async(move |conn| signing::confirm(conn, &token).map_err(AppError::from)).await?;
         let mut context = Context::new();
         context.insert("page", &done);
         context.insert("petition_url", &format!("{}/p/{}", state.config.public_url, done.petition_slug));
@@ -215,16 +214,19 @@ pub async fn withdraw_page(state: web::Data<AppState>, visitor: Visitor, token: 
 }
 
 #[post("/w/{token}")]
-pub async fn withdraw(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let result = async {
         let form: CsrfForm = parse_form(&body)?;
         if visitor.check_csrf(&form.csrf).is_err() {
-            return token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, Some("error-csrf-failed")).await;
+            return token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, Some("error-csrf-failed"))
+                .await;
         }
-        let done = state
-            .db
-            .write_async(move |conn| signing::withdraw(conn, &token).map_err(AppError::from))
-            .await?;
+        let done = state.db.write_async(move |conn| signing::withdraw(conn, &token).map_err(AppError::from)).await?;
         let mut context = Context::new();
         context.insert("page", &done);
         Ok(visitor.render(&state, "withdrawn.html", context, StatusCode::OK))
@@ -277,7 +279,11 @@ struct NextQuery {
 
 /// The language links: remember the choice in a cookie and go back.
 #[get("/lang/{code}")]
-pub async fn set_language(state: web::Data<AppState>, code: web::Path<String>, query: web::Query<NextQuery>) -> HttpResponse {
+pub async fn set_language(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    query: web::Query<NextQuery>,
+) -> HttpResponse {
     let Some(locale) = Locale::from_code(&code) else {
         return HttpResponse::NotFound().finish();
     };
