@@ -21,3 +21,6 @@ pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
 }
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -6,6 +6,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
+use signons_store::testing::{TempDatabase, TestBackend};
 use signons_store::{Database, DatabaseUrl, DbConnection};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -225,46 +226,14 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
     schema
 }
 
-fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
-/// A database created for this test and dropped when it ends, even on failure.
-struct TempPgDatabase {
-    name: String,
-}
-
-impl TempPgDatabase {
-    fn create() -> Self {
-        let name = format!("signons_schema_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&format!("{}/postgres", postgres_admin_url()))
-            .expect("PostgreSQL must be reachable at TEST_POSTGRES_URL (default 127.0.0.1:5432)");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        TempPgDatabase { name }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", postgres_admin_url(), self.name)
-    }
-}
-
-impl Drop for TempPgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", postgres_admin_url())) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
-}
-
 #[test]
 fn both_migration_trees_give_the_same_schema() {
-    let dir = std::env::temp_dir().join(format!("signons-schema-{}", uuid::Uuid::new_v4().simple()));
-    let sqlite_url = DatabaseUrl::parse(&dir.join("schema.db").to_string_lossy()).unwrap();
-    let sqlite = Database::connect(&sqlite_url, 1).unwrap();
+    let sqlite_db = TempDatabase::new(TestBackend::Sqlite);
+    let sqlite = Database::connect(&sqlite_db.url, 1).unwrap();
     let applied_sqlite = sqlite.migrate().unwrap();
 
-    let pg_db = TempPgDatabase::create();
-    let pg = Database::connect(&DatabaseUrl::parse(&pg_db.url()).unwrap(), 1).unwrap();
+    let pg_db = TempDatabase::new(TestBackend::Postgres);
+    let pg = Database::connect(&pg_db.url, 1).unwrap();
     let applied_pg = pg.migrate().unwrap();
     assert_eq!(applied_sqlite, applied_pg, "both trees must hold the same migrations");
     assert!(!applied_pg.is_empty());
@@ -291,8 +260,6 @@ fn both_migration_trees_give_the_same_schema() {
             "table {name} differs between SQLite (left) and PostgreSQL (right)"
         );
     }
-    drop(sqlite);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -1,0 +1,179 @@
+//! The signature lifecycle at the domain level, on SQLite and PostgreSQL: what retention
+//! deletes and anonymizes, and what it must leave alone.
+
+use chrono::TimeDelta;
+use diesel::prelude::*;
+use signons_mail::MailQueue;
+use signons_petition::{petition, PetitionInput};
+use signons_render::{Locale, Renderer};
+use signons_signature::{counts, retention, signing, SignatureInput, SigningContext};
+use signons_store::schema::{outgoing_emails, petitions, signatures};
+use signons_store::testing::{TempDatabase, TestBackend};
+use signons_store::{Database, Id, StoreError};
+
+fn context() -> SigningContext {
+    SigningContext {
+        renderer: Renderer::new().unwrap(),
+        queue: MailQueue::new(),
+        public_url: "http://petitions.test".into(),
+        confirm_ttl: TimeDelta::hours(1),
+    }
+}
+
+fn create_petition(db: &Database) -> (String, Id) {
+    db.write(|conn| -> Result<_, signons_petition::PetitionError> {
+        let organizer = signons_petition::organization::create_organizer(
+            conn,
+            "org@example.org",
+            "the-org",
+            "long enough password",
+        )?;
+        let input = PetitionInput {
+            title: "Plant trees in the school yard".into(),
+            target: "The mayor".into(),
+            description: "Shade for the children, and birds.".into(),
+            goal: "100".into(),
+            ..Default::default()
+        };
+        let valid =
+            input.validate(chrono::Utc::now().date_naive()).map_err(signons_petition::PetitionError::Invalid)?;
+        let p = petition::create(conn, &organizer, valid, true)?;
+        Ok((p.slug, p.id))
+    })
+    .unwrap()
+}
+
+/// The confirmation token of the last email sent to `to`.
+fn last_token(db: &Database, to: &str) -> String {
+    let body: String = db
+        .read(|conn| -> Result<_, StoreError> {
+            Ok(outgoing_emails::table
+                .filter(outgoing_emails::recipient.eq(to))
+                .order(outgoing_emails::created_at.desc())
+                .select(outgoing_emails::text_body)
+                .first(conn)?)
+        })
+        .unwrap();
+    let start = body.find("/s/").expect("a confirmation link") + 3;
+    body[start..start + 43].to_owned()
+}
+
+async fn sign(db: &Database, ctx: &SigningContext, slug: &str, name: &str, email: &str) {
+    let input = SignatureInput { name: name.into(), email: email.into(), public: true, ..Default::default() };
+    signing::sign(db, ctx, slug, &input, Locale::En).await.unwrap();
+}
+
+async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
+    let temp = TempDatabase::new(backend);
+    let db = temp.open();
+    let ctx = context();
+    let (slug, id) = create_petition(&db);
+
+    sign(&db, &ctx, &slug, "Ada", "ada@example.org").await;
+    sign(&db, &ctx, &slug, "Bob", "bob@example.org").await;
+    sign(&db, &ctx, &slug, "Cy", "cy@example.org").await;
+    for email in ["ada@example.org", "bob@example.org"] {
+        let token = last_token(&db, email);
+        db.write(|conn| signing::confirm(conn, &token)).unwrap();
+    }
+    let total = |db: &Database| db.read(|conn| -> Result<_, StoreError> { Ok(counts::total(conn, &id)?) }).unwrap();
+    assert_eq!(total(&db), 2);
+
+    // Nothing is purged while the pending signature's link is valid.
+    let now = signons_store::now();
+    let purged = db
+        .write(|conn| -> Result<_, StoreError> { Ok(retention::purge_unconfirmed(conn, now, TimeDelta::days(7))?) })
+        .unwrap();
+    assert_eq!(purged, 0);
+    // Long after it expired, the pending one goes; confirmed ones stay.
+    let later = now + TimeDelta::days(9);
+    let purged = db
+        .write(|conn| -> Result<_, StoreError> { Ok(retention::purge_unconfirmed(conn, later, TimeDelta::days(7))?) })
+        .unwrap();
+    assert_eq!(purged, 1);
+    let emails: Vec<String> = db
+        .read(|conn| -> Result<_, StoreError> { Ok(signatures::table.select(signatures::email).load(conn)?) })
+        .unwrap();
+    assert_eq!(emails.len(), 2);
+    assert!(!emails.contains(&"cy@example.org".to_owned()));
+
+    // An open petition is never anonymized.
+    let anonymized = db
+        .write(|conn| -> Result<_, StoreError> { Ok(retention::anonymize_closed(conn, later, TimeDelta::days(180))?) })
+        .unwrap();
+    assert_eq!(anonymized, 0);
+
+    // Closed 200 days ago: names and emails are erased, the count is unchanged, and the
+    // erased rows no longer collide with each other or with new signers.
+    db.write(|conn| -> Result<_, StoreError> {
+        diesel::update(petitions::table.filter(petitions::id.eq(&id)))
+            .set((petitions::status.eq("closed"), petitions::closed_at.eq(Some(now - TimeDelta::days(200)))))
+            .execute(conn)?;
+        Ok(())
+    })
+    .unwrap();
+    let anonymized = db
+        .write(|conn| -> Result<_, StoreError> { Ok(retention::anonymize_closed(conn, now, TimeDelta::days(180))?) })
+        .unwrap();
+    assert_eq!(anonymized, 2);
+    let rows: Vec<(String, String, Option<String>, Option<String>)> = db
+        .read(|conn| -> Result<_, StoreError> {
+            Ok(signatures::table
+                .select((signatures::name, signatures::email, signatures::withdraw_token_hash, signatures::comment))
+                .load(conn)?)
+        })
+        .unwrap();
+    assert!(rows.iter().all(|(name, email, token, comment)| name.is_empty()
+        && email.is_empty()
+        && token.is_none()
+        && comment.is_none()));
+    assert_eq!(total(&db), 2);
+    let again = db
+        .write(|conn| -> Result<_, StoreError> { Ok(retention::anonymize_closed(conn, now, TimeDelta::days(180))?) })
+        .unwrap();
+    assert_eq!(again, 0, "anonymization runs once per signature");
+    let public = db.read(|conn| signing::recent_public(conn, &id, 10)).unwrap();
+    assert!(public.is_empty(), "erased signers are not listed");
+}
+
+async fn closed_petitions_refuse_signatures_and_confirmations(backend: TestBackend) {
+    let temp = TempDatabase::new(backend);
+    let db = temp.open();
+    let ctx = context();
+    let (slug, id) = create_petition(&db);
+    sign(&db, &ctx, &slug, "Ada", "ada@example.org").await;
+    let token = last_token(&db, "ada@example.org");
+    let ended = signons_store::now() - TimeDelta::minutes(1);
+    db.write(|conn| -> Result<_, StoreError> {
+        diesel::update(petitions::table.filter(petitions::id.eq(&id)))
+            .set(petitions::end_at.eq(Some(ended)))
+            .execute(conn)?;
+        Ok(())
+    })
+    .unwrap();
+    let input = SignatureInput { name: "Bob".into(), email: "bob@example.org".into(), ..Default::default() };
+    let refused = signing::sign(&db, &ctx, &slug, &input, Locale::En).await;
+    assert!(matches!(refused, Err(signons_signature::SignatureError::PetitionClosed)), "{refused:?}");
+    let refused = db.write(|conn| signing::confirm(conn, &token));
+    assert!(matches!(refused, Err(signons_signature::SignatureError::PetitionClosed)), "{refused:?}");
+    // The maintenance step closes it for good.
+    let closed = db.write(|conn| petition::close_ended(conn, signons_store::now())).unwrap();
+    assert_eq!(closed, 1);
+    let status = db.read(|conn| petition::find(conn, &slug)).unwrap().status;
+    assert_eq!(status, signons_petition::PetitionStatus::Closed);
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::TestBackend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::TestBackend::Postgres).await })*
+        }
+    };
+}
+
+on_both_backends!(retention_keeps_counts_and_erases_people, closed_petitions_refuse_signatures_and_confirmations);
