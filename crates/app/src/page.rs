@@ -102,36 +102,47 @@ impl Visitor {
     }
 
     pub fn render(&self, state: &AppState, template: &str, mut context: Context, status: StatusCode) -> HttpResponse {
-        context.insert("csrf", &self.csrf);
-        context.insert("organizer", &self.organizer);
-        context.insert("instance_name", &state.config.instance_name);
-        context.insert("path", &self.path);
-        context.insert("path_encoded", &url_path_escape(&self.path));
-        context.insert(
-            "other_lang",
-            match self.locale {
-                Locale::En => "fr",
-                Locale::Fr => "en",
-            },
-        );
+        self.fill_context(state, &mut context, &self.csrf, &self.path);
         match state.renderer.render(template, self.locale, &context) {
-            Ok(html) => {
-                let mut response = HttpResponse::build(status);
-                response
-                    .content_type("text/html; charset=utf-8")
-                    .insert_header((header::CONTENT_LANGUAGE, self.locale.code()))
-                    .insert_header((header::CACHE_CONTROL, "no-store"))
-                    .insert_header((header::VARY, "Accept-Language, Cookie"));
-                if self.csrf_is_new {
-                    response.cookie(cookie(CSRF_COOKIE, self.csrf.clone(), self.secure));
-                }
-                response.body(html)
-            }
+            Ok(html) => self.html_response(status, "no-store").body(html),
             Err(e) => {
                 tracing::error!(error = %e, template, "cannot render page");
                 HttpResponse::InternalServerError().content_type("text/plain").body("internal error")
             }
         }
+    }
+
+    /// What every page's context holds besides its own data. `csrf` is the visitor's
+    /// token, or a placeholder where the page is cached for every visitor (`cache.rs`).
+    pub fn fill_context(&self, state: &AppState, context: &mut Context, csrf: &str, path: &str) {
+        context.insert("csrf", csrf);
+        context.insert("organizer", &self.organizer);
+        context.insert("instance_name", &state.config.instance_name);
+        context.insert("path", path);
+        context.insert("path_encoded", &url_path_escape(path));
+        context.insert("other_lang", match self.locale {
+            Locale::En => "fr",
+            Locale::Fr => "en",
+        });
+    }
+
+    /// An HTML response's headers, and the CSRF cookie on a visitor's first page.
+    pub fn html_response(&self, status: StatusCode, cache_control: &'static str) -> actix_web::HttpResponseBuilder {
+        let mut response = HttpResponse::build(status);
+        response
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CONTENT_LANGUAGE, self.locale.code()))
+            .insert_header((header::CACHE_CONTROL, cache_control))
+            .insert_header((header::VARY, "Accept-Language, Cookie"));
+        if self.csrf_is_new {
+            response.cookie(cookie(CSRF_COOKIE, self.csrf.clone(), self.secure));
+        }
+        response
+    }
+
+    /// True on the visitor's first request (no CSRF cookie yet): the response sets one.
+    pub fn csrf_is_new(&self) -> bool {
+        self.csrf_is_new
     }
 
     /// An error as a page: the status of the error, its message in the visitor's language.
@@ -164,7 +175,10 @@ fn url_path_escape(path: &str) -> String {
 /// A local path to go back to after login or a language change; anything else goes home.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        // No backslash (browsers read it as a slash), no control character (not in a header).
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains(|c: char| c == '\\' || c.is_control()) => {
+            n
+        }
         _ => "/",
     }
 }

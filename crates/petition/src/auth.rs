@@ -27,9 +27,15 @@ fn verify_password(password: &str, hash: &str) -> bool {
 /// Checks an email and password. Unknown emails cost as much as wrong passwords, so
 /// timing does not tell which addresses have accounts.
 pub fn login(conn: &mut DbConnection, email: &str, password: &str) -> Result<Organizer, PetitionError> {
+    // Stored emails all parsed; anything else (a NUL byte would fail the query on
+    // PostgreSQL) is an unknown email.
+    let Ok(email) = crate::organization::parse_login_email(email) else {
+        let _ = hash_password(password);
+        return Err(PetitionError::BadCredentials);
+    };
     let row = organizers::table
         .inner_join(organizations::table)
-        .filter(organizers::email.eq(email.trim().to_lowercase()))
+        .filter(organizers::email.eq(email))
         .select((ORGANIZER_COLUMNS, organizers::password_hash))
         .first::<((Id, String, (Id, String, String)), String)>(conn)
         .optional()?;

@@ -278,6 +278,11 @@ fn from_row(row: PetitionRow) -> Petition {
 }
 
 pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionError> {
+    // Every stored slug parsed as one; anything else names no petition (and a NUL byte
+    // would make PostgreSQL fail the query).
+    if Slug::parse("slug", slug).is_err() {
+        return Err(PetitionError::NotFound);
+    }
     let row = petitions::table
         .inner_join(organizations::table)
         .filter(petitions::slug.eq(slug))

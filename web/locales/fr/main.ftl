@@ -21,7 +21,7 @@ home-most-signed = Les plus signées
 home-newest = Les plus récentes
 
 signature-count = { $count ->
-    [one] 1 signature
+    [one] { $count } signature
    *[other] { $count } signatures
 }
 petition-to = À : { $target }

@@ -1,0 +1,95 @@
+//! Email over a real SMTP conversation: multipart text and HTML in the signer's language,
+//! and an outage that delays mail without losing or duplicating it.
+
+use crate::helpers::{eventually, send, Backend, Options, Table, TestApp, DEADLINE};
+use crate::smtp::{reserve_port, smtp_url, SmtpSink};
+use diesel::prelude::*;
+use serde_json::json;
+use signons_store::schema::outgoing_emails;
+
+on_both_backends! {
+    smtp_delivers_multipart_mail_in_the_signers_language => smtp_delivers_multipart_mail_in_the_signers_language_sqlite, smtp_delivers_multipart_mail_in_the_signers_language_postgres;
+    smtp_outage_delays_mail_and_loses_none => smtp_outage_delays_mail_and_loses_none_sqlite, smtp_outage_delays_mail_and_loses_none_postgres;
+}
+
+async fn smtp_delivers_multipart_mail_in_the_signers_language(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(backend, Options { smtp_url: Some(sink.url()), ..Options::default() }).await;
+    let slug = app.create_petition("Save the Rhône riverbanks", true).await;
+    assert_eq!(slug, "save-the-rhone-riverbanks");
+
+    app.sign(&slug, "Ann Smith", "ann.smith@example.org").await.expect(202);
+    let received = sink.next_message().await;
+    assert_eq!(received.rcpt_to, ["ann.smith@example.org"]);
+    assert_eq!(received.mail_from, "noreply@localhost");
+    let mail = received.mail();
+    assert!(mail.content_type.starts_with("multipart/alternative"), "{}", mail.content_type);
+    assert_eq!(mail.parts.len(), 2, "a text and an HTML part");
+    assert!(mail.part("text/plain").is_some() && mail.part("text/html").is_some());
+    assert_eq!(mail.to, "ann.smith@example.org");
+    assert_eq!(mail.from, "Signons <noreply@localhost>");
+    assert_eq!(mail.subject, "Confirm your signature: Save the Rhône riverbanks");
+    assert!(mail.text().contains("Hello Ann Smith,"), "{}", mail.text());
+    assert!(mail.html().contains("<html lang=\"en\">"));
+    assert!(mail.html().contains("Confirm my signature"));
+    let link = mail.confirm_link(&app.url);
+    app.browser().follow_and_press(&link).await.expect(200);
+    app.assert_count(&slug, 1).await;
+
+    // A French-speaking signer (their browser's language) gets the email in French.
+    let signed = send(
+        app.public_api()
+            .post_builder(&format!("/petitions/{slug}/signatures"))
+            .header("accept-language", "fr-FR,fr;q=0.9,en;q=0.5")
+            .json(&json!({ "name": "Jean Dupont", "email": "jean.dupont@example.org" })),
+    )
+    .await;
+    signed.expect(202);
+    let mail = sink.next_message().await.mail();
+    assert_eq!(mail.to, "jean.dupont@example.org");
+    assert_eq!(mail.subject, "Confirmez votre signature : Save the Rhône riverbanks");
+    assert!(mail.text().contains("Bonjour Jean Dupont,"), "{}", mail.text());
+    assert!(mail.text().contains("Le lien est valable 72 heures."), "{}", mail.text());
+    assert!(mail.html().contains("<html lang=\"fr\">"));
+    assert!(mail.html().contains("Confirmer ma signature"));
+    mail.confirm_link(&app.url);
+
+    app.wait_mail_queue_empty().await;
+    assert_eq!(sink.received().len(), 2);
+    assert_eq!(app.outbox_files(), 0, "with SMTP, nothing goes to the outbox");
+}
+
+async fn smtp_outage_delays_mail_and_loses_none(backend: Backend) {
+    let reserved = reserve_port();
+    let port = reserved.port;
+    let app = TestApp::spawn_with(backend, Options { smtp_url: Some(smtp_url(port)), ..Options::default() }).await;
+    let slug = app.create_petition("Keep the night bus running", true).await;
+
+    // Nothing listens: the sign succeeds, the email waits in the queue with its error.
+    app.sign(&slug, "Nora Night", "nora@example.org").await.expect(202);
+    let (attempts, error) = eventually("a failed delivery attempt", DEADLINE, || async {
+        app.read(|conn| {
+            outgoing_emails::table
+                .select((outgoing_emails::attempts, outgoing_emails::last_error))
+                .first::<(i32, Option<String>)>(conn)
+                .optional()
+        })
+        .await
+        .filter(|(attempts, _)| *attempts >= 1)
+    })
+    .await;
+    assert!(attempts >= 1);
+    assert!(error.is_some_and(|e| !e.contains("nora")), "an error is kept, without the address");
+    assert_eq!(app.count_rows(Table::OutgoingEmails).await, 1);
+
+    // The server comes back: the email arrives, once.
+    let sink = SmtpSink::start_on(reserved);
+    assert_eq!(sink.port(), port);
+    let received = sink.next_message().await;
+    assert_eq!(received.rcpt_to, ["nora@example.org"]);
+    app.wait_mail_queue_empty().await;
+    assert_eq!(sink.received().len(), 1, "delivered exactly once");
+    let link = received.mail().confirm_link(&app.url);
+    app.browser().follow_and_press(&link).await.expect(200);
+    app.assert_count(&slug, 1).await;
+}

@@ -1,0 +1,470 @@
+//! The signing loop, end to end: through the API and through the forms, duplicates,
+//! expiry, many signers at once, closed and draft petitions.
+
+use crate::helpers::{all, escaped, input_value, refs, Backend, Table, TestApp, ORGANIZER_EMAIL, ORGANIZER_PASSWORD};
+use diesel::prelude::*;
+use serde_json::json;
+use signons_store::schema::signatures;
+
+on_both_backends! {
+    api_whole_loop => api_whole_loop_sqlite, api_whole_loop_postgres;
+    html_whole_loop => html_whole_loop_sqlite, html_whole_loop_postgres;
+    duplicates_get_the_same_answer => duplicates_get_the_same_answer_sqlite, duplicates_get_the_same_answer_postgres;
+    expired_links_count_nothing => expired_links_count_nothing_sqlite, expired_links_count_nothing_postgres;
+    concurrent_confirmations_and_withdrawals => concurrent_confirmations_and_withdrawals_sqlite, concurrent_confirmations_and_withdrawals_postgres;
+    closed_and_draft_petitions_refuse_signatures => closed_and_draft_petitions_refuse_signatures_sqlite, closed_and_draft_petitions_refuse_signatures_postgres;
+}
+
+fn path_of<'a>(app: &TestApp, link: &'a str) -> &'a str {
+    link.strip_prefix(app.url.as_str()).unwrap_or_else(|| panic!("{link} does not start with {}", app.url))
+}
+
+/// Create and publish through the API, sign, read the email, prefetch the link (nothing
+/// happens), confirm with the button, fail to confirm twice, withdraw.
+async fn api_whole_loop(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let api = app.api().await;
+
+    let created = api
+        .post(
+            "/petitions",
+            &json!({
+                "title": "Save the park of Belleville",
+                "target": "The city council",
+                "description": "The park is **ours**: keep it green for the children of the neighbourhood.",
+                "goal": 1000,
+                "publish": false,
+            }),
+        )
+        .await;
+    let body = created.expect(201).json();
+    let slug = body["slug"].as_str().expect("a slug").to_owned();
+    assert_eq!(slug, "save-the-park-of-belleville");
+    assert_eq!(body["status"], "draft");
+    assert_eq!(body["url"], format!("{}/p/{slug}", app.url));
+    assert_eq!(created.location(), format!("/api/v1/petitions/{slug}"));
+    app.public_api().get(&format!("/petitions/{slug}")).await.expect_error(404, "not_found");
+
+    let published = api.post(&format!("/petitions/{slug}/publish"), &json!({})).await.expect(200).json();
+    assert_eq!(published["status"], "open");
+    let petition = app.petition(&slug).await;
+    assert_eq!(petition["total_signatures"], 0);
+    assert_eq!(petition["title"], "Save the park of Belleville");
+    let host = format!("127.0.0.1:{}", app.port);
+    assert_eq!(petition["signatures_by_instance"], json!({ host.clone(): 0 }));
+    let listed = app.public_api().get("/petitions").await.expect(200).json();
+    assert!(listed["petitions"].as_array().expect("a list").iter().any(|p| p["slug"] == slug.as_str()), "{listed}");
+
+    // Sign: accepted, pending, an email with the confirmation link.
+    let email = "camille.martin@example.org";
+    let signed = app
+        .sign_with(
+            &slug,
+            json!({ "name": "Camille Martin", "email": email, "public": true, "comment": "For the trees." }),
+        )
+        .await;
+    assert_eq!(signed.expect(202).json()["status"], "pending_confirmation");
+    let mail = app.next_email_to(email).await;
+    assert_eq!(mail.subject, "Confirm your signature: Save the park of Belleville");
+    assert!(mail.text().contains("Hello Camille Martin,"), "{}", mail.text());
+    let link = mail.confirm_link(&app.url);
+    let path = path_of(&app, &link).to_owned();
+    let token = path.strip_prefix("/s/").expect("a /s/ link");
+    assert!(token.len() >= 40, "a long random token: {token}");
+    let rows = app.signature_rows(email).await;
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].confirmed);
+    // Only the token's hash is stored.
+    let token_in_db: i64 = {
+        let token = token.to_owned();
+        app.read(move |conn| {
+            signatures::table.filter(signatures::confirm_token_hash.eq(token)).count().get_result(conn)
+        })
+        .await
+    };
+    assert_eq!(token_in_db, 0);
+
+    // GET (a person, a mail scanner without cookies, again): a page with a button; nothing
+    // is confirmed and the token is not burnt.
+    let visitor = app.browser();
+    for _ in 0..2 {
+        visitor
+            .get(&path)
+            .await
+            .expect(200)
+            .contains(&format!("action=\"{path}\""))
+            .contains("Camille Martin, please confirm that you sign");
+        app.assert_count(&slug, 0).await;
+    }
+    app.browser().get(&path).await.expect(200);
+    app.assert_count(&slug, 0).await;
+    assert!(!app.signature_rows(email).await[0].confirmed);
+
+    // POST confirms.
+    let csrf = visitor.get(&path).await.csrf();
+    visitor
+        .post_form(&path, &[("csrf", &csrf)])
+        .await
+        .expect(200)
+        .contains("Thank you, your signature counts!")
+        .contains(&escaped(&format!("{}/p/{slug}", app.url)));
+    app.assert_count(&slug, 1).await;
+    assert_eq!(app.petition(&slug).await["signatures_by_instance"], json!({ host: 1 }));
+    assert!(app.signature_rows(email).await[0].confirmed);
+    app.browser()
+        .page_until(&format!("/p/{slug}"), "the public signer", |p| p.body.contains("<strong>Camille Martin</strong>"))
+        .await
+        .contains("1 signature")
+        .contains("For the trees.");
+
+    // The link is single-use.
+    visitor
+        .post_form(&path, &[("csrf", &csrf)])
+        .await
+        .expect(404)
+        .contains("This link is not valid, or was already used.");
+    visitor.get(&path).await.expect(404);
+    app.assert_count(&slug, 1).await;
+
+    // Withdraw: the GET only asks, the POST deletes the signature and its personal data.
+    let withdraw = mail.withdraw_link(&app.url);
+    let wpath = path_of(&app, &withdraw).to_owned();
+    visitor
+        .get(&wpath)
+        .await
+        .expect(200)
+        .contains(&format!("action=\"{wpath}\""))
+        .contains("Camille Martin, do you want to withdraw your signature");
+    app.assert_count(&slug, 1).await;
+    visitor.post_form(&wpath, &[("csrf", &csrf)]).await.expect(200).contains("Your signature was withdrawn");
+    app.assert_count(&slug, 0).await;
+    assert!(app.signature_rows(email).await.is_empty(), "the signature row is gone");
+    assert_eq!(app.count_rows(Table::Signatures).await, 0);
+    let leftovers: i64 = app
+        .read(|conn| {
+            signatures::table
+                .filter(signatures::name.eq("Camille Martin").or(signatures::email.like("%camille%")))
+                .count()
+                .get_result(conn)
+        })
+        .await;
+    assert_eq!(leftovers, 0, "no personal data left");
+    app.browser()
+        .page_until(&format!("/p/{slug}"), "no more signer", |p| !p.body.contains("Camille Martin"))
+        .await
+        .contains("0 signatures");
+    visitor.post_form(&wpath, &[("csrf", &csrf)]).await.expect(404);
+    visitor.post_form(&path, &[("csrf", &csrf)]).await.expect(404);
+    app.assert_count(&slug, 0).await;
+}
+
+/// The same loop as people do it: the organizer logs in, previews, publishes; a citizen
+/// signs with the form and confirms; the page shows the count and the progress.
+async fn html_whole_loop(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.organizer_token().await;
+    let organizer = app.browser();
+    organizer.get("/dashboard").await.expect(303);
+    organizer.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
+    organizer.get("/dashboard").await.expect(200).contains("You have no petitions yet.");
+
+    let form = organizer.get("/petitions/new").await;
+    let csrf = form.expect(200).csrf();
+    let title = "Keep the library open on Sundays";
+    let description = "Our **library** is the only quiet place in the district.\n\n- reading\n- studying\n";
+    let fields = |action: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("title", title.to_owned()),
+            ("target", "The mayor of Lyon".to_owned()),
+            ("description", description.to_owned()),
+            ("goal", "4".to_owned()),
+            ("end_date", String::new()),
+            ("ask_country", "on".to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+
+    // Preview: the Markdown rendered, the input kept, nothing saved.
+    let preview = organizer.post_form("/petitions/new", &refs(&fields("preview"))).await;
+    preview
+        .expect(200)
+        .contains("<strong>library</strong>")
+        .contains("<li>reading</li>")
+        .contains("Our **library** is the only quiet place");
+    assert_eq!(input_value(&preview.body, "title").as_deref(), Some(title));
+    assert_eq!(app.count_rows(Table::Petitions).await, 0);
+
+    // Publish.
+    let published = organizer.post_form("/petitions/new", &refs(&fields("publish"))).await;
+    published.expect(303);
+    let slug = published.location().strip_prefix("/p/").expect("a petition page").to_owned();
+    assert_eq!(app.count_rows(Table::Petitions).await, 1);
+    organizer.get("/dashboard").await.expect(200).contains(&format!("href=\"/p/{slug}\"")).contains("0 / 4");
+
+    // A citizen signs with the form.
+    let citizen = app.browser();
+    let page = citizen.get(&format!("/p/{slug}")).await;
+    page.expect(200)
+        .contains(&format!("<h1>{title}</h1>"))
+        .contains("To: The mayor of Lyon")
+        .contains(&format!("By {}", crate::helpers::ORGANIZATION))
+        .contains("<strong>library</strong>")
+        .contains("0 signatures")
+        .contains(&format!("action=\"/p/{slug}/sign\""))
+        .contains("id=\"country\"")
+        .lacks("id=\"postal_code\"")
+        .contains(r#"<input type="checkbox" id="opt_in" name="opt_in">"#);
+    let signed = citizen
+        .post_form(
+            &format!("/p/{slug}/sign"),
+            &[
+                ("csrf", &page.csrf()),
+                ("name", "Jeanne Leroy"),
+                ("email", "jeanne.leroy@example.org"),
+                ("country", "France"),
+                ("comment", "Sundays matter."),
+                ("public", "on"),
+            ],
+        )
+        .await;
+    signed.expect(303);
+    assert_eq!(signed.location(), format!("/p/{slug}/thanks"));
+    citizen.get(&format!("/p/{slug}/thanks")).await.expect(200).contains("Check your email").contains(title);
+    app.assert_count(&slug, 0).await;
+    let rows = app.signature_rows("jeanne.leroy@example.org").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].country.as_deref(), Some("France"));
+
+    let mail = app.next_email_to("jeanne.leroy@example.org").await;
+    assert_eq!(mail.subject, format!("Confirm your signature: {title}"));
+    let confirmed = citizen.follow_and_press(&mail.confirm_link(&app.url)).await;
+    confirmed.expect(200).contains("Thank you, your signature counts!");
+
+    citizen
+        .page_until(&format!("/p/{slug}"), "the count", |p| p.body.contains("<strong>1 signature</strong>"))
+        .await
+        .contains(r#"<progress max="100" value="25""#)
+        .contains("25% of the goal")
+        .contains("of 4 needed")
+        .contains("<strong>Jeanne Leroy</strong>")
+        .contains("(France)")
+        .contains("Sundays matter.");
+    citizen
+        .page_until("/", "the count on the home page", |p| p.body.contains("<strong>1 signature</strong>"))
+        .await
+        .contains(&format!("href=\"/p/{slug}\""));
+    organizer.get("/dashboard").await.expect(200).contains("1 / 4");
+}
+
+/// The same person signing again (other case, a +tag) gets the same answer; pending, a
+/// fresh confirmation email; confirmed, an "already signed" email; the count stays 1.
+async fn duplicates_get_the_same_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let slug = app.create_petition("Protect the old oak", true).await;
+    let browser = app.browser();
+
+    let first = app.sign(&slug, "Alice Dupont", "Alice.Dupont@Example.org").await;
+    first.expect(202);
+    let mail1 = app.next_email_to("alice.dupont@example.org").await;
+    let link1 = mail1.confirm_link(&app.url);
+
+    // Pending: the same answer, a new link that replaces the first.
+    let second = app.sign(&slug, "Alice Dupont", "alice.dupont+oak@EXAMPLE.ORG").await;
+    second.expect(202);
+    assert_eq!(second.body, first.body, "the same answer for a known address");
+    let mail2 = app.next_email_to("alice.dupont+oak@example.org").await;
+    assert_eq!(mail2.subject, "Confirm your signature: Protect the old oak");
+    let link2 = mail2.confirm_link(&app.url);
+    assert_ne!(link1, link2, "a fresh link");
+    assert_eq!(app.signature_rows("alice.dupont@example.org").await.len(), 1);
+    assert_eq!(app.count_rows(Table::Signatures).await, 1);
+    browser.get(path_of(&app, &link1)).await.expect(404);
+    browser.follow_and_press(&link2).await.expect(200);
+    app.assert_count(&slug, 1).await;
+
+    // Confirmed: the same answer again, and an email that says so.
+    let third = app.sign(&slug, "Alice", "ALICE.DUPONT@example.org").await;
+    third.expect(202);
+    assert_eq!(third.body, first.body);
+    let mail3 = app.next_email_to("ALICE.DUPONT@example.org").await;
+    assert_eq!(mail3.subject, "You have already signed: Protect the old oak");
+    assert!(mail3.links(&format!("{}/s/", app.url)).is_empty(), "no confirmation link: {}", mail3.text());
+    assert!(mail3.text().contains(&format!("{}/p/{slug}", app.url)));
+    let withdraw = mail3.withdraw_link(&app.url);
+    app.assert_count(&slug, 1).await;
+    let rows = app.signature_rows("alice.dupont@example.org").await;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].confirmed);
+
+    // Through the form: a known address and a new one get the same answer.
+    let csrf = browser.get(&format!("/p/{slug}")).await.expect(200).csrf();
+    let sign_form = |name: &'static str, email: &'static str| {
+        let browser = browser.clone();
+        let (slug, csrf) = (slug.clone(), csrf.clone());
+        async move {
+            browser.post_form(&format!("/p/{slug}/sign"), &[("csrf", &csrf), ("name", name), ("email", email)]).await
+        }
+    };
+    let known = sign_form("Alice", "alice.dupont@example.org").await;
+    let new = sign_form("Bob Martin", "bob.martin@example.org").await;
+    assert_eq!((known.status, known.location()), (new.status, new.location()));
+    assert_eq!(known.status.as_u16(), 303);
+    assert_eq!(known.body, new.body);
+    let already = app.next_email_to("alice.dupont@example.org").await;
+    assert_eq!(already.subject, "You have already signed: Protect the old oak");
+    let bob = app.next_email_to("bob.martin@example.org").await;
+    assert_eq!(bob.subject, "Confirm your signature: Protect the old oak");
+    app.assert_count(&slug, 1).await;
+    assert_eq!(app.signature_rows("alice.dupont@example.org").await.len(), 1);
+
+    // The withdrawal link of the latest email is the one that works.
+    browser.follow_and_press(&already.withdraw_link(&app.url)).await.expect(200);
+    browser.get(path_of(&app, &withdraw)).await.expect(404);
+    app.assert_count(&slug, 0).await;
+}
+
+/// A link past its expiry answers 410 to GET and POST and counts nothing; signing again
+/// sends a fresh link that works.
+async fn expired_links_count_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let slug = app.create_petition("Light the bridge at night", true).await;
+    let mail = app.sign_and_read_email(&slug, "Paul Henri", "paul.henri@example.org").await;
+    let link = mail.confirm_link(&app.url);
+    let path = path_of(&app, &link).to_owned();
+
+    let past = signons_store::now() - chrono::TimeDelta::minutes(1);
+    let updated = app
+        .write(move |conn| diesel::update(signatures::table).set(signatures::token_expires_at.eq(past)).execute(conn))
+        .await;
+    assert_eq!(updated, 1);
+
+    let browser = app.browser();
+    browser.get(&path).await.expect(410).contains("This link has expired.");
+    let csrf = browser.csrf().await;
+    browser.post_form(&path, &[("csrf", &csrf)]).await.expect(410);
+    browser.get(&path).await.expect(410);
+    app.assert_count(&slug, 0).await;
+    assert!(!app.signature_rows("paul.henri@example.org").await[0].confirmed);
+
+    let again = app.sign_and_read_email(&slug, "Paul Henri", "paul.henri@example.org").await;
+    let fresh = again.confirm_link(&app.url);
+    assert_ne!(fresh, link);
+    browser.get(&path).await.expect(404);
+    browser.follow_and_press(&fresh).await.expect(200);
+    app.assert_count(&slug, 1).await;
+}
+
+/// Forty signers confirm at the same moment, then ten withdraw at the same moment: the
+/// count is exactly right.
+async fn concurrent_confirmations_and_withdrawals(backend: Backend) {
+    const SIGNERS: usize = 40;
+    const WITHDRAWALS: usize = 10;
+    let app = TestApp::spawn(backend).await;
+    let slug = app.create_petition("Plant a hundred trees", true).await;
+
+    let api = app.public_api();
+    let statuses = all((0..SIGNERS)
+        .map(|i| {
+            let (api, slug) = (api.clone(), slug.clone());
+            async move {
+                let body =
+                    json!({ "name": format!("Signer {i}"), "email": format!("signer{i}@example.org"), "public": true });
+                api.post(&format!("/petitions/{slug}/signatures"), &body).await.status.as_u16()
+            }
+        })
+        .collect())
+    .await;
+    assert_eq!(statuses, vec![202; SIGNERS]);
+
+    let mut links = Vec::new();
+    for i in 0..SIGNERS {
+        let mail = app.next_email_to(&format!("signer{i}@example.org")).await;
+        links.push((mail.confirm_link(&app.url), mail.withdraw_link(&app.url)));
+    }
+    let browser = app.browser();
+    let csrf = browser.csrf().await;
+    let press = |link: &str| {
+        let (browser, csrf) = (browser.clone(), csrf.clone());
+        let path = path_of(&app, link).to_owned();
+        async move { browser.post_form(&path, &[("csrf", &csrf)]).await.status.as_u16() }
+    };
+
+    let confirmed = all(links.iter().map(|(confirm, _)| press(confirm)).collect()).await;
+    assert_eq!(confirmed, vec![200; SIGNERS]);
+    app.assert_count(&slug, SIGNERS as i64).await;
+    let count = format!("<strong>{SIGNERS} signatures</strong>");
+    browser.page_until(&format!("/p/{slug}"), &count, |p| p.body.contains(&count)).await;
+
+    let withdrawn = all(links.iter().take(WITHDRAWALS).map(|(_, withdraw)| press(withdraw)).collect()).await;
+    assert_eq!(withdrawn, vec![200; WITHDRAWALS]);
+    let left = (SIGNERS - WITHDRAWALS) as i64;
+    app.assert_count(&slug, left).await;
+    assert_eq!(app.count_rows(Table::Signatures).await, left);
+    let count = format!("<strong>{left} signatures</strong>");
+    browser.page_until(&format!("/p/{slug}"), &count, |p| p.body.contains(&count)).await;
+}
+
+/// A closed petition (closed through the API) refuses signatures and confirmations; a
+/// draft does not exist for the public.
+async fn closed_and_draft_petitions_refuse_signatures(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let api = app.api().await;
+    let public = app.browser();
+
+    // A draft: 404 everywhere for the public, and signing it changes nothing.
+    let draft = app.create_petition("A draft nobody may see yet", false).await;
+    public.get(&format!("/p/{draft}")).await.expect(404);
+    public.get(&format!("/p/{draft}/thanks")).await.expect(404);
+    app.public_api().get(&format!("/petitions/{draft}")).await.expect_error(404, "not_found");
+    let listed = app.public_api().get("/petitions").await.expect(200).json();
+    assert_eq!(listed["total"], 0, "{listed}");
+    public.get("/").await.expect(200).lacks(&draft);
+    let before = app.snapshot().await;
+    app.sign(&draft, "Eve", "eve@example.org").await.expect_error(404, "not_found");
+    let csrf = public.csrf().await;
+    public
+        .post_form(&format!("/p/{draft}/sign"), &[("csrf", &csrf), ("name", "Eve"), ("email", "eve@example.org")])
+        .await
+        .expect(404);
+    app.assert_unchanged(&before).await;
+    let organizer = app.browser();
+    organizer.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
+    organizer.get(&format!("/p/{draft}")).await.expect(200).contains("Draft: only your organization can see");
+
+    // A closed petition.
+    let slug = app.create_petition("Reopen the swimming pool", true).await;
+    let early = app.sign_and_read_email(&slug, "Early Bird", "early@example.org").await;
+    public.follow_and_press(&early.confirm_link(&app.url)).await.expect(200);
+    let late = app.sign_and_read_email(&slug, "Late Comer", "late@example.org").await;
+    let closed = api.post(&format!("/petitions/{slug}/close"), &json!({})).await.expect(200).json();
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["total_signatures"], 1);
+
+    let before = app.snapshot().await;
+    app.sign(&slug, "Too Late", "too.late@example.org").await.expect_error(409, "petition_closed");
+    public
+        .post_form(
+            &format!("/p/{slug}/sign"),
+            &[("csrf", &csrf), ("name", "Too Late"), ("email", "too.late@example.org")],
+        )
+        .await
+        .expect(409)
+        .contains("This petition no longer accepts signatures.");
+    let late_path = path_of(&app, &late.confirm_link(&app.url)).to_owned();
+    public.post_form(&late_path, &[("csrf", &csrf)]).await.expect(409);
+    app.assert_unchanged(&before).await;
+    app.assert_count(&slug, 1).await;
+    public
+        .get(&format!("/p/{slug}"))
+        .await
+        .expect(200)
+        .contains("This petition is closed and no longer accepts signatures.")
+        .lacks(&format!("action=\"/p/{slug}/sign\""))
+        .contains("<strong>1 signature</strong>");
+
+    // A closed petition stays closed.
+    api.post(&format!("/petitions/{slug}/close"), &json!({})).await.expect_error(409, "invalid_state");
+    api.post(&format!("/petitions/{slug}/publish"), &json!({})).await.expect_error(409, "invalid_state");
+    assert_eq!(app.petition(&slug).await["status"], "closed");
+}
