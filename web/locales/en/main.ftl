@@ -58,7 +58,6 @@ back-home = Back to the home page
 
 confirm-title = Confirm your signature
 confirm-body = { $name }, please confirm that you sign “{ $title }”.
-confirm-already = Your signature of “{ $title }” is already confirmed. Thank you!
 confirm-button = Confirm my signature
 
 confirmed-title = Thank you, your signature counts!

@@ -58,7 +58,6 @@ back-home = Retour à l'accueil
 
 confirm-title = Confirmez votre signature
 confirm-body = { $name }, merci de confirmer que vous signez « { $title } ».
-confirm-already = Votre signature de « { $title } » est déjà confirmée. Merci !
 confirm-button = Confirmer ma signature
 
 confirmed-title = Merci, votre signature compte !
