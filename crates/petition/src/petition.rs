@@ -373,6 +373,21 @@ fn owned(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<P
     Ok(petition)
 }
 
+/// The organizer's petition, if it is in `status`; otherwise why `action` cannot happen.
+fn owned_in(
+    conn: &mut DbConnection,
+    organizer: &Organizer,
+    slug: &str,
+    status: PetitionStatus,
+    action: &'static str,
+) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    if current.status != status {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action });
+    }
+    Ok(current)
+}
+
 /// Edits a draft. Published petitions keep the text their signers signed.
 pub fn update(
     conn: &mut DbConnection,
@@ -380,10 +395,7 @@ pub fn update(
     slug: &str,
     petition: ValidPetition,
 ) -> Result<Petition, PetitionError> {
-    let current = owned(conn, organizer, slug)?;
-    if current.status != PetitionStatus::Draft {
-        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "edited" });
-    }
+    let current = owned_in(conn, organizer, slug, PetitionStatus::Draft, "edited")?;
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
             petitions::title.eq(&petition.title),
@@ -401,10 +413,7 @@ pub fn update(
 }
 
 pub fn publish(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
-    let current = owned(conn, organizer, slug)?;
-    if current.status != PetitionStatus::Draft {
-        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "published" });
-    }
+    let current = owned_in(conn, organizer, slug, PetitionStatus::Draft, "published")?;
     let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
@@ -417,10 +426,7 @@ pub fn publish(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Re
 }
 
 pub fn close(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
-    let current = owned(conn, organizer, slug)?;
-    if current.status != PetitionStatus::Open {
-        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "closed" });
-    }
+    let current = owned_in(conn, organizer, slug, PetitionStatus::Open, "closed")?;
     let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
