@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 //! The signature lifecycle at the domain level, on SQLite and PostgreSQL: what retention
 //! deletes and anonymizes, and what it must leave alone.
 

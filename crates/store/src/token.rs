@@ -84,7 +84,7 @@ mod tests {
         assert_eq!(Token::parse(t.expose()), Some(t.clone()));
         assert_ne!(t.hash().as_str(), t.expose());
         assert_eq!(Token::parse("abc"), None);
-        assert_eq!(Token::parse(&"A".repeat(43)).is_some(), true);
+        assert!(Token::parse(&"A".repeat(43)).is_some());
         assert_eq!(Token::parse("<script>"), None);
     }
 }

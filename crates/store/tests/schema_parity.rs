@@ -1,9 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 //! The two migration trees must describe one schema: this migrates a fresh SQLite file and a
 //! fresh PostgreSQL database and compares tables, columns, types, nullability, primary keys,
 //! foreign keys and indexes. It also checks that both trees hold the same migration names
 //! and that every column uses one of the portable types.
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use signons_store::testing::{TempDatabase, TestBackend};
