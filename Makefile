@@ -3,7 +3,7 @@ CARGO ?= cargo
 export PGHOST ?= 127.0.0.1
 export PGUSER ?= postgres
 
-.PHONY: run test lint fmt build release migrate setup clean
+.PHONY: run test lint fmt build release migrate setup clean bench bench-quick
 
 ## run: build and serve on http://127.0.0.1:8080 (SQLite in data/, emails in data/outbox/)
 run:
@@ -29,6 +29,18 @@ release:
 
 migrate:
 	$(CARGO) run --bin signons -- migrate
+
+## bench: the performance scenarios of issue 4 on SQLite and PostgreSQL (postgres on
+## 127.0.0.1:5432; a database signons_bench_<random> is created and dropped). About 10
+## minutes. BENCH_ARGS passes options, e.g. BENCH_ARGS="--backend sqlite --markdown out.md".
+bench:
+	$(CARGO) build --release -p signons-app -p signons-bench
+	./target/release/signons-bench $(BENCH_ARGS)
+
+## bench-quick: the same, a few seconds per scenario (for development, not for figures)
+bench-quick:
+	$(CARGO) build --release -p signons-app -p signons-bench
+	./target/release/signons-bench --quick $(BENCH_ARGS)
 
 ## setup: system packages the build and tests need (Debian)
 setup:

@@ -255,6 +255,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail dictates the closure's error type
     fn unknown_keys_and_env_overrides() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("signons.toml", "bind = \"127.0.0.1:9000\"\nsmpt_url = \"smtp://x\"\n")?;

@@ -34,6 +34,9 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
             Ok((closed, purged, anonymized))
         })
         .await?;
+    if closed > 0 {
+        state.cache.invalidate_all();
+    }
     state.trim_rate_limiters();
     if closed + purged + anonymized > 0 {
         tracing::info!(closed, purged, anonymized, "maintenance");

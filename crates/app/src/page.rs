@@ -120,10 +120,13 @@ impl Visitor {
         context.insert("instance_name", &state.config.instance_name);
         context.insert("path", path);
         context.insert("path_encoded", &url_path_escape(path));
-        context.insert("other_lang", match self.locale {
-            Locale::En => "fr",
-            Locale::Fr => "en",
-        });
+        context.insert(
+            "other_lang",
+            match self.locale {
+                Locale::En => "fr",
+                Locale::Fr => "en",
+            },
+        );
     }
 
     /// An HTML response's headers, and the CSRF cookie on a visitor's first page.

@@ -75,7 +75,11 @@ impl Application {
             public_url: config.public_url.clone(),
             confirm_ttl: TimeDelta::hours(config.confirm_link_hours),
         };
-        let workers = if config.workers == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) } else { config.workers };
+        let workers = if config.workers == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+        } else {
+            config.workers
+        };
         let state = web::Data::new(AppState::new(config, db, renderer, signing));
         tokio::spawn(crate::maintenance::run(state.clone()));
         let app_state = state.clone();
@@ -92,16 +96,21 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error))
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
+                // Routes are tried in order, each dynamic one with a regular expression:
+                // the ones a crowd hits (count, petition page, signing) come first.
                 .service(
                     web::scope("/api/v1")
-                        .service(api::create_petition)
-                        .service(api::list_petitions)
+                        .service(api::petition_count)
                         .service(api::get_petition)
                         .service(api::sign_petition)
+                        .service(api::create_petition)
+                        .service(api::list_petitions)
                         .service(api::publish_petition)
                         .service(api::close_petition)
                         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
                 )
+                .service(public::show_petition)
+                .service(public::sign_petition)
                 .service(system::healthz)
                 .service(system::static_file)
                 .service(public::home)
@@ -116,8 +125,6 @@ impl Application {
                 .service(organizer::update_petition)
                 .service(organizer::publish_petition)
                 .service(organizer::close_petition)
-                .service(public::show_petition)
-                .service(public::sign_petition)
                 .service(public::thanks)
                 .service(public::confirm_page)
                 .service(public::confirm)
@@ -150,11 +157,19 @@ async fn not_found(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse
 }
 
 /// One span per request, with a request id, the route pattern (never the path: links
-/// carry tokens), the status and the time taken.
-async fn log_request(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), route = %route);
+/// carry tokens), the status and the time taken. The route is looked up again only when it
+/// is logged (finding it runs the router's regular expressions once more).
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = next_request_id();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        route = tracing::field::Empty
+    );
     let started = std::time::Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let _enter = span.enter();
@@ -162,10 +177,14 @@ async fn log_request(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
         Ok(res) => {
             let status = res.status().as_u16();
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            if status >= 500 {
-                tracing::error!(status, ms, "request failed");
-            } else {
-                tracing::info!(status, ms, "request");
+            if status >= 500 || !span.is_disabled() {
+                let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                span.record("route", route.as_str());
+                if status >= 500 {
+                    tracing::error!(status, ms, route, "request failed");
+                } else {
+                    tracing::info!(status, ms, "request");
+                }
             }
         }
         Err(e) => tracing::warn!(error = %e, "request error"),
@@ -176,4 +195,15 @@ async fn log_request(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
         }
         res
     })
+}
+
+/// Request ids: unique within the process (a counter) and across restarts and processes
+/// (a random prefix), without a system call per request.
+fn next_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    format!("{prefix:016x}{:016x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }

@@ -10,6 +10,8 @@ use std::sync::Arc;
 /// What every request handler shares.
 pub struct AppState {
     pub config: Config,
+    /// Public petition data and pages, served from memory (`cache.rs`).
+    pub cache: crate::cache::ReadCache,
     pub db: Database,
     pub renderer: Renderer,
     pub signing: SigningContext,
@@ -26,7 +28,7 @@ impl AppState {
         let login_limiter = Arc::new(DefaultKeyedRateLimiter::keyed(
             Quota::per_minute(NonZeroU32::MIN.saturating_add(9)).allow_burst(NonZeroU32::MIN.saturating_add(9)),
         ));
-        AppState { config, db, renderer, signing, sign_limiter, login_limiter }
+        AppState { config, db, renderer, signing, sign_limiter, login_limiter, cache: crate::cache::ReadCache::new() }
     }
 
     /// Forgets rate-limit entries that have fully recovered, so memory stays bounded.

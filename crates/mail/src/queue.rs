@@ -88,6 +88,13 @@ pub(crate) fn delete(conn: &mut DbConnection, id: &Id) -> Result<(), MailError> 
     Ok(())
 }
 
+pub(crate) fn delete_many(conn: &mut DbConnection, ids: &[Id]) -> Result<(), MailError> {
+    for chunk in ids.chunks(500) {
+        diesel::delete(q::table.filter(q::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn reschedule(
     conn: &mut DbConnection,
     id: &Id,

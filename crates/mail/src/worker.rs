@@ -44,18 +44,32 @@ impl MailWorker {
         loop {
             let batch = self.db.write_async(|conn| queue::claim_due(conn, LEASE, BATCH)).await?;
             let full = batch.len() as i64 == BATCH;
+            let mut delivered = Vec::new();
+            let mut result = Ok(());
             for email in batch {
-                if self.deliver(email).await? {
-                    sent += 1;
+                match self.deliver(email, &mut delivered).await {
+                    Ok(true) => sent += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
                 }
             }
+            // What was sent leaves the queue in one write for the batch, not one per email.
+            if !delivered.is_empty() {
+                self.db.write_async(move |conn| queue::delete_many(conn, &delivered)).await?;
+            }
+            result?;
             if !full {
                 return Ok(sent);
             }
         }
     }
 
-    async fn deliver(&self, email: Queued) -> Result<bool, MailError> {
+    /// Sends one email; the ids of those sent are pushed to `delivered`, for the caller to
+    /// remove from the queue.
+    async fn deliver(&self, email: Queued, delivered: &mut Vec<signons_store::Id>) -> Result<bool, MailError> {
         let result = self.transport.send(&email.recipient, &email.subject, &email.text_body, &email.html_body).await;
         let id = email.id.clone();
         match result {
@@ -66,7 +80,7 @@ impl MailWorker {
                     }
                 }
                 tracing::debug!(email_id = %id, "email sent");
-                self.db.write_async(move |conn| queue::delete(conn, &id)).await?;
+                delivered.push(id);
                 Ok(true)
             }
             Err(SendError::Permanent(reason)) => {

@@ -33,9 +33,10 @@ pub enum RenderError {
 }
 
 /// Renders templates with translations: templates call `t(k="key", l=lang, …args)`.
+/// Cheap to clone: the parsed templates are shared.
 #[derive(Clone)]
 pub struct Renderer {
-    tera: Tera,
+    tera: std::sync::Arc<Tera>,
 }
 
 impl Renderer {
@@ -51,7 +52,7 @@ impl Renderer {
         tera.add_raw_templates(sources)?;
         tera.autoescape_on(vec![".html"]);
         tera.register_function("t", translate_function);
-        Ok(Renderer { tera })
+        Ok(Renderer { tera: std::sync::Arc::new(tera) })
     }
 
     pub fn render(&self, template: &str, locale: Locale, context: &Context) -> Result<String, RenderError> {

@@ -33,18 +33,13 @@ pub fn add(conn: &mut DbConnection, petition: &Id, delta: i64) -> Result<(), die
 }
 
 pub fn total(conn: &mut DbConnection, petition: &Id) -> Result<i64, diesel::result::Error> {
-    let shards: Vec<i64> = pc::table
-        .filter(pc::petition_id.eq(petition))
-        .select(pc::signatures)
-        .load(conn)?;
+    let shards: Vec<i64> = pc::table.filter(pc::petition_id.eq(petition)).select(pc::signatures).load(conn)?;
     Ok(shards.into_iter().sum())
 }
 
 pub fn totals(conn: &mut DbConnection, petitions: &[Id]) -> Result<HashMap<Id, i64>, diesel::result::Error> {
-    let rows: Vec<(Id, i64)> = pc::table
-        .filter(pc::petition_id.eq_any(petitions))
-        .select((pc::petition_id, pc::signatures))
-        .load(conn)?;
+    let rows: Vec<(Id, i64)> =
+        pc::table.filter(pc::petition_id.eq_any(petitions)).select((pc::petition_id, pc::signatures)).load(conn)?;
     let mut totals = HashMap::with_capacity(petitions.len());
     for (id, n) in rows {
         *totals.entry(id).or_insert(0) += n;

@@ -14,4 +14,9 @@ pub enum StoreError {
     Migration(String),
     #[error("database task was cancelled")]
     Cancelled,
+    /// The shared write transaction this work ran in was rolled back for a reason outside
+    /// it (another statement broke the transaction, or the commit failed): nothing it
+    /// wrote was kept.
+    #[error("the write transaction was rolled back: {0}")]
+    BatchAborted(String),
 }

@@ -1,5 +1,6 @@
 //! The JSON API under /api/v1, shaped after OSDI where it fits.
 
+use crate::cache::{self, PetitionSnapshot};
 use crate::error::AppError;
 use crate::page::request_locale;
 use crate::state::AppState;
@@ -14,6 +15,7 @@ use signons_store::Token;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// The organizer behind a `Authorization: Bearer …` API token.
 pub struct ApiOrganizer(pub Organizer);
@@ -38,7 +40,9 @@ impl FromRequest for ApiOrganizer {
                 .ok_or(AppError::Unauthorized)?;
             let organizer = state
                 .db
-                .read_async(move |conn| signons_petition::auth::api_token_organizer(conn, &token).map_err(AppError::from))
+                .read_async(move |conn| {
+                    signons_petition::auth::api_token_organizer(conn, &token).map_err(AppError::from)
+                })
                 .await?
                 .ok_or(AppError::Unauthorized)?;
             Ok(ApiOrganizer(organizer))
@@ -58,10 +62,12 @@ struct ApiPetition {
 fn api_petition(state: &AppState, p: &Petition, count: i64) -> ApiPetition {
     let host = url::Url::parse(&state.config.public_url)
         .ok()
-        .and_then(|u| u.host_str().map(|h| match u.port() {
-            Some(port) => format!("{h}:{port}"),
-            None => h.to_owned(),
-        }))
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(port) => format!("{h}:{port}"),
+                None => h.to_owned(),
+            })
+        })
         .unwrap_or_default();
     ApiPetition {
         view: PetitionView::new(p, count, &state.config.public_url),
@@ -119,6 +125,7 @@ pub async fn create_petition(
         .db
         .write_async(move |conn| petition::create(conn, &organizer, valid, publish).map_err(AppError::from))
         .await?;
+    state.cache.invalidate(&created.slug);
     let p = api_petition(&state, &created, 0);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/petitions/{}", created.slug)))
@@ -135,10 +142,8 @@ pub async fn list_petitions(state: web::Data<AppState>) -> Result<HttpResponse, 
             Ok((petitions, signons_signature::counts::totals(conn, &ids)?))
         })
         .await?;
-    let items: Vec<ApiPetition> = petitions
-        .iter()
-        .map(|p| api_petition(&state, p, totals.get(&p.id).copied().unwrap_or(0)))
-        .collect();
+    let items: Vec<ApiPetition> =
+        petitions.iter().map(|p| api_petition(&state, p, totals.get(&p.id).copied().unwrap_or(0))).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "total": items.len(), "petitions": items })))
 }
 
@@ -153,13 +158,38 @@ async fn load(state: &AppState, slug: String) -> Result<(Petition, i64), AppErro
         .await
 }
 
-#[get("/petitions/{slug}")]
-pub async fn get_petition(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let (p, count) = load(&state, slug.into_inner()).await?;
-    if p.status == PetitionStatus::Draft {
+/// A published petition as everyone sees it, from the read cache (at most about a second
+/// old; see `cache.rs`). Drafts are not found.
+async fn public_snapshot(state: &AppState, slug: &str) -> Result<Arc<PetitionSnapshot>, AppError> {
+    let snapshot = state.cache.petition(state, slug).await?.value;
+    if snapshot.petition.status == PetitionStatus::Draft {
         return Err(AppError::NotFound);
     }
-    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count)))
+    Ok(snapshot)
+}
+
+#[get("/petitions/{slug}")]
+pub async fn get_petition(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let s = public_snapshot(&state, &slug).await?;
+    let body = serde_json::to_vec(&api_petition(&state, &s.petition, s.count)).map_err(AppError::internal)?;
+    Ok(cache::public_json(&req, body))
+}
+
+/// `{"total_signatures": n}`: what a page or widget polls to show the count. Cached for
+/// about a second, here and (`Cache-Control: public, max-age=1`, ETag) by any proxy.
+#[get("/petitions/{slug}/count")]
+pub async fn petition_count(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let s = public_snapshot(&state, &slug).await?;
+    let body = serde_json::to_vec(&serde_json::json!({ "total_signatures": s.count })).map_err(AppError::internal)?;
+    Ok(cache::public_json(&req, body))
 }
 
 #[post("/petitions/{slug}/signatures")]
@@ -172,7 +202,8 @@ pub async fn sign_petition(
     if !crate::rate_limit::allow_sign(&state, &req) {
         return Err(AppError::RateLimited);
     }
-    signing::sign(&state.db, &state.signing, &slug, &body, request_locale(&req)).await?;
+    let snapshot = state.cache.petition(&state, &slug).await?;
+    signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &body, request_locale(&req)).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({
         "status": "pending_confirmation",
         "message": "Check your email: the signature counts once confirmed with the link it contains.",
@@ -180,24 +211,29 @@ pub async fn sign_petition(
 }
 
 #[post("/petitions/{slug}/publish")]
-pub async fn publish_petition(state: web::Data<AppState>, organizer: ApiOrganizer, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn publish_petition(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let organizer = organizer.0;
-    let p = state
-        .db
-        .write_async(move |conn| petition::publish(conn, &organizer, &slug).map_err(AppError::from))
-        .await?;
+    let p =
+        state.db.write_async(move |conn| petition::publish(conn, &organizer, &slug).map_err(AppError::from)).await?;
+    state.cache.invalidate(&p.slug);
     Ok(HttpResponse::Ok().json(api_petition(&state, &p, 0)))
 }
 
 #[post("/petitions/{slug}/close")]
-pub async fn close_petition(state: web::Data<AppState>, organizer: ApiOrganizer, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn close_petition(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let organizer = organizer.0;
     let slug = slug.into_inner();
     let s = slug.clone();
-    state
-        .db
-        .write_async(move |conn| petition::close(conn, &organizer, &s).map_err(AppError::from))
-        .await?;
+    state.db.write_async(move |conn| petition::close(conn, &organizer, &s).map_err(AppError::from)).await?;
+    state.cache.invalidate(&slug);
     let (p, count) = load(&state, slug).await?;
     Ok(HttpResponse::Ok().json(api_petition(&state, &p, count)))
 }

@@ -60,13 +60,20 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visito
             return Ok(login_page(&state, &visitor, &form, Some("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS));
         }
         let (email, password) = (form.email.clone(), form.password.clone());
-        let session = state
-            .db
-            .write_async(move |conn| -> Result<_, AppError> {
-                let organizer = signons_petition::auth::login(conn, &email, &password)?;
-                Ok(signons_petition::auth::create_session(conn, &organizer.id, chrono::TimeDelta::days(SESSION_DAYS))?)
+        // The password is checked (argon2, slow on purpose) outside the write transaction:
+        // on SQLite one writer runs every write, and signers would wait for it.
+        let db = state.db.clone();
+        let session = async move {
+            let organizer = db
+                .read_async(move |conn| signons_petition::auth::login(conn, &email, &password).map_err(AppError::from))
+                .await?;
+            db.write_async(move |conn| {
+                signons_petition::auth::create_session(conn, &organizer.id, chrono::TimeDelta::days(SESSION_DAYS))
+                    .map_err(AppError::from)
             })
-            .await;
+            .await
+        }
+        .await;
         match session {
             Ok(token) => {
                 let mut response = redirect(safe_next(form.next.as_deref()));
@@ -316,6 +323,7 @@ async fn save_petition(
             })
         })
         .await?;
+    state.cache.invalidate(&saved.slug);
     Ok(redirect(&format!("/p/{}", saved.slug)))
 }
 
@@ -358,5 +366,6 @@ async fn transition(
     let form: CsrfForm = parse_form(body)?;
     visitor.check_csrf(&form.csrf)?;
     let p = state.db.write_async(move |conn| step(conn, &organizer, &slug).map_err(AppError::from)).await?;
+    state.cache.invalidate(&p.slug);
     Ok(redirect(&format!("/p/{}", p.slug)))
 }

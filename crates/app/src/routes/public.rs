@@ -1,5 +1,6 @@
 //! Public pages: the home page, petitions, signing, and the links of the emails.
 
+use crate::cache::PetitionSnapshot;
 use crate::error::AppError;
 use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, LANG_COOKIE};
 use crate::state::AppState;
@@ -7,9 +8,10 @@ use crate::view::PetitionView;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use signons_petition::{FieldErrors, Petition, PetitionStatus};
+use signons_petition::{FieldErrors, PetitionStatus};
 use signons_render::{Context, Locale};
 use signons_signature::{signing, SignatureInput};
+use std::sync::Arc;
 
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
@@ -29,7 +31,7 @@ pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse 
             .map(|p| PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), &state.config.public_url))
             .collect();
         let mut most_signed = views.clone();
-        most_signed.sort_by(|a, b| b.total_signatures.cmp(&a.total_signatures));
+        most_signed.sort_by_key(|p| std::cmp::Reverse(p.total_signatures));
         most_signed.truncate(6);
         let mut context = Context::new();
         context.insert("newest", &views.iter().take(12).collect::<Vec<_>>());
@@ -76,26 +78,44 @@ impl SignForm {
     }
 }
 
-/// Loads a petition that this visitor may see: drafts only for their own organization.
-async fn visible_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<(Petition, i64), AppError> {
-    let slug = slug.to_owned();
-    let (petition, count) = state
-        .db
-        .read_async(move |conn| -> Result<_, AppError> {
-            let p = signons_petition::petition::find(conn, &slug)?;
-            let count = signons_signature::counts::total(conn, &p.id)?;
-            Ok((p, count))
-        })
-        .await?;
-    let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == petition.organization.id);
-    if petition.status == PetitionStatus::Draft && !own {
+/// The petition as this visitor may see it: drafts only for their own organization.
+/// Logged-in organizers always read the database; everyone else reads the cache.
+async fn visible_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<Arc<PetitionSnapshot>, AppError> {
+    let snapshot = match &visitor.organizer {
+        Some(_) => Arc::new(PetitionSnapshot::load(state, slug).await?),
+        None => state.cache.petition(state, slug).await?.value,
+    };
+    let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
+    if snapshot.petition.status == PetitionStatus::Draft && !own {
         return Err(AppError::NotFound);
     }
-    Ok((petition, count))
+    Ok(snapshot)
 }
 
-/// The petition page; with `form`, the sign form shown again with the signer's input and
-/// what is wrong with it.
+/// The petition page's own data; `form` is the sign form shown again with the signer's
+/// input, what is wrong with it, and a notice (translation key). What every page holds
+/// (CSRF token, language, …) is added by `Visitor::fill_context`.
+pub(crate) fn petition_context(
+    state: &AppState,
+    locale: Locale,
+    snapshot: &PetitionSnapshot,
+    own: bool,
+    form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
+) -> Context {
+    let mut context = Context::new();
+    context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
+    context.insert("signers", &snapshot.signers);
+    context.insert("own", &own);
+    let empty = SignForm { public: true, ..SignForm::default() };
+    let (values, errors, notice) = form.unwrap_or((&empty, None, None));
+    context.insert("form", values);
+    context.insert("errors", &errors.map(|e| errors_context(locale, e)).unwrap_or_else(|| serde_json::json!({})));
+    context.insert("notice", &notice.map(|k| signons_render::Renderer::translate(locale, k, &[])));
+    context
+}
+
+/// The petition page, rendered for this visitor (not cached: organizers, and the sign
+/// form shown again with errors).
 async fn petition_page(
     state: &AppState,
     visitor: &Visitor,
@@ -103,27 +123,23 @@ async fn petition_page(
     form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (petition, count) = visible_petition(state, visitor, slug).await?;
-    let id = petition.id.clone();
-    let signers =
-        state.db.read_async(move |conn| signing::recent_public(conn, &id, 10).map_err(AppError::from)).await?;
-    let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == petition.organization.id);
-    let mut context = Context::new();
-    context.insert("petition", &PetitionView::new(&petition, count, &state.config.public_url));
-    context.insert("signers", &signers);
-    context.insert("own", &own);
-    let empty = SignForm { public: true, ..SignForm::default() };
-    let (values, errors, notice) = form.unwrap_or((&empty, None, None));
-    context.insert("form", values);
-    context
-        .insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
-    context.insert("notice", &notice.map(|k| visitor.t(k)));
+    let snapshot = visible_petition(state, visitor, slug).await?;
+    let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
+    let context = petition_context(state, visitor.locale, &snapshot, own, form);
     Ok(visitor.render(state, "petition.html", context, status))
 }
 
 #[get("/p/{slug}")]
-pub async fn show_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> HttpResponse {
-    let result = petition_page(&state, &visitor, &slug, None, StatusCode::OK).await;
+pub async fn show_petition(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+) -> HttpResponse {
+    let result = match visitor.organizer {
+        None => state.cache.petition_page(&state, &visitor, &req, &slug).await,
+        Some(_) => petition_page(&state, &visitor, &slug, None, StatusCode::OK).await,
+    };
     visitor.respond(&state, result)
 }
 
@@ -145,7 +161,21 @@ pub async fn sign_petition(
             return petition_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
                 .await;
         }
-        match signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale).await {
+        let signed = match &visitor.organizer {
+            None => {
+                let snapshot = state.cache.petition(&state, &slug).await?;
+                signing::sign_petition(
+                    &state.db,
+                    &state.signing,
+                    &snapshot.value.petition,
+                    &form.input(),
+                    visitor.locale,
+                )
+                .await
+            }
+            Some(_) => signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale).await,
+        };
+        match signed {
             Ok(()) => Ok(redirect(&format!("/p/{}/thanks", slug.as_str()))),
             Err(signons_signature::SignatureError::Invalid(errors)) => {
                 let again = Some((&form, Some(&errors), Some("sign-fix-errors")));
@@ -161,9 +191,9 @@ pub async fn sign_petition(
 #[get("/p/{slug}/thanks")]
 pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> HttpResponse {
     let result = async {
-        let (petition, count) = visible_petition(&state, &visitor, &slug).await?;
+        let snapshot = visible_petition(&state, &visitor, &slug).await?;
         let mut context = Context::new();
-        context.insert("petition", &PetitionView::new(&petition, count, &state.config.public_url));
+        context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
         Ok(visitor.render(&state, "thanks.html", context, StatusCode::OK))
     }
     .await;
