@@ -550,28 +550,8 @@ mod app_tests {
     fn setup() -> Setup {
         let temp = TempDatabase::new(TestBackend::Sqlite);
         let db = temp.open();
-        let (organizer, slug) = db
-            .write(|conn| -> Result<_, signons_petition::PetitionError> {
-                let organizer = signons_petition::organization::create_organizer(
-                    conn,
-                    "org@example.org",
-                    "the-org",
-                    "long enough password",
-                )?;
-                let input = PetitionInput {
-                    title: "Plant trees in the school yard".into(),
-                    target: "The mayor".into(),
-                    description: "Shade for the children.".into(),
-                    goal: "100".into(),
-                    ..Default::default()
-                };
-                let valid = input
-                    .validate(chrono::Utc::now().date_naive())
-                    .map_err(signons_petition::PetitionError::Invalid)?;
-                let p = petition::create(conn, &organizer, valid, true)?;
-                Ok((organizer, p.slug))
-            })
-            .unwrap();
+        let (organizer, petition) = db.write(signons_petition::testing::sample_petition).unwrap();
+        let slug = petition.slug;
         let config = RawConfig { database_url: Some(temp.url_string()), ..RawConfig::default() }.validate().unwrap();
         let renderer = signons_render::Renderer::new().unwrap();
         let signing = signons_signature::SigningContext {

@@ -14,3 +14,6 @@ pub use fields::{FieldError, FieldErrors};
 pub use markdown::SafeHtml;
 pub use organization::{Organization, Organizer};
 pub use petition::{Petition, PetitionInput, PetitionStatus, Slug};
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -298,20 +298,21 @@ pub struct TokenPage {
 }
 
 type TokenRow = (Id, Id, String, String, String, Option<NaiveDateTime>, NaiveDateTime);
+const TOKEN_ROW: (
+    s::id,
+    s::petition_id,
+    petitions::slug,
+    petitions::title,
+    s::name,
+    s::confirmed_at,
+    s::token_expires_at,
+) = (s::id, s::petition_id, petitions::slug, petitions::title, s::name, s::confirmed_at, s::token_expires_at);
 
 fn by_confirm_token(conn: &mut DbConnection, token: &Token) -> Result<Option<TokenRow>, SignatureError> {
     Ok(s::table
         .inner_join(petitions::table)
         .filter(s::confirm_token_hash.eq(token.hash()))
-        .select((
-            s::id,
-            s::petition_id,
-            petitions::slug,
-            petitions::title,
-            s::name,
-            s::confirmed_at,
-            s::token_expires_at,
-        ))
+        .select(TOKEN_ROW)
         .first(conn)
         .optional()?)
 }
@@ -320,15 +321,7 @@ fn by_withdraw_token(conn: &mut DbConnection, token: &Token) -> Result<Option<To
     Ok(s::table
         .inner_join(petitions::table)
         .filter(s::withdraw_token_hash.eq(token.hash()))
-        .select((
-            s::id,
-            s::petition_id,
-            petitions::slug,
-            petitions::title,
-            s::name,
-            s::confirmed_at,
-            s::token_expires_at,
-        ))
+        .select(TOKEN_ROW)
         .first(conn)
         .optional()?)
 }
@@ -428,7 +421,6 @@ pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use signons_petition::{petition, PetitionInput};
     use signons_store::schema::outgoing_emails;
     use signons_store::testing::{TempDatabase, TestBackend};
 
@@ -442,25 +434,7 @@ mod tests {
     }
 
     fn create_petition(db: &Database) -> Petition {
-        db.write(|conn| -> Result<_, signons_petition::PetitionError> {
-            let organizer = signons_petition::organization::create_organizer(
-                conn,
-                "org@example.org",
-                "the-org",
-                "long enough password",
-            )?;
-            let input = PetitionInput {
-                title: "Plant trees in the school yard".into(),
-                target: "The mayor".into(),
-                description: "Shade for the children, and birds.".into(),
-                goal: "100".into(),
-                ..Default::default()
-            };
-            let valid =
-                input.validate(chrono::Utc::now().date_naive()).map_err(signons_petition::PetitionError::Invalid)?;
-            petition::create(conn, &organizer, valid, true)
-        })
-        .unwrap()
+        db.write(signons_petition::testing::sample_petition).unwrap().1
     }
 
     /// Many signers at once, some with the same address: every one gets the same answer,

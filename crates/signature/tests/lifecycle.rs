@@ -5,7 +5,7 @@
 use chrono::TimeDelta;
 use diesel::prelude::*;
 use signons_mail::MailQueue;
-use signons_petition::{petition, PetitionInput};
+use signons_petition::petition;
 use signons_render::{Locale, Renderer};
 use signons_signature::{counts, retention, signing, SignatureInput, SigningContext};
 use signons_store::schema::{outgoing_emails, petitions, signatures};
@@ -22,26 +22,8 @@ fn context() -> SigningContext {
 }
 
 fn create_petition(db: &Database) -> (String, Id) {
-    db.write(|conn| -> Result<_, signons_petition::PetitionError> {
-        let organizer = signons_petition::organization::create_organizer(
-            conn,
-            "org@example.org",
-            "the-org",
-            "long enough password",
-        )?;
-        let input = PetitionInput {
-            title: "Plant trees in the school yard".into(),
-            target: "The mayor".into(),
-            description: "Shade for the children, and birds.".into(),
-            goal: "100".into(),
-            ..Default::default()
-        };
-        let valid =
-            input.validate(chrono::Utc::now().date_naive()).map_err(signons_petition::PetitionError::Invalid)?;
-        let p = petition::create(conn, &organizer, valid, true)?;
-        Ok((p.slug, p.id))
-    })
-    .unwrap()
+    let (_, p) = db.write(signons_petition::testing::sample_petition).unwrap();
+    (p.slug, p.id)
 }
 
 /// The confirmation token of the last email sent to `to`.
