@@ -607,8 +607,7 @@ mod tests {
         let tmp = TempDatabase::new(TestBackend::Sqlite);
         let db = tmp.open();
         let (holder, release) = hold_writer(&db).await;
-        type W = Box<dyn FnOnce(&mut DbConnection) -> Result<(), StoreError> + Send>;
-        let writes: Vec<W> = vec![
+        let writes: Vec<Write<()>> = vec![
             Box::new(|conn| insert_org(conn, "a")),
             // Writes, then fails: what it wrote must go.
             Box::new(|conn| {
@@ -650,8 +649,7 @@ mod tests {
         let tmp = TempDatabase::new(TestBackend::Sqlite);
         let db = tmp.open();
         let (holder, release) = hold_writer(&db).await;
-        type W = Box<dyn FnOnce(&mut DbConnection) -> Result<(), StoreError> + Send>;
-        let writes: Vec<W> = vec![
+        let writes: Vec<Write<()>> = vec![
             Box::new(|conn| insert_org(conn, "before")),
             // Ends the shared transaction behind the writer's back (as an I/O error would).
             Box::new(|conn| {
