@@ -27,13 +27,15 @@ impl MailWorker {
     /// Runs until the runtime shuts down.
     pub async fn run(self) {
         let wake = self.queue.notified();
+        // Retries are due `retry_base` after a failure: look at least that often.
+        let poll = self.retry_base.to_std().map_or(POLL, |base| base.min(POLL));
         loop {
             if let Err(e) = self.send_due().await {
                 tracing::error!(error = %e, "mail worker cannot read the queue");
             }
             tokio::select! {
                 _ = wake.notified() => {}
-                _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::time::sleep(poll) => {}
             }
         }
     }
