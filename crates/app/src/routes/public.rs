@@ -221,19 +221,7 @@ pub async fn confirm(
     token: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let result = async {
-        let form: CsrfForm = parse_form(&body)?;
-        if visitor.check_csrf(&form.csrf).is_err() {
-            return token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, Some("error-csrf-failed"))
-                .await;
-        }
-        let done = state.db.write_async(move |conn| signing::confirm(conn, &token).map_err(AppError::from)).await?;
-        let mut context = Context::new();
-        context.insert("page", &done);
-        context.insert("petition_url", &format!("{}/p/{}", state.config.public_url, done.petition_slug));
-        Ok(visitor.render(&state, "confirmed.html", context, StatusCode::OK))
-    }
-    .await;
+    let result = act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Confirm).await;
     visitor.respond(&state, result)
 }
 
@@ -250,19 +238,40 @@ pub async fn withdraw(
     token: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let result = async {
-        let form: CsrfForm = parse_form(&body)?;
-        if visitor.check_csrf(&form.csrf).is_err() {
-            return token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, Some("error-csrf-failed"))
-                .await;
-        }
-        let done = state.db.write_async(move |conn| signing::withdraw(conn, &token).map_err(AppError::from)).await?;
-        let mut context = Context::new();
-        context.insert("page", &done);
-        Ok(visitor.render(&state, "withdrawn.html", context, StatusCode::OK))
-    }
-    .await;
+    let result = act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Withdraw).await;
     visitor.respond(&state, result)
+}
+
+/// The button of an email link: confirms or withdraws, then says it is done.
+async fn act_on_token(
+    state: &AppState,
+    visitor: &Visitor,
+    token: String,
+    body: &[u8],
+    action: TokenAction,
+) -> Result<HttpResponse, AppError> {
+    let form: CsrfForm = parse_form(body)?;
+    if visitor.check_csrf(&form.csrf).is_err() {
+        return token_page(state, visitor, token, action, Some("error-csrf-failed")).await;
+    }
+    let done = state
+        .db
+        .write_async(move |conn| {
+            match action {
+                TokenAction::Confirm => signing::confirm(conn, &token),
+                TokenAction::Withdraw => signing::withdraw(conn, &token),
+            }
+            .map_err(AppError::from)
+        })
+        .await?;
+    let mut context = Context::new();
+    context.insert("page", &done);
+    context.insert("petition_url", &format!("{}/p/{}", state.config.public_url, done.petition_slug));
+    let template = match action {
+        TokenAction::Confirm => "confirmed.html",
+        TokenAction::Withdraw => "withdrawn.html",
+    };
+    Ok(visitor.render(state, template, context, StatusCode::OK))
 }
 
 #[derive(Clone, Copy)]
