@@ -3,15 +3,23 @@ CARGO ?= cargo
 export PGHOST ?= 127.0.0.1
 export PGUSER ?= postgres
 
-.PHONY: run test lint fmt build release migrate setup clean bench bench-quick
+.PHONY: run test interop-deps lint fmt build release migrate setup clean bench bench-quick
 
 ## run: build and serve on http://127.0.0.1:8080 (SQLite in data/, emails in data/outbox/)
 run:
 	$(CARGO) run --bin signons -- serve
 
 ## test: the whole suite, on SQLite and PostgreSQL (postgres on 127.0.0.1:5432)
-test:
+test: interop-deps
 	$(CARGO) test --workspace --all-targets --no-fail-fast
+
+## interop-deps: the interop peer's npm packages (tests/interop), when missing or outdated
+INTEROP := tests/interop
+interop-deps: $(INTEROP)/node_modules/.package-lock.json
+
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package-lock.json $(INTEROP)/package.json
+	npm ci --prefix $(INTEROP) --no-audit --no-fund
+	touch $@
 
 ## lint: formatting and clippy, warnings as errors
 lint:

@@ -547,7 +547,7 @@ mod app_tests {
         _db: TempDatabase,
     }
 
-    fn setup() -> Setup {
+    async fn setup() -> Setup {
         let temp = TempDatabase::new(TestBackend::Sqlite);
         let db = temp.open();
         let (organizer, petition) = db.write(signons_petition::testing::sample_petition).unwrap();
@@ -560,7 +560,8 @@ mod app_tests {
             public_url: config.public_url.clone(),
             confirm_ttl: chrono::TimeDelta::hours(1),
         };
-        let state = web::Data::new(AppState::new(config, db, renderer, signing));
+        let federation = crate::federate::configure(&config, &db).await.unwrap();
+        let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         Setup { state, slug, organizer, _db: temp }
     }
 
@@ -589,7 +590,7 @@ mod app_tests {
 
     #[tokio::test]
     async fn every_visitor_gets_their_own_token_in_the_cached_page() {
-        let s = setup();
+        let s = setup().await;
         let (alice, bob) = (signons_store::Token::generate(), signons_store::Token::generate());
         let a = get_page(&s, Some(alice.expose()), &[]).await;
         assert_eq!(a.status(), StatusCode::OK);
@@ -613,7 +614,7 @@ mod app_tests {
 
     #[tokio::test]
     async fn pages_are_cached_per_language() {
-        let s = setup();
+        let s = setup().await;
         let token = signons_store::Token::generate();
         let en = body(get_page(&s, Some(token.expose()), &[("accept-language", "en")]).await).await;
         let fr = body(get_page(&s, Some(token.expose()), &[("accept-language", "fr-FR,fr")]).await).await;
@@ -625,7 +626,7 @@ mod app_tests {
 
     #[tokio::test]
     async fn etags_give_304_and_change_with_the_visitor_and_the_page() {
-        let s = setup();
+        let s = setup().await;
         let token = signons_store::Token::generate();
         let first = get_page(&s, Some(token.expose()), &[]).await;
         let etag = header(&first, "etag").expect("an ETag");
@@ -650,7 +651,7 @@ mod app_tests {
 
     #[tokio::test]
     async fn drafts_are_not_found_and_counts_follow_invalidation() {
-        let s = setup();
+        let s = setup().await;
         let snapshot = s.state.cache.petition(&s.state, &s.slug).await.unwrap();
         assert_eq!(snapshot.value.count, 0);
         // Counted signatures appear once the cache is invalidated (or after `TTL`).

@@ -25,6 +25,28 @@ pub enum Command {
     /// Administration tasks.
     #[command(subcommand)]
     Admin(Admin),
+    /// Federation: whom this instance follows, and which domains it federates with.
+    #[command(subcommand)]
+    Federation(Federation),
+}
+
+#[derive(Subcommand)]
+pub enum Federation {
+    /// Follow an instance (its base URL), an organization (its URL) or a handle `name@host`.
+    /// The running server sends the request.
+    Follow { target: String },
+    /// Stop following an actor (its URL, as `status` lists it).
+    Unfollow { actor: String },
+    /// Refuse everything from a domain (and its subdomains); drops what waits to be sent there.
+    Block { domain: String },
+    /// Allow a domain (needed in allow-list mode).
+    Allow { domain: String },
+    /// Remove the rule for a domain.
+    Forget { domain: String },
+    /// `open` (every domain but the blocked ones) or `allowlist` (only allowed domains).
+    Mode { mode: String },
+    /// Show the mode, the rules, follows, followers and the delivery queue.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -42,6 +64,11 @@ pub enum Admin {
     },
     /// Create an API token for an organizer and print it (it is shown only once).
     CreateToken {
+        #[arg(long)]
+        email: String,
+    },
+    /// Make an organizer an instance admin (the first organizer already is one).
+    GrantAdmin {
         #[arg(long)]
         email: String,
     },
@@ -89,6 +116,80 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     other => describe(other),
                 })?;
             println!("{}", token.expose());
+        }
+        Command::Admin(Admin::GrantAdmin { email }) => {
+            let db = open(&config)?;
+            db.migrate()?;
+            db.write(|conn| signons_petition::organization::set_admin(conn, &email, true)).map_err(|e| match e {
+                signons_petition::PetitionError::NotFound => anyhow::anyhow!("no organizer with email {email}"),
+                other => describe(other),
+            })?;
+            println!("{email} is an instance admin");
+        }
+        Command::Federation(command) => federation(&config, command).await?,
+    }
+    Ok(())
+}
+
+async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> {
+    use signons_federation::policy::{self, DomainPolicy, Mode};
+    use signons_federation::FederationError;
+    let db = open(config)?;
+    db.migrate()?;
+    let fail = |e: FederationError| anyhow::anyhow!("{e}");
+    let set = |domain: &str, rule: Option<DomainPolicy>| -> anyhow::Result<String> {
+        let domain = policy::parse_domain(domain).map_err(fail)?;
+        db.write(|conn| policy::set_rule(conn, &domain, rule)).map_err(fail)?;
+        Ok(domain)
+    };
+    match command {
+        Federation::Follow { target } => {
+            let fed = crate::federate::configure(config, &db).await?;
+            let data = fed.to_request_data();
+            let actor = signons_federation::publish::resolve_followable(&target, &data).await.map_err(fail)?;
+            db.write(|conn| signons_federation::publish::follow(conn, &data.urls, &actor)).map_err(fail)?;
+            println!("following {} ({}): the request is sent by the running server", actor.url, actor.handle());
+        }
+        Federation::Unfollow { actor } => {
+            let urls = signons_federation::Urls::new(&config.public_url)?;
+            let found = db.write(|conn| signons_federation::publish::unfollow(conn, &urls, &actor)).map_err(fail)?;
+            if !found {
+                anyhow::bail!("this instance does not follow {actor}");
+            }
+            println!("unfollowed {actor}");
+        }
+        Federation::Block { domain } => println!("{} is blocked", set(&domain, Some(DomainPolicy::Block))?),
+        Federation::Allow { domain } => println!("{} is allowed", set(&domain, Some(DomainPolicy::Allow))?),
+        Federation::Forget { domain } => println!("{} has no rule now", set(&domain, None)?),
+        Federation::Mode { mode } => {
+            let mode = Mode::parse(&mode).ok_or_else(|| anyhow::anyhow!("the mode is `open` or `allowlist`"))?;
+            db.write(|conn| policy::set_mode(conn, mode)).map_err(fail)?;
+            println!("federation mode: {}", mode.as_str());
+        }
+        Federation::Status => {
+            let status = db
+                .read(|conn| -> Result<_, FederationError> {
+                    Ok((
+                        policy::mode(conn)?,
+                        policy::rules(conn)?,
+                        signons_federation::publish::following(conn)?,
+                        signons_federation::publish::followers_by_host(conn)?,
+                        signons_federation::delivery::pending_count(conn)?,
+                    ))
+                })
+                .map_err(fail)?;
+            let (mode, rules, following, followers, pending) = status;
+            println!("mode: {}", mode.as_str());
+            for rule in rules {
+                println!("{}: {}", rule.policy.as_str(), rule.domain);
+            }
+            for f in following {
+                println!("following: {} ({})", f.remote_actor, f.state);
+            }
+            for (host, n) in followers {
+                println!("followers on {host}: {n}");
+            }
+            println!("deliveries waiting: {pending}");
         }
     }
     Ok(())

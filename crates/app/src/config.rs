@@ -28,6 +28,12 @@ pub struct RawConfig {
     pub sign_rate_per_ip_per_hour: u32,
     /// First retry delay of a failed email, doubled at each attempt up to an hour.
     pub mail_retry_seconds: i64,
+    /// First retry delay of a failed ActivityPub delivery, doubled at each attempt up to a day.
+    pub federation_retry_seconds: i64,
+    /// How long a failed delivery is retried, in hours (at least 72).
+    pub federation_give_up_hours: i64,
+    /// At most one `Update` with a petition's new count per this many seconds.
+    pub federation_update_seconds: i64,
     /// Use the `X-Forwarded-For` client address (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
     pub db_pool_size: u32,
@@ -52,6 +58,9 @@ impl Default for RawConfig {
             anonymize_after_days: 180,
             sign_rate_per_ip_per_hour: 60,
             mail_retry_seconds: 10,
+            federation_retry_seconds: 60,
+            federation_give_up_hours: 96,
+            federation_update_seconds: 60,
             trust_forwarded_for: false,
             db_pool_size: 8,
             workers: 0,
@@ -77,6 +86,9 @@ pub struct Config {
     pub anonymize_after_days: i64,
     pub sign_rate_per_ip_per_hour: u32,
     pub mail_retry_seconds: i64,
+    pub federation_retry_seconds: i64,
+    pub federation_give_up_hours: i64,
+    pub federation_update_seconds: i64,
     pub trust_forwarded_for: bool,
     pub db_pool_size: u32,
     pub workers: usize,
@@ -175,6 +187,15 @@ impl RawConfig {
         if !(1..=3600).contains(&self.mail_retry_seconds) {
             errors.push(format!("mail_retry_seconds {}: between 1 and 3600", self.mail_retry_seconds));
         }
+        if !(1..=86_400).contains(&self.federation_retry_seconds) {
+            errors.push(format!("federation_retry_seconds {}: between 1 and 86400", self.federation_retry_seconds));
+        }
+        if !(72..=24 * 60).contains(&self.federation_give_up_hours) {
+            errors.push(format!("federation_give_up_hours {}: between 72 and 1440", self.federation_give_up_hours));
+        }
+        if !(1..=86_400).contains(&self.federation_update_seconds) {
+            errors.push(format!("federation_update_seconds {}: between 1 and 86400", self.federation_update_seconds));
+        }
         if !(1..=256).contains(&self.db_pool_size) {
             errors.push(format!("db_pool_size {}: between 1 and 256", self.db_pool_size));
         }
@@ -204,6 +225,9 @@ impl RawConfig {
                 anonymize_after_days: self.anonymize_after_days,
                 sign_rate_per_ip_per_hour: self.sign_rate_per_ip_per_hour,
                 mail_retry_seconds: self.mail_retry_seconds,
+                federation_retry_seconds: self.federation_retry_seconds,
+                federation_give_up_hours: self.federation_give_up_hours,
+                federation_update_seconds: self.federation_update_seconds,
                 trust_forwarded_for: self.trust_forwarded_for,
                 db_pool_size: self.db_pool_size,
                 workers: self.workers,

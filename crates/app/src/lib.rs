@@ -5,6 +5,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod federate;
 pub mod maintenance;
 pub mod page;
 pub mod rate_limit;

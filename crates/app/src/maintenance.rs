@@ -7,6 +7,8 @@ use actix_web::web;
 use chrono::TimeDelta;
 use std::time::Duration;
 
+/// How long ids of received activities are remembered (senders retry for days, not weeks).
+const RECEIVED_IDS_DAYS: i64 = 30;
 const EVERY: Duration = Duration::from_secs(600);
 /// How long after its link expired a pending signature is kept, so a late click says
 /// "expired" rather than "unknown link".
@@ -17,7 +19,10 @@ pub async fn run(state: web::Data<AppState>) {
         if let Err(e) = once(&state).await {
             tracing::error!(error = format!("{e:#}"), "maintenance failed");
         }
-        tokio::time::sleep(EVERY).await;
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(EVERY) => {}
+        }
     }
 }
 
@@ -31,6 +36,8 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
             let purged = signons_signature::retention::purge_unconfirmed(conn, now, PENDING_GRACE)?;
             let anonymized = signons_signature::retention::anonymize_closed(conn, now, anonymize_after)?;
             signons_petition::auth::delete_expired_sessions(conn)?;
+            signons_federation::inbox::purge_received(conn, RECEIVED_IDS_DAYS)
+                .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
             Ok((closed, purged, anonymized))
         })
         .await?;

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{api, organizer, public, system};
+use crate::routes::{api, federation, organizer, public, system};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -68,7 +68,14 @@ impl Application {
             retry_base: TimeDelta::seconds(config.mail_retry_seconds),
             give_up_after: TimeDelta::days(7),
         };
-        tokio::spawn(worker.run());
+        let shutdown_mail = tokio_util::sync::CancellationToken::new();
+        let mail_stop = shutdown_mail.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = worker.run() => {}
+                _ = mail_stop.cancelled() => {}
+            }
+        });
         let signing = SigningContext {
             renderer: renderer.clone(),
             queue,
@@ -80,8 +87,15 @@ impl Application {
         } else {
             config.workers
         };
-        let state = web::Data::new(AppState::new(config, db, renderer, signing));
+        let federation = crate::federate::configure(&config, &db).await?;
+        let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         tokio::spawn(crate::maintenance::run(state.clone()));
+        crate::federate::spawn_workers(&state);
+        let stopping = state.shutdown.clone();
+        tokio::spawn(async move {
+            stopping.cancelled().await;
+            shutdown_mail.cancel();
+        });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -107,6 +121,7 @@ impl Application {
                         .service(api::list_petitions)
                         .service(api::publish_petition)
                         .service(api::close_petition)
+                        .service(api::post_news)
                         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
                 )
                 .service(public::show_petition)
@@ -125,6 +140,21 @@ impl Application {
                 .service(organizer::update_petition)
                 .service(organizer::publish_petition)
                 .service(organizer::close_petition)
+                .service(federation::instance_actor)
+                .service(federation::organization)
+                .service(federation::shared_inbox)
+                .service(federation::instance_inbox)
+                .service(federation::actor_inbox)
+                .service(federation::instance_outbox)
+                .service(federation::actor_outbox)
+                .service(federation::instance_followers)
+                .service(federation::actor_followers)
+                .service(federation::note)
+                .service(federation::webfinger)
+                .service(federation::nodeinfo_links)
+                .service(federation::nodeinfo)
+                .service(federation::host_meta)
+                .service(federation::ns)
                 .service(public::thanks)
                 .service(public::confirm_page)
                 .service(public::confirm)
@@ -147,8 +177,27 @@ impl Application {
         self.state.clone()
     }
 
+    /// What stops this application from another task: its server and background work.
+    pub fn stopper(&self) -> Stopper {
+        Stopper { server: self.server.handle(), shutdown: self.state.shutdown.clone() }
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+#[derive(Clone)]
+pub struct Stopper {
+    server: actix_web::dev::ServerHandle,
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl Stopper {
+    /// Stops accepting connections, finishes the requests under way, ends the workers.
+    pub async fn stop(&self) {
+        self.shutdown.cancel();
+        self.server.stop(true).await;
     }
 }
 

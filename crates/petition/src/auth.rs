@@ -37,7 +37,7 @@ pub fn login(conn: &mut DbConnection, email: &str, password: &str) -> Result<Org
         .inner_join(organizations::table)
         .filter(organizers::email.eq(email))
         .select((ORGANIZER_COLUMNS, organizers::password_hash))
-        .first::<((Id, String, (Id, String, String)), String)>(conn)
+        .first::<((Id, String, bool, (Id, String, String)), String)>(conn)
         .optional()?;
     match row {
         Some((organizer, hash)) if verify_password(password, &hash) => Ok(organizer_from_row(organizer)),

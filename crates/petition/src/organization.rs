@@ -4,7 +4,7 @@ use crate::auth::hash_password;
 use crate::petition::Slug;
 use crate::{FieldError, FieldErrors, PetitionError};
 use diesel::prelude::*;
-use signons_store::schema::{organizations, organizers};
+use signons_store::schema::{organizations, organizers, petitions};
 use signons_store::{DbConnection, Id};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,6 +18,8 @@ pub struct Organization {
 pub struct Organizer {
     pub id: Id,
     pub email: String,
+    /// Instance admins also set the federation policy.
+    pub is_admin: bool,
     pub organization: Organization,
 }
 
@@ -25,11 +27,14 @@ pub(crate) type OrganizationColumns = (organizations::id, organizations::slug, o
 pub(crate) const ORGANIZATION_COLUMNS: OrganizationColumns =
     (organizations::id, organizations::slug, organizations::name);
 
-pub(crate) type OrganizerColumns = (organizers::id, organizers::email, OrganizationColumns);
-pub(crate) const ORGANIZER_COLUMNS: OrganizerColumns = (organizers::id, organizers::email, ORGANIZATION_COLUMNS);
+pub(crate) type OrganizerColumns = (organizers::id, organizers::email, organizers::is_admin, OrganizationColumns);
+pub(crate) const ORGANIZER_COLUMNS: OrganizerColumns =
+    (organizers::id, organizers::email, organizers::is_admin, ORGANIZATION_COLUMNS);
 
-pub(crate) fn organizer_from_row((id, email, (org_id, slug, name)): (Id, String, (Id, String, String))) -> Organizer {
-    Organizer { id, email, organization: Organization { id: org_id, slug, name } }
+pub(crate) fn organizer_from_row(
+    (id, email, is_admin, (org_id, slug, name)): (Id, String, bool, (Id, String, String)),
+) -> Organizer {
+    Organizer { id, email, is_admin, organization: Organization { id: org_id, slug, name } }
 }
 
 /// An organizer's login email: a syntactically valid address, kept lowercase.
@@ -78,6 +83,12 @@ pub fn create_organizer(
     {
         Some((id, slug, name)) => Organization { id, slug, name },
         None => {
+            // Organization names and petition slugs share one namespace (fediverse handles).
+            let taken: i64 = petitions::table.filter(petitions::slug.eq(slug.as_str())).count().get_result(conn)?;
+            if taken > 0 {
+                errors.push("org", "error-taken", None);
+                return Err(PetitionError::Invalid(errors));
+            }
             let id = Id::new();
             diesel::insert_into(organizations::table)
                 .values((
@@ -91,6 +102,8 @@ pub fn create_organizer(
         }
     };
     let id = Id::new();
+    // The first organizer of an instance is its admin.
+    let is_admin = organizer_count(conn)? == 0;
     diesel::insert_into(organizers::table)
         .values((
             organizers::id.eq(&id),
@@ -98,9 +111,10 @@ pub fn create_organizer(
             organizers::email.eq(&email),
             organizers::password_hash.eq(hash_password(password)?),
             organizers::created_at.eq(now),
+            organizers::is_admin.eq(is_admin),
         ))
         .execute(conn)?;
-    Ok(Organizer { id, email, organization })
+    Ok(Organizer { id, email, is_admin, organization })
 }
 
 pub fn organizer_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Organizer>, PetitionError> {
@@ -127,6 +141,30 @@ pub fn set_organization_name(conn: &mut DbConnection, slug: &str, name: &str) ->
         .execute(conn)?;
     if updated == 0 {
         return Err(PetitionError::OrganizationNotFound);
+    }
+    Ok(())
+}
+
+/// The organization with this name (its slug), as its public page and its actor show it.
+pub fn find_organization(conn: &mut DbConnection, slug: &str) -> Result<Organization, PetitionError> {
+    if Slug::parse("organization", slug).is_err() {
+        return Err(PetitionError::OrganizationNotFound);
+    }
+    let row: Option<(Id, String, String)> = organizations::table
+        .filter(organizations::slug.eq(slug))
+        .select(ORGANIZATION_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(|(id, slug, name)| Organization { id, slug, name }).ok_or(PetitionError::OrganizationNotFound)
+}
+
+/// Makes an organizer an instance admin, or not.
+pub fn set_admin(conn: &mut DbConnection, email: &str, is_admin: bool) -> Result<(), PetitionError> {
+    let updated = diesel::update(organizers::table.filter(organizers::email.eq(email.trim().to_lowercase())))
+        .set(organizers::is_admin.eq(is_admin))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(PetitionError::NotFound);
     }
     Ok(())
 }

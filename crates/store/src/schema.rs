@@ -16,6 +16,7 @@ diesel::table! {
         email -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        is_admin -> Bool,
     }
 }
 
@@ -101,12 +102,149 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ap_local_keys (actor_url) {
+        actor_url -> Text,
+        public_key_pem -> Text,
+        private_key_pem -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ap_remote_actors (url) {
+        url -> Text,
+        host -> Text,
+        kind -> Text,
+        username -> Text,
+        name -> Nullable<Text>,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        public_key_pem -> Text,
+        fetched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ap_followers (local_actor, follower) {
+        local_actor -> Text,
+        follower -> Text,
+        follower_host -> Text,
+        follow_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ap_following (remote_actor) {
+        remote_actor -> Text,
+        host -> Text,
+        follow_id -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ap_deliveries (id) {
+        id -> Text,
+        activity_id -> Text,
+        actor_url -> Text,
+        inbox -> Text,
+        host -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ap_received (activity_id) {
+        activity_id -> Text,
+        actor -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ap_domain_policies (domain) {
+        domain -> Text,
+        policy -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instance_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    petition_posts (id) {
+        id -> Text,
+        petition_id -> Text,
+        kind -> Text,
+        body_html -> Text,
+        milestone -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ap_petition_sync (petition_id) {
+        petition_id -> Text,
+        last_milestone -> BigInt,
+        last_count_sent -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remote_petitions (url) {
+        url -> Text,
+        host -> Text,
+        slug -> Text,
+        title -> Text,
+        summary_html -> Text,
+        target -> Text,
+        page_url -> Text,
+        attributed_to -> Text,
+        signature_count -> BigInt,
+        signature_goal -> BigInt,
+        status -> Text,
+        end_at -> Nullable<Timestamp>,
+        received_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remote_posts (url) {
+        url -> Text,
+        actor -> Text,
+        host -> Text,
+        petition_url -> Nullable<Text>,
+        content_html -> Text,
+        published_at -> Timestamp,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(organizers -> organizations (organization_id));
 diesel::joinable!(api_tokens -> organizers (organizer_id));
 diesel::joinable!(sessions -> organizers (organizer_id));
 diesel::joinable!(petitions -> organizations (organization_id));
 diesel::joinable!(signatures -> petitions (petition_id));
 diesel::joinable!(petition_counters -> petitions (petition_id));
+diesel::joinable!(petition_posts -> petitions (petition_id));
+diesel::joinable!(ap_petition_sync -> petitions (petition_id));
+diesel::joinable!(ap_followers -> ap_remote_actors (follower));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -117,4 +255,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     signatures,
     petition_counters,
     outgoing_emails,
+    ap_local_keys,
+    ap_remote_actors,
+    ap_followers,
+    ap_following,
+    ap_deliveries,
+    ap_received,
+    ap_domain_policies,
+    instance_settings,
+    petition_posts,
+    ap_petition_sync,
+    remote_petitions,
+    remote_posts,
 );

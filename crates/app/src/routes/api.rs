@@ -121,10 +121,18 @@ pub async fn create_petition(
     let valid = input.validate(chrono::Utc::now().date_naive()).map_err(AppError::Invalid)?;
     let publish = body.publish;
     let organizer = organizer.0;
+    let fed = state.fed().clone();
     let created = state
         .db
-        .write_async(move |conn| petition::create(conn, &organizer, valid, publish).map_err(AppError::from))
+        .write_async(move |conn| -> Result<_, AppError> {
+            let created = petition::create(conn, &organizer, valid, publish)?;
+            if publish {
+                signons_federation::publish::petition_published(conn, &fed.urls, &created)?;
+            }
+            Ok(created)
+        })
         .await?;
+    state.fed().wake.notify_one();
     state.cache.invalidate(&created.slug);
     let p = api_petition(&state, &created, 0);
     Ok(HttpResponse::Created()
@@ -217,8 +225,16 @@ pub async fn publish_petition(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let organizer = organizer.0;
-    let p =
-        state.db.write_async(move |conn| petition::publish(conn, &organizer, &slug).map_err(AppError::from)).await?;
+    let fed = state.fed().clone();
+    let p = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = petition::publish(conn, &organizer, &slug)?;
+            signons_federation::publish::petition_published(conn, &fed.urls, &p)?;
+            Ok(p)
+        })
+        .await?;
+    state.fed().wake.notify_one();
     state.cache.invalidate(&p.slug);
     Ok(HttpResponse::Ok().json(api_petition(&state, &p, 0)))
 }
@@ -232,8 +248,58 @@ pub async fn close_petition(
     let organizer = organizer.0;
     let slug = slug.into_inner();
     let s = slug.clone();
-    state.db.write_async(move |conn| petition::close(conn, &organizer, &s).map_err(AppError::from)).await?;
+    let fed = state.fed().clone();
+    state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = petition::close(conn, &organizer, &s)?;
+            let count = signons_signature::counts::total(conn, &p.id)?;
+            signons_federation::publish::petition_updated(conn, &fed, &p, count)?;
+            Ok(())
+        })
+        .await?;
+    state.fed().wake.notify_one();
     state.cache.invalidate(&slug);
     let (p, count) = load(&state, slug).await?;
     Ok(HttpResponse::Ok().json(api_petition(&state, &p, count)))
+}
+
+#[derive(Deserialize)]
+struct NewsInput {
+    #[serde(default)]
+    text: String,
+}
+
+/// News from the organizers (Markdown): shown to the petition's followers on the fediverse.
+#[post("/petitions/{slug}/news")]
+pub async fn post_news(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+    body: web::Json<NewsInput>,
+) -> Result<HttpResponse, AppError> {
+    let text = signons_petition::fields::text("text", &body.text, 1, signons_federation::publish::NEWS_MAX, true)
+        .map_err(|e| AppError::Invalid(signons_petition::FieldErrors(vec![e])))?;
+    let organizer = organizer.0;
+    let fed = state.fed().clone();
+    let post = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = petition::find(conn, &slug)?;
+            if p.organization.id != organizer.organization.id {
+                return Err(AppError::Forbidden);
+            }
+            if p.status == PetitionStatus::Draft {
+                return Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()));
+            }
+            Ok(signons_federation::publish::news(conn, &fed.urls, &p, &text)?)
+        })
+        .await?;
+    state.fed().wake.notify_one();
+    let url = state.fed().urls.note(&post.id);
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, url.as_str())).json(serde_json::json!({
+        "id": url.as_str(),
+        "content": post.body_html,
+        "published": signons_federation::objects::timestamp(post.created_at),
+    })))
 }

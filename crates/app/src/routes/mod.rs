@@ -1,4 +1,5 @@
 pub mod api;
+pub mod federation;
 pub mod organizer;
 pub mod public;
 pub mod system;

@@ -136,6 +136,13 @@ pub async fn show_petition(
     visitor: Visitor,
     slug: web::Path<String>,
 ) -> HttpResponse {
+    if crate::routes::federation::wants_activity_json(&req) {
+        return crate::routes::federation::actor_response(
+            &state,
+            signons_federation::LocalRef::Petition(slug.into_inner()),
+        )
+        .await;
+    }
     let result = match visitor.organizer {
         None => state.cache.petition_page(&state, &visitor, &req, &slug).await,
         Some(_) => petition_page(&state, &visitor, &slug, None, StatusCode::OK).await,

@@ -1,0 +1,69 @@
+//! The app's side of federation: building the configuration, the background workers
+//! (delivery, milestones and count updates), and what routes call after a change.
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::web;
+use anyhow::Context as _;
+use chrono::TimeDelta;
+use signons_federation::context::{self, FederationData};
+use signons_federation::delivery::DeliveryWorker;
+use signons_federation::{FederationError, Urls};
+use signons_store::Database;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn configure(config: &Config, db: &Database) -> anyhow::Result<context::Config> {
+    let urls = Urls::new(&config.public_url).context("public_url")?;
+    let data =
+        FederationData { db: db.clone(), urls, instance_name: config.instance_name.clone(), wake: Arc::default() };
+    context::build(data, config.federation_allow_local).await.context("cannot set up federation")
+}
+
+/// How often milestones and counts are looked at.
+const TICK: Duration = Duration::from_secs(5);
+
+pub fn spawn_workers(state: &web::Data<AppState>) {
+    let config = &state.config;
+    let worker = DeliveryWorker {
+        config: state.federation.clone(),
+        retry_base: TimeDelta::seconds(config.federation_retry_seconds),
+        give_up_after: TimeDelta::hours(config.federation_give_up_hours),
+        shutdown: state.shutdown.clone(),
+    };
+    tokio::spawn(worker.run());
+    let state = state.clone();
+    tokio::spawn(async move {
+        let every = TimeDelta::seconds(state.config.federation_update_seconds);
+        loop {
+            let data = state.fed().clone();
+            let wake = data.wake.clone();
+            let result = state.db.write_async(move |conn| signons_federation::publish::tick(conn, &data, every)).await;
+            match result {
+                Ok(0) => {}
+                Ok(_) => wake.notify_one(),
+                Err(e) => tracing::error!(error = %e, "federation tick failed"),
+            }
+            tokio::select! {
+                _ = state.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+    });
+}
+
+impl From<FederationError> for AppError {
+    fn from(e: FederationError) -> Self {
+        match e {
+            FederationError::NotFound => AppError::NotFound,
+            FederationError::Petition(p) => p.into(),
+            FederationError::Invalid(m) => AppError::BadRequest(m),
+            FederationError::Blocked(d) => AppError::InvalidState(format!("{d} is blocked")),
+            FederationError::Unreachable { url, reason } => {
+                AppError::InvalidState(format!("cannot reach {url}: {reason}"))
+            }
+            other => AppError::internal(other),
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! ActivityPub endpoints: actors (JSON-LD for `Accept: application/activity+json`, HTML
+//! otherwise), inboxes, outboxes, followers, notes, WebFinger, NodeInfo, host-meta and our
+//! JSON-LD context.
+
+use crate::error::AppError;
+use crate::page::Visitor;
+use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::Value;
+use signons_federation::actors::LocalActor;
+use signons_federation::inbox::Outcome;
+use signons_federation::objects::{self, collection, create_note, with_context};
+use signons_federation::{discovery, publish, FederationError, LocalRef, ACTIVITY_JSON};
+use signons_render::Context;
+
+/// Whether the client asks for ActivityPub JSON rather than a page.
+pub fn wants_activity_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/activity+json") || accept.contains("application/ld+json"))
+}
+
+pub fn activity_json(body: &Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ACTIVITY_JSON)
+        .insert_header((header::VARY, "Accept"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .json(body)
+}
+
+/// A federation error as JSON for another server: 4xx with a code, never a 5xx for bad input.
+fn federation_error(e: FederationError) -> HttpResponse {
+    let (status, code) = e.status_and_code();
+    if status >= 500 {
+        tracing::error!(error = %e, "federation request failed");
+    } else {
+        tracing::info!(error = %e, code, "federation request refused");
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let message = if status.is_server_error() { "internal error".to_owned() } else { e.to_string() };
+    HttpResponse::build(status).json(serde_json::json!({ "error": code, "message": message }))
+}
+
+/// The actor's JSON, or 404 (drafts and unknown names are not actors).
+pub async fn actor_response(state: &AppState, reference: LocalRef) -> HttpResponse {
+    let data = state.federation.to_request_data();
+    match LocalActor::load(&data, &reference).await {
+        Ok(Some(actor)) => activity_json(&objects::actor_json(&data, &actor)),
+        Ok(None) => federation_error(FederationError::NotFound),
+        Err(e) => federation_error(e),
+    }
+}
+
+#[get("/actor")]
+pub async fn instance_actor(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if !wants_activity_json(&req) {
+        return HttpResponse::SeeOther().insert_header((header::LOCATION, "/")).finish();
+    }
+    actor_response(&state, LocalRef::Instance).await
+}
+
+#[get("/o/{name}")]
+pub async fn organization(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let name = name.into_inner();
+    if wants_activity_json(&req) {
+        return actor_response(&state, LocalRef::Organization(name)).await;
+    }
+    let result = async {
+        let (org, petitions, totals) = state
+            .db
+            .read_async(move |conn| -> Result<_, AppError> {
+                let org = signons_petition::organization::find_organization(conn, &name)?;
+                let petitions: Vec<_> = signons_petition::petition::list_for_organization(conn, &org.id)?
+                    .into_iter()
+                    .filter(|p| p.status != signons_petition::PetitionStatus::Draft)
+                    .collect();
+                let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
+                let totals = signons_signature::counts::totals(conn, &ids)?;
+                Ok((org, petitions, totals))
+            })
+            .await?;
+        let views: Vec<_> = petitions
+            .iter()
+            .map(|p| {
+                crate::view::PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), &state.config.public_url)
+            })
+            .collect();
+        let mut context = Context::new();
+        context.insert("organization", &org);
+        context.insert("petitions", &views);
+        context.insert("handle", &format!("@{}@{}", org.slug, state.fed().urls.host()));
+        Ok(visitor.render(&state, "organization.html", context, StatusCode::OK))
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
+async fn inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let data = state.federation.to_request_data();
+    match signons_federation::inbox::receive(req, body, &data).await {
+        Ok(Outcome::Processed | Outcome::Ignored | Outcome::Duplicate) => HttpResponse::Accepted().finish(),
+        Err(e) => federation_error(e),
+    }
+}
+
+#[post("/inbox")]
+pub async fn shared_inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    inbox(req, state, body).await
+}
+
+#[post("/actor/inbox")]
+pub async fn instance_inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    inbox(req, state, body).await
+}
+
+#[post("/{kind:[op]}/{name}/inbox")]
+pub async fn actor_inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    inbox(req, state, body).await
+}
+
+fn reference(kind: &str, name: String) -> LocalRef {
+    match kind {
+        "o" => LocalRef::Organization(name),
+        "p" => LocalRef::Petition(name),
+        _ => LocalRef::Instance,
+    }
+}
+
+const OUTBOX_SIZE: i64 = 20;
+
+async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
+    let data = state.fed().clone();
+    let exists = match discovery::local_ref_for_name(&data, &actor_name(&data, &actor)).await {
+        Ok(found) => found.as_ref() == Some(&actor),
+        Err(e) => return federation_error(e),
+    };
+    if !exists {
+        return federation_error(FederationError::NotFound);
+    }
+    let urls = data.urls.clone();
+    let who = actor.clone();
+    let posts = state.db.read_async(move |conn| publish::posts_by(conn, &who, OUTBOX_SIZE)).await;
+    match posts {
+        Ok(posts) => {
+            let items: Vec<Value> = posts
+                .iter()
+                .map(|p| {
+                    let mut create = create_note(&urls, p);
+                    if let Value::Object(map) = &mut create {
+                        map.remove("@context");
+                    }
+                    create
+                })
+                .collect();
+            let mut body = collection(urls.outbox(&actor).as_str(), items.len() as i64);
+            body["orderedItems"] = Value::Array(items);
+            activity_json(&with_context(&urls, body))
+        }
+        Err(e) => federation_error(e),
+    }
+}
+
+fn actor_name(data: &signons_federation::FederationData, actor: &LocalRef) -> String {
+    match actor {
+        LocalRef::Instance => data.urls.host().to_owned(),
+        LocalRef::Organization(n) | LocalRef::Petition(n) => n.clone(),
+    }
+}
+
+#[get("/actor/outbox")]
+pub async fn instance_outbox(state: web::Data<AppState>) -> HttpResponse {
+    outbox_response(&state, LocalRef::Instance).await
+}
+
+#[get("/{kind:[op]}/{name}/outbox")]
+pub async fn actor_outbox(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (kind, name) = path.into_inner();
+    outbox_response(&state, reference(&kind, name)).await
+}
+
+async fn followers_response(state: &AppState, actor: LocalRef) -> HttpResponse {
+    let data = state.fed().clone();
+    match discovery::local_ref_for_name(&data, &actor_name(&data, &actor)).await {
+        Ok(Some(found)) if found == actor => {}
+        Ok(_) => return federation_error(FederationError::NotFound),
+        Err(e) => return federation_error(e),
+    }
+    let urls = data.urls.clone();
+    let who = actor.clone();
+    match state.db.read_async(move |conn| publish::follower_count(conn, &urls, &who)).await {
+        Ok(total) => activity_json(&with_context(&data.urls, collection(data.urls.followers(&actor).as_str(), total))),
+        Err(e) => federation_error(e),
+    }
+}
+
+#[get("/actor/followers")]
+pub async fn instance_followers(state: web::Data<AppState>) -> HttpResponse {
+    followers_response(&state, LocalRef::Instance).await
+}
+
+#[get("/{kind:[op]}/{name}/followers")]
+pub async fn actor_followers(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (kind, name) = path.into_inner();
+    followers_response(&state, reference(&kind, name)).await
+}
+
+#[get("/notes/{id}")]
+pub async fn note(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+    let id = id.into_inner();
+    let post = match state.db.read_async(move |conn| publish::find_post(conn, &id)).await {
+        Ok(Some(post)) => post,
+        Ok(None) => return federation_error(FederationError::NotFound),
+        Err(e) => return federation_error(e),
+    };
+    let urls = &state.fed().urls;
+    if !wants_activity_json(&req) {
+        let page = urls.actor(&LocalRef::Petition(post.petition_slug.clone()));
+        return HttpResponse::SeeOther().insert_header((header::LOCATION, page.path().to_owned())).finish();
+    }
+    activity_json(&with_context(urls, objects::note_json(urls, &post)))
+}
+
+#[derive(Deserialize)]
+pub struct WebfingerQuery {
+    #[serde(default)]
+    resource: String,
+}
+
+#[get("/.well-known/webfinger")]
+pub async fn webfinger(state: web::Data<AppState>, query: web::Query<WebfingerQuery>) -> HttpResponse {
+    match discovery::webfinger(state.fed(), &query.resource).await {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("application/jrd+json")
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .json(body),
+        Err(e) => federation_error(e),
+    }
+}
+
+#[get("/.well-known/nodeinfo")]
+pub async fn nodeinfo_links(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(discovery::nodeinfo_links(state.fed()))
+}
+
+#[get("/nodeinfo/2.1")]
+pub async fn nodeinfo(state: web::Data<AppState>) -> HttpResponse {
+    match discovery::nodeinfo(state.fed(), false).await {
+        Ok(body) => HttpResponse::Ok()
+            .content_type(format!("application/json; profile=\"{}#\"", discovery::NODEINFO_SCHEMA))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .json(body),
+        Err(e) => federation_error(e),
+    }
+}
+
+#[get("/.well-known/host-meta")]
+pub async fn host_meta(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/xrd+xml; charset=utf-8").body(discovery::host_meta(state.fed()))
+}
+
+#[get("/ns")]
+pub async fn ns(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/ld+json")
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .json(objects::ns_document(&state.fed().urls))
+}

@@ -1,0 +1,267 @@
+//! The activities we accept, and what each one does. Each is checked against its sender
+//! (the library has already verified the HTTP signature of `actor`): an actor may only
+//! undo its own follow, accept a follow sent to it, or create, update and delete objects
+//! of its own host.
+
+use crate::actors::{LocalActor, RemoteActor};
+use crate::objects::context;
+use crate::remote::{self, GroupJson, NoteJson, RemoteGroup};
+use crate::urls::host_of;
+use crate::{delivery, FederationContext, FederationData, FederationError};
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::protocol::verification::verify_domains_match;
+use activitypub_federation::traits::Activity;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use signons_store::schema::{ap_followers as f, ap_following as fing};
+use url::Url;
+
+/// The activity types we act on; anything else is acknowledged and ignored.
+pub const ACCEPTED_TYPES: [&str; 8] = ["Follow", "Accept", "Reject", "Undo", "Create", "Announce", "Update", "Delete"];
+
+/// The part every activity shares. `object` is kept as JSON: it may be an id or an
+/// embedded object, and each type reads it its own way.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Envelope {
+    pub id: Url,
+    pub actor: Url,
+    pub object: Value,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "type")]
+pub enum Incoming {
+    Follow(Envelope),
+    Accept(Envelope),
+    Reject(Envelope),
+    Undo(Envelope),
+    Create(Envelope),
+    Announce(Envelope),
+    Update(Envelope),
+    Delete(Envelope),
+}
+
+impl Incoming {
+    pub fn envelope(&self) -> &Envelope {
+        match self {
+            Incoming::Follow(e)
+            | Incoming::Accept(e)
+            | Incoming::Reject(e)
+            | Incoming::Undo(e)
+            | Incoming::Create(e)
+            | Incoming::Announce(e)
+            | Incoming::Update(e)
+            | Incoming::Delete(e) => e,
+        }
+    }
+}
+
+/// The id of an object given as a URL or embedded.
+pub fn object_id(object: &Value) -> Option<Url> {
+    match object {
+        Value::String(s) => Url::parse(s).ok(),
+        Value::Object(map) => map.get("id").and_then(Value::as_str).and_then(|s| Url::parse(s).ok()),
+        _ => None,
+    }
+}
+
+fn object_type(object: &Value) -> Option<&str> {
+    object.get("type").and_then(Value::as_str)
+}
+
+fn required_id(object: &Value) -> Result<Url, FederationError> {
+    object_id(object).ok_or_else(|| FederationError::Invalid("object has no id".into()))
+}
+
+#[async_trait::async_trait]
+impl Activity for Incoming {
+    type DataType = FederationData;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.envelope().id
+    }
+
+    fn actor(&self) -> &Url {
+        &self.envelope().actor
+    }
+
+    async fn verify(&self, _: &FederationContext) -> Result<(), FederationError> {
+        let e = self.envelope();
+        let object = required_id(&e.object)?;
+        match self {
+            // What is created, updated or deleted must be the sender's own.
+            Incoming::Create(_) | Incoming::Update(_) | Incoming::Delete(_) | Incoming::Announce(_) => {
+                verify_domains_match(&e.actor, &object)?;
+            }
+            Incoming::Follow(_) | Incoming::Accept(_) | Incoming::Reject(_) | Incoming::Undo(_) => {}
+        }
+        Ok(())
+    }
+
+    async fn receive(self, data: &FederationContext) -> Result<(), FederationError> {
+        match self {
+            Incoming::Follow(e) => follow(e, data).await,
+            Incoming::Accept(e) => answer(e, data, "accepted").await,
+            Incoming::Reject(e) => answer(e, data, "rejected").await,
+            Incoming::Undo(e) => undo(e, data).await,
+            Incoming::Create(e) => create(e.object, &e.actor, data).await,
+            Incoming::Announce(e) => announce(e, data).await,
+            Incoming::Update(e) => update(e, data).await,
+            Incoming::Delete(e) => delete(e, data).await,
+        }
+    }
+}
+
+/// Someone follows one of our actors: store them and accept.
+async fn follow(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    let target = required_id(&e.object)?;
+    let reference = data.urls.parse_local(&target).ok_or(FederationError::NotFound)?;
+    let local = LocalActor::load(data, &reference).await?.ok_or(FederationError::NotFound)?;
+    let follower = ObjectId::<RemoteActor>::from(e.actor.clone()).dereference(data).await?;
+    let accept = json!({
+        "@context": context(&data.urls),
+        "type": "Accept",
+        "id": data.urls.new_activity().as_str(),
+        "actor": local.url.as_str(),
+        "object": { "type": "Follow", "id": e.id.as_str(), "actor": e.actor.as_str(), "object": local.url.as_str() },
+    });
+    let inbox = follower.shared_inbox.clone().unwrap_or_else(|| follower.inbox.clone());
+    let local_url = local.url.to_string();
+    data.db
+        .write_async(move |conn| -> Result<(), FederationError> {
+            let follower_url = follower.url.as_str();
+            diesel::delete(f::table.filter(f::local_actor.eq(&local_url)).filter(f::follower.eq(follower_url)))
+                .execute(conn)?;
+            diesel::insert_into(f::table)
+                .values((
+                    f::local_actor.eq(&local_url),
+                    f::follower.eq(follower_url),
+                    f::follower_host.eq(&follower.host),
+                    f::follow_id.eq(e.id.as_str()),
+                    f::created_at.eq(signons_store::now()),
+                ))
+                .execute(conn)?;
+            delivery::enqueue(conn, &accept, &[inbox])?;
+            Ok(())
+        })
+        .await?;
+    data.wake.notify_one();
+    tracing::info!(actor = %reference_name(&reference), "new follower");
+    Ok(())
+}
+
+fn reference_name(reference: &crate::LocalRef) -> String {
+    format!("{reference:?}")
+}
+
+/// A server answers a follow of ours.
+async fn answer(e: Envelope, data: &FederationContext, state: &'static str) -> Result<(), FederationError> {
+    let follow = required_id(&e.object)?;
+    let actor = e.actor.to_string();
+    let changed = data
+        .db
+        .write_async(move |conn| -> Result<usize, FederationError> {
+            Ok(diesel::update(
+                fing::table.filter(fing::follow_id.eq(follow.as_str())).filter(fing::remote_actor.eq(&actor)),
+            )
+            .set((fing::state.eq(state), fing::updated_at.eq(signons_store::now())))
+            .execute(conn)?)
+        })
+        .await?;
+    if changed == 0 {
+        return Err(FederationError::Invalid("this answers no follow of ours".into()));
+    }
+    tracing::info!(host = host_of(&e.actor).unwrap_or_default(), state, "follow answered");
+    Ok(())
+}
+
+/// Unfollow (the only thing we let be undone).
+async fn undo(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    if object_type(&e.object).is_some_and(|t| t != "Follow") {
+        return Ok(());
+    }
+    let follow = required_id(&e.object)?;
+    if let Some(inner_actor) = e.object.get("actor").and_then(Value::as_str) {
+        if inner_actor != e.actor.as_str() {
+            return Err(FederationError::Invalid("an actor can only undo its own follow".into()));
+        }
+    }
+    let actor = e.actor.to_string();
+    data.db
+        .write_async(move |conn| -> Result<usize, FederationError> {
+            Ok(diesel::delete(f::table.filter(f::follow_id.eq(follow.as_str())).filter(f::follower.eq(&actor)))
+                .execute(conn)?)
+        })
+        .await?;
+    Ok(())
+}
+
+/// A note from a server we follow: kept, with the petition it is about.
+async fn create(object: Value, actor: &Url, data: &FederationContext) -> Result<(), FederationError> {
+    if object_type(&object) != Some("Note") {
+        return Ok(());
+    }
+    let note: NoteJson = serde_json::from_value(object)?;
+    verify_domains_match(actor, &note.id)?;
+    let host = host_of(actor).unwrap_or_default();
+    let followed = data.db.read_async(move |conn| remote::follows_host(conn, &host)).await?;
+    if !followed {
+        return Ok(());
+    }
+    let petition = match &note.audience {
+        Some(audience) if verify_domains_match(audience, &note.id).is_ok() => {
+            let group = ObjectId::<RemoteGroup>::from(audience.clone()).dereference(data).await?;
+            Some(Url::parse(&group.petition.url)?)
+        }
+        _ => None,
+    };
+    data.db.write_async(move |conn| remote::store_post(conn, &note, petition.as_ref())).await?;
+    Ok(())
+}
+
+/// A boost: of a note given by id (fetched) or embedded.
+async fn announce(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    let object = match &e.object {
+        Value::String(_) => {
+            let id = required_id(&e.object)?;
+            activitypub_federation::fetch::fetch_object_http::<_, Value>(&id, data).await?.object
+        }
+        other => other.clone(),
+    };
+    create(object, &e.actor, data).await
+}
+
+/// A petition changed (its count, its status): refreshed if we keep it.
+async fn update(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    if object_type(&e.object) != Some("Group") || e.object.get("signatureCount").is_none() {
+        return Ok(());
+    }
+    let group: GroupJson = serde_json::from_value(e.object)?;
+    verify_domains_match(&e.actor, &group.id)?;
+    let host = host_of(&group.id).unwrap_or_default();
+    data.db
+        .write_async(move |conn| -> Result<(), FederationError> {
+            if remote::follows_host(conn, &host)? {
+                remote::upsert_petition(conn, &group)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Something of the sender's was deleted: a petition, a post, or the actor itself.
+async fn delete(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    let object = required_id(&e.object)?;
+    let actor = e.actor.to_string();
+    data.db
+        .write_async(move |conn| -> Result<(), FederationError> {
+            if object.as_str() == actor {
+                diesel::delete(f::table.filter(f::follower.eq(&actor))).execute(conn)?;
+            }
+            remote::forget(conn, &object)?;
+            Ok(())
+        })
+        .await
+}

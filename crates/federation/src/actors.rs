@@ -1,0 +1,348 @@
+//! Actors: ours (the instance, organizations, petitions), served and used to sign, and
+//! remote ones (any server's actor that follows us or that we follow), stored once fetched.
+
+use crate::keys::{self, KeyPair};
+use crate::objects;
+use crate::remote::{bounded, clean_text};
+use crate::urls::host_of;
+use crate::{FederationContext, FederationData, FederationError, LocalRef};
+use activitypub_federation::protocol::public_key::PublicKey;
+use activitypub_federation::protocol::verification::verify_domains_match;
+use activitypub_federation::traits::{Actor, Object};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use signons_petition::{Organization, Petition, PetitionError, PetitionStatus};
+use signons_store::schema::ap_remote_actors as ra;
+use url::Url;
+
+/// What a local actor stands for.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    Instance,
+    Organization(Organization),
+    Petition { petition: Box<Petition>, count: i64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalActor {
+    pub reference: LocalRef,
+    pub url: Url,
+    pub inbox: Url,
+    pub shared_inbox: Url,
+    pub subject: Subject,
+    pub keys: KeyPair,
+}
+
+impl LocalActor {
+    /// The actor, if it exists and is public (draft petitions are not actors).
+    pub async fn load(data: &FederationData, reference: &LocalRef) -> Result<Option<Self>, FederationError> {
+        let subject = match reference.clone() {
+            LocalRef::Instance => Subject::Instance,
+            LocalRef::Organization(name) => {
+                let found = data
+                    .db
+                    .read_async(move |conn| signons_petition::organization::find_organization(conn, &name))
+                    .await;
+                match found {
+                    Ok(org) => Subject::Organization(org),
+                    Err(PetitionError::OrganizationNotFound) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            LocalRef::Petition(slug) => {
+                let found = data
+                    .db
+                    .read_async(move |conn| -> Result<_, PetitionError> {
+                        let petition = signons_petition::petition::find(conn, &slug)?;
+                        let count = signons_signature::counts::total(conn, &petition.id)?;
+                        Ok((petition, count))
+                    })
+                    .await;
+                match found {
+                    Ok((petition, _)) if petition.status == PetitionStatus::Draft => return Ok(None),
+                    Ok((petition, count)) => Subject::Petition { petition: Box::new(petition), count },
+                    Err(PetitionError::NotFound) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let url = data.urls.actor(reference);
+        let keys = keys::for_actor(&data.db, &url).await?;
+        Ok(Some(LocalActor {
+            reference: reference.clone(),
+            inbox: data.urls.inbox(reference),
+            shared_inbox: data.urls.shared_inbox(),
+            url,
+            subject,
+            keys,
+        }))
+    }
+
+    /// Its handle's user part: the slug, or the host for the instance actor.
+    pub fn username(&self, data: &FederationData) -> String {
+        match &self.reference {
+            LocalRef::Instance => data.urls.host().to_owned(),
+            LocalRef::Organization(name) | LocalRef::Petition(name) => name.clone(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Object for LocalActor {
+    type DataType = FederationData;
+    type Kind = Value;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.url
+    }
+
+    async fn read_from_id(object_id: Url, data: &FederationContext) -> Result<Option<Self>, FederationError> {
+        match data.urls.parse_local(&object_id) {
+            Some(reference) => LocalActor::load(data, &reference).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn into_json(self, data: &FederationContext) -> Result<Value, FederationError> {
+        Ok(objects::actor_json(data, &self))
+    }
+
+    async fn verify(_: &Value, _: &Url, _: &FederationContext) -> Result<(), FederationError> {
+        Err(FederationError::Invalid("a local actor cannot be received".into()))
+    }
+
+    async fn from_json(_: Value, _: &FederationContext) -> Result<Self, FederationError> {
+        Err(FederationError::Invalid("a local actor cannot be received".into()))
+    }
+}
+
+impl Actor for LocalActor {
+    fn public_key_pem(&self) -> &str {
+        &self.keys.public_pem
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        Some(self.keys.private_pem.clone())
+    }
+
+    fn inbox(&self) -> Url {
+        self.inbox.clone()
+    }
+
+    fn shared_inbox(&self) -> Option<Url> {
+        Some(self.shared_inbox.clone())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Remote actors
+
+/// A remote actor as stored: where to deliver to it, and its key.
+#[derive(Debug, Clone)]
+pub struct RemoteActor {
+    pub url: Url,
+    pub host: String,
+    pub kind: String,
+    pub username: String,
+    pub name: Option<String>,
+    pub inbox: Url,
+    pub shared_inbox: Option<Url>,
+    pub public_key_pem: String,
+    pub fetched_at: NaiveDateTime,
+}
+
+type RemoteActorRow = (String, String, String, String, Option<String>, String, Option<String>, String, NaiveDateTime);
+
+const REMOTE_ACTOR_COLUMNS: (
+    ra::url,
+    ra::host,
+    ra::kind,
+    ra::username,
+    ra::name,
+    ra::inbox,
+    ra::shared_inbox,
+    ra::public_key_pem,
+    ra::fetched_at,
+) = (
+    ra::url,
+    ra::host,
+    ra::kind,
+    ra::username,
+    ra::name,
+    ra::inbox,
+    ra::shared_inbox,
+    ra::public_key_pem,
+    ra::fetched_at,
+);
+
+impl RemoteActor {
+    fn from_row(row: RemoteActorRow) -> Result<Self, FederationError> {
+        let (url, host, kind, username, name, inbox, shared_inbox, public_key_pem, fetched_at) = row;
+        Ok(RemoteActor {
+            url: Url::parse(&url)?,
+            host,
+            kind,
+            username,
+            name,
+            inbox: Url::parse(&inbox)?,
+            shared_inbox: shared_inbox.as_deref().map(Url::parse).transpose()?,
+            public_key_pem,
+            fetched_at,
+        })
+    }
+
+    pub fn find(conn: &mut signons_store::DbConnection, url: &str) -> Result<Option<Self>, FederationError> {
+        let row: Option<RemoteActorRow> =
+            ra::table.filter(ra::url.eq(url)).select(REMOTE_ACTOR_COLUMNS).first(conn).optional()?;
+        row.map(Self::from_row).transpose()
+    }
+
+    /// `username@host`, as people write it.
+    pub fn handle(&self) -> String {
+        format!("{}@{}", self.username, self.host)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteActorJson {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Url,
+    pub preferred_username: Option<String>,
+    pub name: Option<String>,
+    pub inbox: Url,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Endpoints>,
+    pub public_key: PublicKey,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    pub shared_inbox: Option<Url>,
+}
+
+const ACTOR_KINDS: [&str; 5] = ["Person", "Service", "Application", "Group", "Organization"];
+const PEM_MAX: usize = 8 * 1024;
+
+#[async_trait::async_trait]
+impl Object for RemoteActor {
+    type DataType = FederationData;
+    type Kind = RemoteActorJson;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.url
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.fetched_at.and_utc())
+    }
+
+    async fn read_from_id(object_id: Url, data: &FederationContext) -> Result<Option<Self>, FederationError> {
+        data.db.read_async(move |conn| RemoteActor::find(conn, object_id.as_str())).await
+    }
+
+    async fn into_json(self, _: &FederationContext) -> Result<RemoteActorJson, FederationError> {
+        Ok(RemoteActorJson {
+            kind: self.kind,
+            id: self.url.clone(),
+            preferred_username: Some(self.username),
+            name: self.name,
+            inbox: self.inbox,
+            endpoints: Some(Endpoints { shared_inbox: self.shared_inbox }),
+            public_key: PublicKey {
+                id: format!("{}#main-key", self.url),
+                owner: self.url,
+                public_key_pem: self.public_key_pem,
+            },
+        })
+    }
+
+    async fn verify(
+        json: &RemoteActorJson,
+        expected_domain: &Url,
+        _: &FederationContext,
+    ) -> Result<(), FederationError> {
+        verify_domains_match(&json.id, expected_domain)?;
+        verify_domains_match(&json.id, &json.inbox)?;
+        if let Some(shared) = json.endpoints.as_ref().and_then(|e| e.shared_inbox.as_ref()) {
+            verify_domains_match(&json.id, shared)?;
+        }
+        if json.public_key.owner != json.id {
+            return Err(FederationError::Invalid("the key belongs to another actor".into()));
+        }
+        if !ACTOR_KINDS.contains(&json.kind.as_str()) {
+            return Err(FederationError::Invalid(format!("{:?} is not an actor type", bounded(&json.kind, 40))));
+        }
+        if json.public_key.public_key_pem.len() > PEM_MAX {
+            return Err(FederationError::Invalid("the public key is too long".into()));
+        }
+        Ok(())
+    }
+
+    async fn from_json(json: RemoteActorJson, data: &FederationContext) -> Result<Self, FederationError> {
+        let host = host_of(&json.id).ok_or_else(|| FederationError::Invalid("an actor without a host".into()))?;
+        let username = json
+            .preferred_username
+            .as_deref()
+            .map(|u| clean_text(u, 100))
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| host.clone());
+        let actor = RemoteActor {
+            url: json.id,
+            host,
+            kind: json.kind,
+            username,
+            name: json.name.as_deref().map(|n| clean_text(n, 200)),
+            inbox: json.inbox,
+            shared_inbox: json.endpoints.and_then(|e| e.shared_inbox),
+            public_key_pem: json.public_key.public_key_pem,
+            fetched_at: signons_store::now(),
+        };
+        let row = actor.clone();
+        data.db
+            .write_async(move |conn| -> Result<(), FederationError> {
+                let values = (
+                    ra::host.eq(&row.host),
+                    ra::kind.eq(&row.kind),
+                    ra::username.eq(&row.username),
+                    ra::name.eq(&row.name),
+                    ra::inbox.eq(row.inbox.as_str()),
+                    ra::shared_inbox.eq(row.shared_inbox.as_ref().map(Url::as_str)),
+                    ra::public_key_pem.eq(&row.public_key_pem),
+                    ra::fetched_at.eq(row.fetched_at),
+                );
+                let updated =
+                    diesel::update(ra::table.filter(ra::url.eq(row.url.as_str()))).set(values).execute(conn)?;
+                if updated == 0 {
+                    diesel::insert_into(ra::table).values((ra::url.eq(row.url.as_str()), values)).execute(conn)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(actor)
+    }
+}
+
+impl Actor for RemoteActor {
+    fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        None
+    }
+
+    fn inbox(&self) -> Url {
+        self.inbox.clone()
+    }
+
+    fn shared_inbox(&self) -> Option<Url> {
+        self.shared_inbox.clone()
+    }
+}

@@ -1,0 +1,55 @@
+//! The data every federation handler shares, and the `activitypub_federation` configuration
+//! built from it.
+
+use crate::actors::LocalActor;
+use crate::policy::PolicyVerifier;
+use crate::{FederationError, LocalRef, Urls};
+use activitypub_federation::config::FederationConfig;
+use signons_store::Database;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct FederationData {
+    pub db: Database,
+    pub urls: Urls,
+    pub instance_name: String,
+    /// Wakes the delivery worker after activities were queued.
+    pub wake: Arc<Notify>,
+}
+
+/// What handlers receive: the data, plus the library's request state (fetch counter).
+pub type FederationContext = activitypub_federation::config::Data<FederationData>;
+
+pub type Config = FederationConfig<FederationData>;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds the library's configuration. `allow_local` lets instances on one machine
+/// federate over plain `http://localhost:PORT` (tests and demos): without it, only https
+/// URLs without a port, resolving to public addresses, are fetched or delivered to.
+pub async fn build(data: FederationData, allow_local: bool) -> Result<Config, FederationError> {
+    let client = reqwest::Client::builder()
+        .user_agent(format!("Signons/{} (+{})", env!("CARGO_PKG_VERSION"), data.urls.base()))
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(TIMEOUT)
+        .no_proxy()
+        .build()
+        .map_err(|e| FederationError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+    let instance = LocalActor::load(&data, &LocalRef::Instance).await?.ok_or(FederationError::NotFound)?;
+    let domain = data.urls.host().to_owned();
+    let verifier = PolicyVerifier { db: data.db.clone() };
+    FederationConfig::builder()
+        .domain(domain)
+        .app_data(data)
+        .client(reqwest_middleware::ClientWithMiddleware::from(client))
+        .request_timeout(TIMEOUT)
+        .debug(allow_local)
+        .allow_http_urls(allow_local)
+        .url_verifier(Box::new(verifier))
+        .signed_fetch_actor(&instance)
+        .build()
+        .await
+        .map_err(|e| FederationError::Invalid(format!("federation configuration: {e}")))
+}

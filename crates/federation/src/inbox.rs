@@ -1,0 +1,122 @@
+//! The inbox (shared and per actor): who sent it is checked against the policy before the
+//! body is even parsed; then the library verifies the HTTP signature against the sender's
+//! key; then the activity id is recorded, so a retried delivery is processed once.
+
+use crate::activities::{Incoming, ACCEPTED_TYPES};
+use crate::actors::RemoteActor;
+use crate::urls::host_of;
+use crate::{policy, FederationContext, FederationData, FederationError};
+use activitypub_federation::actix_web::inbox::{receive_activity_with_hook, ReceiveActivityHook};
+use activitypub_federation::config::Data;
+use actix_web::web::Bytes;
+use actix_web::HttpRequest;
+use diesel::prelude::*;
+use serde::Deserialize;
+use signons_store::schema::ap_received as r;
+use url::Url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Processed,
+    /// A type we do not act on.
+    Ignored,
+    /// Already received.
+    Duplicate,
+}
+
+/// The `keyId` of a `Signature` header: who claims to have signed.
+fn signer(request: &HttpRequest) -> Option<Url> {
+    let header = request.headers().get("signature")?.to_str().ok()?;
+    header.split(',').find_map(|part| {
+        let value = part.trim().strip_prefix("keyId=")?;
+        Url::parse(value.trim_matches('"')).ok()
+    })
+}
+
+#[derive(Deserialize)]
+struct Head {
+    id: Url,
+    #[serde(rename = "type")]
+    kind: String,
+    actor: Url,
+}
+
+pub async fn receive(request: HttpRequest, body: Bytes, data: &FederationContext) -> Result<Outcome, FederationError> {
+    let key = signer(&request).ok_or(FederationError::Unsigned)?;
+    let key_host = host_of(&key).ok_or(FederationError::Unsigned)?;
+    if !policy::allows_url(&data.db, &key).await? {
+        return Err(FederationError::Blocked(key_host));
+    }
+    let head: Head = serde_json::from_slice(&body)?;
+    if !policy::allows_url(&data.db, &head.actor).await? {
+        return Err(FederationError::Blocked(host_of(&head.actor).unwrap_or_default()));
+    }
+    if !ACCEPTED_TYPES.contains(&head.kind.as_str()) {
+        return Ok(Outcome::Ignored);
+    }
+    let id = head.id.to_string();
+    let seen = {
+        let id = id.clone();
+        data.db
+            .read_async(move |conn| -> Result<i64, FederationError> {
+                Ok(r::table.filter(r::activity_id.eq(id)).count().get_result(conn)?)
+            })
+            .await?
+    };
+    if seen > 0 {
+        return Ok(Outcome::Duplicate);
+    }
+    match receive_activity_with_hook::<Incoming, RemoteActor, FederationData>(request, body, RecordId, data).await {
+        Ok(_) => Ok(Outcome::Processed),
+        Err(FederationError::Duplicate) => Ok(Outcome::Duplicate),
+        Err(e) => {
+            // Let the sender's retry be processed: forget the id of what failed.
+            let _ = data
+                .db
+                .write_async(move |conn| -> Result<usize, FederationError> {
+                    Ok(diesel::delete(r::table.filter(r::activity_id.eq(id))).execute(conn)?)
+                })
+                .await;
+            Err(e)
+        }
+    }
+}
+
+/// Runs once the signature is verified: records the id, or stops a duplicate that raced.
+struct RecordId;
+
+impl ReceiveActivityHook<Incoming, RemoteActor, FederationData> for RecordId {
+    async fn hook(
+        self,
+        activity: &Incoming,
+        actor: &RemoteActor,
+        data: &Data<FederationData>,
+    ) -> Result<(), FederationError> {
+        let id = activity.envelope().id.to_string();
+        let actor = actor.url.to_string();
+        let inserted = data
+            .db
+            .write_async(move |conn| -> Result<bool, FederationError> {
+                let exists: i64 = r::table.filter(r::activity_id.eq(&id)).count().get_result(conn)?;
+                if exists > 0 {
+                    return Ok(false);
+                }
+                diesel::insert_into(r::table)
+                    .values((r::activity_id.eq(&id), r::actor.eq(&actor), r::received_at.eq(signons_store::now())))
+                    .execute(conn)?;
+                Ok(true)
+            })
+            .await?;
+        if inserted {
+            Ok(())
+        } else {
+            Err(FederationError::Duplicate)
+        }
+    }
+}
+
+/// Forgets received ids older than `days`: senders stop retrying long before.
+pub fn purge_received(conn: &mut signons_store::DbConnection, days: i64) -> Result<usize, FederationError> {
+    let before = signons_store::now() - chrono::TimeDelta::days(days);
+    Ok(diesel::delete(r::table.filter(r::received_at.lt(before))).execute(conn)?)
+}

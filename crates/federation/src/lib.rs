@@ -1,0 +1,26 @@
+//! ActivityPub for Signons, on top of `activitypub_federation`: the instance, organization
+//! and petition actors, the objects and activities they send and accept, the inbox, the
+//! durable delivery queue and the admin's federation policy. It is its own crate because
+//! it is the one place that speaks to untrusted servers; the domain crates stay unaware
+//! of it.
+
+pub mod activities;
+pub mod actors;
+pub mod context;
+pub mod delivery;
+pub mod discovery;
+pub mod error;
+pub mod inbox;
+pub mod keys;
+pub mod objects;
+pub mod policy;
+pub mod publish;
+pub mod remote;
+pub mod urls;
+
+pub use context::{FederationContext, FederationData};
+pub use error::FederationError;
+pub use urls::{LocalRef, Urls};
+
+/// The media type of ActivityPub documents.
+pub const ACTIVITY_JSON: &str = "application/activity+json";

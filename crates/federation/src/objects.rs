@@ -1,0 +1,259 @@
+//! The JSON we serve and send: actors, notes, collections and our JSON-LD context. Built
+//! with `json!` because every document is written once here and read by other servers;
+//! what we *accept* is parsed into types (`activities`, `remote`).
+
+use crate::actors::{LocalActor, Subject};
+use crate::{FederationData, LocalRef, Urls};
+use chrono::NaiveDateTime;
+use serde_json::{json, Value};
+use signons_petition::Petition;
+
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// The `@context` of every document we serve: ActivityStreams, the security vocabulary
+/// (keys), our own terms (`/ns`) and the few Mastodon and schema.org terms we use.
+pub fn context(urls: &Urls) -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        urls.ns().as_str(),
+        {
+            "toot": "http://joinmastodon.org/ns#",
+            "discoverable": "toot:discoverable",
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value"
+        }
+    ])
+}
+
+/// The document served at `/ns`: our terms, for JSON-LD processors.
+pub fn ns_document(urls: &Urls) -> Value {
+    let ns = format!("{}#", urls.ns());
+    json!({
+        "@context": {
+            "signons": ns,
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+            "signatureCount": { "@id": "signons:signatureCount", "@type": "xsd:nonNegativeInteger" },
+            "signatureGoal": { "@id": "signons:signatureGoal", "@type": "xsd:nonNegativeInteger" },
+            "status": { "@id": "signons:status" },
+            "target": { "@id": "signons:target" },
+            "signatureFields": { "@id": "signons:signatureFields", "@container": "@set" }
+        }
+    })
+}
+
+pub fn timestamp(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// 12345 → "12,345".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Escapes text for HTML content and attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn link(url: &str, text: &str) -> String {
+    format!("<a href=\"{}\">{}</a>", escape(url), escape(text))
+}
+
+pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
+    let urls = &data.urls;
+    let r = &actor.reference;
+    let mut doc = json!({
+        "@context": context(urls),
+        "id": actor.url.as_str(),
+        "preferredUsername": actor.username(data),
+        "inbox": urls.inbox(r).as_str(),
+        "outbox": urls.outbox(r).as_str(),
+        "followers": urls.followers(r).as_str(),
+        "endpoints": { "sharedInbox": urls.shared_inbox().as_str() },
+        "publicKey": {
+            "id": urls.key_id(r).as_str(),
+            "owner": actor.url.as_str(),
+            "publicKeyPem": actor.keys.public_pem,
+        },
+        "manuallyApprovesFollowers": false,
+        "discoverable": true,
+    });
+    let extra = match &actor.subject {
+        Subject::Instance => json!({
+            "type": "Application",
+            "name": data.instance_name,
+            "summary": format!("<p>{} — Signons</p>", escape(&data.instance_name)),
+            "url": urls.home().as_str(),
+        }),
+        Subject::Organization(org) => json!({
+            "type": "Organization",
+            "name": org.name,
+            "summary": format!("<p>{}</p>", escape(&format!("Petitions of {} on {}", org.name, data.instance_name))),
+            "url": actor.url.as_str(),
+        }),
+        Subject::Petition { petition, count } => petition_fields(urls, petition, *count),
+    };
+    merge(&mut doc, extra);
+    doc
+}
+
+/// A petition's own terms (`/ns`), plus `attachment` for Mastodon's profile table.
+fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
+    let url = urls.actor(&LocalRef::Petition(petition.slug.clone()));
+    let mut fields = vec!["name", "email"];
+    if petition.ask_country {
+        fields.push("country");
+    }
+    if petition.ask_postal_code {
+        fields.push("postalCode");
+    }
+    json!({
+        "type": "Group",
+        "name": petition.title,
+        "summary": petition.description_html.as_str(),
+        "url": url.as_str(),
+        "attributedTo": urls.actor(&LocalRef::Organization(petition.organization.slug.clone())).as_str(),
+        "published": petition.published_at.map(timestamp),
+        "updated": timestamp(petition.updated_at),
+        "endTime": petition.end_at.map(timestamp),
+        "signatureCount": count,
+        "signatureGoal": petition.goal,
+        "status": petition.status.as_str(),
+        "target": petition.target,
+        "signatureFields": fields,
+        "attachment": [
+            {
+                "type": "PropertyValue",
+                "name": "Signatures",
+                "value": format!("{} / {}", thousands(count), thousands(petition.goal)),
+            },
+            { "type": "PropertyValue", "name": "Addressed to", "value": escape(&petition.target) },
+            { "type": "PropertyValue", "name": "Sign", "value": link(url.as_str(), url.as_str()) },
+        ],
+    })
+}
+
+fn merge(doc: &mut Value, extra: Value) {
+    if let (Value::Object(doc), Value::Object(extra)) = (doc, extra) {
+        doc.extend(extra.into_iter().filter(|(_, v)| !v.is_null()));
+    }
+}
+
+/// What a petition (or its organization) said to followers, as stored.
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub id: String,
+    pub kind: PostKind,
+    pub petition_slug: String,
+    pub organization_slug: String,
+    pub body_html: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostKind {
+    /// The petition was published: said by its organization.
+    Published,
+    News,
+    Milestone,
+}
+
+impl PostKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Published => "published",
+            PostKind::News => "news",
+            PostKind::Milestone => "milestone",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Self {
+        match s {
+            "published" => PostKind::Published,
+            "milestone" => PostKind::Milestone,
+            _ => PostKind::News,
+        }
+    }
+}
+
+impl Post {
+    /// Who says it: the organization announces a new petition; the petition itself posts
+    /// its news and milestones.
+    pub fn author(&self) -> LocalRef {
+        match self.kind {
+            PostKind::Published => LocalRef::Organization(self.organization_slug.clone()),
+            PostKind::News | PostKind::Milestone => LocalRef::Petition(self.petition_slug.clone()),
+        }
+    }
+}
+
+/// A post as a `Note`. `audience` names the petition, so other Signons instances (and
+/// Lemmy-style servers) know what it is about.
+pub fn note_json(urls: &Urls, post: &Post) -> Value {
+    let author = post.author();
+    let petition = urls.actor(&LocalRef::Petition(post.petition_slug.clone()));
+    json!({
+        "type": "Note",
+        "id": urls.note(&post.id).as_str(),
+        "attributedTo": urls.actor(&author).as_str(),
+        "content": post.body_html,
+        "mediaType": "text/html",
+        "url": petition.as_str(),
+        "audience": petition.as_str(),
+        "published": timestamp(post.created_at),
+        "to": [PUBLIC],
+        "cc": [urls.followers(&author).as_str()],
+    })
+}
+
+/// `Create(Note)` of a post, from its author.
+pub fn create_note(urls: &Urls, post: &Post) -> Value {
+    let author = post.author();
+    json!({
+        "@context": context(urls),
+        "type": "Create",
+        "id": format!("{}/create", urls.note(&post.id)),
+        "actor": urls.actor(&author).as_str(),
+        "published": timestamp(post.created_at),
+        "to": [PUBLIC],
+        "cc": [urls.followers(&author).as_str()],
+        "object": note_json(urls, post),
+    })
+}
+
+/// An `OrderedCollection` that shows only its size (followers).
+pub fn collection(id: &str, total: i64) -> Value {
+    json!({ "type": "OrderedCollection", "id": id, "totalItems": total })
+}
+
+pub fn with_context(urls: &Urls, mut doc: Value) -> Value {
+    if let Value::Object(map) = &mut doc {
+        map.insert("@context".into(), context(urls));
+    }
+    doc
+}

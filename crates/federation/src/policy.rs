@@ -1,0 +1,180 @@
+//! The admin's federation policy: open (every domain but the blocked ones) or allow-list
+//! (only the allowed ones). A blocked domain also blocks its subdomains; a domain written
+//! with a port (`localhost:8551`) names only that port.
+
+use crate::urls::host_of;
+use crate::FederationError;
+use activitypub_federation::config::UrlVerifier;
+use diesel::prelude::*;
+use signons_store::schema::{ap_deliveries, ap_domain_policies as dp, instance_settings as settings};
+use signons_store::{Database, DbConnection};
+use url::Url;
+
+const MODE_SETTING: &str = "federation_mode";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Open,
+    Allowlist,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(Mode::Open),
+            "allowlist" => Some(Mode::Allowlist),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Open => "open",
+            Mode::Allowlist => "allowlist",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainPolicy {
+    Allow,
+    Block,
+}
+
+impl DomainPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainPolicy::Allow => "allow",
+            DomainPolicy::Block => "block",
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DomainRule {
+    pub domain: String,
+    pub policy: DomainPolicy,
+}
+
+/// A domain as an admin may type it: `example.org`, `https://example.org/`, `localhost:8551`.
+pub fn parse_domain(input: &str) -> Result<String, FederationError> {
+    let input = input.trim();
+    let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
+    let url = Url::parse(&with_scheme).map_err(|_| FederationError::Invalid(format!("{input:?} is not a domain")))?;
+    let host = host_of(&url).filter(|h| !h.is_empty() && h.len() <= 253);
+    match host {
+        Some(host) if url.path() == "/" && url.query().is_none() && url.username().is_empty() => Ok(host),
+        _ => Err(FederationError::Invalid(format!("{input:?} is not a domain"))),
+    }
+}
+
+pub fn mode(conn: &mut DbConnection) -> Result<Mode, FederationError> {
+    let value: Option<String> =
+        settings::table.filter(settings::name.eq(MODE_SETTING)).select(settings::value).first(conn).optional()?;
+    Ok(value.as_deref().and_then(Mode::parse).unwrap_or(Mode::Open))
+}
+
+pub fn set_mode(conn: &mut DbConnection, mode: Mode) -> Result<(), FederationError> {
+    let updated = diesel::update(settings::table.filter(settings::name.eq(MODE_SETTING)))
+        .set(settings::value.eq(mode.as_str()))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(settings::table)
+            .values((settings::name.eq(MODE_SETTING), settings::value.eq(mode.as_str())))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn rules(conn: &mut DbConnection) -> Result<Vec<DomainRule>, FederationError> {
+    let rows: Vec<(String, String)> = dp::table.order(dp::domain.asc()).select((dp::domain, dp::policy)).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(domain, policy)| DomainRule {
+            domain,
+            policy: if policy == "block" { DomainPolicy::Block } else { DomainPolicy::Allow },
+        })
+        .collect())
+}
+
+/// Sets (or with `None`, removes) the rule for a domain. Blocking drops what was waiting
+/// to be delivered there.
+pub fn set_rule(conn: &mut DbConnection, domain: &str, policy: Option<DomainPolicy>) -> Result<(), FederationError> {
+    diesel::delete(dp::table.filter(dp::domain.eq(domain))).execute(conn)?;
+    if let Some(policy) = policy {
+        diesel::insert_into(dp::table)
+            .values((dp::domain.eq(domain), dp::policy.eq(policy.as_str()), dp::created_at.eq(signons_store::now())))
+            .execute(conn)?;
+    }
+    if policy == Some(DomainPolicy::Block) {
+        let hosts: Vec<String> = ap_deliveries::table.select(ap_deliveries::host).distinct().load(conn)?;
+        let blocked: Vec<&String> = hosts.iter().filter(|h| matches(domain, h)).collect();
+        diesel::delete(ap_deliveries::table.filter(ap_deliveries::host.eq_any(blocked))).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Whether a rule for `domain` covers `host` (`host[:port]`).
+fn matches(domain: &str, host: &str) -> bool {
+    if domain == host {
+        return true;
+    }
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    !domain.contains(':') && (name == domain || name.ends_with(&format!(".{domain}")))
+}
+
+/// Whether this instance federates with `host` (`host[:port]`).
+pub fn allows(conn: &mut DbConnection, host: &str) -> Result<bool, FederationError> {
+    let rules = rules(conn)?;
+    if rules.iter().any(|r| r.policy == DomainPolicy::Block && matches(&r.domain, host)) {
+        return Ok(false);
+    }
+    Ok(match mode(conn)? {
+        Mode::Open => true,
+        Mode::Allowlist => rules.iter().any(|r| r.policy == DomainPolicy::Allow && matches(&r.domain, host)),
+    })
+}
+
+pub async fn allows_url(db: &Database, url: &Url) -> Result<bool, FederationError> {
+    let Some(host) = host_of(url) else { return Ok(false) };
+    db.read_async(move |conn| allows(conn, &host)).await
+}
+
+/// Makes the library refuse, before any request, every URL of a domain the policy refuses.
+#[derive(Clone)]
+pub struct PolicyVerifier {
+    pub db: Database,
+}
+
+#[async_trait::async_trait]
+impl UrlVerifier for PolicyVerifier {
+    async fn verify(&self, url: &Url) -> Result<(), activitypub_federation::error::Error> {
+        match allows_url(&self.db, url).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(activitypub_federation::error::Error::UrlVerificationError("domain not allowed")),
+            Err(e) => Err(activitypub_federation::error::Error::Other(e.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_parse_and_match() {
+        assert_eq!(parse_domain("https://Example.org/").unwrap(), "example.org");
+        assert_eq!(parse_domain("localhost:8551").unwrap(), "localhost:8551");
+        for bad in ["", "https://x.org/path", "a b", "user@x.org"] {
+            assert!(parse_domain(bad).is_err(), "{bad}");
+        }
+        assert!(matches("example.org", "example.org"));
+        assert!(matches("example.org", "social.example.org"));
+        assert!(matches("example.org", "example.org:8443"));
+        assert!(!matches("example.org", "badexample.org"));
+        assert!(matches("localhost:8551", "localhost:8551"));
+        assert!(!matches("localhost:8551", "localhost:8541"));
+    }
+}

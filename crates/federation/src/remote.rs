@@ -1,0 +1,288 @@
+//! What this instance keeps from the servers it follows: their petitions (`Group` actors
+//! with our terms) and their posts. Everything is untrusted: texts are cut to size, HTML is
+//! sanitized, numbers are bounded, and ids must belong to the sender's host.
+
+use crate::urls::host_of;
+use crate::{FederationContext, FederationData, FederationError};
+use activitypub_federation::protocol::verification::verify_domains_match;
+use activitypub_federation::traits::Object;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use signons_store::schema::{ap_following, remote_petitions as rp, remote_posts as rpo};
+use signons_store::DbConnection;
+use std::collections::HashSet;
+use url::Url;
+
+pub const TITLE_MAX: usize = 200;
+pub const HTML_MAX: usize = 50_000;
+const COUNT_MAX: i64 = 10_000_000_000;
+
+/// Text from another server: control characters dropped, whitespace trimmed, at most
+/// `max` characters.
+pub fn clean_text(input: &str, max: usize) -> String {
+    input.chars().filter(|c| !c.is_control() || *c == '\n').take(max).collect::<String>().trim().to_owned()
+}
+
+/// A short, printable excerpt of untrusted input, for error messages.
+pub fn bounded(input: &str, max: usize) -> String {
+    clean_text(input, max)
+}
+
+/// HTML from another server, reduced to what a post needs; links open elsewhere and
+/// carry no referrer.
+pub fn clean_html(input: &str) -> Result<String, FederationError> {
+    if input.len() > HTML_MAX {
+        return Err(FederationError::Invalid(format!("HTML longer than {HTML_MAX} bytes")));
+    }
+    let tags: HashSet<&str> = ["p", "br", "a", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "span"].into();
+    Ok(ammonia::Builder::default()
+        .tags(tags)
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .url_schemes(["http", "https"].into())
+        .clean(input)
+        .to_string())
+}
+
+/// Whether this instance follows (and was accepted by) something on `host`: only then are
+/// its posts and petitions kept.
+pub fn follows_host(conn: &mut DbConnection, host: &str) -> Result<bool, FederationError> {
+    let n: i64 = ap_following::table
+        .filter(ap_following::host.eq(host))
+        .filter(ap_following::state.eq("accepted"))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// A Signons petition as another instance serves it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupJson {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Url,
+    pub preferred_username: String,
+    pub name: String,
+    #[serde(default)]
+    pub summary: String,
+    pub url: Option<Url>,
+    pub attributed_to: Url,
+    pub signature_count: i64,
+    pub signature_goal: i64,
+    pub status: String,
+    pub target: String,
+    pub end_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+pub struct RemotePetition {
+    pub url: String,
+    pub host: String,
+    pub slug: String,
+    pub title: String,
+    pub summary_html: String,
+    pub target: String,
+    pub page_url: String,
+    pub attributed_to: String,
+    pub signature_count: i64,
+    pub signature_goal: i64,
+    pub status: String,
+    pub end_at: Option<NaiveDateTime>,
+    pub received_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl RemotePetition {
+    /// `slug@host`, how pages and the API address it.
+    pub fn handle(&self) -> String {
+        format!("{}@{}", self.slug, self.host)
+    }
+}
+
+pub fn find_petition(
+    conn: &mut DbConnection,
+    slug: &str,
+    host: &str,
+) -> Result<Option<RemotePetition>, FederationError> {
+    Ok(rp::table.filter(rp::slug.eq(slug)).filter(rp::host.eq(host)).first(conn).optional()?)
+}
+
+pub fn recent_petitions(conn: &mut DbConnection, limit: i64) -> Result<Vec<RemotePetition>, FederationError> {
+    Ok(rp::table.filter(rp::status.eq("open")).order(rp::received_at.desc()).limit(limit).load(conn)?)
+}
+
+fn validate_group(json: &GroupJson) -> Result<(), FederationError> {
+    if json.kind != "Group" {
+        return Err(FederationError::Invalid("a petition is a Group".into()));
+    }
+    verify_domains_match(&json.id, &json.attributed_to)?;
+    if let Some(url) = &json.url {
+        verify_domains_match(&json.id, url)?;
+    }
+    signons_petition::Slug::parse("preferredUsername", &json.preferred_username)
+        .map_err(|_| FederationError::Invalid("preferredUsername is not a slug".into()))?;
+    if !(0..=COUNT_MAX).contains(&json.signature_count) || !(0..=COUNT_MAX).contains(&json.signature_goal) {
+        return Err(FederationError::Invalid("signature counts out of range".into()));
+    }
+    if !["open", "closed"].contains(&json.status.as_str()) {
+        return Err(FederationError::Invalid("unknown petition status".into()));
+    }
+    Ok(())
+}
+
+/// Stores (or refreshes) a remote petition from its JSON.
+pub fn upsert_petition(conn: &mut DbConnection, json: &GroupJson) -> Result<RemotePetition, FederationError> {
+    validate_group(json)?;
+    let host = host_of(&json.id).ok_or_else(|| FederationError::Invalid("a petition without host".into()))?;
+    let now = signons_store::now();
+    let title = clean_text(&json.name, TITLE_MAX);
+    if title.is_empty() {
+        return Err(FederationError::Invalid("a petition without a title".into()));
+    }
+    let values = (
+        rp::title.eq(title),
+        rp::summary_html.eq(clean_html(&json.summary)?),
+        rp::target.eq(clean_text(&json.target, TITLE_MAX)),
+        rp::page_url.eq(json.url.as_ref().unwrap_or(&json.id).as_str()),
+        rp::attributed_to.eq(json.attributed_to.as_str()),
+        rp::signature_count.eq(json.signature_count),
+        rp::signature_goal.eq(json.signature_goal),
+        rp::status.eq(&json.status),
+        rp::end_at.eq(json.end_time.map(|t| t.naive_utc())),
+        rp::updated_at.eq(now),
+    );
+    let updated = diesel::update(rp::table.filter(rp::url.eq(json.id.as_str()))).set(values.clone()).execute(conn)?;
+    if updated == 0 {
+        // A slug reused on that host (the old petition was deleted there) replaces the old one.
+        diesel::delete(rp::table.filter(rp::slug.eq(&json.preferred_username)).filter(rp::host.eq(&host)))
+            .execute(conn)?;
+        diesel::insert_into(rp::table)
+            .values((
+                rp::url.eq(json.id.as_str()),
+                rp::host.eq(&host),
+                rp::slug.eq(&json.preferred_username),
+                rp::received_at.eq(now),
+                values,
+            ))
+            .execute(conn)?;
+    }
+    Ok(rp::table.find(json.id.as_str()).first(conn)?)
+}
+
+/// A remote petition as the library dereferences it.
+#[derive(Debug, Clone)]
+pub struct RemoteGroup {
+    id: Url,
+    pub petition: RemotePetition,
+}
+
+impl RemoteGroup {
+    fn new(petition: RemotePetition) -> Result<Self, FederationError> {
+        Ok(RemoteGroup { id: Url::parse(&petition.url)?, petition })
+    }
+}
+
+#[async_trait::async_trait]
+impl Object for RemoteGroup {
+    type DataType = FederationData;
+    type Kind = GroupJson;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.petition.updated_at.and_utc())
+    }
+
+    async fn read_from_id(object_id: Url, data: &FederationContext) -> Result<Option<Self>, FederationError> {
+        let found: Option<RemotePetition> = data
+            .db
+            .read_async(move |conn| -> Result<_, FederationError> {
+                Ok(rp::table.find(object_id.as_str()).first(conn).optional()?)
+            })
+            .await?;
+        found.map(RemoteGroup::new).transpose()
+    }
+
+    async fn into_json(self, _: &FederationContext) -> Result<GroupJson, FederationError> {
+        Err(FederationError::Invalid("remote petitions are not served".into()))
+    }
+
+    async fn verify(json: &GroupJson, expected_domain: &Url, _: &FederationContext) -> Result<(), FederationError> {
+        verify_domains_match(&json.id, expected_domain)?;
+        validate_group(json)
+    }
+
+    async fn from_json(json: GroupJson, data: &FederationContext) -> Result<Self, FederationError> {
+        RemoteGroup::new(data.db.write_async(move |conn| upsert_petition(conn, &json)).await?)
+    }
+}
+
+/// Deletes a remote petition or post that its server deleted (only the sender's own).
+pub fn forget(conn: &mut DbConnection, url: &Url) -> Result<usize, FederationError> {
+    let petitions = diesel::delete(rp::table.filter(rp::url.eq(url.as_str()))).execute(conn)?;
+    let posts = diesel::delete(rpo::table.filter(rpo::url.eq(url.as_str()))).execute(conn)?;
+    Ok(petitions + posts)
+}
+
+#[derive(Debug, Clone, Serialize, Queryable)]
+pub struct RemotePost {
+    pub url: String,
+    pub actor: String,
+    pub host: String,
+    pub petition_url: Option<String>,
+    pub content_html: String,
+    pub published_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+}
+
+/// A `Note` as we accept it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteJson {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Url,
+    pub attributed_to: Url,
+    pub content: String,
+    pub audience: Option<Url>,
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// Stores a post once (a second delivery of the same note changes nothing); returns
+/// whether it was new.
+pub fn store_post(conn: &mut DbConnection, note: &NoteJson, petition: Option<&Url>) -> Result<bool, FederationError> {
+    if note.kind != "Note" {
+        return Err(FederationError::Invalid("only Notes are kept".into()));
+    }
+    verify_domains_match(&note.id, &note.attributed_to)?;
+    let exists: i64 = rpo::table.filter(rpo::url.eq(note.id.as_str())).count().get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    let host = host_of(&note.id).ok_or_else(|| FederationError::Invalid("a note without host".into()))?;
+    let now = signons_store::now();
+    diesel::insert_into(rpo::table)
+        .values((
+            rpo::url.eq(note.id.as_str()),
+            rpo::actor.eq(note.attributed_to.as_str()),
+            rpo::host.eq(host),
+            rpo::petition_url.eq(petition.map(Url::as_str)),
+            rpo::content_html.eq(clean_html(&note.content)?),
+            rpo::published_at.eq(note.published.map_or(now, |t| t.naive_utc())),
+            rpo::received_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn recent_posts(conn: &mut DbConnection, limit: i64) -> Result<Vec<RemotePost>, FederationError> {
+    Ok(rpo::table.order(rpo::received_at.desc()).limit(limit).load(conn)?)
+}
+
+pub fn posts_about(conn: &mut DbConnection, petition_url: &str) -> Result<Vec<RemotePost>, FederationError> {
+    Ok(rpo::table.filter(rpo::petition_url.eq(petition_url)).order(rpo::published_at.desc()).limit(50).load(conn)?)
+}

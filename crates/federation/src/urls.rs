@@ -1,0 +1,138 @@
+//! The URLs of this instance's actors and objects, and the reverse: which local actor a URL
+//! names. Organization names and petition slugs share one namespace, so `/o/x` and `/p/x`
+//! never both exist.
+
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Urls {
+    base: Url,
+    host: String,
+}
+
+/// A local actor, named by its URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LocalRef {
+    Instance,
+    Organization(String),
+    Petition(String),
+}
+
+/// `host` or `host:port`, lowercase: how instances are named in policies, queues and
+/// handles.
+pub fn host_of(url: &Url) -> Option<String> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
+impl Urls {
+    pub fn new(public_url: &str) -> Result<Self, url::ParseError> {
+        let base = Url::parse(public_url.trim_end_matches('/'))?;
+        let host = host_of(&base).ok_or(url::ParseError::EmptyHost)?;
+        Ok(Urls { base, host })
+    }
+
+    /// `host[:port]` of this instance.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn join(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        url
+    }
+
+    pub fn actor(&self, actor: &LocalRef) -> Url {
+        match actor {
+            LocalRef::Instance => self.join("/actor"),
+            LocalRef::Organization(name) => self.join(&format!("/o/{name}")),
+            LocalRef::Petition(slug) => self.join(&format!("/p/{slug}")),
+        }
+    }
+
+    pub fn inbox(&self, actor: &LocalRef) -> Url {
+        self.join(&format!("{}/inbox", self.actor(actor).path()))
+    }
+
+    pub fn outbox(&self, actor: &LocalRef) -> Url {
+        self.join(&format!("{}/outbox", self.actor(actor).path()))
+    }
+
+    pub fn followers(&self, actor: &LocalRef) -> Url {
+        self.join(&format!("{}/followers", self.actor(actor).path()))
+    }
+
+    pub fn key_id(&self, actor: &LocalRef) -> Url {
+        let mut url = self.actor(actor);
+        url.set_fragment(Some("main-key"));
+        url
+    }
+
+    pub fn shared_inbox(&self) -> Url {
+        self.join("/inbox")
+    }
+
+    pub fn note(&self, id: &str) -> Url {
+        self.join(&format!("/notes/{id}"))
+    }
+
+    /// A fresh id for an activity we send.
+    pub fn new_activity(&self) -> Url {
+        self.join(&format!("/activities/{}", uuid::Uuid::now_v7()))
+    }
+
+    /// The JSON-LD context of our own terms.
+    pub fn ns(&self) -> Url {
+        self.join("/ns")
+    }
+
+    pub fn home(&self) -> Url {
+        self.join("/")
+    }
+
+    /// Which local actor `url` names, if it is one of ours.
+    pub fn parse_local(&self, url: &Url) -> Option<LocalRef> {
+        if host_of(url).as_deref() != Some(self.host.as_str()) || url.query().is_some() {
+            return None;
+        }
+        let path = url.path();
+        if path == "/actor" {
+            return Some(LocalRef::Instance);
+        }
+        let (kind, name) = path.strip_prefix('/')?.split_once('/')?;
+        if name.is_empty() || name.contains('/') {
+            return None;
+        }
+        match kind {
+            "o" => Some(LocalRef::Organization(name.to_owned())),
+            "p" => Some(LocalRef::Petition(name.to_owned())),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_urls_round_trip() {
+        let urls = Urls::new("http://localhost:8541/").unwrap();
+        assert_eq!(urls.host(), "localhost:8541");
+        for actor in [LocalRef::Instance, LocalRef::Organization("amis".into()), LocalRef::Petition("save-it".into())] {
+            assert_eq!(urls.parse_local(&urls.actor(&actor)), Some(actor.clone()));
+        }
+        assert_eq!(urls.inbox(&LocalRef::Petition("x1".into())).as_str(), "http://localhost:8541/p/x1/inbox");
+        for other in ["http://localhost:8551/p/x", "http://localhost:8541/p/x/inbox", "http://localhost:8541/q/x"] {
+            assert_eq!(urls.parse_local(&Url::parse(other).unwrap()), None, "{other}");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+DROP TABLE remote_posts;
+ALTER TABLE organizers DROP COLUMN is_admin;
+DROP TABLE remote_petitions;
+DROP TABLE ap_petition_sync;
+DROP TABLE petition_posts;
+DROP TABLE instance_settings;
+DROP TABLE ap_domain_policies;
+DROP TABLE ap_received;
+DROP TABLE ap_deliveries;
+DROP TABLE ap_following;
+DROP TABLE ap_followers;
+DROP TABLE ap_remote_actors;
+DROP TABLE ap_local_keys;
