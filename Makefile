@@ -3,11 +3,15 @@ CARGO ?= cargo
 export PGHOST ?= 127.0.0.1
 export PGUSER ?= postgres
 
-.PHONY: run test interop-deps lint fmt build release migrate setup clean bench bench-quick
+.PHONY: run demo test interop-deps lint fmt build release migrate setup clean bench bench-quick
 
 ## run: build and serve on http://127.0.0.1:8080 (SQLite in data/, emails in data/outbox/)
 run:
 	$(CARGO) run --bin signons -- serve
+
+## demo: two federating instances, alpha on http://localhost:8541 and beta on :8551 (Ctrl-C stops)
+demo:
+	./deploy/demo.sh
 
 ## test: the whole suite, on SQLite and PostgreSQL (postgres on 127.0.0.1:5432)
 test: interop-deps

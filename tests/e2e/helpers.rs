@@ -312,6 +312,9 @@ pub struct Options {
     pub smtp_url: Option<String>,
     /// 0 turns the limit off.
     pub sign_rate_per_ip_per_hour: u32,
+    /// Named `http://localhost:PORT` and allowed to federate with other local instances,
+    /// retrying failed deliveries after a second.
+    pub federation: bool,
 }
 
 /// Row counts of the tables bad input must not touch, and the emails written so far.
@@ -334,6 +337,8 @@ pub struct TestApp {
     /// Outbox files already handed to the test.
     seen_outbox: Mutex<HashSet<PathBuf>>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    stopper: Option<signons_app::startup::Stopper>,
+    config: signons_app::Config,
     // Dropped in this order, after the server was told to stop.
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
@@ -341,6 +346,10 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(stopper) = self.stopper.take() {
+            // Ends the background workers too; the server itself stops with the runtime.
+            stopper.cancel_workers();
+        }
         self.server.abort();
     }
 }
@@ -359,9 +368,10 @@ impl TestApp {
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("the port").port();
-        let url = format!("http://127.0.0.1:{port}");
+        let host = if options.federation { "localhost" } else { "127.0.0.1" };
+        let url = format!("http://{host}:{port}");
         let config = RawConfig {
-            bind: "127.0.0.1:0".into(),
+            bind: format!("127.0.0.1:{port}"),
             public_url: url.clone(),
             database_url: Some(database_url),
             data_dir: dir.path().to_owned(),
@@ -369,15 +379,21 @@ impl TestApp {
             mail_retry_seconds: 1,
             workers: 1,
             sign_rate_per_ip_per_hour: options.sign_rate_per_ip_per_hour,
+            federation_allow_local: options.federation,
+            federation_retry_seconds: 1,
+            federation_update_seconds: 1,
             ..RawConfig::default()
         }
         .validate()
         .expect("a valid configuration");
-        let app = Application::build_with_listener(config, listener).await.expect("the application starts");
+        let app = Application::build_with_listener(config.clone(), listener).await.expect("the application starts");
         assert_eq!(app.port(), port);
         let state = app.state();
+        let stopper = Some(app.stopper());
         let server = actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
+            stopper,
+            config,
             port,
             outbox: dir.path().join("outbox"),
             url,
@@ -388,6 +404,25 @@ impl TestApp {
             _dir: dir,
             _pg: pg,
         }
+    }
+
+    /// Stops the server and its workers, as a crash or a maintenance would: the port
+    /// refuses connections until `start_again`.
+    pub async fn stop(&mut self) {
+        if let Some(stopper) = self.stopper.take() {
+            stopper.stop().await;
+        }
+        (&mut self.server).await.ok();
+    }
+
+    /// Starts the same instance again: same port, same database.
+    pub async fn start_again(&mut self) {
+        assert!(self.stopper.is_none(), "start_again needs a stopped instance");
+        let listener = std::net::TcpListener::bind(self.config.bind).expect("the port is free again");
+        let app = Application::build_with_listener(self.config.clone(), listener).await.expect("it starts again");
+        self.state = app.state();
+        self.stopper = Some(app.stopper());
+        self.server = actix_web::rt::spawn(app.run_until_stopped());
     }
 
     pub fn browser(&self) -> Browser {

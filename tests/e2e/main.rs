@@ -25,8 +25,10 @@ macro_rules! on_both_backends {
     };
 }
 
+mod admin;
 mod bad_input;
 mod email;
+mod federation;
 mod helpers;
 mod i18n;
 mod mail;

@@ -9,8 +9,9 @@ use anyhow::Context as _;
 use chrono::TimeDelta;
 use signons_federation::context::{self, FederationData};
 use signons_federation::delivery::DeliveryWorker;
-use signons_federation::{FederationError, Urls};
-use signons_store::Database;
+use signons_federation::{publish, FederationError, Urls};
+use signons_petition::{Petition, PetitionStatus};
+use signons_store::{Database, DbConnection};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +52,23 @@ pub fn spawn_workers(state: &web::Data<AppState>) {
             }
         }
     });
+}
+
+/// Tells followers about a petition that was just published (a `Create(Note)` from its
+/// organization) or closed (an `Update` of its actor), in the transaction that made the
+/// change. Call `FederationData::wake` after the commit.
+pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petition) -> Result<(), AppError> {
+    match petition.status {
+        PetitionStatus::Open => {
+            publish::petition_published(conn, &fed.urls, petition)?;
+        }
+        PetitionStatus::Closed => {
+            let count = signons_signature::counts::total(conn, &petition.id)?;
+            publish::petition_updated(conn, fed, petition, count)?;
+        }
+        PetitionStatus::Draft => {}
+    }
+    Ok(())
 }
 
 impl From<FederationError> for AppError {

@@ -118,6 +118,7 @@ impl Visitor {
         context.insert("csrf", csrf);
         context.insert("organizer", &self.organizer);
         context.insert("instance_name", &state.config.instance_name);
+        context.insert("instance_host", state.fed().urls.host());
         context.insert("path", path);
         context.insert("path_encoded", &url_path_escape(path));
         context.insert(

@@ -140,6 +140,8 @@ impl Application {
                 .service(organizer::update_petition)
                 .service(organizer::publish_petition)
                 .service(organizer::close_petition)
+                .service(crate::routes::admin::federation_page)
+                .service(crate::routes::admin::federation_update)
                 .service(federation::instance_actor)
                 .service(federation::organization)
                 .service(federation::shared_inbox)
@@ -198,6 +200,11 @@ impl Stopper {
     pub async fn stop(&self) {
         self.shutdown.cancel();
         self.server.stop(true).await;
+    }
+
+    /// Ends the background workers only (email, delivery, upkeep).
+    pub fn cancel_workers(&self) {
+        self.shutdown.cancel();
     }
 }
 

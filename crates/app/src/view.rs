@@ -48,3 +48,80 @@ impl PetitionView {
         }
     }
 }
+
+/// A petition received from another instance (`slug@host`), as pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemotePetitionView {
+    /// `slug@host`: how it is addressed here.
+    pub slug: String,
+    /// Its page on this instance.
+    pub url: String,
+    /// Its page on its home instance, where it is signed.
+    pub origin_url: String,
+    pub host: String,
+    pub title: String,
+    pub target: String,
+    pub description_html: String,
+    pub goal: i64,
+    pub total_signatures: i64,
+    pub percent: i64,
+    pub status: String,
+    pub end_date: Option<String>,
+    pub remote: bool,
+}
+
+impl RemotePetitionView {
+    pub fn new(p: &signons_federation::remote::RemotePetition, public_url: &str) -> Self {
+        let count = p.signature_count;
+        let percent =
+            if p.signature_goal > 0 { (count.saturating_mul(100) / p.signature_goal).clamp(0, 100) } else { 0 };
+        RemotePetitionView {
+            slug: p.handle(),
+            url: format!("{public_url}/p/{}", p.handle()),
+            origin_url: p.page_url.clone(),
+            host: p.host.clone(),
+            title: p.title.clone(),
+            target: p.target.clone(),
+            description_html: p.summary_html.clone(),
+            goal: p.signature_goal,
+            total_signatures: count,
+            percent,
+            status: p.status.clone(),
+            end_date: p.end_at.map(|d| d.format("%Y-%m-%d").to_string()),
+            remote: true,
+        }
+    }
+}
+
+/// What a remote petition's page lists: the news its followers received.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemotePostView {
+    pub content_html: String,
+    pub published_at: String,
+}
+
+/// A remote petition addressed `slug@host`, with its posts.
+pub async fn load_remote(
+    state: &crate::state::AppState,
+    handle: &str,
+) -> Result<(RemotePetitionView, Vec<RemotePostView>), crate::error::AppError> {
+    let (slug, host) = handle.split_once('@').ok_or(crate::error::AppError::NotFound)?;
+    let (slug, host) = (slug.to_owned(), host.to_ascii_lowercase());
+    let found = state
+        .db
+        .read_async(move |conn| -> Result<_, signons_federation::FederationError> {
+            let Some(p) = signons_federation::remote::find_petition(conn, &slug, &host)? else { return Ok(None) };
+            let posts = signons_federation::remote::posts_about(conn, &p.url)?;
+            Ok(Some((p, posts)))
+        })
+        .await?;
+    let (petition, posts) = found.ok_or(crate::error::AppError::NotFound)?;
+    let posts = posts
+        .into_iter()
+        .map(|p| RemotePostView {
+            content_html: p.content_html,
+            published_at: p.published_at.format("%Y-%m-%d %H:%M").to_string(),
+        })
+        .collect();
+    Ok((RemotePetitionView::new(&petition, &state.config.public_url), posts))
+}

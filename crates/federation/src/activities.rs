@@ -7,7 +7,7 @@ use crate::actors::{LocalActor, RemoteActor};
 use crate::objects::context;
 use crate::remote::{self, GroupJson, NoteJson, RemoteGroup};
 use crate::urls::host_of;
-use crate::{delivery, FederationContext, FederationData, FederationError};
+use crate::{delivery, FederationContext, FederationData, FederationError, Urls};
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::Activity;
@@ -120,13 +120,7 @@ async fn follow(e: Envelope, data: &FederationContext) -> Result<(), FederationE
     let reference = data.urls.parse_local(&target).ok_or(FederationError::NotFound)?;
     let local = LocalActor::load(data, &reference).await?.ok_or(FederationError::NotFound)?;
     let follower = ObjectId::<RemoteActor>::from(e.actor.clone()).dereference(data).await?;
-    let accept = json!({
-        "@context": context(&data.urls),
-        "type": "Accept",
-        "id": data.urls.new_activity().as_str(),
-        "actor": local.url.as_str(),
-        "object": { "type": "Follow", "id": e.id.as_str(), "actor": e.actor.as_str(), "object": local.url.as_str() },
-    });
+    let accept = accept_follow(&data.urls, &data.urls.new_activity(), &local.url, &e);
     let inbox = follower.shared_inbox.clone().unwrap_or_else(|| follower.inbox.clone());
     let local_url = local.url.to_string();
     data.db
@@ -150,6 +144,23 @@ async fn follow(e: Envelope, data: &FederationContext) -> Result<(), FederationE
     data.wake.notify_one();
     tracing::info!(actor = %reference_name(&reference), "new follower");
     Ok(())
+}
+
+/// `Accept` by our actor `local` of the `follow` it received, with id `id`. The follow is
+/// restated (its id, its actor, and `local` as its object) so the follower can match it.
+pub fn accept_follow(urls: &Urls, id: &Url, local: &Url, follow: &Envelope) -> Value {
+    json!({
+        "@context": context(urls),
+        "type": "Accept",
+        "id": id.as_str(),
+        "actor": local.as_str(),
+        "object": {
+            "type": "Follow",
+            "id": follow.id.as_str(),
+            "actor": follow.actor.as_str(),
+            "object": local.as_str(),
+        },
+    })
 }
 
 fn reference_name(reference: &crate::LocalRef) -> String {

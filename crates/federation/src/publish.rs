@@ -89,20 +89,25 @@ fn deliver_post(conn: &mut DbConnection, urls: &Urls, post: &Post) -> Result<(),
             .into_iter()
             .filter(|u| !got.contains(u))
             .collect();
-        let note = urls.note(&post.id);
-        let announce = json!({
-            "@context": context(urls),
-            "type": "Announce",
-            "id": format!("{note}/announce"),
-            "actor": urls.actor(&org).as_str(),
-            "published": objects::timestamp(post.created_at),
-            "to": [PUBLIC],
-            "cc": [urls.followers(&org).as_str()],
-            "object": note.as_str(),
-        });
-        delivery::enqueue(conn, &announce, &announce_to)?;
+        delivery::enqueue(conn, &announce_note(urls, post), &announce_to)?;
     }
     Ok(())
+}
+
+/// `Announce` (boost) of a petition's post by the petition's organization.
+pub fn announce_note(urls: &Urls, post: &Post) -> Value {
+    let org = LocalRef::Organization(post.organization_slug.clone());
+    let note = urls.note(&post.id);
+    json!({
+        "@context": context(urls),
+        "type": "Announce",
+        "id": format!("{note}/announce"),
+        "actor": urls.actor(&org).as_str(),
+        "published": objects::timestamp(post.created_at),
+        "to": [PUBLIC],
+        "cc": [urls.followers(&org).as_str()],
+        "object": note.as_str(),
+    })
 }
 
 fn petition_link(urls: &Urls, petition: &Petition) -> String {
@@ -119,6 +124,16 @@ pub fn petition_published(conn: &mut DbConnection, urls: &Urls, petition: &Petit
     );
     let post = store_post(conn, petition, PostKind::Published, body, None)?;
     deliver_post(conn, urls, &post)?;
+    // Milestones and counts are followed from zero.
+    diesel::delete(sync::table.find(&petition.id)).execute(conn)?;
+    diesel::insert_into(sync::table)
+        .values((
+            sync::petition_id.eq(&petition.id),
+            sync::last_milestone.eq(0),
+            sync::last_count_sent.eq(0),
+            sync::updated_at.eq(signons_store::now()),
+        ))
+        .execute(conn)?;
     Ok(post)
 }
 
@@ -182,23 +197,29 @@ pub fn petition_updated(
         subject: Subject::Petition { petition: Box::new(petition.clone()), count },
         keys,
     };
-    let mut object = objects::actor_json(data, &actor);
-    if let Value::Object(map) = &mut object {
-        map.remove("@context");
-    }
-    let update = json!({
-        "@context": context(urls),
-        "type": "Update",
-        "id": urls.new_activity().as_str(),
-        "actor": url.as_str(),
-        "to": [PUBLIC],
-        "cc": [urls.followers(&reference).as_str()],
-        "object": object,
-    });
+    let update = update_group(data, &actor, &urls.new_activity());
     let org = LocalRef::Organization(petition.organization.slug.clone());
     let inboxes = follower_inboxes(conn, urls, &[reference, org, LocalRef::Instance])?;
     delivery::enqueue(conn, &update, &inboxes)?;
     Ok(())
+}
+
+/// `Update` of a petition's actor, with id `id`: the whole `Group`, as its actor serves it.
+pub fn update_group(data: &crate::FederationData, actor: &LocalActor, id: &Url) -> Value {
+    let urls = &data.urls;
+    let mut object = objects::actor_json(data, actor);
+    if let Value::Object(map) = &mut object {
+        map.remove("@context");
+    }
+    json!({
+        "@context": context(urls),
+        "type": "Update",
+        "id": id.as_str(),
+        "actor": actor.url.as_str(),
+        "to": [PUBLIC],
+        "cc": [urls.followers(&actor.reference).as_str()],
+        "object": object,
+    })
 }
 
 /// Periodic: announces milestones and sends the new counts, at most once per
@@ -335,13 +356,7 @@ pub async fn resolve_followable(input: &str, data: &FederationContext) -> Result
 pub fn follow(conn: &mut DbConnection, urls: &Urls, actor: &RemoteActor) -> Result<(), FederationError> {
     policy::set_rule(conn, &actor.host, Some(policy::DomainPolicy::Allow))?;
     let id = urls.new_activity();
-    let follow = json!({
-        "@context": context(urls),
-        "type": "Follow",
-        "id": id.as_str(),
-        "actor": urls.actor(&LocalRef::Instance).as_str(),
-        "object": actor.url.as_str(),
-    });
+    let follow = follow_activity(urls, &id, &actor.url);
     let now = signons_store::now();
     diesel::delete(fing::table.filter(fing::remote_actor.eq(actor.url.as_str()))).execute(conn)?;
     diesel::insert_into(fing::table)
@@ -358,6 +373,29 @@ pub fn follow(conn: &mut DbConnection, urls: &Urls, actor: &RemoteActor) -> Resu
     Ok(())
 }
 
+/// `Follow` of `object` by the instance actor, with id `id`.
+pub fn follow_activity(urls: &Urls, id: &Url, object: &Url) -> Value {
+    json!({
+        "@context": context(urls),
+        "type": "Follow",
+        "id": id.as_str(),
+        "actor": urls.actor(&LocalRef::Instance).as_str(),
+        "object": object.as_str(),
+    })
+}
+
+/// `Undo` of the instance actor's follow `follow_id` of `object`, with id `id`.
+pub fn undo_follow_activity(urls: &Urls, id: &Url, follow_id: &str, object: &str) -> Value {
+    let me = urls.actor(&LocalRef::Instance);
+    json!({
+        "@context": context(urls),
+        "type": "Undo",
+        "id": id.as_str(),
+        "actor": me.as_str(),
+        "object": { "type": "Follow", "id": follow_id, "actor": me.as_str(), "object": object },
+    })
+}
+
 /// Stops following `actor` (an `Undo` of our follow).
 pub fn unfollow(conn: &mut DbConnection, urls: &Urls, actor_url: &str) -> Result<bool, FederationError> {
     let row: Option<(String, String)> = fing::table
@@ -367,14 +405,7 @@ pub fn unfollow(conn: &mut DbConnection, urls: &Urls, actor_url: &str) -> Result
         .first(conn)
         .optional()?;
     let Some((follow_id, inbox)) = row else { return Ok(false) };
-    let me = urls.actor(&LocalRef::Instance);
-    let undo = json!({
-        "@context": context(urls),
-        "type": "Undo",
-        "id": urls.new_activity().as_str(),
-        "actor": me.as_str(),
-        "object": { "type": "Follow", "id": follow_id, "actor": me.as_str(), "object": actor_url },
-    });
+    let undo = undo_follow_activity(urls, &urls.new_activity(), &follow_id, actor_url);
     diesel::delete(fing::table.filter(fing::remote_actor.eq(actor_url))).execute(conn)?;
     delivery::enqueue(conn, &undo, &[Url::parse(&inbox)?])?;
     Ok(true)

@@ -283,6 +283,12 @@ pub fn recent_posts(conn: &mut DbConnection, limit: i64) -> Result<Vec<RemotePos
     Ok(rpo::table.order(rpo::received_at.desc()).limit(limit).load(conn)?)
 }
 
+/// The petition's own posts (news, milestones), newest first.
 pub fn posts_about(conn: &mut DbConnection, petition_url: &str) -> Result<Vec<RemotePost>, FederationError> {
-    Ok(rpo::table.filter(rpo::petition_url.eq(petition_url)).order(rpo::published_at.desc()).limit(50).load(conn)?)
+    Ok(rpo::table
+        .filter(rpo::petition_url.eq(petition_url))
+        .filter(rpo::actor.eq(petition_url))
+        .order((rpo::published_at.desc(), rpo::received_at.desc()))
+        .limit(50)
+        .load(conn)?)
 }

@@ -112,6 +112,7 @@ fn leak_arg_name(name: &str) -> &'static str {
         "days",
         "email",
         "status",
+        "host",
     ];
     KNOWN.iter().find(|k| **k == name).copied().unwrap_or("arg")
 }

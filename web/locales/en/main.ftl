@@ -134,3 +134,70 @@ error-csrf-failed = The form expired. Please submit it again.
 error-rate-limited = Too many attempts from your connection. Please wait a little and try again.
 error-invalid-state = This action is not possible in the petition's current state.
 error-internal-error = Something went wrong on our side. Please try again later.
+
+# Federation
+petition-follow-handle = Follow it on Mastodon or Lemmy:
+home-remote = From instances we follow
+remote-banner = This petition lives on { $host }; signatures are collected there.
+remote-sign-at = Sign on { $host }
+remote-news = News
+
+# Admin: federation policy
+admin-federation-link = Federation
+admin-federation-title = Federation
+admin-federation-intro = Which other servers this instance exchanges petitions and news with. Everything from a blocked domain is refused before it is processed.
+admin-mode-title = Mode
+admin-mode-current = Current mode:
+admin-mode-legend = Federate with
+admin-mode-open = Open
+admin-mode-open-hint = every domain except the blocked ones
+admin-mode-allowlist = Allow-list
+admin-mode-allowlist-hint = only the allowed domains
+admin-mode-button = Change the mode
+admin-rules-title = Domain rules
+admin-rules-empty = No domain has a rule yet.
+admin-policy-allow = allowed
+admin-policy-block = blocked
+admin-rule-remove = Remove the rule
+admin-domain-hint = A domain such as example.org; its subdomains are covered too. With a port (localhost:8551), only that port.
+admin-block-label = Block a domain
+admin-block-button = Block
+admin-allow-label = Allow a domain
+admin-allow-button = Allow
+admin-following-title = Servers this instance follows
+admin-follow-label = Follow an instance, an organization or a handle
+admin-follow-hint = An instance's address (https://petitions.example.org), an organization's address, or a handle such as name@example.org. Its domain is then allowed.
+admin-follow-button = Follow
+admin-following-empty = This instance follows nobody yet.
+admin-state-pending = waiting for an answer
+admin-state-accepted = accepted
+admin-state-rejected = rejected
+admin-unfollow-button = Stop following
+admin-followers-title = Followers
+admin-followers-empty = Nobody follows this instance yet.
+admin-followers-count = { $count ->
+    [one] 1 follower
+   *[other] { $count } followers
+}
+admin-deliveries-title = Deliveries
+admin-deliveries-waiting = { $count ->
+    [one] 1 delivery is waiting to be sent.
+   *[other] { $count } deliveries are waiting to be sent.
+}
+admin-done-mode = The federation mode was changed.
+admin-done-block = The domain is blocked; what was waiting to be sent there was dropped.
+admin-done-allow = The domain is allowed.
+admin-done-forget = The rule was removed.
+admin-done-follow = The follow request is on its way; it shows as accepted once the other server answers.
+admin-done-unfollow = This instance no longer follows that actor.
+admin-error-mode = Choose open or allow-list.
+admin-error-action = This action is unknown.
+admin-error-domain = This is not a domain. Write it like example.org, or localhost:8551 with a port.
+admin-error-follow-invalid = This cannot be followed. Give an instance's address (https://…), an organization's address or a handle such as name@example.org.
+admin-error-follow-refused = Your policy refuses { $domain }: it is blocked, or the mode is allow-list and it is not allowed. Change its rule first.
+admin-error-follow-unreachable = Could not follow this address: its server did not answer, or not as an ActivityPub server. Check the address, or try again later.
+admin-error-not-following = This instance does not follow that actor.
+admin-error-detail = Technical detail: { $detail }
+organization-follow-handle = Follow this organization on Mastodon or Lemmy:
+organization-petitions = Petitions
+organization-empty = No published petition yet.

@@ -134,3 +134,70 @@ error-csrf-failed = Le formulaire a expiré. Merci de l'envoyer à nouveau.
 error-rate-limited = Trop de tentatives depuis votre connexion. Patientez un peu et réessayez.
 error-invalid-state = Cette action n'est pas possible dans l'état actuel de la pétition.
 error-internal-error = Un problème est survenu de notre côté. Merci de réessayer plus tard.
+
+# Fédération
+petition-follow-handle = Suivez-la sur Mastodon ou Lemmy :
+home-remote = Des instances que nous suivons
+remote-banner = Cette pétition est hébergée par { $host } ; les signatures y sont recueillies.
+remote-sign-at = Signer sur { $host }
+remote-news = Nouvelles
+
+# Administration : politique de fédération
+admin-federation-link = Fédération
+admin-federation-title = Fédération
+admin-federation-intro = Les autres serveurs avec lesquels cette instance échange pétitions et nouvelles. Tout ce qui vient d'un domaine bloqué est refusé avant d'être traité.
+admin-mode-title = Mode
+admin-mode-current = Mode actuel :
+admin-mode-legend = Fédérer avec
+admin-mode-open = Ouvert
+admin-mode-open-hint = tous les domaines sauf ceux qui sont bloqués
+admin-mode-allowlist = Liste d'autorisation
+admin-mode-allowlist-hint = seulement les domaines autorisés
+admin-mode-button = Changer de mode
+admin-rules-title = Règles par domaine
+admin-rules-empty = Aucun domaine n'a encore de règle.
+admin-policy-allow = autorisé
+admin-policy-block = bloqué
+admin-rule-remove = Supprimer la règle
+admin-domain-hint = Un domaine comme example.org ; ses sous-domaines sont concernés aussi. Avec un port (localhost:8551), seulement ce port.
+admin-block-label = Bloquer un domaine
+admin-block-button = Bloquer
+admin-allow-label = Autoriser un domaine
+admin-allow-button = Autoriser
+admin-following-title = Serveurs que cette instance suit
+admin-follow-label = Suivre une instance, une organisation ou un identifiant
+admin-follow-hint = L'adresse d'une instance (https://petitions.example.org), celle d'une organisation, ou un identifiant comme nom@example.org. Son domaine est alors autorisé.
+admin-follow-button = Suivre
+admin-following-empty = Cette instance ne suit encore personne.
+admin-state-pending = en attente de réponse
+admin-state-accepted = acceptée
+admin-state-rejected = refusée
+admin-unfollow-button = Ne plus suivre
+admin-followers-title = Abonnés
+admin-followers-empty = Personne ne suit encore cette instance.
+admin-followers-count = { $count ->
+    [one] 1 abonné
+   *[other] { $count } abonnés
+}
+admin-deliveries-title = Envois
+admin-deliveries-waiting = { $count ->
+    [one] 1 envoi est en attente.
+   *[other] { $count } envois sont en attente.
+}
+admin-done-mode = Le mode de fédération a été changé.
+admin-done-block = Le domaine est bloqué ; ce qui attendait d'y être envoyé a été abandonné.
+admin-done-allow = Le domaine est autorisé.
+admin-done-forget = La règle a été supprimée.
+admin-done-follow = La demande d'abonnement est partie ; elle apparaît comme acceptée dès que l'autre serveur répond.
+admin-done-unfollow = Cette instance ne suit plus cet acteur.
+admin-error-mode = Choisissez « ouvert » ou « liste d'autorisation ».
+admin-error-action = Cette action est inconnue.
+admin-error-domain = Ce n'est pas un domaine. Écrivez-le comme example.org, ou localhost:8551 avec un port.
+admin-error-follow-invalid = Impossible de suivre ceci. Indiquez l'adresse d'une instance (https://…), celle d'une organisation ou un identifiant comme nom@example.org.
+admin-error-follow-refused = Votre politique refuse { $domain } : il est bloqué, ou le mode est « liste d'autorisation » et il n'y figure pas. Changez d'abord sa règle.
+admin-error-follow-unreachable = Impossible de suivre cette adresse : son serveur n'a pas répondu, ou pas comme un serveur ActivityPub. Vérifiez l'adresse, ou réessayez plus tard.
+admin-error-not-following = Cette instance ne suit pas cet acteur.
+admin-error-detail = Détail technique : { $detail }
+organization-follow-handle = Suivez cette organisation sur Mastodon ou Lemmy :
+organization-petitions = Pétitions
+organization-empty = Aucune pétition publiée pour l’instant.

@@ -126,9 +126,7 @@ pub async fn create_petition(
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let created = petition::create(conn, &organizer, valid, publish)?;
-            if publish {
-                signons_federation::publish::petition_published(conn, &fed.urls, &created)?;
-            }
+            crate::federate::announce(conn, &fed, &created)?;
             Ok(created)
         })
         .await?;
@@ -182,6 +180,13 @@ pub async fn get_petition(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    if slug.contains('@') {
+        let (petition, posts) = crate::view::load_remote(&state, &slug).await?;
+        let mut body = serde_json::to_value(&petition).map_err(AppError::internal)?;
+        body["signatures_by_instance"] = serde_json::json!({ petition.host.clone(): petition.total_signatures });
+        body["news"] = serde_json::to_value(&posts).map_err(AppError::internal)?;
+        return Ok(HttpResponse::Ok().json(body));
+    }
     let s = public_snapshot(&state, &slug).await?;
     let body = serde_json::to_vec(&api_petition(&state, &s.petition, s.count)).map_err(AppError::internal)?;
     Ok(cache::public_json(&req, body))
@@ -230,7 +235,7 @@ pub async fn publish_petition(
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let p = petition::publish(conn, &organizer, &slug)?;
-            signons_federation::publish::petition_published(conn, &fed.urls, &p)?;
+            crate::federate::announce(conn, &fed, &p)?;
             Ok(p)
         })
         .await?;
@@ -253,8 +258,7 @@ pub async fn close_petition(
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let p = petition::close(conn, &organizer, &s)?;
-            let count = signons_signature::counts::total(conn, &p.id)?;
-            signons_federation::publish::petition_updated(conn, &fed, &p, count)?;
+            crate::federate::announce(conn, &fed, &p)?;
             Ok(())
         })
         .await?;

@@ -140,6 +140,7 @@ pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResp
             })?;
         let mut context = Context::new();
         context.insert("petitions", &views);
+        context.insert("is_admin", &visitor.organizer.as_ref().is_some_and(|o| o.is_admin));
         Ok(visitor.render(&state, "dashboard.html", context, StatusCode::OK))
     }
     .await;
@@ -307,10 +308,11 @@ async fn save_petition(
         "publish" => true,
         _ => false,
     };
+    let fed = state.fed().clone();
     let saved = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
-            Ok(match slug {
+            let saved = match slug {
                 None => petition::create(conn, &organizer, valid, publish)?,
                 Some(slug) => {
                     let p = petition::update(conn, &organizer, &slug, valid)?;
@@ -320,9 +322,12 @@ async fn save_petition(
                         p
                     }
                 }
-            })
+            };
+            crate::federate::announce(conn, &fed, &saved)?;
+            Ok(saved)
         })
         .await?;
+    state.fed().wake.notify_one();
     state.cache.invalidate(&saved.slug);
     Ok(redirect(&format!("/p/{}", saved.slug)))
 }
@@ -365,7 +370,16 @@ async fn transition(
     let organizer = visitor.require_organizer()?.clone();
     let form: CsrfForm = parse_form(body)?;
     visitor.check_csrf(&form.csrf)?;
-    let p = state.db.write_async(move |conn| step(conn, &organizer, &slug).map_err(AppError::from)).await?;
+    let fed = state.fed().clone();
+    let p = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = step(conn, &organizer, &slug)?;
+            crate::federate::announce(conn, &fed, &p)?;
+            Ok(p)
+        })
+        .await?;
+    state.fed().wake.notify_one();
     state.cache.invalidate(&p.slug);
     Ok(redirect(&format!("/p/{}", p.slug)))
 }

@@ -16,16 +16,19 @@ use std::sync::Arc;
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
     let result = async {
-        let (petitions, totals, organizers) = state
+        let (petitions, totals, organizers, remote) = state
             .db
             .read_async(|conn| -> Result<_, AppError> {
                 let petitions = signons_petition::petition::list_open(conn, 200)?;
                 let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
                 let totals = signons_signature::counts::totals(conn, &ids)?;
                 let organizers = signons_petition::organization::organizer_count(conn)?;
-                Ok((petitions, totals, organizers))
+                let remote = signons_federation::remote::recent_petitions(conn, 12)?;
+                Ok((petitions, totals, organizers, remote))
             })
             .await?;
+        let remote: Vec<_> =
+            remote.iter().map(|p| crate::view::RemotePetitionView::new(p, &state.config.public_url)).collect();
         let views: Vec<PetitionView> = petitions
             .iter()
             .map(|p| PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), &state.config.public_url))
@@ -37,6 +40,7 @@ pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse 
         context.insert("newest", &views.iter().take(12).collect::<Vec<_>>());
         context.insert("most_signed", &most_signed);
         context.insert("fresh_install", &(organizers == 0));
+        context.insert("remote", &remote);
         Ok(visitor.render(&state, "home.html", context, StatusCode::OK))
     }
     .await;
@@ -142,6 +146,17 @@ pub async fn show_petition(
             signons_federation::LocalRef::Petition(slug.into_inner()),
         )
         .await;
+    }
+    if slug.contains('@') {
+        let result = async {
+            let (petition, posts) = crate::view::load_remote(&state, &slug).await?;
+            let mut context = Context::new();
+            context.insert("petition", &petition);
+            context.insert("posts", &posts);
+            Ok(visitor.render(&state, "remote_petition.html", context, StatusCode::OK))
+        }
+        .await;
+        return visitor.respond(&state, result);
     }
     let result = match visitor.organizer {
         None => state.cache.petition_page(&state, &visitor, &req, &slug).await,

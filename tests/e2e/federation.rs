@@ -1,0 +1,421 @@
+//! Federation between Signons instances on loopback (`http://localhost:PORT`), each with
+//! its own database: follow and accept, delivery of new petitions, news, milestones and
+//! counts, unfollow, block, an instance down then back up, discovery, and hostile inboxes.
+//! Also the interop check against Fedify, an independent ActivityPub implementation.
+
+use crate::helpers::*;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use signons_federation::policy::{self, DomainPolicy};
+use signons_federation::publish;
+use signons_store::schema::{ap_deliveries, ap_followers, ap_following, ap_received, remote_petitions, remote_posts};
+use std::time::Duration;
+
+on_both_backends! {
+    follow_deliver_and_unfollow => follow_deliver_and_unfollow_sqlite, follow_deliver_and_unfollow_postgres;
+    instance_down_then_up_gets_everything_once => instance_down_then_up_sqlite, instance_down_then_up_postgres;
+    blocked_domain_is_refused => blocked_domain_is_refused_sqlite, blocked_domain_is_refused_postgres;
+    milestones_and_counts_reach_followers => milestones_and_counts_sqlite, milestones_and_counts_postgres;
+    discovery_and_content_negotiation => discovery_sqlite, discovery_postgres;
+    hostile_inbox_requests_get_4xx => hostile_inbox_sqlite, hostile_inbox_postgres;
+    fedify_follows_a_petition => fedify_follows_a_petition_sqlite, fedify_follows_a_petition_postgres;
+}
+
+async fn instance(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, Options { federation: true, ..Options::default() }).await
+}
+
+fn host(app: &TestApp) -> String {
+    format!("localhost:{}", app.port)
+}
+
+/// What `signons federation follow URL` does, then waits for the Accept.
+async fn follow(follower: &TestApp, target: &str) {
+    let data = follower.state.federation.to_request_data();
+    let actor = publish::resolve_followable(target, &data).await.expect("the target resolves");
+    let urls = data.urls.clone();
+    follower
+        .state
+        .db
+        .write_async(move |conn| publish::follow(conn, &urls, &actor))
+        .await
+        .expect("the follow is stored");
+    follower.state.fed().wake.notify_one();
+    eventually("the follow to be accepted", DEADLINE, || async {
+        (following_states(follower).await == ["accepted"]).then_some(())
+    })
+    .await;
+}
+
+async fn unfollow(follower: &TestApp, actor: &str) {
+    let urls = follower.state.fed().urls.clone();
+    let actor = actor.to_owned();
+    let found = follower.state.db.write_async(move |conn| publish::unfollow(conn, &urls, &actor)).await.unwrap();
+    assert!(found, "it was followed");
+    follower.state.fed().wake.notify_one();
+}
+
+async fn following_states(app: &TestApp) -> Vec<String> {
+    app.read(|conn| ap_following::table.select(ap_following::state).load(conn)).await
+}
+
+async fn followers_of(app: &TestApp, actor: &str) -> Vec<String> {
+    let actor = actor.to_owned();
+    app.read(move |conn| {
+        ap_followers::table.filter(ap_followers::local_actor.eq(actor)).select(ap_followers::follower).load(conn)
+    })
+    .await
+}
+
+async fn queued(app: &TestApp) -> Vec<(String, i32)> {
+    app.read(|conn| ap_deliveries::table.select((ap_deliveries::host, ap_deliveries::attempts)).load(conn)).await
+}
+
+async fn wait_queue_empty(app: &TestApp) {
+    eventually("every delivery to be sent", DEADLINE, || async { queued(app).await.is_empty().then_some(()) }).await;
+}
+
+async fn remote_post_contents(app: &TestApp) -> Vec<String> {
+    app.read(|conn| remote_posts::table.order(remote_posts::received_at).select(remote_posts::content_html).load(conn))
+        .await
+}
+
+async fn received_count(app: &TestApp) -> i64 {
+    app.read(|conn| ap_received::table.count().get_result(conn)).await
+}
+
+/// The remote petition as `follower`'s API shows it, once it arrived.
+async fn remote_petition(follower: &TestApp, handle: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    eventually(what, DEADLINE, || async {
+        let r = follower.public_api().get(&format!("/petitions/{handle}")).await;
+        (r.status == 200).then(|| r.json()).filter(|p| ok(p))
+    })
+    .await
+}
+
+async fn post_news(app: &TestApp, slug: &str, text: &str) {
+    app.api().await.post(&format!("/petitions/{slug}/news"), &json!({ "text": text })).await.expect(201);
+}
+
+async fn follow_deliver_and_unfollow(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    let before = alpha.create_petition("Save the park", true).await;
+    follow(&beta, &alpha.url).await;
+    let alpha_actor = format!("{}/actor", alpha.url);
+    assert_eq!(followers_of(&alpha, &alpha_actor).await, [format!("{}/actor", beta.url)]);
+
+    // A new petition reaches beta, which serves it as `slug@host`, page and API.
+    let slug = alpha.create_petition("Bike lanes now", true).await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    let p = remote_petition(&beta, &handle, "beta to receive the new petition", |_| true).await;
+    assert_eq!(p["title"], "Bike lanes now");
+    assert_eq!(p["goal"], 100);
+    assert_eq!(p["total_signatures"], 0);
+    assert_eq!(p["origin_url"], format!("{}/p/{slug}", alpha.url));
+    assert_eq!(p["signatures_by_instance"][host(&alpha)], 0);
+    // What was published before the follow is not sent afterwards.
+    beta.public_api().get(&format!("/petitions/{before}@{}", host(&alpha))).await.expect(404);
+
+    // News reaches beta, sanitized Markdown and all.
+    post_news(&alpha, &slug, "We met the **mayor** <script>alert(1)</script>today.").await;
+    let p = remote_petition(&beta, &handle, "beta to receive the news", |p| {
+        p["news"].as_array().is_some_and(|n| !n.is_empty())
+    })
+    .await;
+    let news = p["news"][0]["content_html"].as_str().unwrap();
+    assert!(news.contains("<strong>mayor</strong>"), "{news}");
+    assert!(!news.contains("<script"), "{news}");
+    let page = beta.browser().get(&format!("/p/{handle}")).await;
+    page.expect(200).contains("Bike lanes now").contains("<strong>mayor</strong>");
+    page.contains(&format!("href=\"{}/p/{slug}\"", alpha.url));
+    beta.browser().get("/").await.expect(200).contains(&format!("href=\"/p/{handle}\""));
+
+    // Each activity arrived once: the launch note and the news.
+    wait_queue_empty(&alpha).await;
+    let posts = remote_post_contents(&beta).await;
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert!(posts[0].contains("New petition") && posts[0].contains("Bike lanes now"), "{posts:?}");
+
+    // Unfollow: alpha forgets beta and sends it nothing more.
+    unfollow(&beta, &alpha_actor).await;
+    eventually("alpha to drop its follower", DEADLINE, || async {
+        followers_of(&alpha, &alpha_actor).await.is_empty().then_some(())
+    })
+    .await;
+    assert!(following_states(&beta).await.is_empty());
+    let after = alpha.create_petition("After the unfollow", true).await;
+    assert!(queued(&alpha).await.is_empty(), "nothing is queued for a former follower");
+    beta.public_api().get(&format!("/petitions/{after}@{}", host(&alpha))).await.expect(404);
+}
+
+async fn instance_down_then_up_gets_everything_once(backend: Backend) {
+    let alpha = instance(backend).await;
+    let mut beta = instance(backend).await;
+    follow(&beta, &alpha.url).await;
+    beta.stop().await;
+
+    let slug = alpha.create_petition("While beta sleeps", true).await;
+    post_news(&alpha, &slug, "First news").await;
+    post_news(&alpha, &slug, "Second news").await;
+    // The oldest delivery failed twice and waits for its retry; the others wait behind it
+    // (one instance's activities keep their order).
+    eventually("the deliveries to fail", DEADLINE, || async {
+        let q = queued(&alpha).await;
+        (q.len() == 3 && q.iter().all(|(h, _)| *h == host(&beta)) && q.iter().any(|(_, attempts)| *attempts >= 2))
+            .then_some(())
+    })
+    .await;
+
+    beta.start_again().await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "beta to catch up", |p| p["news"].as_array().is_some_and(|n| n.len() == 2)).await;
+    wait_queue_empty(&alpha).await;
+    let posts = remote_post_contents(&beta).await;
+    assert_eq!(posts.len(), 3, "the launch and two news, once each: {posts:?}");
+    assert!(posts.iter().filter(|p| p.contains("First news")).count() == 1, "{posts:?}");
+    assert!(posts.iter().filter(|p| p.contains("Second news")).count() == 1, "{posts:?}");
+
+    // A delivery that arrives twice (the sender never saw the answer) changes nothing.
+    let received = received_count(&beta).await;
+    let beta_inbox = url::Url::parse(&format!("{}/inbox", beta.url)).unwrap();
+    let resend = alpha
+        .read(|conn| {
+            signons_store::schema::petition_posts::table
+                .order(signons_store::schema::petition_posts::created_at.desc())
+                .select(signons_store::schema::petition_posts::id)
+                .first::<String>(conn)
+        })
+        .await;
+    let post = alpha.state.db.read_async(move |conn| publish::find_post(conn, &resend)).await.unwrap().unwrap();
+    let create = signons_federation::objects::create_note(&alpha.state.fed().urls, &post);
+    alpha
+        .state
+        .db
+        .write_async(move |conn| signons_federation::delivery::enqueue(conn, &create, &[beta_inbox]))
+        .await
+        .unwrap();
+    alpha.state.fed().wake.notify_one();
+    wait_queue_empty(&alpha).await;
+    assert_eq!(received_count(&beta).await, received, "the second copy is recognised by its id");
+    assert_eq!(remote_post_contents(&beta).await.len(), 3);
+}
+
+async fn blocked_domain_is_refused(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    follow(&beta, &alpha.url).await;
+    let alpha_host = host(&alpha);
+    let rule = alpha_host.clone();
+    beta.state.db.write_async(move |conn| policy::set_rule(conn, &rule, Some(DomainPolicy::Block))).await.unwrap();
+    let received = received_count(&beta).await;
+
+    // Alpha still delivers; beta refuses before reading the body, and alpha gives up at once.
+    let slug = alpha.create_petition("Blocked news", true).await;
+    wait_queue_empty(&alpha).await;
+    beta.public_api().get(&format!("/petitions/{slug}@{alpha_host}")).await.expect(404);
+    assert_eq!(received_count(&beta).await, received);
+
+    // A request claiming a key of the blocked domain is refused without any fetch.
+    let r = send(
+        beta.public_api()
+            .client
+            .post(format!("{}/inbox", beta.url))
+            .header("content-type", "application/activity+json")
+            .header("signature", format!("keyId=\"{}/actor#main-key\",algorithm=\"rsa-sha256\"", alpha.url))
+            .body("not even JSON"),
+    )
+    .await;
+    r.expect_error(403, "blocked");
+
+    // Lifting the block lets the next petition through.
+    let rule = alpha_host.clone();
+    beta.state.db.write_async(move |conn| policy::set_rule(conn, &rule, None)).await.unwrap();
+    let next = alpha.create_petition("After the block", true).await;
+    remote_petition(&beta, &format!("{next}@{alpha_host}"), "the petition after the block", |_| true).await;
+
+    // In allow-list mode, a domain not listed is refused the same way.
+    let gamma = instance(backend).await;
+    alpha.state.db.write_async(|conn| policy::set_mode(conn, policy::Mode::Allowlist)).await.unwrap();
+    let data = gamma.state.federation.to_request_data();
+    let actor = publish::resolve_followable(&alpha.url, &data).await.expect("alpha can be fetched");
+    let urls = data.urls.clone();
+    gamma.state.db.write_async(move |conn| publish::follow(conn, &urls, &actor)).await.unwrap();
+    gamma.state.fed().wake.notify_one();
+    wait_queue_empty(&gamma).await;
+    assert_eq!(following_states(&gamma).await, ["pending"], "alpha refused the follow");
+    assert!(followers_of(&alpha, &format!("{}/actor", alpha.url)).await.iter().all(|f| !f.contains(&host(&gamma))));
+}
+
+async fn milestones_and_counts_reach_followers(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    follow(&beta, &alpha.url).await;
+    let slug = alpha
+        .create_petition_with(json!({
+            "title": "Three is enough",
+            "target": "The board",
+            "description": "A small goal, to see the milestone arrive.",
+            "goal": 2,
+            "publish": true,
+        }))
+        .await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the petition", |_| true).await;
+    for (name, email) in [("Ada", "ada@example.org"), ("Grace", "grace@example.org")] {
+        let mail = alpha.sign_and_read_email(&slug, name, email).await;
+        alpha.browser().follow_and_press(&mail.confirm_link(&alpha.url)).await.expect(200);
+    }
+    let p = remote_petition(&beta, &handle, "the new count and the goal's milestone", |p| {
+        p["total_signatures"] == 2 && p["news"].as_array().is_some_and(|n| !n.is_empty())
+    })
+    .await;
+    let news = p["news"][0]["content_html"].as_str().unwrap();
+    assert!(news.contains("reached its goal of 2 signatures"), "{news}");
+    assert_eq!(p["percent"], 100);
+}
+
+async fn discovery_and_content_negotiation(backend: Backend) {
+    let app = instance(backend).await;
+    let slug = app.create_petition("Save the park", true).await;
+    let draft = app.create_petition("Not yet", false).await;
+    let h = host(&app);
+    let api = app.public_api();
+    let get = |path: String, accept: &'static str| {
+        let client = api.client.clone();
+        let url = format!("{}{path}", app.url);
+        async move { send(client.get(url).header("accept", accept)).await }
+    };
+
+    let wf = get(format!("/.well-known/webfinger?resource=acct:{slug}@{h}"), "application/jrd+json").await;
+    let wf = wf.expect(200).json();
+    assert_eq!(wf["subject"], format!("acct:{slug}@{h}"));
+    let self_link = wf["links"].as_array().unwrap().iter().find(|l| l["rel"] == "self").unwrap();
+    assert_eq!(self_link["href"], format!("{}/p/{slug}", app.url));
+    assert_eq!(self_link["type"], "application/activity+json");
+    let org = get(format!("/.well-known/webfinger?resource=acct:{ORGANIZATION}@{h}"), "*/*").await.expect(200).json();
+    assert_eq!(org["links"][0]["href"], format!("{}/o/{ORGANIZATION}", app.url));
+    for missing in [format!("acct:{draft}@{h}"), format!("acct:{slug}@elsewhere.example"), "acct:nobody".into()] {
+        get(format!("/.well-known/webfinger?resource={missing}"), "*/*").await.expect(404);
+    }
+
+    // The same URL: a page for browsers, JSON-LD for ActivityPub.
+    get(format!("/p/{slug}"), "text/html").await.expect(200).contains("<html").contains(&format!("@{slug}@{h}"));
+    let actor = get(format!("/p/{slug}"), "application/activity+json").await;
+    assert_eq!(actor.expect(200).header("content-type"), Some("application/activity+json"));
+    let actor = actor.json();
+    assert_eq!(actor["type"], "Group");
+    assert_eq!(actor["preferredUsername"], slug.as_str());
+    assert_eq!(actor["signatureCount"], 0);
+    assert_eq!(actor["signatureGoal"], 100);
+    assert_eq!(actor["status"], "open");
+    assert_eq!(actor["target"], "The city council");
+    assert_eq!(actor["attributedTo"], format!("{}/o/{ORGANIZATION}", app.url));
+    assert_eq!(actor["attachment"][0]["value"], "0 / 100");
+    assert!(actor["publicKey"]["publicKeyPem"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert!(actor["@context"].as_array().unwrap().contains(&json!(format!("{}/ns", app.url))));
+    get(format!("/p/{draft}"), "application/activity+json").await.expect(404);
+    let org =
+        get(format!("/o/{ORGANIZATION}"), "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"")
+            .await
+            .expect(200)
+            .json();
+    assert_eq!(org["type"], "Organization");
+    get(format!("/o/{ORGANIZATION}"), "text/html").await.expect(200).contains("Save the park").lacks("Not yet");
+    let instance_actor = get("/actor".into(), "application/activity+json").await.expect(200).json();
+    assert_eq!(instance_actor["type"], "Application");
+    let followers = get(format!("/p/{slug}/followers"), "application/activity+json").await.expect(200).json();
+    assert_eq!(followers["totalItems"], 0);
+    let outbox = get(format!("/o/{ORGANIZATION}/outbox"), "application/activity+json").await.expect(200).json();
+    assert_eq!(outbox["orderedItems"][0]["type"], "Create");
+    assert!(outbox["orderedItems"][0]["object"]["content"].as_str().unwrap().contains("Save the park"));
+    let note_url = outbox["orderedItems"][0]["object"]["id"].as_str().unwrap().to_owned();
+    let note_path = note_url.strip_prefix(&app.url).unwrap().to_owned();
+    assert_eq!(get(note_path.clone(), "application/activity+json").await.expect(200).json()["type"], "Note");
+    assert_eq!(get(note_path, "text/html").await.expect(303).location(), format!("/p/{slug}"));
+
+    let ns = get("/ns".into(), "application/ld+json").await.expect(200).json();
+    for term in ["signatureCount", "signatureGoal", "status", "target", "signatureFields"] {
+        assert!(ns["@context"][term].is_object(), "{term} in {ns}");
+    }
+    let links = get("/.well-known/nodeinfo".into(), "application/json").await.expect(200).json();
+    let href = links["links"][0]["href"].as_str().unwrap().to_owned();
+    assert_eq!(href, format!("{}/nodeinfo/2.1", app.url));
+    let info = get("/nodeinfo/2.1".into(), "application/json").await.expect(200).json();
+    assert_eq!(info["version"], "2.1");
+    assert_eq!(info["software"]["name"], "signons");
+    assert_eq!(info["protocols"], json!(["activitypub"]));
+    assert_eq!(info["usage"]["users"]["total"], 1);
+    assert_eq!(info["usage"]["localPosts"], 1, "drafts are not counted");
+    let meta = get("/.well-known/host-meta".into(), "application/xrd+xml").await;
+    meta.expect(200).contains(&format!("template=\"{}/.well-known/webfinger?resource={{uri}}\"", app.url));
+}
+
+async fn hostile_inbox_requests_get_4xx(backend: Backend) {
+    let app = instance(backend).await;
+    let slug = app.create_petition("Save the park", true).await;
+    let client = app.public_api().client;
+    let post = |path: &str, signature: Option<String>, body: Vec<u8>| {
+        let mut r =
+            client.post(format!("{}{path}", app.url)).header("content-type", "application/activity+json").body(body);
+        if let Some(sig) = signature {
+            r = r.header("signature", sig);
+        }
+        send(r)
+    };
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": "http://localhost:1/follows/1",
+        "type": "Follow",
+        "actor": "http://localhost:1/users/mallory",
+        "object": format!("{}/p/{slug}", app.url),
+    });
+    let body = serde_json::to_vec(&follow).unwrap();
+    post("/inbox", None, body.clone()).await.expect_error(401, "unsigned");
+    let forged = Some("keyId=\"http://localhost:1/users/mallory#main-key\",signature=\"AAAA\"".to_owned());
+    // The key cannot be fetched (nothing listens there): refused, nothing stored.
+    let r = post(&format!("/p/{slug}/inbox"), forged.clone(), body).await;
+    assert!(r.status.is_client_error(), "{}: {}", r.status, r.body);
+    post("/inbox", forged.clone(), b"{not json".to_vec()).await.expect_error(400, "invalid_activity");
+    post("/inbox", forged.clone(), vec![b' '; 70 * 1024]).await.expect(413);
+    let unknown =
+        json!({ "id": "http://localhost:1/x", "type": "Like", "actor": "http://localhost:1/u", "object": "x" });
+    post("/inbox", forged, serde_json::to_vec(&unknown).unwrap()).await.expect(202);
+    assert_eq!(received_count(&app).await, 0);
+    assert!(followers_of(&app, &format!("{}/p/{slug}", app.url)).await.is_empty());
+    let petition_rows: i64 = app.read(|conn| remote_petitions::table.count().get_result(conn)).await;
+    assert_eq!(petition_rows, 0);
+}
+
+/// Fedify (npm `@fedify/fedify`, installed by `make interop-deps`) resolves the petition by
+/// WebFinger, follows it with a signed request, and checks our signatures on the Accept
+/// and on the `Create(Note)` of news; see tests/interop/README.md.
+async fn fedify_follows_a_petition(backend: Backend) {
+    let app = instance(backend).await;
+    let slug = app.create_petition("Save the park", true).await;
+    let token = app.organizer_token().await;
+    let peer_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/peer.mjs");
+    let child = tokio::process::Command::new("node")
+        .arg(script)
+        .env("SIGNONS_URL", &app.url)
+        .env("SIGNONS_HANDLE", format!("{slug}@{}", host(&app)))
+        .env("SIGNONS_TOKEN", token)
+        .env("PEER_PORT", peer_port.to_string())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), child)
+        .await
+        .expect("the peer finishes within a minute")
+        .expect("node runs (make interop-deps installs the peer)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the Fedify peer failed:\n{stdout}\n{stderr}");
+    for step in
+        ["webfinger ok", "actor ok", "accepted", "note ok", "unsigned rejected", "tampered rejected", "interop ok"]
+    {
+        assert!(stdout.contains(step), "{step:?} missing from the peer's output:\n{stdout}");
+    }
+    let followers = followers_of(&app, &format!("{}/p/{slug}", app.url)).await;
+    assert_eq!(followers, [format!("http://localhost:{peer_port}/users/tester")]);
+}
