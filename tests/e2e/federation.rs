@@ -137,6 +137,28 @@ async fn follow_deliver_and_unfollow(backend: Backend) {
     assert_eq!(posts.len(), 2, "{posts:?}");
     assert!(posts[0].contains("New petition") && posts[0].contains("Bike lanes now"), "{posts:?}");
 
+    // Removing the petition deletes it on beta too; its address answers 410 on alpha.
+    let api = alpha.api().await;
+    send(
+        api.client.delete(format!("{}/api/v1/petitions/{slug}", alpha.url)).bearer_auth(api.token.as_deref().unwrap()),
+    )
+    .await
+    .expect(204);
+    eventually("beta to forget the removed petition", DEADLINE, || async {
+        let r = beta.public_api().get(&format!("/petitions/{handle}")).await;
+        (r.status == 404).then_some(())
+    })
+    .await;
+    assert_eq!(remote_post_contents(&beta).await.len(), 0, "its posts went with it");
+    let gone = send(
+        alpha.public_api().client.get(format!("{}/p/{slug}", alpha.url)).header("accept", "application/activity+json"),
+    )
+    .await;
+    assert_eq!(gone.expect(410).json()["type"], "Tombstone");
+    alpha.browser().get(&format!("/p/{slug}")).await.expect(410);
+    alpha.public_api().get(&format!("/petitions/{slug}")).await.expect_error(410, "gone");
+    alpha.sign(&slug, "Late", "late@example.org").await.expect(410);
+
     // Unfollow: alpha forgets beta and sends it nothing more.
     unfollow(&beta, &alpha_actor).await;
     eventually("alpha to drop its follower", DEADLINE, || async {

@@ -218,6 +218,9 @@ impl PetitionSnapshot {
             .db
             .read_async(move |conn| -> Result<_, AppError> {
                 let petition = signons_petition::petition::find(conn, &slug)?;
+                if petition.status == signons_petition::PetitionStatus::Removed {
+                    return Err(AppError::Gone);
+                }
                 let count = signons_signature::counts::total(conn, &petition.id)?;
                 let signers = signons_signature::signing::recent_public(conn, &petition.id, RECENT_SIGNERS)?;
                 Ok(PetitionSnapshot { petition, count, signers })

@@ -254,6 +254,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_configuration_is_valid() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/signons.example.toml");
+        let raw: RawConfig =
+            Figment::from(Serialized::defaults(RawConfig::default())).merge(Toml::file(example)).extract().unwrap();
+        let c = raw.validate().unwrap();
+        assert_eq!(c.public_url, "https://petitions.example.org");
+        assert_eq!(c.federation_give_up_hours, 96);
+    }
+
+    #[test]
     fn defaults_are_valid() {
         let c = RawConfig::default().validate().unwrap();
         assert_eq!(c.public_url, "http://127.0.0.1:8080");

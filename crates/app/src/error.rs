@@ -18,6 +18,8 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("not found")]
     NotFound,
+    #[error("this petition was removed by its organizers")]
+    Gone,
     #[error("this petition is not accepting signatures")]
     PetitionClosed,
     #[error("this link is not valid, or was already used")]
@@ -47,6 +49,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::NotFound => "not_found",
+            AppError::Gone => "gone",
             AppError::PetitionClosed => "petition_closed",
             AppError::TokenInvalid => "invalid_token",
             AppError::TokenExpired => "expired_token",
@@ -77,7 +80,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound | AppError::TokenInvalid => StatusCode::NOT_FOUND,
-            AppError::TokenExpired => StatusCode::GONE,
+            AppError::TokenExpired | AppError::Gone => StatusCode::GONE,
             AppError::PetitionClosed | AppError::InvalidState(_) => StatusCode::CONFLICT,
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,

@@ -55,8 +55,8 @@ pub fn spawn_workers(state: &web::Data<AppState>) {
 }
 
 /// Tells followers about a petition that was just published (a `Create(Note)` from its
-/// organization) or closed (an `Update` of its actor), in the transaction that made the
-/// change. Call `FederationData::wake` after the commit.
+/// organization), closed (an `Update` of its actor) or removed (a `Delete`), in the
+/// transaction that made the change. Call `FederationData::wake` after the commit.
 pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petition) -> Result<(), AppError> {
     match petition.status {
         PetitionStatus::Open => {
@@ -66,6 +66,7 @@ pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petiti
             let count = signons_signature::counts::total(conn, &petition.id)?;
             publish::petition_updated(conn, fed, petition, count)?;
         }
+        PetitionStatus::Removed => publish::petition_removed(conn, fed, petition)?,
         PetitionStatus::Draft => {}
     }
     Ok(())

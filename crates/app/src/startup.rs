@@ -122,6 +122,7 @@ impl Application {
                         .service(api::publish_petition)
                         .service(api::close_petition)
                         .service(api::post_news)
+                        .service(api::remove_petition)
                         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
                 )
                 .service(public::show_petition)
@@ -140,6 +141,7 @@ impl Application {
                 .service(organizer::update_petition)
                 .service(organizer::publish_petition)
                 .service(organizer::close_petition)
+                .service(organizer::remove_petition)
                 .service(crate::routes::admin::federation_page)
                 .service(crate::routes::admin::federation_update)
                 .service(federation::instance_actor)

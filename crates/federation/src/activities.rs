@@ -6,10 +6,9 @@
 use crate::actors::{LocalActor, RemoteActor};
 use crate::objects::context;
 use crate::remote::{self, GroupJson, NoteJson, RemoteGroup};
-use crate::urls::host_of;
+use crate::urls::{host_of, same_host};
 use crate::{delivery, FederationContext, FederationData, FederationError, Urls};
 use activitypub_federation::fetch::object_id::ObjectId;
-use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::Activity;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -91,11 +90,14 @@ impl Activity for Incoming {
         let e = self.envelope();
         let object = required_id(&e.object)?;
         match self {
-            // What is created, updated or deleted must be the sender's own.
-            Incoming::Create(_) | Incoming::Update(_) | Incoming::Delete(_) | Incoming::Announce(_) => {
-                verify_domains_match(&e.actor, &object)?;
-            }
-            Incoming::Follow(_) | Incoming::Accept(_) | Incoming::Reject(_) | Incoming::Undo(_) => {}
+            // What is created, updated or deleted must be the sender's own. (A boost may be
+            // of anything: `announce` keeps only boosts of the sender's own posts.)
+            Incoming::Create(_) | Incoming::Update(_) | Incoming::Delete(_) => same_host(&e.actor, &object)?,
+            Incoming::Announce(_)
+            | Incoming::Follow(_)
+            | Incoming::Accept(_)
+            | Incoming::Reject(_)
+            | Incoming::Undo(_) => {}
         }
         Ok(())
     }
@@ -215,16 +217,23 @@ async fn create(object: Value, actor: &Url, data: &FederationContext) -> Result<
         return Ok(());
     }
     let note: NoteJson = serde_json::from_value(object)?;
-    verify_domains_match(actor, &note.id)?;
+    same_host(actor, &note.id)?;
     let host = host_of(actor).unwrap_or_default();
     let followed = data.db.read_async(move |conn| remote::follows_host(conn, &host)).await?;
     if !followed {
         return Ok(());
     }
+    // The petition it is about, when it is a Signons petition of the same server; a note
+    // about anything else is kept on its own.
     let petition = match &note.audience {
-        Some(audience) if verify_domains_match(audience, &note.id).is_ok() => {
-            let group = ObjectId::<RemoteGroup>::from(audience.clone()).dereference(data).await?;
-            Some(Url::parse(&group.petition.url)?)
+        Some(audience) if same_host(audience, &note.id).is_ok() => {
+            match ObjectId::<RemoteGroup>::from(audience.clone()).dereference(data).await {
+                Ok(group) => Some(Url::parse(&group.petition.url)?),
+                Err(e) => {
+                    tracing::info!(error = %e, "a note's audience is not a petition");
+                    None
+                }
+            }
         }
         _ => None,
     };
@@ -234,6 +243,9 @@ async fn create(object: Value, actor: &Url, data: &FederationContext) -> Result<
 
 /// A boost: of a note given by id (fetched) or embedded.
 async fn announce(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    if same_host(&e.actor, &required_id(&e.object)?).is_err() {
+        return Ok(()); // a boost of another server's post: not ours to keep
+    }
     let object = match &e.object {
         Value::String(_) => {
             let id = required_id(&e.object)?;
@@ -250,7 +262,7 @@ async fn update(e: Envelope, data: &FederationContext) -> Result<(), FederationE
         return Ok(());
     }
     let group: GroupJson = serde_json::from_value(e.object)?;
-    verify_domains_match(&e.actor, &group.id)?;
+    same_host(&e.actor, &group.id)?;
     let host = host_of(&group.id).unwrap_or_default();
     data.db
         .write_async(move |conn| -> Result<(), FederationError> {

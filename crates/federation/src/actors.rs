@@ -80,6 +80,11 @@ impl LocalActor {
         }))
     }
 
+    /// A removed petition: served as a `Tombstone`, its key kept to sign its `Delete`.
+    pub fn is_removed(&self) -> bool {
+        matches!(&self.subject, Subject::Petition { petition, .. } if petition.status == PetitionStatus::Removed)
+    }
+
     /// Its handle's user part: the slug, or the host for the instance actor.
     pub fn username(&self, data: &FederationData) -> String {
         match &self.reference {
@@ -268,7 +273,7 @@ impl Object for RemoteActor {
         expected_domain: &Url,
         _: &FederationContext,
     ) -> Result<(), FederationError> {
-        verify_domains_match(&json.id, expected_domain)?;
+        crate::urls::same_host(expected_domain, &json.id)?;
         verify_domains_match(&json.id, &json.inbox)?;
         if let Some(shared) = json.endpoints.as_ref().and_then(|e| e.shared_inbox.as_ref()) {
             verify_domains_match(&json.id, shared)?;

@@ -16,7 +16,9 @@ pub async fn local_ref_for_name(data: &FederationData, name: &str) -> Result<Opt
     data.db
         .read_async(move |conn| -> Result<Option<LocalRef>, FederationError> {
             match signons_petition::petition::find(conn, &name) {
-                Ok(p) if p.status != PetitionStatus::Draft => return Ok(Some(LocalRef::Petition(name))),
+                Ok(p) if matches!(p.status, PetitionStatus::Open | PetitionStatus::Closed) => {
+                    return Ok(Some(LocalRef::Petition(name)))
+                }
                 Ok(_) | Err(PetitionError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -82,7 +84,7 @@ pub async fn nodeinfo(data: &FederationData, open_registrations: bool) -> Result
         .read_async(|conn| -> Result<(i64, i64), FederationError> {
             let users: i64 = organizers::table.count().get_result(conn)?;
             let posts: i64 = petitions::table
-                .filter(petitions::status.ne(PetitionStatus::Draft.as_str()))
+                .filter(petitions::status.eq_any(crate::publish::PUBLIC_STATUSES))
                 .count()
                 .get_result(conn)?;
             Ok((users, posts))

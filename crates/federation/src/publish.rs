@@ -222,6 +222,38 @@ pub fn update_group(data: &crate::FederationData, actor: &LocalActor, id: &Url) 
     })
 }
 
+/// A petition was removed: `Delete` of its actor, signed with its own key, to everyone who
+/// followed it, its organization or the instance; its followers are forgotten.
+pub fn petition_removed(
+    conn: &mut DbConnection,
+    data: &crate::FederationData,
+    petition: &Petition,
+) -> Result<(), FederationError> {
+    let urls = &data.urls;
+    let reference = LocalRef::Petition(petition.slug.clone());
+    let url = urls.actor(&reference);
+    let org = LocalRef::Organization(petition.organization.slug.clone());
+    let inboxes = follower_inboxes(conn, urls, &[reference, org, LocalRef::Instance])?;
+    if keys::stored(conn, url.as_str())?.is_some() {
+        delivery::enqueue(conn, &delete_actor(urls, &urls.new_activity(), &url), &inboxes)?;
+    }
+    diesel::delete(f::table.filter(f::local_actor.eq(url.as_str()))).execute(conn)?;
+    diesel::delete(sync::table.find(&petition.id)).execute(conn)?;
+    Ok(())
+}
+
+/// `Delete` of one of our actors by itself, with id `id`.
+pub fn delete_actor(urls: &Urls, id: &Url, actor: &Url) -> Value {
+    json!({
+        "@context": context(urls),
+        "type": "Delete",
+        "id": id.as_str(),
+        "actor": actor.as_str(),
+        "to": [PUBLIC],
+        "object": actor.as_str(),
+    })
+}
+
 /// Periodic: announces milestones and sends the new counts, at most once per
 /// `update_every` per petition. Returns how many petitions said something.
 pub fn tick(
@@ -279,6 +311,9 @@ pub fn tick(
     Ok(spoke)
 }
 
+/// Petitions others may see: published, open or closed.
+pub const PUBLIC_STATUSES: [&str; 2] = [PetitionStatus::Open.as_str(), PetitionStatus::Closed.as_str()];
+
 type PostRow = (Id, String, String, String, String, NaiveDateTime);
 
 fn post_from_row((id, kind, body_html, petition_slug, organization_slug, created_at): PostRow) -> Post {
@@ -298,7 +333,7 @@ pub fn find_post(conn: &mut DbConnection, id: &str) -> Result<Option<Post>, Fede
     let row: Option<PostRow> = pp::table
         .inner_join(petitions::table.inner_join(organizations::table))
         .filter(pp::id.eq(id))
-        .filter(petitions::status.ne(PetitionStatus::Draft.as_str()))
+        .filter(petitions::status.eq_any(PUBLIC_STATUSES))
         .select((pp::id, pp::kind, pp::body_html, petitions::slug, organizations::slug, pp::created_at))
         .first(conn)
         .optional()?;
@@ -306,13 +341,31 @@ pub fn find_post(conn: &mut DbConnection, id: &str) -> Result<Option<Post>, Fede
 }
 
 /// The latest posts an actor made (its outbox).
-pub fn posts_by(conn: &mut DbConnection, actor: &LocalRef, limit: i64) -> Result<Vec<Post>, FederationError> {
-    let mut query = pp::table
-        .inner_join(petitions::table.inner_join(organizations::table))
-        .filter(petitions::status.ne(PetitionStatus::Draft.as_str()))
+pub fn posts_by(conn: &mut DbConnection, actor: &LocalRef, limit: i64) -> Result<(i64, Vec<Post>), FederationError> {
+    let total: i64 = posts_query(actor).count().get_result(conn)?;
+    let rows: Vec<PostRow> = posts_query(actor)
         .select((pp::id, pp::kind, pp::body_html, petitions::slug, organizations::slug, pp::created_at))
         .order(pp::created_at.desc())
         .limit(limit)
+        .load(conn)?;
+    Ok((total, rows.into_iter().map(post_from_row).collect()))
+}
+
+type PostsQuery<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Filter<
+        diesel::dsl::InnerJoin<pp::table, diesel::dsl::InnerJoin<petitions::table, organizations::table>>,
+        diesel::dsl::EqAny<petitions::status, [&'static str; 2]>,
+    >,
+    <DbConnection as diesel::Connection>::Backend,
+>;
+
+/// The posts an actor made, public petitions only: the organization's launch notes, a
+/// petition's news and milestones, everything for the instance.
+fn posts_query<'a>(actor: &LocalRef) -> PostsQuery<'a> {
+    let mut query = pp::table
+        .inner_join(petitions::table.inner_join(organizations::table))
+        .filter(petitions::status.eq_any(PUBLIC_STATUSES))
         .into_boxed();
     match actor {
         LocalRef::Instance => {}
@@ -324,7 +377,7 @@ pub fn posts_by(conn: &mut DbConnection, actor: &LocalRef, limit: i64) -> Result
             query = query.filter(petitions::slug.eq(slug.clone())).filter(pp::kind.ne(PostKind::Published.as_str()));
         }
     }
-    Ok(query.load::<PostRow>(conn)?.into_iter().map(post_from_row).collect())
+    query
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 //! with our terms) and their posts. Everything is untrusted: texts are cut to size, HTML is
 //! sanitized, numbers are bounded, and ids must belong to the sender's host.
 
-use crate::urls::host_of;
+use crate::urls::{host_of, same_host};
 use crate::{FederationContext, FederationData, FederationError};
-use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::Object;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -116,9 +115,9 @@ fn validate_group(json: &GroupJson) -> Result<(), FederationError> {
     if json.kind != "Group" {
         return Err(FederationError::Invalid("a petition is a Group".into()));
     }
-    verify_domains_match(&json.id, &json.attributed_to)?;
+    same_host(&json.id, &json.attributed_to)?;
     if let Some(url) = &json.url {
-        verify_domains_match(&json.id, url)?;
+        same_host(&json.id, url)?;
     }
     signons_petition::Slug::parse("preferredUsername", &json.preferred_username)
         .map_err(|_| FederationError::Invalid("preferredUsername is not a slug".into()))?;
@@ -212,7 +211,7 @@ impl Object for RemoteGroup {
     }
 
     async fn verify(json: &GroupJson, expected_domain: &Url, _: &FederationContext) -> Result<(), FederationError> {
-        verify_domains_match(&json.id, expected_domain)?;
+        same_host(expected_domain, &json.id)?;
         validate_group(json)
     }
 
@@ -224,7 +223,8 @@ impl Object for RemoteGroup {
 /// Deletes a remote petition or post that its server deleted (only the sender's own).
 pub fn forget(conn: &mut DbConnection, url: &Url) -> Result<usize, FederationError> {
     let petitions = diesel::delete(rp::table.filter(rp::url.eq(url.as_str()))).execute(conn)?;
-    let posts = diesel::delete(rpo::table.filter(rpo::url.eq(url.as_str()))).execute(conn)?;
+    let posts = diesel::delete(rpo::table.filter(rpo::url.eq(url.as_str()).or(rpo::petition_url.eq(url.as_str()))))
+        .execute(conn)?;
     Ok(petitions + posts)
 }
 
@@ -258,7 +258,7 @@ pub fn store_post(conn: &mut DbConnection, note: &NoteJson, petition: Option<&Ur
     if note.kind != "Note" {
         return Err(FederationError::Invalid("only Notes are kept".into()));
     }
-    verify_domains_match(&note.id, &note.attributed_to)?;
+    same_host(&note.id, &note.attributed_to)?;
     let exists: i64 = rpo::table.filter(rpo::url.eq(note.id.as_str())).count().get_result(conn)?;
     if exists > 0 {
         return Ok(false);

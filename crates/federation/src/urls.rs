@@ -28,6 +28,15 @@ pub fn host_of(url: &Url) -> Option<String> {
     })
 }
 
+/// Whether two URLs belong to the same server, port included (the library's check ignores
+/// ports, which matters when several instances share `localhost`).
+pub fn same_host(a: &Url, b: &Url) -> Result<(), crate::FederationError> {
+    match (host_of(a), host_of(b)) {
+        (Some(x), Some(y)) if x == y => Ok(()),
+        _ => Err(crate::FederationError::Invalid(format!("{b} does not belong to the server of {a}"))),
+    }
+}
+
 impl Urls {
     pub fn new(public_url: &str) -> Result<Self, url::ParseError> {
         let base = Url::parse(public_url.trim_end_matches('/'))?;

@@ -6,7 +6,7 @@ use crate::{PetitionError, SafeHtml};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
-use signons_store::schema::{organizations, petitions};
+use signons_store::schema::{organizations, petition_counters, petitions, signatures};
 use signons_store::{DbConnection, Id};
 
 /// A petition slug or organization name: the `{slug}` of `/p/{slug}`.
@@ -60,14 +60,17 @@ pub enum PetitionStatus {
     Draft,
     Open,
     Closed,
+    /// Removed by its organizers: its signers' data is gone, its address answers 410.
+    Removed,
 }
 
 impl PetitionStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             PetitionStatus::Draft => "draft",
             PetitionStatus::Open => "open",
             PetitionStatus::Closed => "closed",
+            PetitionStatus::Removed => "removed",
         }
     }
 
@@ -75,6 +78,7 @@ impl PetitionStatus {
         match s {
             "open" => PetitionStatus::Open,
             "closed" => PetitionStatus::Closed,
+            "removed" => PetitionStatus::Removed,
             _ => PetitionStatus::Draft,
         }
     }
@@ -309,6 +313,7 @@ pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Resu
     let rows = petitions::table
         .inner_join(organizations::table)
         .filter(petitions::organization_id.eq(organization))
+        .filter(petitions::status.ne(PetitionStatus::Removed.as_str()))
         .order(petitions::created_at.desc())
         .select(columns())
         .load::<PetitionRow>(conn)?;
@@ -432,6 +437,27 @@ pub fn close(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Resu
         .set((
             petitions::status.eq(PetitionStatus::Closed.as_str()),
             petitions::closed_at.eq(Some(now)),
+            petitions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, slug)
+}
+
+/// Removes a petition: every signature (and so every signer's personal data) is deleted
+/// and the count drops to zero; the row stays, so its address keeps answering "gone" and
+/// its slug is not given to another petition.
+pub fn remove(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    if current.status == PetitionStatus::Removed {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "removed" });
+    }
+    diesel::delete(signatures::table.filter(signatures::petition_id.eq(&current.id))).execute(conn)?;
+    diesel::delete(petition_counters::table.filter(petition_counters::petition_id.eq(&current.id))).execute(conn)?;
+    let now = signons_store::now();
+    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+        .set((
+            petitions::status.eq(PetitionStatus::Removed.as_str()),
+            petitions::closed_at.eq(Some(current.closed_at.unwrap_or(now))),
             petitions::updated_at.eq(now),
         ))
         .execute(conn)?;

@@ -35,6 +35,9 @@ petition-recent-signers = Recent signers
 action-edit = Edit
 action-publish = Publish
 action-close = Close the petition
+action-remove = Remove…
+action-remove-confirm = Remove the petition and its signatures
+remove-warning = Every signature is deleted, with its signer’s data; the petition’s address will say it was removed, and instances that follow it are told. This cannot be undone.
 
 sign-title = Sign this petition
 sign-closed = Signatures are closed
@@ -124,6 +127,7 @@ error-invalid-input = Some fields are invalid.
 error-bad-request = The request could not be understood.
 error-payload-too-large = The request is too large.
 error-not-found = This page does not exist.
+error-gone = This petition was removed by its organizers.
 error-petition-closed = This petition no longer accepts signatures.
 error-invalid-token = This link is not valid, or was already used.
 error-expired-token = This link has expired. Sign the petition again to receive a new one.

@@ -35,6 +35,9 @@ petition-recent-signers = Derniers signataires
 action-edit = Modifier
 action-publish = Publier
 action-close = Clore la pétition
+action-remove = Retirer…
+action-remove-confirm = Retirer la pétition et ses signatures
+remove-warning = Toutes les signatures sont supprimées, avec les données des signataires ; l’adresse de la pétition indiquera qu’elle a été retirée, et les instances qui la suivent en sont averties. C’est définitif.
 
 sign-title = Signer cette pétition
 sign-closed = Les signatures sont closes
@@ -124,6 +127,7 @@ error-invalid-input = Certains champs ne sont pas valides.
 error-bad-request = La requête n'a pas pu être comprise.
 error-payload-too-large = La requête est trop volumineuse.
 error-not-found = Cette page n'existe pas.
+error-gone = Cette pétition a été retirée par ses organisateurs.
 error-petition-closed = Cette pétition n'accepte plus de signatures.
 error-invalid-token = Ce lien n'est pas valide, ou a déjà été utilisé.
 error-expired-token = Ce lien a expiré. Signez de nouveau la pétition pour en recevoir un nouveau.

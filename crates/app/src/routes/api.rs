@@ -268,6 +268,29 @@ pub async fn close_petition(
     Ok(HttpResponse::Ok().json(api_petition(&state, &p, count)))
 }
 
+/// Removes a petition: its signatures are deleted, followers get a `Delete`, its address
+/// answers 410 from then on.
+#[actix_web::delete("/petitions/{slug}")]
+pub async fn remove_petition(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let organizer = organizer.0;
+    let fed = state.fed().clone();
+    let p = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = petition::remove(conn, &organizer, &slug)?;
+            crate::federate::announce(conn, &fed, &p)?;
+            Ok(p)
+        })
+        .await?;
+    state.fed().wake.notify_one();
+    state.cache.invalidate(&p.slug);
+    Ok(HttpResponse::NoContent().finish())
+}
+
 #[derive(Deserialize)]
 struct NewsInput {
     #[serde(default)]
@@ -293,8 +316,14 @@ pub async fn post_news(
             if p.organization.id != organizer.organization.id {
                 return Err(AppError::Forbidden);
             }
-            if p.status == PetitionStatus::Draft {
-                return Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()));
+            match p.status {
+                PetitionStatus::Open | PetitionStatus::Closed => {}
+                PetitionStatus::Draft => {
+                    return Err(AppError::InvalidState(
+                        "a draft petition has no followers yet; publish it first".into(),
+                    ))
+                }
+                PetitionStatus::Removed => return Err(AppError::Gone),
             }
             Ok(signons_federation::publish::news(conn, &fed.urls, &p, &text)?)
         })

@@ -48,6 +48,12 @@ fn federation_error(e: FederationError) -> HttpResponse {
 pub async fn actor_response(state: &AppState, reference: LocalRef) -> HttpResponse {
     let data = state.federation.to_request_data();
     match LocalActor::load(&data, &reference).await {
+        Ok(Some(actor)) if actor.is_removed() => {
+            let tombstone = serde_json::json!({ "type": "Tombstone", "id": actor.url.as_str(), "formerType": "Group" });
+            let mut response = activity_json(&with_context(&data.urls, tombstone));
+            *response.status_mut() = StatusCode::GONE;
+            response
+        }
         Ok(Some(actor)) => activity_json(&objects::actor_json(&data, &actor)),
         Ok(None) => federation_error(FederationError::NotFound),
         Err(e) => federation_error(e),
@@ -149,7 +155,7 @@ async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
     let who = actor.clone();
     let posts = state.db.read_async(move |conn| publish::posts_by(conn, &who, OUTBOX_SIZE)).await;
     match posts {
-        Ok(posts) => {
+        Ok((total, posts)) => {
             let items: Vec<Value> = posts
                 .iter()
                 .map(|p| {
@@ -160,7 +166,7 @@ async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
                     create
                 })
                 .collect();
-            let mut body = collection(urls.outbox(&actor).as_str(), items.len() as i64);
+            let mut body = collection(urls.outbox(&actor).as_str(), total);
             body["orderedItems"] = Value::Array(items);
             activity_json(&with_context(&urls, body))
         }

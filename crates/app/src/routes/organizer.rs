@@ -354,6 +354,18 @@ pub async fn close_petition(
     visitor.respond(&state, result)
 }
 
+/// Removes the petition (its signatures are deleted); the organizer lands on the dashboard.
+#[post("/p/{slug}/remove")]
+pub async fn remove_petition(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = transition(&state, &visitor, slug.into_inner(), &body, petition::remove).await;
+    visitor.respond(&state, result)
+}
+
 type Transition = fn(
     &mut signons_store::DbConnection,
     &signons_petition::Organizer,
@@ -381,5 +393,8 @@ async fn transition(
         .await?;
     state.fed().wake.notify_one();
     state.cache.invalidate(&p.slug);
-    Ok(redirect(&format!("/p/{}", p.slug)))
+    Ok(match p.status {
+        signons_petition::PetitionStatus::Removed => redirect("/dashboard"),
+        _ => redirect(&format!("/p/{}", p.slug)),
+    })
 }
