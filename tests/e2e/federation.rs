@@ -19,6 +19,7 @@ on_both_backends! {
     discovery_and_content_negotiation => discovery_sqlite, discovery_postgres;
     hostile_inbox_requests_get_4xx => hostile_inbox_sqlite, hostile_inbox_postgres;
     fedify_follows_a_petition => fedify_follows_a_petition_sqlite, fedify_follows_a_petition_postgres;
+    organizer_posts_news_and_removes_on_the_web => web_news_and_remove_sqlite, web_news_and_remove_postgres;
 }
 
 async fn instance(backend: Backend) -> TestApp {
@@ -440,4 +441,51 @@ async fn fedify_follows_a_petition(backend: Backend) {
     }
     let followers = followers_of(&app, &format!("{}/p/{slug}", app.url)).await;
     assert_eq!(followers, [format!("http://localhost:{peer_port}/users/tester")]);
+}
+
+async fn organizer_posts_news_and_removes_on_the_web(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    follow(&beta, &alpha.url).await;
+    let slug = alpha.create_petition("Save the park", true).await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the petition on beta", |_| true).await;
+    let organizer = alpha.browser();
+    organizer.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
+    let page = organizer.get(&format!("/p/{slug}")).await;
+    page.expect(200).contains(&format!("action=\"/p/{slug}/news\""));
+    let csrf = page.csrf();
+
+    // An empty text is refused, and what was typed stays in the form.
+    let refused = organizer.post_form(&format!("/p/{slug}/news"), &[("csrf", &csrf), ("text", "  \n ")]).await;
+    refused.expect(422).contains("aria-invalid=\"true\"").contains("news-error");
+    let forged = organizer.post_form(&format!("/p/{slug}/news"), &[("csrf", "forged"), ("text", "Hi")]).await;
+    assert_eq!(forged.status, 403);
+    let visitor = alpha.browser();
+    let anonymous =
+        visitor.post_form(&format!("/p/{slug}/news"), &[("csrf", &visitor.csrf().await), ("text", "Hi")]).await;
+    assert!(anonymous.status == 303 || anonymous.status == 401, "{}", anonymous.status);
+
+    let posted =
+        organizer.post_form(&format!("/p/{slug}/news"), &[("csrf", &csrf), ("text", "The council **listens**.")]).await;
+    assert_eq!(posted.expect(303).location(), format!("/p/{slug}"));
+    alpha
+        .browser()
+        .page_until(&format!("/p/{slug}"), "the news on the petition page", |p| {
+            p.body.contains("<strong>listens</strong>")
+        })
+        .await;
+    remote_petition(&beta, &handle, "the news on beta", |p| {
+        p["news"][0]["content_html"].as_str().is_some_and(|n| n.contains("<strong>listens</strong>"))
+    })
+    .await;
+
+    let removed = organizer.post_form(&format!("/p/{slug}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(removed.expect(303).location(), "/dashboard");
+    alpha.browser().get(&format!("/p/{slug}")).await.expect(410);
+    organizer.get("/dashboard").await.expect(200).lacks(&format!("/p/{slug}\""));
+    eventually("beta to forget the removed petition", DEADLINE, || async {
+        (beta.public_api().get(&format!("/petitions/{handle}")).await.status == 404).then_some(())
+    })
+    .await;
 }

@@ -142,6 +142,7 @@ impl Application {
                 .service(organizer::publish_petition)
                 .service(organizer::close_petition)
                 .service(organizer::remove_petition)
+                .service(organizer::post_news)
                 .service(crate::routes::admin::federation_page)
                 .service(crate::routes::admin::federation_update)
                 .service(federation::instance_actor)

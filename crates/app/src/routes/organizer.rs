@@ -354,6 +354,65 @@ pub async fn close_petition(
     visitor.respond(&state, result)
 }
 
+#[derive(Deserialize, Default)]
+struct NewsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// News from the petition page: shown there and sent to its followers on the fediverse.
+/// A refused text is shown again with what is wrong.
+#[post("/p/{slug}/news")]
+pub async fn post_news(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = async {
+        let organizer = visitor.require_organizer()?.clone();
+        let form: NewsForm = parse_form(&body)?;
+        visitor.check_csrf(&form.csrf)?;
+        let text = signons_petition::fields::text("text", &form.text, 1, signons_federation::publish::NEWS_MAX, true);
+        let text = match text {
+            Ok(text) => text,
+            Err(e) => {
+                let snapshot = crate::routes::public::visible_petition(&state, &visitor, &slug).await?;
+                let own = snapshot.petition.organization.id == organizer.organization.id;
+                let mut context = crate::routes::public::petition_context(&state, visitor.locale, &snapshot, own, None);
+                let errors = crate::page::errors_context(visitor.locale, &signons_petition::FieldErrors(vec![e]));
+                context.insert("news_error", &errors["text"]);
+                context.insert("news_text", &form.text);
+                return Ok(visitor.render(&state, "petition.html", context, StatusCode::UNPROCESSABLE_ENTITY));
+            }
+        };
+        let fed = state.fed().clone();
+        let slug = slug.into_inner();
+        let s = slug.clone();
+        state
+            .db
+            .write_async(move |conn| -> Result<_, AppError> {
+                let p = petition::find(conn, &s)?;
+                if p.organization.id != organizer.organization.id {
+                    return Err(AppError::Forbidden);
+                }
+                if !matches!(p.status, PetitionStatus::Open | PetitionStatus::Closed) {
+                    return Err(AppError::InvalidState("only a published petition has news".into()));
+                }
+                signons_federation::publish::news(conn, &fed.urls, &p, &text)?;
+                Ok(())
+            })
+            .await?;
+        state.fed().wake.notify_one();
+        state.cache.invalidate(&slug);
+        Ok(redirect(&format!("/p/{slug}")))
+    }
+    .await;
+    visitor.respond(&state, result)
+}
+
 /// Removes the petition (its signatures are deleted); the organizer lands on the dashboard.
 #[post("/p/{slug}/remove")]
 pub async fn remove_petition(

@@ -84,7 +84,11 @@ impl SignForm {
 
 /// The petition as this visitor may see it: drafts only for their own organization.
 /// Logged-in organizers always read the database; everyone else reads the cache.
-async fn visible_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<Arc<PetitionSnapshot>, AppError> {
+pub(crate) async fn visible_petition(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: &str,
+) -> Result<Arc<PetitionSnapshot>, AppError> {
     let snapshot = match &visitor.organizer {
         Some(_) => Arc::new(PetitionSnapshot::load(state, slug).await?),
         None => state.cache.petition(state, slug).await?.value,
@@ -109,6 +113,7 @@ pub(crate) fn petition_context(
     let mut context = Context::new();
     context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
     context.insert("signers", &snapshot.signers);
+    context.insert("news", &snapshot.news);
     context.insert("own", &own);
     let empty = SignForm { public: true, ..SignForm::default() };
     let (values, errors, notice) = form.unwrap_or((&empty, None, None));
