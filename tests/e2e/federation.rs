@@ -173,7 +173,7 @@ async fn follow_deliver_and_unfollow(backend: Backend) {
 }
 
 async fn instance_down_then_up_gets_everything_once(backend: Backend) {
-    let alpha = instance(backend).await;
+    let mut alpha = instance(backend).await;
     let mut beta = instance(backend).await;
     follow(&beta, &alpha.url).await;
     beta.stop().await;
@@ -189,6 +189,11 @@ async fn instance_down_then_up_gets_everything_once(backend: Backend) {
             .then_some(())
     })
     .await;
+
+    // The queue is in the database: it survives the sender's restart too.
+    alpha.stop().await;
+    alpha.start_again().await;
+    assert_eq!(queued(&alpha).await.len(), 3);
 
     beta.start_again().await;
     let handle = format!("{slug}@{}", host(&alpha));

@@ -9,8 +9,9 @@ use anyhow::Context as _;
 use chrono::TimeDelta;
 use signons_federation::context::{self, FederationData};
 use signons_federation::delivery::DeliveryWorker;
+use signons_federation::objects::Post;
 use signons_federation::{publish, FederationError, Urls};
-use signons_petition::{Petition, PetitionStatus};
+use signons_petition::{Organizer, Petition, PetitionStatus};
 use signons_store::{Database, DbConnection};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +71,51 @@ pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petiti
         PetitionStatus::Draft => {}
     }
     Ok(())
+}
+
+/// A step of a petition's life (publish, close, remove), as the organizer's pages and the
+/// API both run it.
+pub type Step = fn(&mut DbConnection, &Organizer, &str) -> Result<Petition, signons_petition::PetitionError>;
+
+/// Runs `step` and tells followers about it in the same transaction, then wakes the
+/// delivery worker and refreshes the cached pages.
+pub async fn change(state: &AppState, organizer: Organizer, slug: String, step: Step) -> Result<Petition, AppError> {
+    let fed = state.fed().clone();
+    let p = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = step(conn, &organizer, &slug)?;
+            announce(conn, &fed, &p)?;
+            Ok(p)
+        })
+        .await?;
+    state.fed().wake.notify_one();
+    state.cache.invalidate(&p.slug);
+    Ok(p)
+}
+
+/// Organizers' news on a published petition: stored, shown on its page, sent to followers.
+pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, text: String) -> Result<Post, AppError> {
+    let fed = state.fed().clone();
+    let post = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = signons_petition::petition::find(conn, &slug)?;
+            if p.organization.id != organizer.organization.id {
+                return Err(AppError::Forbidden);
+            }
+            match p.status {
+                PetitionStatus::Open | PetitionStatus::Closed => Ok(publish::news(conn, &fed.urls, &p, &text)?),
+                PetitionStatus::Draft => {
+                    Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()))
+                }
+                PetitionStatus::Removed => Err(AppError::Gone),
+            }
+        })
+        .await?;
+    state.fed().wake.notify_one();
+    state.cache.invalidate(&post.petition_slug);
+    Ok(post)
 }
 
 impl From<FederationError> for AppError {

@@ -161,28 +161,6 @@ pub struct RemoteActor {
 
 type RemoteActorRow = (String, String, String, String, Option<String>, String, Option<String>, String, NaiveDateTime);
 
-const REMOTE_ACTOR_COLUMNS: (
-    ra::url,
-    ra::host,
-    ra::kind,
-    ra::username,
-    ra::name,
-    ra::inbox,
-    ra::shared_inbox,
-    ra::public_key_pem,
-    ra::fetched_at,
-) = (
-    ra::url,
-    ra::host,
-    ra::kind,
-    ra::username,
-    ra::name,
-    ra::inbox,
-    ra::shared_inbox,
-    ra::public_key_pem,
-    ra::fetched_at,
-);
-
 impl RemoteActor {
     fn from_row(row: RemoteActorRow) -> Result<Self, FederationError> {
         let (url, host, kind, username, name, inbox, shared_inbox, public_key_pem, fetched_at) = row;
@@ -201,7 +179,7 @@ impl RemoteActor {
 
     pub fn find(conn: &mut signons_store::DbConnection, url: &str) -> Result<Option<Self>, FederationError> {
         let row: Option<RemoteActorRow> =
-            ra::table.filter(ra::url.eq(url)).select(REMOTE_ACTOR_COLUMNS).first(conn).optional()?;
+            ra::table.filter(ra::url.eq(url)).select(ra::all_columns).first(conn).optional()?;
         row.map(Self::from_row).transpose()
     }
 

@@ -229,18 +229,7 @@ pub async fn publish_petition(
     organizer: ApiOrganizer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let organizer = organizer.0;
-    let fed = state.fed().clone();
-    let p = state
-        .db
-        .write_async(move |conn| -> Result<_, AppError> {
-            let p = petition::publish(conn, &organizer, &slug)?;
-            crate::federate::announce(conn, &fed, &p)?;
-            Ok(p)
-        })
-        .await?;
-    state.fed().wake.notify_one();
-    state.cache.invalidate(&p.slug);
+    let p = crate::federate::change(&state, organizer.0, slug.into_inner(), petition::publish).await?;
     Ok(HttpResponse::Ok().json(api_petition(&state, &p, 0)))
 }
 
@@ -250,21 +239,8 @@ pub async fn close_petition(
     organizer: ApiOrganizer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let organizer = organizer.0;
-    let slug = slug.into_inner();
-    let s = slug.clone();
-    let fed = state.fed().clone();
-    state
-        .db
-        .write_async(move |conn| -> Result<_, AppError> {
-            let p = petition::close(conn, &organizer, &s)?;
-            crate::federate::announce(conn, &fed, &p)?;
-            Ok(())
-        })
-        .await?;
-    state.fed().wake.notify_one();
-    state.cache.invalidate(&slug);
-    let (p, count) = load(&state, slug).await?;
+    let p = crate::federate::change(&state, organizer.0, slug.into_inner(), petition::close).await?;
+    let (p, count) = load(&state, p.slug).await?;
     Ok(HttpResponse::Ok().json(api_petition(&state, &p, count)))
 }
 
@@ -276,18 +252,7 @@ pub async fn remove_petition(
     organizer: ApiOrganizer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let organizer = organizer.0;
-    let fed = state.fed().clone();
-    let p = state
-        .db
-        .write_async(move |conn| -> Result<_, AppError> {
-            let p = petition::remove(conn, &organizer, &slug)?;
-            crate::federate::announce(conn, &fed, &p)?;
-            Ok(p)
-        })
-        .await?;
-    state.fed().wake.notify_one();
-    state.cache.invalidate(&p.slug);
+    crate::federate::change(&state, organizer.0, slug.into_inner(), petition::remove).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -307,28 +272,7 @@ pub async fn post_news(
 ) -> Result<HttpResponse, AppError> {
     let text = signons_petition::fields::text("text", &body.text, 1, signons_federation::publish::NEWS_MAX, true)
         .map_err(|e| AppError::Invalid(signons_petition::FieldErrors(vec![e])))?;
-    let organizer = organizer.0;
-    let fed = state.fed().clone();
-    let post = state
-        .db
-        .write_async(move |conn| -> Result<_, AppError> {
-            let p = petition::find(conn, &slug)?;
-            if p.organization.id != organizer.organization.id {
-                return Err(AppError::Forbidden);
-            }
-            match p.status {
-                PetitionStatus::Open | PetitionStatus::Closed => {}
-                PetitionStatus::Draft => {
-                    return Err(AppError::InvalidState(
-                        "a draft petition has no followers yet; publish it first".into(),
-                    ))
-                }
-                PetitionStatus::Removed => return Err(AppError::Gone),
-            }
-            Ok(signons_federation::publish::news(conn, &fed.urls, &p, &text)?)
-        })
-        .await?;
-    state.fed().wake.notify_one();
+    let post = crate::federate::post_news(&state, organizer.0, slug.into_inner(), text).await?;
     let url = state.fed().urls.note(&post.id);
     Ok(HttpResponse::Created().insert_header((header::LOCATION, url.as_str())).json(serde_json::json!({
         "id": url.as_str(),

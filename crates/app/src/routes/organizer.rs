@@ -388,25 +388,8 @@ pub async fn post_news(
                 return Ok(visitor.render(&state, "petition.html", context, StatusCode::UNPROCESSABLE_ENTITY));
             }
         };
-        let fed = state.fed().clone();
         let slug = slug.into_inner();
-        let s = slug.clone();
-        state
-            .db
-            .write_async(move |conn| -> Result<_, AppError> {
-                let p = petition::find(conn, &s)?;
-                if p.organization.id != organizer.organization.id {
-                    return Err(AppError::Forbidden);
-                }
-                if !matches!(p.status, PetitionStatus::Open | PetitionStatus::Closed) {
-                    return Err(AppError::InvalidState("only a published petition has news".into()));
-                }
-                signons_federation::publish::news(conn, &fed.urls, &p, &text)?;
-                Ok(())
-            })
-            .await?;
-        state.fed().wake.notify_one();
-        state.cache.invalidate(&slug);
+        crate::federate::post_news(&state, organizer, slug.clone(), text).await?;
         Ok(redirect(&format!("/p/{slug}")))
     }
     .await;
@@ -425,33 +408,17 @@ pub async fn remove_petition(
     visitor.respond(&state, result)
 }
 
-type Transition = fn(
-    &mut signons_store::DbConnection,
-    &signons_petition::Organizer,
-    &str,
-) -> Result<signons_petition::Petition, signons_petition::PetitionError>;
-
 async fn transition(
     state: &AppState,
     visitor: &Visitor,
     slug: String,
     body: &[u8],
-    step: Transition,
+    step: crate::federate::Step,
 ) -> Result<HttpResponse, AppError> {
     let organizer = visitor.require_organizer()?.clone();
     let form: CsrfForm = parse_form(body)?;
     visitor.check_csrf(&form.csrf)?;
-    let fed = state.fed().clone();
-    let p = state
-        .db
-        .write_async(move |conn| -> Result<_, AppError> {
-            let p = step(conn, &organizer, &slug)?;
-            crate::federate::announce(conn, &fed, &p)?;
-            Ok(p)
-        })
-        .await?;
-    state.fed().wake.notify_one();
-    state.cache.invalidate(&p.slug);
+    let p = crate::federate::change(state, organizer, slug, step).await?;
     Ok(match p.status {
         signons_petition::PetitionStatus::Removed => redirect("/dashboard"),
         _ => redirect(&format!("/p/{}", p.slug)),
