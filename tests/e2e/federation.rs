@@ -20,6 +20,7 @@ on_both_backends! {
     hostile_inbox_requests_get_4xx => hostile_inbox_sqlite, hostile_inbox_postgres;
     fedify_follows_a_petition => fedify_follows_a_petition_sqlite, fedify_follows_a_petition_postgres;
     organizer_posts_news_and_removes_on_the_web => web_news_and_remove_sqlite, web_news_and_remove_postgres;
+    following_an_organization => following_an_organization_sqlite, following_an_organization_postgres;
 }
 
 async fn instance(backend: Backend) -> TestApp {
@@ -493,4 +494,34 @@ async fn organizer_posts_news_and_removes_on_the_web(backend: Backend) {
         (beta.public_api().get(&format!("/petitions/{handle}")).await.status == 404).then_some(())
     })
     .await;
+}
+
+/// Following an organization (its URL, or its handle): its launches come as `Create`, its
+/// petitions' news as its `Announce` (boost), which the follower fetches.
+async fn following_an_organization(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    alpha.organizer_token().await;
+    let org_url = format!("{}/o/{ORGANIZATION}", alpha.url);
+    follow(&beta, &format!("{ORGANIZATION}@{}", host(&alpha))).await;
+    assert_eq!(followers_of(&alpha, &org_url).await, [format!("{}/actor", beta.url)]);
+    assert!(followers_of(&alpha, &format!("{}/actor", alpha.url)).await.is_empty());
+
+    let slug = alpha.create_petition("Trees on every street", true).await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the launch, from the organization", |_| true).await;
+    post_news(&alpha, &slug, "Forty trees planted.").await;
+    let p = remote_petition(&beta, &handle, "the boosted news", |p| {
+        p["news"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["content_html"].as_str().unwrap_or("").contains("Forty")))
+    })
+    .await;
+    assert_eq!(p["news"].as_array().unwrap().len(), 1);
+    // The news came as the organization's boost, not as the petition's own Create.
+    let received: Vec<String> = beta.read(|conn| ap_received::table.select(ap_received::activity_id).load(conn)).await;
+    assert!(received.iter().any(|id| id.ends_with("/announce")), "{received:?}");
+    assert_eq!(received.iter().filter(|id| id.ends_with("/create")).count(), 1, "only the launch: {received:?}");
+    wait_queue_empty(&alpha).await;
+    assert_eq!(remote_post_contents(&beta).await.len(), 2, "the launch and the news, once each");
 }
