@@ -48,6 +48,10 @@ pub async fn build(data: FederationData, allow_local: bool) -> Result<Config, Fe
         .debug(allow_local)
         .allow_http_urls(allow_local)
         .url_verifier(Box::new(verifier))
+        // Signatures as Mastodon, Pleroma and most of the fediverse verify them (draft-cavage
+        // 10: rsa-sha256 over (request-target), host, date and digest), not the newer
+        // hs2019 form with (created) and (expires) that some servers refuse.
+        .http_signature_compat(true)
         .signed_fetch_actor(&instance)
         .build()
         .await
