@@ -161,6 +161,21 @@ async fn follow_deliver_and_unfollow(backend: Backend) {
     alpha.public_api().get(&format!("/petitions/{slug}")).await.expect_error(410, "gone");
     alpha.sign(&slug, "Late", "late@example.org").await.expect(410);
 
+    // A petition beta only knows from its organization's launch note (beta never saw the
+    // petition's own key) is deleted there too: the organization says so.
+    let brief = alpha.create_petition("Short-lived", true).await;
+    let brief_handle = format!("{brief}@{}", host(&alpha));
+    remote_petition(&beta, &brief_handle, "the short-lived petition", |_| true).await;
+    send(
+        api.client.delete(format!("{}/api/v1/petitions/{brief}", alpha.url)).bearer_auth(api.token.as_deref().unwrap()),
+    )
+    .await
+    .expect(204);
+    eventually("beta to forget the short-lived petition", DEADLINE, || async {
+        (beta.public_api().get(&format!("/petitions/{brief_handle}")).await.status == 404).then_some(())
+    })
+    .await;
+
     // Unfollow: alpha forgets beta and sends it nothing more.
     unfollow(&beta, &alpha_actor).await;
     eventually("alpha to drop its follower", DEADLINE, || async {

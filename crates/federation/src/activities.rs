@@ -120,7 +120,8 @@ impl Activity for Incoming {
 async fn follow(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
     let target = required_id(&e.object)?;
     let reference = data.urls.parse_local(&target).ok_or(FederationError::NotFound)?;
-    let local = LocalActor::load(data, &reference).await?.ok_or(FederationError::NotFound)?;
+    let local =
+        LocalActor::load(data, &reference).await?.filter(|a| !a.is_removed()).ok_or(FederationError::NotFound)?;
     let follower = ObjectId::<RemoteActor>::from(e.actor.clone()).dereference(data).await?;
     let accept = accept_follow(&data.urls, &data.urls.new_activity(), &local.url, &e);
     let inbox = follower.shared_inbox.clone().unwrap_or_else(|| follower.inbox.clone());
@@ -144,7 +145,7 @@ async fn follow(e: Envelope, data: &FederationContext) -> Result<(), FederationE
         })
         .await?;
     data.wake.notify_one();
-    tracing::info!(actor = %reference_name(&reference), "new follower");
+    tracing::info!(actor = ?reference, follower_host = %host_of(&e.actor).unwrap_or_default(), "new follower");
     Ok(())
 }
 
@@ -163,10 +164,6 @@ pub fn accept_follow(urls: &Urls, id: &Url, local: &Url, follow: &Envelope) -> V
             "object": local.as_str(),
         },
     })
-}
-
-fn reference_name(reference: &crate::LocalRef) -> String {
-    format!("{reference:?}")
 }
 
 /// A server answers a follow of ours.

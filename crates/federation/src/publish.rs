@@ -222,8 +222,10 @@ pub fn update_group(data: &crate::FederationData, actor: &LocalActor, id: &Url) 
     })
 }
 
-/// A petition was removed: `Delete` of its actor, signed with its own key, to everyone who
-/// followed it, its organization or the instance; its followers are forgotten.
+/// A petition was removed. Its own followers get a `Delete` of it from itself (signed with
+/// its key, which they know). Followers of its organization and of the instance get the
+/// same `Delete` from the organization: they may never have seen the petition's key, and
+/// once its address answers 410 nobody can fetch it any more. Its followers are forgotten.
 pub fn petition_removed(
     conn: &mut DbConnection,
     data: &crate::FederationData,
@@ -232,25 +234,32 @@ pub fn petition_removed(
     let urls = &data.urls;
     let reference = LocalRef::Petition(petition.slug.clone());
     let url = urls.actor(&reference);
-    let org = LocalRef::Organization(petition.organization.slug.clone());
-    let inboxes = follower_inboxes(conn, urls, &[reference, org, LocalRef::Instance])?;
+    let org = urls.actor(&LocalRef::Organization(petition.organization.slug.clone()));
+    let own = follower_inboxes(conn, urls, std::slice::from_ref(&reference))?;
     if keys::stored(conn, url.as_str())?.is_some() {
-        delivery::enqueue(conn, &delete_actor(urls, &urls.new_activity(), &url), &inboxes)?;
+        delivery::enqueue(conn, &delete_object(urls, &urls.new_activity(), &url, &url), &own)?;
     }
+    let org_ref = LocalRef::Organization(petition.organization.slug.clone());
+    let others: Vec<Url> = follower_inboxes(conn, urls, &[org_ref, LocalRef::Instance])?
+        .into_iter()
+        .filter(|i| !own.contains(i))
+        .collect();
+    delivery::enqueue(conn, &delete_object(urls, &urls.new_activity(), &org, &url), &others)?;
     diesel::delete(f::table.filter(f::local_actor.eq(url.as_str()))).execute(conn)?;
     diesel::delete(sync::table.find(&petition.id)).execute(conn)?;
     Ok(())
 }
 
-/// `Delete` of one of our actors by itself, with id `id`.
-pub fn delete_actor(urls: &Urls, id: &Url, actor: &Url) -> Value {
+/// `Delete` of `object` (one of our petitions) by `actor` (itself or its organization),
+/// with id `id`.
+pub fn delete_object(urls: &Urls, id: &Url, actor: &Url, object: &Url) -> Value {
     json!({
         "@context": context(urls),
         "type": "Delete",
         "id": id.as_str(),
         "actor": actor.as_str(),
         "to": [PUBLIC],
-        "object": actor.as_str(),
+        "object": object.as_str(),
     })
 }
 
