@@ -125,16 +125,27 @@ fn matches(domain: &str, host: &str) -> bool {
     !domain.contains(':') && (name == domain || name.ends_with(&format!(".{domain}")))
 }
 
+/// The policy as stored: the mode and the rules, read once for many hosts.
+pub struct Policy {
+    mode: Mode,
+    rules: Vec<DomainRule>,
+}
+
+impl Policy {
+    pub fn load(conn: &mut DbConnection) -> Result<Self, FederationError> {
+        Ok(Policy { mode: mode(conn)?, rules: rules(conn)? })
+    }
+
+    /// Whether this instance federates with `host` (`host[:port]`).
+    pub fn allows(&self, host: &str) -> bool {
+        let covered = |policy: DomainPolicy| self.rules.iter().any(|r| r.policy == policy && matches(&r.domain, host));
+        !covered(DomainPolicy::Block) && (self.mode == Mode::Open || covered(DomainPolicy::Allow))
+    }
+}
+
 /// Whether this instance federates with `host` (`host[:port]`).
 pub fn allows(conn: &mut DbConnection, host: &str) -> Result<bool, FederationError> {
-    let rules = rules(conn)?;
-    if rules.iter().any(|r| r.policy == DomainPolicy::Block && matches(&r.domain, host)) {
-        return Ok(false);
-    }
-    Ok(match mode(conn)? {
-        Mode::Open => true,
-        Mode::Allowlist => rules.iter().any(|r| r.policy == DomainPolicy::Allow && matches(&r.domain, host)),
-    })
+    Ok(Policy::load(conn)?.allows(host))
 }
 
 pub async fn allows_url(db: &Database, url: &Url) -> Result<bool, FederationError> {
@@ -176,5 +187,20 @@ mod tests {
         assert!(!matches("example.org", "badexample.org"));
         assert!(matches("localhost:8551", "localhost:8551"));
         assert!(!matches("localhost:8551", "localhost:8541"));
+    }
+
+    #[test]
+    fn blocks_win_and_allowlists_need_a_rule() {
+        let rule = |domain: &str, policy| DomainRule { domain: domain.into(), policy };
+        let rules = vec![rule("good.example", DomainPolicy::Allow), rule("bad.good.example", DomainPolicy::Block)];
+        let open = Policy { mode: Mode::Open, rules: rules.clone() };
+        assert!(open.allows("other.example"));
+        assert!(open.allows("good.example"));
+        assert!(!open.allows("bad.good.example"));
+        assert!(!open.allows("x.bad.good.example"));
+        let allowlist = Policy { mode: Mode::Allowlist, rules };
+        assert!(!allowlist.allows("other.example"));
+        assert!(allowlist.allows("social.good.example"));
+        assert!(!allowlist.allows("bad.good.example"));
     }
 }
