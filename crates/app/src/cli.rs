@@ -144,6 +144,14 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
     };
     match command {
         Federation::Follow { target } => {
+            let (target, host) = signons_federation::publish::follow_target(&target);
+            if let Some(host) = host {
+                if !db.read(|conn| policy::allows(conn, &host)).map_err(fail)? {
+                    anyhow::bail!(
+                        "the federation policy refuses {host}: `signons federation allow {host}` (or `forget` its block) first"
+                    );
+                }
+            }
             let fed = crate::federate::configure(config, &db).await?;
             let data = fed.to_request_data();
             let actor = signons_federation::publish::resolve_followable(&target, &data).await.map_err(fail)?;

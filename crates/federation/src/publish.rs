@@ -392,6 +392,20 @@ fn posts_query<'a>(actor: &LocalRef) -> PostsQuery<'a> {
 // ---------------------------------------------------------------------------------------
 // Following other servers
 
+/// A follow target as an admin typed it: a handle `name@host` stays as it is, a bare domain
+/// becomes `https://domain`. Returns it with the `host[:port]` it names, for the policy.
+pub fn follow_target(input: &str) -> (String, Option<String>) {
+    let input = input.trim();
+    let is_handle = !input.contains("://") && input.contains('@');
+    if is_handle {
+        let host = input.rsplit_once('@').map(|(_, h)| h.to_ascii_lowercase()).filter(|h| !h.is_empty());
+        return (input.to_owned(), host);
+    }
+    let target = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
+    let host = Url::parse(&target).ok().as_ref().and_then(crate::urls::host_of);
+    (target, host)
+}
+
 /// What `signons federation follow` accepts: an instance's base URL (its `/actor` is
 /// followed), an actor's URL (an organization), or a handle `name@host`.
 pub async fn resolve_followable(input: &str, data: &FederationContext) -> Result<RemoteActor, FederationError> {
@@ -501,6 +515,18 @@ pub fn followers_by_host(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn follow_targets_name_their_host() {
+        assert_eq!(follow_target("Name@Example.org"), ("Name@Example.org".into(), Some("example.org".into())));
+        assert_eq!(
+            follow_target(" https://Social.example.org:8443/o/x "),
+            ("https://Social.example.org:8443/o/x".into(), Some("social.example.org:8443".into()))
+        );
+        assert_eq!(follow_target("example.org"), ("https://example.org".into(), Some("example.org".into())));
+        assert_eq!(follow_target("name@").1, None);
+        assert_eq!(follow_target("not a url").1, None);
+    }
 
     #[test]
     fn milestones_are_powers_of_ten_and_the_goal() {

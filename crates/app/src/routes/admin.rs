@@ -256,11 +256,9 @@ async fn follow(state: &AppState, input: &str) -> Result<(), Failure> {
     if input.len() > TARGET_MAX || input.chars().any(char::is_whitespace) {
         return Err(Refused::new("admin-error-follow-invalid").into());
     }
-    let is_handle = !input.contains("://") && input.contains('@');
-    // A bare domain is an instance's address.
-    let target = if is_handle || input.contains("://") { input.to_owned() } else { format!("https://{input}") };
+    let (target, host) = publish::follow_target(input);
     // A domain the policy refuses is named as such, rather than as a failed fetch.
-    if let Some(host) = target_host(&target, is_handle) {
+    if let Some(host) = host {
         let h = host.clone();
         if !state.db.read_async(move |conn| policy::allows(conn, &h)).await? {
             return Err(Refused::new("admin-error-follow-refused").arg("domain", host).into());
@@ -286,15 +284,6 @@ async fn follow(state: &AppState, input: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The `host[:port]` a follow target names, as the policy knows hosts.
-fn target_host(target: &str, is_handle: bool) -> Option<String> {
-    if is_handle {
-        let (_, host) = target.rsplit_once('@')?;
-        return Some(host.to_ascii_lowercase()).filter(|h| !h.is_empty());
-    }
-    url::Url::parse(target).ok().as_ref().and_then(signons_federation::urls::host_of)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,16 +294,5 @@ mod tests {
         assert_eq!(done_notice("x=1&done=follow"), Some("admin-done-follow"));
         assert_eq!(done_notice("done=%3Cscript%3E"), None);
         assert_eq!(done_notice(""), None);
-    }
-
-    #[test]
-    fn target_hosts() {
-        assert_eq!(target_host("Name@Example.org", true).as_deref(), Some("example.org"));
-        assert_eq!(
-            target_host("https://Social.example.org:8443/o/x", false).as_deref(),
-            Some("social.example.org:8443")
-        );
-        assert_eq!(target_host("name@", true), None);
-        assert_eq!(target_host("not a url", false), None);
     }
 }
