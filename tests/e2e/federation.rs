@@ -21,6 +21,7 @@ on_both_backends! {
     fedify_follows_a_petition => fedify_follows_a_petition_sqlite, fedify_follows_a_petition_postgres;
     organizer_posts_news_and_removes_on_the_web => web_news_and_remove_sqlite, web_news_and_remove_postgres;
     following_an_organization => following_an_organization_sqlite, following_an_organization_postgres;
+    signatures_are_checked => signatures_are_checked_sqlite, signatures_are_checked_postgres;
 }
 
 async fn instance(backend: Backend) -> TestApp {
@@ -539,4 +540,64 @@ async fn following_an_organization(backend: Backend) {
     assert_eq!(received.iter().filter(|id| id.ends_with("/create")).count(), 1, "only the launch: {received:?}");
     wait_queue_empty(&alpha).await;
     assert_eq!(remote_post_contents(&beta).await.len(), 2, "the launch and the news, once each");
+}
+
+/// A request signed with alpha's instance key (as alpha's server would sign it) is taken;
+/// the same request with its body changed, or signed with a key of another actor, is not.
+async fn signatures_are_checked(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    let data = alpha.state.federation.to_request_data();
+    let inbox = format!("{}/actor/inbox", beta.url);
+    let follow = |n: u32| {
+        serde_json::to_vec(&json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/activities/signature-test-{n}", alpha.url),
+            "type": "Follow",
+            "actor": format!("{}/actor", alpha.url),
+            "object": format!("{}/actor", beta.url),
+        }))
+        .unwrap()
+    };
+    let signed = |body: Vec<u8>| {
+        let data = data.clone();
+        let inbox = inbox.clone();
+        let host = host(&beta);
+        async move {
+            let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            let builder = reqwest_middleware::ClientWithMiddleware::from(reqwest::Client::new())
+                .post(&inbox)
+                .header("content-type", "application/activity+json")
+                .header("host", host)
+                .header("date", date);
+            data.sign_request(builder, body.into()).await.expect("signed")
+        }
+    };
+    let client = reqwest::Client::new();
+    let deliver = |request: reqwest::Request| {
+        let client = client.clone();
+        async move {
+            let r = client.execute(request).await.expect("beta answers");
+            (r.status().as_u16(), r.text().await.unwrap_or_default())
+        }
+    };
+
+    // Tampered: signed for one body, sent with another.
+    let mut tampered = signed(follow(1)).await;
+    *tampered.body_mut() = Some(follow(2).into());
+    let (status, body) = deliver(tampered).await;
+    assert_eq!(status, 401, "{body}");
+    // Another actor claims it: the signature is checked with the claimed actor's key.
+    let mut impostor: Value = serde_json::from_slice(&follow(3)).unwrap();
+    impostor["actor"] = json!(format!("{}/o/{ORGANIZATION}", alpha.url));
+    alpha.organizer_token().await;
+    let (status, body) = deliver(signed(serde_json::to_vec(&impostor).unwrap()).await).await;
+    assert!(status == 401 || status == 400, "{status}: {body}");
+    assert!(followers_of(&beta, &format!("{}/actor", beta.url)).await.is_empty());
+    assert_eq!(received_count(&beta).await, 0);
+
+    // The genuine one is taken: alpha's instance now follows beta's.
+    let (status, body) = deliver(signed(follow(4)).await).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(followers_of(&beta, &format!("{}/actor", beta.url)).await, [format!("{}/actor", alpha.url)]);
 }
