@@ -24,6 +24,45 @@ on_both_backends! {
     signatures_are_checked => signatures_are_checked_sqlite, signatures_are_checked_postgres;
 }
 
+/// Two processes of one instance share its PostgreSQL database and its delivery queue: each
+/// activity still reaches the follower once.
+#[actix_web::test]
+async fn two_processes_deliver_each_activity_once_postgres() {
+    let alpha = instance(Backend::Postgres).await;
+    let alpha2 = alpha.another_process().await;
+    let beta = instance(Backend::Postgres).await;
+    follow(&beta, &alpha.url).await;
+    let slug = alpha.create_petition("Busy petition", true).await;
+    for n in 0..20 {
+        post_news(&alpha, &slug, &format!("News number {n}.")).await;
+        alpha2.state.fed().wake.notify_one();
+    }
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "all the news", |p| p["news"].as_array().is_some_and(|n| n.len() == 20)).await;
+    wait_queue_empty(&alpha).await;
+    let posts = remote_post_contents(&beta).await;
+    assert_eq!(posts.len(), 21, "the launch and 20 news, once each");
+    for n in 0..20 {
+        let text = format!("News number {n}.");
+        assert_eq!(posts.iter().filter(|p| p.contains(&text)).count(), 1, "{text}");
+    }
+    // Sent once each (the Accept, the launch, 20 news) by one process or the other, and
+    // never received twice.
+    let sent = metric(&alpha, "signons_federation_deliveries_total{result=\"sent\"}").await
+        + metric(&alpha2, "signons_federation_deliveries_total{result=\"sent\"}").await;
+    assert_eq!(sent, 22);
+    assert_eq!(metric(&beta, "signons_federation_received_total{outcome=\"duplicate\"}").await, 0);
+    assert_eq!(metric(&beta, "signons_federation_received_total{outcome=\"processed\"}").await, 22);
+}
+
+/// One sample of the process's `/metrics`.
+async fn metric(app: &TestApp, sample: &str) -> u64 {
+    let client = app.public_api().client;
+    let body = send(client.get(format!("http://127.0.0.1:{}/metrics", app.port))).await.expect(200).body.clone();
+    let line = body.lines().find(|l| l.starts_with(sample)).unwrap_or_else(|| panic!("no {sample} in:\n{body}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
 async fn instance(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, Options { federation: true, ..Options::default() }).await
 }
@@ -243,6 +282,7 @@ async fn instance_down_then_up_gets_everything_once(backend: Backend) {
     alpha.state.fed().wake.notify_one();
     wait_queue_empty(&alpha).await;
     assert_eq!(received_count(&beta).await, received, "the second copy is recognised by its id");
+    assert_eq!(metric(&beta, "signons_federation_received_total{outcome=\"duplicate\"}").await, 1);
     assert_eq!(remote_post_contents(&beta).await.len(), 3);
 }
 

@@ -425,6 +425,34 @@ impl TestApp {
         self.server = actix_web::rt::spawn(app.run_until_stopped());
     }
 
+    /// Another process of the same instance: its own port, the same database and public
+    /// URL (as several processes behind one address share a PostgreSQL database).
+    pub async fn another_process(&self) -> TestApp {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("the port").port();
+        let mut config = self.config.clone();
+        config.bind = listener.local_addr().expect("the address");
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        config.data_dir = dir.path().to_owned();
+        let app = Application::build_with_listener(config.clone(), listener).await.expect("the second process starts");
+        let state = app.state();
+        let stopper = Some(app.stopper());
+        let server = actix_web::rt::spawn(app.run_until_stopped());
+        TestApp {
+            port,
+            outbox: dir.path().join("outbox"),
+            url: self.url.clone(),
+            state,
+            api_token: Mutex::new(None),
+            seen_outbox: Mutex::new(HashSet::new()),
+            server,
+            stopper,
+            config,
+            _dir: dir,
+            _pg: None,
+        }
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.url, None)
     }

@@ -31,6 +31,7 @@ async fn health_headers_and_first_visit(backend: Backend) {
     for path in [
         "/",
         "/healthz",
+        "/metrics",
         "/login",
         &format!("/p/{slug}"),
         "/p/no-such-petition",

@@ -18,8 +18,13 @@ use std::time::Duration;
 
 pub async fn configure(config: &Config, db: &Database) -> anyhow::Result<context::Config> {
     let urls = Urls::new(&config.public_url).context("public_url")?;
-    let data =
-        FederationData { db: db.clone(), urls, instance_name: config.instance_name.clone(), wake: Arc::default() };
+    let data = FederationData {
+        db: db.clone(),
+        urls,
+        instance_name: config.instance_name.clone(),
+        wake: Arc::default(),
+        metrics: Arc::default(),
+    };
     context::build(data, config.federation_allow_local).await.context("cannot set up federation")
 }
 

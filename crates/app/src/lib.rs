@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod federate;
 pub mod maintenance;
+pub mod metrics;
 pub mod page;
 pub mod rate_limit;
 pub mod routes;

@@ -128,6 +128,7 @@ impl Application {
                 .service(public::show_petition)
                 .service(public::sign_petition)
                 .service(system::healthz)
+                .service(system::metrics)
                 .service(system::static_file)
                 .service(public::home)
                 .service(public::set_language)
@@ -235,6 +236,7 @@ async fn log_request(
     match &result {
         Ok(res) => {
             let status = res.status().as_u16();
+            crate::metrics::count_response(status);
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             if status >= 500 || !span.is_disabled() {
                 let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());

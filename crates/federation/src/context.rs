@@ -17,6 +17,7 @@ pub struct FederationData {
     pub instance_name: String,
     /// Wakes the delivery worker after activities were queued.
     pub wake: Arc<Notify>,
+    pub metrics: Arc<crate::metrics::FederationMetrics>,
 }
 
 /// What handlers receive: the data, plus the library's request state (fetch counter).

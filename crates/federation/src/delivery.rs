@@ -5,6 +5,7 @@
 //! `FOR UPDATE SKIP LOCKED` and a lease.
 
 use crate::actors::LocalActor;
+use crate::metrics::FederationMetrics;
 use crate::urls::host_of;
 use crate::{policy, FederationContext, FederationError};
 use activitypub_federation::activity_sending::SendActivityTask;
@@ -219,13 +220,19 @@ impl DeliveryWorker {
             let id = claimed.id.clone();
             let outcome = self.send(&data, &claimed).await;
             let now = signons_store::now();
+            let metrics = &data.metrics;
             let result = match outcome {
-                Ok(()) => data.db.write_async(move |conn| delete(conn, &id)).await,
+                Ok(()) => {
+                    FederationMetrics::add(&metrics.deliveries_sent);
+                    data.db.write_async(move |conn| delete(conn, &id)).await
+                }
                 Err(e) if now - claimed.created_at >= self.give_up_after => {
+                    FederationMetrics::add(&metrics.deliveries_given_up);
                     tracing::warn!(host, error = %e, attempts = claimed.attempts + 1, "delivery given up");
                     data.db.write_async(move |conn| delete(conn, &id)).await
                 }
                 Err(e) => {
+                    FederationMetrics::add(&metrics.delivery_failures);
                     let attempts = claimed.attempts + 1;
                     let next = now + backoff(self.retry_base, claimed.attempts);
                     tracing::info!(host, error = %e, attempts, "delivery failed, will retry");

@@ -89,7 +89,13 @@ fn database() -> (TempDatabase, Database) {
 }
 
 fn federation_data(db: Database) -> FederationData {
-    FederationData { db, urls: urls(), instance_name: INSTANCE_NAME.into(), wake: Arc::default() }
+    FederationData {
+        db,
+        urls: urls(),
+        instance_name: INSTANCE_NAME.into(),
+        wake: Arc::default(),
+        metrics: Arc::default(),
+    }
 }
 
 fn organization() -> Organization {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use signons_federation::actors::LocalActor;
 use signons_federation::inbox::Outcome;
+use signons_federation::metrics::FederationMetrics;
 use signons_federation::objects::{self, collection, create_note, with_context};
 use signons_federation::{discovery, publish, FederationError, LocalRef, ACTIVITY_JSON};
 use signons_render::Context;
@@ -111,8 +112,16 @@ pub async fn organization(
 
 async fn inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
     let data = state.federation.to_request_data();
-    match signons_federation::inbox::receive(req, body, &data).await {
-        Ok(Outcome::Processed | Outcome::Ignored | Outcome::Duplicate) => HttpResponse::Accepted().finish(),
+    let metrics = &data.metrics;
+    let outcome = signons_federation::inbox::receive(req, body, &data).await;
+    FederationMetrics::add(match &outcome {
+        Ok(Outcome::Processed) => &metrics.received_processed,
+        Ok(Outcome::Ignored) => &metrics.received_ignored,
+        Ok(Outcome::Duplicate) => &metrics.received_duplicate,
+        Err(_) => &metrics.received_refused,
+    });
+    match outcome {
+        Ok(_) => HttpResponse::Accepted().finish(),
         Err(e) => federation_error(e),
     }
 }

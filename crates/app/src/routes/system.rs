@@ -23,6 +23,33 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Prometheus metrics (see `metrics.rs`).
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    use diesel::prelude::*;
+    use signons_store::schema::{ap_deliveries, ap_followers, outgoing_emails, petitions};
+    let gauges = state
+        .db
+        .read_async(|conn| -> Result<_, signons_store::StoreError> {
+            Ok(crate::metrics::Gauges {
+                open_petitions: petitions::table.filter(petitions::status.eq("open")).count().get_result(conn)?,
+                emails_pending: outgoing_emails::table.count().get_result(conn)?,
+                deliveries_pending: ap_deliveries::table.count().get_result(conn)?,
+                followers: ap_followers::table.count().get_result(conn)?,
+            })
+        })
+        .await;
+    match gauges {
+        Ok(gauges) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(crate::metrics::render(&gauges, &state.fed().metrics)),
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: database unavailable");
+            HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable\n")
+        }
+    }
+}
+
 #[get("/static/{path:.*}")]
 pub async fn static_file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(file) = StaticFiles::get(&path) else {
