@@ -144,11 +144,17 @@ pub fn news(
     petition: &Petition,
     markdown: &str,
 ) -> Result<Post, FederationError> {
-    let html = SafeHtml::from_markdown(markdown);
-    let body = format!("<p>{}</p>{}", petition_link(urls, petition), html.as_str());
+    let body = news_body(urls, &petition.slug, &petition.title, markdown);
     let post = store_post(conn, petition, PostKind::News, body, None)?;
     deliver_post(conn, urls, &post)?;
     Ok(post)
+}
+
+/// A news note's content: the organizers' Markdown, rendered and sanitized, then a link to
+/// the petition.
+pub fn news_body(urls: &Urls, slug: &str, title: &str, markdown: &str) -> String {
+    let link = link(urls.actor(&LocalRef::Petition(slug.to_owned())).as_str(), title);
+    format!("{}<p>{link}</p>", SafeHtml::from_markdown(markdown).as_str())
 }
 
 /// 100, 1,000, 10,000, … and the goal.

@@ -174,14 +174,13 @@ fn published_post(urls: &Urls) -> Post {
 
 /// News from the organizers (the body `publish::news` writes).
 fn news_post(urls: &Urls) -> Post {
-    let link = objects::link(urls.actor(&LocalRef::Petition(PETITION_SLUG.into())).as_str(), PETITION_TITLE);
-    let html = SafeHtml::from_markdown("The council votes on **3 April**. Come to the town hall at 6 pm!");
+    let markdown = "The council votes on **3 April**. Come to the town hall at 6 pm!";
     Post {
         id: "0195a3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b".into(),
         kind: PostKind::News,
         petition_slug: PETITION_SLUG.into(),
         organization_slug: ORG_SLUG.into(),
-        body_html: format!("<p>{link}</p>{}", html.as_str()),
+        body_html: publish::news_body(urls, PETITION_SLUG, PETITION_TITLE, markdown),
         created_at: at("2025-03-20 17:05:00"),
     }
 }
