@@ -468,6 +468,11 @@ async fn hostile_inbox_requests_get_4xx(backend: Backend) {
     post("/inbox", forged, serde_json::to_vec(&unknown).unwrap()).await.expect(202);
     assert_eq!(received_count(&app).await, 0);
     assert!(followers_of(&app, &format!("{}/p/{slug}", app.url)).await.is_empty());
+    // Remote petition addresses that cannot be one: 404, never a failed query.
+    for bad in ["a%00b@localhost:1", "save-the-park@local%00host", "save-the-park@", "Bad Slug@x.org"] {
+        app.browser().get(&format!("/p/{bad}")).await.expect(404);
+        app.public_api().get(&format!("/petitions/{bad}")).await.expect(404);
+    }
     let petition_rows: i64 = app.read(|conn| remote_petitions::table.count().get_result(conn)).await;
     assert_eq!(petition_rows, 0);
 }

@@ -106,6 +106,10 @@ pub async fn load_remote(
     handle: &str,
 ) -> Result<(RemotePetitionView, Vec<RemotePostView>), crate::error::AppError> {
     let (slug, host) = handle.split_once('@').ok_or(crate::error::AppError::NotFound)?;
+    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+    if signons_petition::Slug::parse("slug", slug).is_err() || host.is_empty() || !host.chars().all(host_chars) {
+        return Err(crate::error::AppError::NotFound);
+    }
     let (slug, host) = (slug.to_owned(), host.to_ascii_lowercase());
     let found = state
         .db

@@ -262,8 +262,12 @@ impl Object for RemoteActor {
         if !ACTOR_KINDS.contains(&json.kind.as_str()) {
             return Err(FederationError::Invalid(format!("{:?} is not an actor type", bounded(&json.kind, 40))));
         }
-        if json.public_key.public_key_pem.len() > PEM_MAX {
-            return Err(FederationError::Invalid("the public key is too long".into()));
+        let pem = &json.public_key.public_key_pem;
+        if pem.len() > PEM_MAX || !pem.trim_start().starts_with("-----BEGIN ") {
+            return Err(FederationError::Invalid("the public key is not a PEM key of a sensible size".into()));
+        }
+        if !pem.chars().all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) {
+            return Err(FederationError::Invalid("the public key holds characters no PEM key has".into()));
         }
         Ok(())
     }

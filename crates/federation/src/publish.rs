@@ -480,6 +480,9 @@ pub fn undo_follow_activity(urls: &Urls, id: &Url, follow_id: &str, object: &str
 
 /// Stops following `actor` (an `Undo` of our follow).
 pub fn unfollow(conn: &mut DbConnection, urls: &Urls, actor_url: &str) -> Result<bool, FederationError> {
+    // Only a URL names something we follow (and a NUL byte never reaches PostgreSQL).
+    let Ok(actor_url) = Url::parse(actor_url) else { return Ok(false) };
+    let actor_url = actor_url.as_str();
     let row: Option<(String, String)> = fing::table
         .inner_join(ra::table.on(ra::url.eq(fing::remote_actor)))
         .filter(fing::remote_actor.eq(actor_url))
