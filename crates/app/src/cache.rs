@@ -39,8 +39,9 @@ pub const STALE_GRACE: Duration = Duration::from_secs(2);
 /// Petitions kept; past this, entries nobody is loading are dropped.
 const CAPACITY: usize = 10_000;
 /// How many recent public signers a petition page shows.
-pub const RECENT_NEWS: i64 = 5;
-const RECENT_SIGNERS: i64 = 10;
+pub const RECENT_SIGNERS: i64 = 10;
+/// How many of its latest news and milestones a petition page shows.
+const RECENT_NEWS: i64 = 5;
 /// `Cache-Control` of the public, personal-data-free JSON (counts, petitions).
 pub const PUBLIC_JSON: &str = "public, max-age=1";
 /// `Cache-Control` of cached pages: they carry the visitor's CSRF token, so only their
@@ -210,13 +211,7 @@ pub struct PetitionSnapshot {
     pub count: i64,
     pub signers: Vec<PublicSigner>,
     /// Its latest news and milestones (what its followers received).
-    pub news: Vec<NewsItem>,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct NewsItem {
-    pub html: String,
-    pub date: String,
+    pub news: Vec<crate::view::NewsView>,
 }
 
 impl PetitionSnapshot {
@@ -234,10 +229,7 @@ impl PetitionSnapshot {
                 let signers = signons_signature::signing::recent_public(conn, &petition.id, RECENT_SIGNERS)?;
                 let own = signons_federation::LocalRef::Petition(petition.slug.clone());
                 let (_, posts) = signons_federation::publish::posts_by(conn, &own, RECENT_NEWS)?;
-                let news = posts
-                    .into_iter()
-                    .map(|p| NewsItem { html: p.body_html, date: p.created_at.format("%Y-%m-%d").to_string() })
-                    .collect();
+                let news = posts.into_iter().map(|p| crate::view::NewsView::new(p.body_html, p.created_at)).collect();
                 Ok(PetitionSnapshot { petition, count, signers, news })
             })
             .await

@@ -36,8 +36,7 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
             let purged = signons_signature::retention::purge_unconfirmed(conn, now, PENDING_GRACE)?;
             let anonymized = signons_signature::retention::anonymize_closed(conn, now, anonymize_after)?;
             signons_petition::auth::delete_expired_sessions(conn)?;
-            signons_federation::inbox::purge_received(conn, RECEIVED_IDS_DAYS)
-                .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+            signons_federation::inbox::purge_received(conn, RECEIVED_IDS_DAYS)?;
             Ok((closed, purged, anonymized))
         })
         .await?;

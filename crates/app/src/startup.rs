@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{api, federation, organizer, public, system};
+use crate::routes::{admin, api, federation, organizer, public, system};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -68,14 +68,6 @@ impl Application {
             retry_base: TimeDelta::seconds(config.mail_retry_seconds),
             give_up_after: TimeDelta::days(7),
         };
-        let shutdown_mail = tokio_util::sync::CancellationToken::new();
-        let mail_stop = shutdown_mail.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = worker.run() => {}
-                _ = mail_stop.cancelled() => {}
-            }
-        });
         let signing = SigningContext {
             renderer: renderer.clone(),
             queue,
@@ -93,8 +85,10 @@ impl Application {
         crate::federate::spawn_workers(&state);
         let stopping = state.shutdown.clone();
         tokio::spawn(async move {
-            stopping.cancelled().await;
-            shutdown_mail.cancel();
+            tokio::select! {
+                _ = worker.run() => {}
+                _ = stopping.cancelled() => {}
+            }
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -144,8 +138,8 @@ impl Application {
                 .service(organizer::close_petition)
                 .service(organizer::remove_petition)
                 .service(organizer::post_news)
-                .service(crate::routes::admin::federation_page)
-                .service(crate::routes::admin::federation_update)
+                .service(admin::federation_page)
+                .service(admin::federation_update)
                 .service(federation::instance_actor)
                 .service(federation::organization)
                 .service(federation::shared_inbox)

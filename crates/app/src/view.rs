@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use signons_petition::{Petition, PetitionStatus, SafeHtml};
+use signons_store::Id;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PetitionView {
@@ -26,6 +28,11 @@ pub struct PetitionView {
 }
 
 impl PetitionView {
+    /// Views of many petitions, each with its count from `totals` (0 when it has none).
+    pub fn all(petitions: &[Petition], totals: &HashMap<Id, i64>, public_url: &str) -> Vec<Self> {
+        petitions.iter().map(|p| PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), public_url)).collect()
+    }
+
     pub fn new(p: &Petition, count: i64, public_url: &str) -> Self {
         let percent = if p.goal > 0 { (count.saturating_mul(100) / p.goal).clamp(0, 100) } else { 0 };
         PetitionView {
@@ -93,18 +100,32 @@ impl RemotePetitionView {
     }
 }
 
-/// What a remote petition's page lists: the news its followers received.
+/// A petition's news or milestone, on its page (local or remote) and in the API.
 #[derive(Debug, Clone, Serialize)]
-pub struct RemotePostView {
+pub struct NewsView {
+    /// Sanitized HTML: ours from Markdown, another instance's through `clean_html`.
     pub content_html: String,
+    /// RFC 3339, for the API.
     pub published_at: String,
+    /// The day, for pages.
+    pub date: String,
+}
+
+impl NewsView {
+    pub fn new(content_html: String, at: NaiveDateTime) -> Self {
+        NewsView {
+            content_html,
+            published_at: signons_federation::objects::timestamp(at),
+            date: at.format("%Y-%m-%d").to_string(),
+        }
+    }
 }
 
 /// A remote petition addressed `slug@host`, with its posts.
 pub async fn load_remote(
     state: &crate::state::AppState,
     handle: &str,
-) -> Result<(RemotePetitionView, Vec<RemotePostView>), crate::error::AppError> {
+) -> Result<(RemotePetitionView, Vec<NewsView>), crate::error::AppError> {
     let (slug, host) = handle.split_once('@').ok_or(crate::error::AppError::NotFound)?;
     let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
     if signons_petition::Slug::parse("slug", slug).is_err() || host.is_empty() || !host.chars().all(host_chars) {
@@ -120,12 +141,6 @@ pub async fn load_remote(
         })
         .await?;
     let (petition, posts) = found.ok_or(crate::error::AppError::NotFound)?;
-    let posts = posts
-        .into_iter()
-        .map(|p| RemotePostView {
-            content_html: p.content_html,
-            published_at: p.published_at.format("%Y-%m-%d %H:%M").to_string(),
-        })
-        .collect();
+    let posts = posts.into_iter().map(|p| NewsView::new(p.content_html, p.published_at)).collect();
     Ok((RemotePetitionView::new(&petition, &state.config.public_url), posts))
 }

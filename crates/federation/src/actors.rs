@@ -3,7 +3,7 @@
 
 use crate::keys::{self, KeyPair};
 use crate::objects;
-use crate::remote::{bounded, clean_text};
+use crate::remote::clean_text;
 use crate::urls::host_of;
 use crate::{FederationContext, FederationData, FederationError, LocalRef};
 use activitypub_federation::protocol::public_key::PublicKey;
@@ -68,29 +68,24 @@ impl LocalActor {
                 }
             }
         };
-        let url = data.urls.actor(reference);
-        let keys = keys::for_actor(&data.db, &url).await?;
-        Ok(Some(LocalActor {
-            reference: reference.clone(),
-            inbox: data.urls.inbox(reference),
-            shared_inbox: data.urls.shared_inbox(),
-            url,
+        let keys = keys::for_actor(&data.db, &data.urls.actor(reference)).await?;
+        Ok(Some(LocalActor::new(&data.urls, reference.clone(), subject, keys)))
+    }
+
+    pub fn new(urls: &crate::Urls, reference: LocalRef, subject: Subject, keys: KeyPair) -> Self {
+        LocalActor {
+            url: urls.actor(&reference),
+            inbox: urls.inbox(&reference),
+            shared_inbox: urls.shared_inbox(),
+            reference,
             subject,
             keys,
-        }))
+        }
     }
 
     /// A removed petition: served as a `Tombstone`, its key kept to sign its `Delete`.
     pub fn is_removed(&self) -> bool {
         matches!(&self.subject, Subject::Petition { petition, .. } if petition.status == PetitionStatus::Removed)
-    }
-
-    /// Its handle's user part: the slug, or the host for the instance actor.
-    pub fn username(&self, data: &FederationData) -> String {
-        match &self.reference {
-            LocalRef::Instance => data.urls.host().to_owned(),
-            LocalRef::Organization(name) | LocalRef::Petition(name) => name.clone(),
-        }
     }
 }
 
@@ -260,7 +255,7 @@ impl Object for RemoteActor {
             return Err(FederationError::Invalid("the key belongs to another actor".into()));
         }
         if !ACTOR_KINDS.contains(&json.kind.as_str()) {
-            return Err(FederationError::Invalid(format!("{:?} is not an actor type", bounded(&json.kind, 40))));
+            return Err(FederationError::Invalid(format!("{:?} is not an actor type", clean_text(&json.kind, 40))));
         }
         let pem = &json.public_key.public_key_pem;
         if pem.len() > PEM_MAX || !pem.trim_start().starts_with("-----BEGIN ") {

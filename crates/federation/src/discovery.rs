@@ -31,6 +31,11 @@ pub async fn local_ref_for_name(data: &FederationData, name: &str) -> Result<Opt
         .await
 }
 
+/// Whether `actor` exists and is public (a published petition, an organization, the instance).
+pub async fn is_public(data: &FederationData, actor: &LocalRef) -> Result<bool, FederationError> {
+    Ok(local_ref_for_name(data, &data.urls.username(actor)).await?.as_ref() == Some(actor))
+}
+
 /// The WebFinger answer for `resource` (`acct:name@host`, or one of our actor URLs).
 pub async fn webfinger(data: &FederationData, resource: &str) -> Result<Value, FederationError> {
     let resource = resource.trim();
@@ -49,10 +54,7 @@ pub async fn webfinger(data: &FederationData, resource: &str) -> Result<Value, F
         }
     };
     let reference = reference.ok_or(FederationError::NotFound)?;
-    let name = match &reference {
-        LocalRef::Instance => data.urls.host().to_owned(),
-        LocalRef::Organization(n) | LocalRef::Petition(n) => n.clone(),
-    };
+    let name = data.urls.username(&reference);
     let actor = data.urls.actor(&reference);
     let page = match reference {
         LocalRef::Instance => data.urls.home(),

@@ -90,7 +90,7 @@ pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
     let mut doc = json!({
         "@context": context(urls),
         "id": actor.url.as_str(),
-        "preferredUsername": actor.username(data),
+        "preferredUsername": urls.username(r),
         "inbox": urls.inbox(r).as_str(),
         "outbox": urls.outbox(r).as_str(),
         "followers": urls.followers(r).as_str(),
@@ -249,6 +249,15 @@ pub fn create_note(urls: &Urls, post: &Post) -> Value {
 /// An `OrderedCollection` that shows only its size (followers).
 pub fn collection(id: &str, total: i64) -> Value {
     json!({ "type": "OrderedCollection", "id": id, "totalItems": total })
+}
+
+/// A document to embed in another (an activity's `object`): the outer one carries the
+/// `@context`.
+pub fn without_context(mut doc: Value) -> Value {
+    if let Value::Object(map) = &mut doc {
+        map.remove("@context");
+    }
+    doc
 }
 
 pub fn with_context(urls: &Urls, mut doc: Value) -> Value {

@@ -195,14 +195,8 @@ pub fn petition_updated(
     let reference = LocalRef::Petition(petition.slug.clone());
     let url = urls.actor(&reference);
     let Some(keys) = keys::stored(conn, url.as_str())? else { return Ok(()) };
-    let actor = LocalActor {
-        reference: reference.clone(),
-        inbox: urls.inbox(&reference),
-        shared_inbox: urls.shared_inbox(),
-        url: url.clone(),
-        subject: Subject::Petition { petition: Box::new(petition.clone()), count },
-        keys,
-    };
+    let subject = Subject::Petition { petition: Box::new(petition.clone()), count };
+    let actor = LocalActor::new(urls, reference.clone(), subject, keys);
     let update = update_group(data, &actor, &urls.new_activity());
     let org = LocalRef::Organization(petition.organization.slug.clone());
     let inboxes = follower_inboxes(conn, urls, &[reference, org, LocalRef::Instance])?;
@@ -213,10 +207,7 @@ pub fn petition_updated(
 /// `Update` of a petition's actor, with id `id`: the whole `Group`, as its actor serves it.
 pub fn update_group(data: &crate::FederationData, actor: &LocalActor, id: &Url) -> Value {
     let urls = &data.urls;
-    let mut object = objects::actor_json(data, actor);
-    if let Value::Object(map) = &mut object {
-        map.remove("@context");
-    }
+    let object = objects::without_context(objects::actor_json(data, actor));
     json!({
         "@context": context(urls),
         "type": "Update",

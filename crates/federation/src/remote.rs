@@ -23,11 +23,6 @@ pub fn clean_text(input: &str, max: usize) -> String {
     input.chars().filter(|c| !c.is_control() || *c == '\n').take(max).collect::<String>().trim().to_owned()
 }
 
-/// A short, printable excerpt of untrusted input, for error messages.
-pub fn bounded(input: &str, max: usize) -> String {
-    clean_text(input, max)
-}
-
 /// HTML from another server, reduced to what a post needs; links open elsewhere and
 /// carry no referrer.
 pub fn clean_html(input: &str) -> Result<String, FederationError> {

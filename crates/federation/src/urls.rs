@@ -67,6 +67,15 @@ impl Urls {
         }
     }
 
+    /// The user part of an actor's handle (`preferredUsername`): the slug, or the host for
+    /// the instance actor.
+    pub fn username(&self, actor: &LocalRef) -> String {
+        match actor {
+            LocalRef::Instance => self.host.clone(),
+            LocalRef::Organization(name) | LocalRef::Petition(name) => name.clone(),
+        }
+    }
+
     pub fn inbox(&self, actor: &LocalRef) -> Url {
         self.join(&format!("{}/inbox", self.actor(actor).path()))
     }

@@ -130,14 +130,8 @@ fn sample_petition() -> Petition {
 }
 
 fn local_actor(urls: &Urls, reference: LocalRef, subject: Subject, public_pem: &str) -> LocalActor {
-    LocalActor {
-        url: urls.actor(&reference),
-        inbox: urls.inbox(&reference),
-        shared_inbox: urls.shared_inbox(),
-        reference,
-        subject,
-        keys: KeyPair { public_pem: public_pem.into(), private_pem: "never serialized".into() },
-    }
+    let keys = KeyPair { public_pem: public_pem.into(), private_pem: "never serialized".into() };
+    LocalActor::new(urls, reference, subject, keys)
 }
 
 fn instance_actor(urls: &Urls) -> LocalActor {

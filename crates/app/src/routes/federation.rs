@@ -94,12 +94,7 @@ pub async fn organization(
                 Ok((org, petitions, totals))
             })
             .await?;
-        let views: Vec<_> = petitions
-            .iter()
-            .map(|p| {
-                crate::view::PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), &state.config.public_url)
-            })
-            .collect();
+        let views = crate::view::PetitionView::all(&petitions, &totals, &state.config.public_url);
         let mut context = Context::new();
         context.insert("organization", &org);
         context.insert("petitions", &views);
@@ -153,40 +148,22 @@ const OUTBOX_SIZE: i64 = 20;
 
 async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
     let data = state.fed().clone();
-    let exists = match discovery::local_ref_for_name(&data, &actor_name(&data, &actor)).await {
-        Ok(found) => found.as_ref() == Some(&actor),
+    match discovery::is_public(&data, &actor).await {
+        Ok(true) => {}
+        Ok(false) => return federation_error(FederationError::NotFound),
         Err(e) => return federation_error(e),
-    };
-    if !exists {
-        return federation_error(FederationError::NotFound);
     }
     let urls = data.urls.clone();
     let who = actor.clone();
     let posts = state.db.read_async(move |conn| publish::posts_by(conn, &who, OUTBOX_SIZE)).await;
     match posts {
         Ok((total, posts)) => {
-            let items: Vec<Value> = posts
-                .iter()
-                .map(|p| {
-                    let mut create = create_note(&urls, p);
-                    if let Value::Object(map) = &mut create {
-                        map.remove("@context");
-                    }
-                    create
-                })
-                .collect();
+            let items: Vec<Value> = posts.iter().map(|p| objects::without_context(create_note(&urls, p))).collect();
             let mut body = collection(urls.outbox(&actor).as_str(), total);
             body["orderedItems"] = Value::Array(items);
             activity_json(&with_context(&urls, body))
         }
         Err(e) => federation_error(e),
-    }
-}
-
-fn actor_name(data: &signons_federation::FederationData, actor: &LocalRef) -> String {
-    match actor {
-        LocalRef::Instance => data.urls.host().to_owned(),
-        LocalRef::Organization(n) | LocalRef::Petition(n) => n.clone(),
     }
 }
 
@@ -203,9 +180,9 @@ pub async fn actor_outbox(state: web::Data<AppState>, path: web::Path<(String, S
 
 async fn followers_response(state: &AppState, actor: LocalRef) -> HttpResponse {
     let data = state.fed().clone();
-    match discovery::local_ref_for_name(&data, &actor_name(&data, &actor)).await {
-        Ok(Some(found)) if found == actor => {}
-        Ok(_) => return federation_error(FederationError::NotFound),
+    match discovery::is_public(&data, &actor).await {
+        Ok(true) => {}
+        Ok(false) => return federation_error(FederationError::NotFound),
         Err(e) => return federation_error(e),
     }
     let urls = data.urls.clone();

@@ -132,12 +132,7 @@ pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResp
                 Ok((petitions, totals))
             })
             .await
-            .map(|(petitions, totals)| {
-                petitions
-                    .iter()
-                    .map(|p| PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), &state.config.public_url))
-                    .collect::<Vec<_>>()
-            })?;
+            .map(|(petitions, totals)| PetitionView::all(&petitions, &totals, &state.config.public_url))?;
         let mut context = Context::new();
         context.insert("petitions", &views);
         context.insert("is_admin", &visitor.organizer.as_ref().is_some_and(|o| o.is_admin));

@@ -29,10 +29,7 @@ pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse 
             .await?;
         let remote: Vec<_> =
             remote.iter().map(|p| crate::view::RemotePetitionView::new(p, &state.config.public_url)).collect();
-        let views: Vec<PetitionView> = petitions
-            .iter()
-            .map(|p| PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), &state.config.public_url))
-            .collect();
+        let views = PetitionView::all(&petitions, &totals, &state.config.public_url);
         let mut most_signed = views.clone();
         most_signed.sort_by_key(|p| std::cmp::Reverse(p.total_signatures));
         most_signed.truncate(6);
