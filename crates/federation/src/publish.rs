@@ -17,7 +17,7 @@ use signons_store::schema::{
     petition_posts as pp, petitions,
 };
 use signons_store::{DbConnection, Id};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use url::Url;
 
 pub const NEWS_MAX: usize = 5_000;
@@ -270,16 +270,20 @@ pub fn tick(
     let open = signons_petition::petition::list_open(conn, 1000)?;
     let ids: Vec<Id> = open.iter().map(|p| p.id.clone()).collect();
     let totals = signons_signature::counts::totals(conn, &ids)?;
+    // What was last said of each, in one query rather than one per petition.
+    let mut said: HashMap<Id, (i64, i64, NaiveDateTime)> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(Id, i64, i64, NaiveDateTime)> = sync::table
+            .filter(sync::petition_id.eq_any(chunk))
+            .select((sync::petition_id, sync::last_milestone, sync::last_count_sent, sync::updated_at))
+            .load(conn)?;
+        said.extend(rows.into_iter().map(|(id, m, c, at)| (id, (m, c, at))));
+    }
     let now = signons_store::now();
     let mut spoke = 0;
     for petition in open {
         let count = totals.get(&petition.id).copied().unwrap_or(0);
-        let state: Option<(i64, i64, NaiveDateTime)> = sync::table
-            .find(&petition.id)
-            .select((sync::last_milestone, sync::last_count_sent, sync::updated_at))
-            .first(conn)
-            .optional()?;
-        let Some((last_milestone, last_sent, sent_at)) = state else {
+        let Some(&(last_milestone, last_sent, sent_at)) = said.get(&petition.id) else {
             // First sight: start from here, without announcing the past.
             diesel::insert_into(sync::table)
                 .values((
