@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use signons_store::schema::ap_deliveries as d;
 use signons_store::{DbConnection, Id};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -203,6 +203,8 @@ impl DeliveryWorker {
     /// Sends what is due for one instance, oldest first; stops at the first failure (the
     /// instance is probably down: the rest waits for the retry).
     async fn drain(&self, host: &str) {
+        // The senders met while draining: most rows for one instance come from a few actors.
+        let mut actors: HashMap<String, Option<LocalActor>> = HashMap::new();
         loop {
             if self.shutdown.is_cancelled() {
                 return;
@@ -218,7 +220,7 @@ impl DeliveryWorker {
                 }
             };
             let id = claimed.id.clone();
-            let outcome = self.send(&data, &claimed).await;
+            let outcome = self.send(&data, &claimed, &mut actors).await;
             let now = signons_store::now();
             let metrics = &data.metrics;
             let result = match outcome {
@@ -248,7 +250,12 @@ impl DeliveryWorker {
         }
     }
 
-    async fn send(&self, data: &Data<crate::FederationData>, row: &Claimed) -> Result<(), FederationError> {
+    async fn send(
+        &self,
+        data: &Data<crate::FederationData>,
+        row: &Claimed,
+        actors: &mut HashMap<String, Option<LocalActor>>,
+    ) -> Result<(), FederationError> {
         let inbox = Url::parse(&row.inbox)?;
         if !policy::allows_url(&data.db, &inbox).await? {
             return Ok(()); // blocked since it was queued: dropped, not retried
@@ -256,13 +263,16 @@ impl DeliveryWorker {
         let body: Value = serde_json::from_str(&row.body)?;
         let id = Url::parse(body["id"].as_str().unwrap_or_default())?;
         let actor_url = Url::parse(&row.actor_url)?;
-        let reference = data.urls.parse_local(&actor_url).ok_or(FederationError::NotFound)?;
-        let Some(actor) = LocalActor::load(data, &reference).await? else {
+        if !actors.contains_key(&row.actor_url) {
+            let reference = data.urls.parse_local(&actor_url).ok_or(FederationError::NotFound)?;
+            actors.insert(row.actor_url.clone(), LocalActor::load(data, &reference).await?);
+        }
+        let Some(Some(actor)) = actors.get(&row.actor_url) else {
             // The actor is gone: a signature with its key could not be checked any more.
             return Ok(());
         };
         let activity = StoredActivity { body, id, actor: actor_url };
-        let tasks = SendActivityTask::prepare(&activity, &actor, vec![inbox], data).await?;
+        let tasks = SendActivityTask::prepare(&activity, actor, vec![inbox], data).await?;
         for task in tasks {
             task.sign_and_send(data).await?;
         }
