@@ -351,14 +351,18 @@ pub fn find_post(conn: &mut DbConnection, id: &str) -> Result<Option<Post>, Fede
 }
 
 /// The latest posts an actor made (its outbox).
-pub fn posts_by(conn: &mut DbConnection, actor: &LocalRef, limit: i64) -> Result<(i64, Vec<Post>), FederationError> {
-    let total: i64 = posts_query(actor).count().get_result(conn)?;
+pub fn posts_by(conn: &mut DbConnection, actor: &LocalRef, limit: i64) -> Result<Vec<Post>, FederationError> {
     let rows: Vec<PostRow> = posts_query(actor)
         .select((pp::id, pp::kind, pp::body_html, petitions::slug, organizations::slug, pp::created_at))
         .order(pp::created_at.desc())
         .limit(limit)
         .load(conn)?;
-    Ok((total, rows.into_iter().map(post_from_row).collect()))
+    Ok(rows.into_iter().map(post_from_row).collect())
+}
+
+/// How many posts an actor made (its outbox's `totalItems`).
+pub fn post_count(conn: &mut DbConnection, actor: &LocalRef) -> Result<i64, FederationError> {
+    Ok(posts_query(actor).count().get_result(conn)?)
 }
 
 type PostsQuery<'a> = diesel::dsl::IntoBoxed<

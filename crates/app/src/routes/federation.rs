@@ -155,7 +155,10 @@ async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
     }
     let urls = data.urls.clone();
     let who = actor.clone();
-    let posts = state.db.read_async(move |conn| publish::posts_by(conn, &who, OUTBOX_SIZE)).await;
+    let posts = state
+        .db
+        .read_async(move |conn| Ok((publish::post_count(conn, &who)?, publish::posts_by(conn, &who, OUTBOX_SIZE)?)))
+        .await;
     match posts {
         Ok((total, posts)) => {
             let items: Vec<Value> = posts.iter().map(|p| objects::without_context(create_note(&urls, p))).collect();
