@@ -146,28 +146,38 @@ fn reference(kind: &str, name: String) -> LocalRef {
 
 const OUTBOX_SIZE: i64 = 20;
 
-async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
-    let data = state.fed().clone();
-    match discovery::is_public(&data, &actor).await {
+/// A collection of a public actor (404 otherwise), as `build` makes it from the database.
+async fn collection_response(
+    state: &AppState,
+    actor: &LocalRef,
+    build: impl FnOnce(&mut signons_store::DbConnection) -> Result<Value, FederationError> + Send + 'static,
+) -> HttpResponse {
+    let data = state.fed();
+    match discovery::is_public(data, actor).await {
         Ok(true) => {}
         Ok(false) => return federation_error(FederationError::NotFound),
         Err(e) => return federation_error(e),
     }
-    let urls = data.urls.clone();
-    let who = actor.clone();
-    let posts = state
-        .db
-        .read_async(move |conn| Ok((publish::post_count(conn, &who)?, publish::posts_by(conn, &who, OUTBOX_SIZE)?)))
-        .await;
-    match posts {
-        Ok((total, posts)) => {
-            let items: Vec<Value> = posts.iter().map(|p| objects::without_context(create_note(&urls, p))).collect();
-            let mut body = collection(urls.outbox(&actor).as_str(), total);
-            body["orderedItems"] = Value::Array(items);
-            activity_json(&with_context(&urls, body))
-        }
+    match state.db.read_async(build).await {
+        Ok(body) => activity_json(&with_context(&data.urls, body)),
         Err(e) => federation_error(e),
     }
+}
+
+/// The actor's latest posts, as `Create(Note)`s, and how many it made.
+async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
+    let urls = state.fed().urls.clone();
+    let who = actor.clone();
+    collection_response(state, &actor, move |conn| {
+        let items: Vec<Value> = publish::posts_by(conn, &who, OUTBOX_SIZE)?
+            .iter()
+            .map(|p| objects::without_context(create_note(&urls, p)))
+            .collect();
+        let mut body = collection(urls.outbox(&who).as_str(), publish::post_count(conn, &who)?);
+        body["orderedItems"] = Value::Array(items);
+        Ok(body)
+    })
+    .await
 }
 
 #[get("/actor/outbox")]
@@ -181,19 +191,14 @@ pub async fn actor_outbox(state: web::Data<AppState>, path: web::Path<(String, S
     outbox_response(&state, reference(&kind, name)).await
 }
 
+/// How many follow the actor (the followers themselves are not listed).
 async fn followers_response(state: &AppState, actor: LocalRef) -> HttpResponse {
-    let data = state.fed().clone();
-    match discovery::is_public(&data, &actor).await {
-        Ok(true) => {}
-        Ok(false) => return federation_error(FederationError::NotFound),
-        Err(e) => return federation_error(e),
-    }
-    let urls = data.urls.clone();
+    let urls = state.fed().urls.clone();
     let who = actor.clone();
-    match state.db.read_async(move |conn| publish::follower_count(conn, &urls, &who)).await {
-        Ok(total) => activity_json(&with_context(&data.urls, collection(data.urls.followers(&actor).as_str(), total))),
-        Err(e) => federation_error(e),
-    }
+    collection_response(state, &actor, move |conn| {
+        Ok(collection(urls.followers(&who).as_str(), publish::follower_count(conn, &urls, &who)?))
+    })
+    .await
 }
 
 #[get("/actor/followers")]
