@@ -5,7 +5,7 @@ use crate::helpers::{eventually, send, Backend, Options, Table, TestApp, DEADLIN
 use crate::smtp::{reserve_port, smtp_url, SmtpSink};
 use diesel::prelude::*;
 use serde_json::json;
-use signons_store::schema::outgoing_emails;
+use signons_store::schema::jobs;
 
 on_both_backends! {
     smtp_delivers_multipart_mail_in_the_signers_language => smtp_delivers_multipart_mail_in_the_signers_language_sqlite, smtp_delivers_multipart_mail_in_the_signers_language_postgres;
@@ -69,8 +69,10 @@ async fn smtp_outage_delays_mail_and_loses_none(backend: Backend) {
     app.sign(&slug, "Nora Night", "nora@example.org").await.expect(202);
     let (attempts, error) = eventually("a failed delivery attempt", DEADLINE, || async {
         app.read(|conn| {
-            outgoing_emails::table
-                .select((outgoing_emails::attempts, outgoing_emails::last_error))
+            jobs::table
+                .filter(jobs::queue.eq(signons_store::jobs::Queue::Email))
+                .filter(jobs::last_error.is_not_null())
+                .select((jobs::attempts, jobs::last_error))
                 .first::<(i32, Option<String>)>(conn)
                 .optional()
         })

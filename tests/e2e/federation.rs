@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 use signons_federation::policy::{self, DomainPolicy};
 use signons_federation::publish;
-use signons_store::schema::{ap_deliveries, ap_followers, ap_following, ap_received, remote_petitions, remote_posts};
+use signons_store::schema::{ap_followers, ap_following, ap_received, jobs, remote_petitions, remote_posts};
 use std::time::Duration;
 
 on_both_backends! {
@@ -110,7 +110,17 @@ async fn followers_of(app: &TestApp, actor: &str) -> Vec<String> {
 }
 
 async fn queued(app: &TestApp) -> Vec<(String, i32)> {
-    app.read(|conn| ap_deliveries::table.select((ap_deliveries::host, ap_deliveries::attempts)).load(conn)).await
+    // Deliveries still to make (queued or under way), as (instance, attempts so far).
+    let rows: Vec<(Option<String>, i32)> = app
+        .read(|conn| {
+            jobs::table
+                .filter(jobs::queue.eq(signons_store::jobs::Queue::Delivery))
+                .filter(jobs::state.ne(signons_store::jobs::JobState::Dead))
+                .select((jobs::partition_key, jobs::attempts))
+                .load(conn)
+        })
+        .await;
+    rows.into_iter().map(|(host, attempts)| (host.unwrap_or_default(), attempts)).collect()
 }
 
 async fn wait_queue_empty(app: &TestApp) {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use signons_app::config::RawConfig;
 use signons_app::state::AppState;
 use signons_app::Application;
-use signons_store::schema::{outgoing_emails, petition_counters, petitions, signatures};
+use signons_store::schema::{jobs, petition_counters, petitions, signatures};
 use signons_store::{DbConnection, StoreError};
 use std::collections::HashSet;
 use std::future::Future;
@@ -639,7 +639,12 @@ impl TestApp {
         self.read(move |conn| match table {
             Table::Petitions => petitions::table.count().get_result(conn),
             Table::Signatures => signatures::table.count().get_result(conn),
-            Table::OutgoingEmails => outgoing_emails::table.count().get_result(conn),
+            // Emails still to send (queued or being sent), as the mail queue holds them.
+            Table::OutgoingEmails => jobs::table
+                .filter(jobs::queue.eq(signons_store::jobs::Queue::Email))
+                .filter(jobs::state.ne(signons_store::jobs::JobState::Dead))
+                .count()
+                .get_result(conn),
         })
         .await
     }

@@ -1,4 +1,4 @@
-//! The command line: `signons serve | migrate | admin … | federation …`.
+//! The command line: `signons serve | migrate | admin … | federation … | jobs …`.
 
 use crate::config::Config;
 use anyhow::{bail, Context};
@@ -28,6 +28,28 @@ pub enum Command {
     /// Federation: whom this instance follows, and which domains it federates with.
     #[command(subcommand)]
     Federation(Federation),
+    /// The background-job queue (email, federation deliveries): counts, dead jobs, retries.
+    #[command(subcommand)]
+    Jobs(Jobs),
+}
+
+#[derive(Subcommand)]
+pub enum Jobs {
+    /// Each queue's jobs by state, then the dead ones (newest first) with their last error.
+    List {
+        /// Only this queue: `email` or `delivery`.
+        #[arg(long)]
+        queue: Option<String>,
+        /// How many dead jobs to list.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put dead jobs back in their queue, due now (by id, as `list` shows them, or `--all`).
+    Retry {
+        ids: Vec<String>,
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{email} is an instance admin");
         }
         Command::Federation(command) => federation(&config, command).await?,
+        Command::Jobs(command) => jobs(&config, command)?,
     }
     Ok(())
 }
@@ -198,6 +221,57 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
                 println!("followers on {host}: {n}");
             }
             println!("deliveries waiting: {pending}");
+        }
+    }
+    Ok(())
+}
+
+fn jobs(config: &Config, command: Jobs) -> anyhow::Result<()> {
+    use signons_store::jobs::{self, Queue};
+    let db = open(config)?;
+    db.migrate()?;
+    match command {
+        Jobs::List { queue, limit } => {
+            let queue = match queue.as_deref() {
+                None => None,
+                Some(name) => {
+                    Some(Queue::parse(name).ok_or_else(|| anyhow::anyhow!("the queue is `email` or `delivery`"))?)
+                }
+            };
+            let (counts, dead) = db.read(|conn| {
+                Ok::<_, signons_store::StoreError>((
+                    jobs::all_counts(conn)?,
+                    jobs::dead(conn, queue, limit.clamp(1, 10_000))?,
+                ))
+            })?;
+            for (q, c) in counts.iter().filter(|(q, _)| queue.is_none_or(|only| only == *q)) {
+                println!("{q}: {} queued, {} running, {} dead", c.queued, c.running, c.dead);
+            }
+            for job in dead {
+                let target = job.partition_key.as_deref().map(|p| format!(" to {p}")).unwrap_or_default();
+                println!(
+                    "dead {} {}{target}, {} attempt(s), queued {}: {}",
+                    job.id,
+                    job.queue,
+                    job.attempts,
+                    job.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    job.last_error.as_deref().unwrap_or("no error recorded")
+                );
+            }
+        }
+        Jobs::Retry { ids, all } => {
+            if !all && ids.is_empty() {
+                bail!("name the dead jobs to retry (ids from `signons jobs list`), or --all");
+            }
+            let ids = ids
+                .iter()
+                .map(|s| signons_store::Id::parse(s).ok_or_else(|| anyhow::anyhow!("{s:?} is not a job id")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let revived = db.write(|conn| jobs::revive(conn, if all { None } else { Some(&ids) }))?;
+            println!("{revived} dead job(s) queued again");
+            if !all && revived < ids.len() {
+                bail!("{} of the ids named no dead job", ids.len() - revived);
+            }
         }
     }
     Ok(())

@@ -36,6 +36,13 @@ pub struct RawConfig {
     pub federation_update_seconds: i64,
     /// Use the `X-Forwarded-For` client address (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Emails sent at once, each over its own SMTP connection.
+    pub mail_concurrency: usize,
+    /// Remote instances delivered to at once (each one's activities stay in order).
+    pub federation_concurrency: usize,
+    /// How long a background job stays with a process that stopped renewing its claim
+    /// (killed, or cut off from the database) before another process takes it up.
+    pub job_lease_seconds: u64,
     pub db_pool_size: u32,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
@@ -62,6 +69,9 @@ impl Default for RawConfig {
             federation_give_up_hours: 96,
             federation_update_seconds: 60,
             trust_forwarded_for: false,
+            mail_concurrency: 16,
+            federation_concurrency: 8,
+            job_lease_seconds: 30,
             db_pool_size: 8,
             workers: 0,
             log_format: "text".into(),
@@ -90,6 +100,9 @@ pub struct Config {
     pub federation_give_up_hours: i64,
     pub federation_update_seconds: i64,
     pub trust_forwarded_for: bool,
+    pub mail_concurrency: usize,
+    pub federation_concurrency: usize,
+    pub job_lease_seconds: u64,
     pub db_pool_size: u32,
     pub workers: usize,
     pub log_json: bool,
@@ -196,6 +209,15 @@ impl RawConfig {
         if !(1..=86_400).contains(&self.federation_update_seconds) {
             errors.push(format!("federation_update_seconds {}: between 1 and 86400", self.federation_update_seconds));
         }
+        if !(1..=256).contains(&self.mail_concurrency) {
+            errors.push(format!("mail_concurrency {}: between 1 and 256", self.mail_concurrency));
+        }
+        if !(1..=256).contains(&self.federation_concurrency) {
+            errors.push(format!("federation_concurrency {}: between 1 and 256", self.federation_concurrency));
+        }
+        if !(3..=3600).contains(&self.job_lease_seconds) {
+            errors.push(format!("job_lease_seconds {}: between 3 and 3600", self.job_lease_seconds));
+        }
         if !(1..=256).contains(&self.db_pool_size) {
             errors.push(format!("db_pool_size {}: between 1 and 256", self.db_pool_size));
         }
@@ -229,6 +251,9 @@ impl RawConfig {
                 federation_give_up_hours: self.federation_give_up_hours,
                 federation_update_seconds: self.federation_update_seconds,
                 trust_forwarded_for: self.trust_forwarded_for,
+                mail_concurrency: self.mail_concurrency,
+                federation_concurrency: self.federation_concurrency,
+                job_lease_seconds: self.job_lease_seconds,
                 db_pool_size: self.db_pool_size,
                 workers: self.workers,
                 log_json,

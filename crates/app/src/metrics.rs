@@ -19,9 +19,15 @@ type Samples = Vec<(String, u64)>;
 /// What the database says when scraped.
 pub struct Gauges {
     pub open_petitions: i64,
-    pub emails_pending: i64,
-    pub deliveries_pending: i64,
+    /// Each queue's jobs by state.
+    pub jobs: Vec<(signons_store::jobs::Queue, signons_store::jobs::QueueCounts)>,
     pub followers: i64,
+}
+
+impl Gauges {
+    fn pending(&self, queue: signons_store::jobs::Queue) -> i64 {
+        self.jobs.iter().find(|(q, _)| *q == queue).map_or(0, |(_, c)| c.pending())
+    }
 }
 
 pub fn render(gauges: &Gauges, federation: &signons_federation::metrics::FederationMetrics) -> String {
@@ -51,13 +57,23 @@ pub fn render(gauges: &Gauges, federation: &signons_federation::metrics::Federat
     }
     let gauge = |v: i64| vec![(String::new(), u64::try_from(v).unwrap_or(0))];
     family("signons_petitions_open", "gauge", "Open petitions.", &gauge(gauges.open_petitions));
-    family("signons_emails_pending", "gauge", "Emails waiting to be sent.", &gauge(gauges.emails_pending));
+    use signons_store::jobs::Queue;
+    family("signons_emails_pending", "gauge", "Emails waiting to be sent.", &gauge(gauges.pending(Queue::Email)));
     family(
         "signons_federation_deliveries_pending",
         "gauge",
         "Activities waiting to be delivered (one per inbox).",
-        &gauge(gauges.deliveries_pending),
+        &gauge(gauges.pending(Queue::Delivery)),
     );
+    let by_state: Samples = gauges
+        .jobs
+        .iter()
+        .flat_map(|(queue, c)| {
+            [("queued", c.queued), ("running", c.running), ("dead", c.dead)]
+                .map(|(state, n)| (format!("queue=\"{queue}\",state=\"{state}\""), u64::try_from(n).unwrap_or(0)))
+        })
+        .collect();
+    family("signons_jobs", "gauge", "Background jobs by queue and state (dead ones wait for an admin).", &by_state);
     family(
         "signons_federation_followers",
         "gauge",

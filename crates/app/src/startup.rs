@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{admin, api, federation, organizer, public, system};
+use crate::routes::{admin, api, federation, jobs, organizer, public, system};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -58,6 +58,7 @@ impl Application {
             smtp_url: config.smtp_url.clone(),
             outbox_dir: config.data_dir.join("outbox"),
             from: config.mail_from.clone(),
+            connections: config.mail_concurrency,
         })?;
         tracing::info!(transport = transport.describe(), "email");
         let worker = MailWorker {
@@ -67,6 +68,8 @@ impl Application {
             queue: queue.clone(),
             retry_base: TimeDelta::seconds(config.mail_retry_seconds),
             give_up_after: TimeDelta::days(7),
+            concurrency: config.mail_concurrency,
+            lease: std::time::Duration::from_secs(config.job_lease_seconds),
         };
         let signing = SigningContext {
             renderer: renderer.clone(),
@@ -83,13 +86,7 @@ impl Application {
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         tokio::spawn(crate::maintenance::run(state.clone()));
         crate::federate::spawn_workers(&state);
-        let stopping = state.shutdown.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = worker.run() => {}
-                _ = stopping.cancelled() => {}
-            }
-        });
+        tokio::spawn(worker.run(state.shutdown.clone()));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -140,6 +137,8 @@ impl Application {
                 .service(organizer::post_news)
                 .service(admin::federation_page)
                 .service(admin::federation_update)
+                .service(jobs::jobs_page)
+                .service(jobs::jobs_retry)
                 .service(federation::instance_actor)
                 .service(federation::organization)
                 .service(federation::shared_inbox)

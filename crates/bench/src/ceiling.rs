@@ -10,7 +10,7 @@ use chrono::TimeDelta;
 use diesel::prelude::*;
 use signons_mail::Message;
 use signons_render::{Locale, Renderer};
-use signons_store::schema::{organizations, outgoing_emails as q, petitions, signatures as s};
+use signons_store::schema::{organizations, petitions, signatures as s};
 use signons_store::{DatabaseUrl, DbConnection, Id, Token};
 use std::time::{Duration, Instant};
 
@@ -103,18 +103,13 @@ pub fn measure(url: &DatabaseUrl, duration: Duration, max_rows: u64) -> anyhow::
                     ),
                 ))
                 .execute(conn)?;
-            diesel::insert_into(q::table)
-                .values((
-                    q::id.eq(Id::new()),
-                    q::recipient.eq(&email.to),
-                    q::subject.eq(&email.subject),
-                    q::text_body.eq(&email.text),
-                    q::html_body.eq(&email.html),
-                    q::created_at.eq(now),
-                    q::attempts.eq(0),
-                    q::next_attempt_at.eq(now),
-                ))
-                .execute(conn)?;
+            signons_store::jobs::enqueue(
+                conn,
+                signons_store::jobs::Queue::Email,
+                None,
+                &signons_mail::queue::EmailJob::from(&email),
+            )
+            .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
             diesel::QueryResult::Ok(())
         });
         let took = t0.elapsed();

@@ -1,8 +1,9 @@
-//! Durable delivery: every outgoing activity is a row per inbox, written in the same
-//! transaction as the change it reports, and sent by a worker per remote instance, in
-//! order, with exponential backoff (capped at a day) for `give_up_after` (at least three
-//! days). Rows survive restarts; on PostgreSQL, several processes share the queue through
-//! `FOR UPDATE SKIP LOCKED` and a lease.
+//! Durable delivery: every outgoing activity is a job of the shared queue (queue
+//! `delivery`) per inbox, written in the same transaction as the change it reports, and
+//! partitioned by remote instance, so that each instance gets its activities in order
+//! while several instances are served in parallel. Failures back off exponentially (capped
+//! at a day) for `give_up_after` (at least three days); then the job is dead, for an admin
+//! to see and retry. Claims, leases and retries are `signons_store::runner`'s.
 
 use crate::actors::LocalActor;
 use crate::metrics::FederationMetrics;
@@ -11,32 +12,42 @@ use crate::{policy, FederationContext, FederationError};
 use activitypub_federation::activity_sending::SendActivityTask;
 use activitypub_federation::config::Data;
 use activitypub_federation::traits::Activity;
-use chrono::{NaiveDateTime, TimeDelta};
-use diesel::prelude::*;
-use serde::Serialize;
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use signons_store::schema::ap_deliveries as d;
-use signons_store::{DbConnection, Id};
+use signons_store::jobs::{self, Job, Queue};
+use signons_store::runner::{Handler, Outcome, Runner, RunnerConfig, Waker};
+use signons_store::DbConnection;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 /// The longest wait between two attempts.
 pub const MAX_BACKOFF: TimeDelta = TimeDelta::days(1);
-const LEASE: TimeDelta = TimeDelta::minutes(2);
 const POLL: Duration = Duration::from_secs(5);
+/// How long a sending actor (its key) is kept in memory between deliveries.
+const ACTOR_CACHE: Duration = Duration::from_secs(60);
+
+/// What a delivery job holds: one activity for one inbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    pub activity_id: String,
+    pub actor: String,
+    pub inbox: String,
+    /// The activity's JSON, sent as it was written.
+    pub body: String,
+}
 
 /// Queues `activity` (which has an `id` and an `actor`) for each inbox, in the caller's
-/// transaction. Inboxes of domains the policy refuses are skipped. Returns how many rows
-/// were queued.
+/// transaction. Inboxes of domains the policy refuses are skipped. Returns how many
+/// deliveries were queued.
 pub fn enqueue(conn: &mut DbConnection, activity: &Value, inboxes: &[Url]) -> Result<usize, FederationError> {
     let id = activity["id"].as_str().ok_or_else(|| FederationError::Invalid("an activity without id".into()))?;
     let actor =
         activity["actor"].as_str().ok_or_else(|| FederationError::Invalid("an activity without actor".into()))?;
     let body = serde_json::to_string(activity)?;
-    let now = signons_store::now();
     let policy = policy::Policy::load(conn)?;
     let mut seen = HashSet::new();
     let mut queued = 0;
@@ -47,81 +58,50 @@ pub fn enqueue(conn: &mut DbConnection, activity: &Value, inboxes: &[Url]) -> Re
         if !seen.insert(inbox.as_str()) || !policy.allows(&host) {
             continue;
         }
-        diesel::insert_into(d::table)
-            .values((
-                d::id.eq(Id::new()),
-                d::activity_id.eq(id),
-                d::actor_url.eq(actor),
-                d::inbox.eq(inbox.as_str()),
-                d::host.eq(&host),
-                d::body.eq(&body),
-                d::created_at.eq(now),
-                d::attempts.eq(0),
-                d::next_attempt_at.eq(now),
-            ))
-            .execute(conn)?;
+        let job = DeliveryJob {
+            activity_id: id.to_owned(),
+            actor: actor.to_owned(),
+            inbox: inbox.to_string(),
+            body: body.clone(),
+        };
+        jobs::enqueue(conn, Queue::Delivery, Some(&host), &job)?;
         queued += 1;
     }
     Ok(queued)
 }
 
+/// Deliveries queued or under way.
 pub fn pending_count(conn: &mut DbConnection) -> Result<i64, FederationError> {
-    Ok(d::table.count().get_result(conn)?)
+    Ok(jobs::counts(conn, Queue::Delivery)?.pending())
 }
 
 /// The wait before attempt `attempts + 1`: `base`, doubled each time, at most a day.
 pub fn backoff(base: TimeDelta, attempts: i32) -> TimeDelta {
-    let factor = 1i64 << attempts.clamp(0, 20);
-    base.checked_mul(factor as i32).unwrap_or(MAX_BACKOFF).min(MAX_BACKOFF)
+    jobs::backoff(base, MAX_BACKOFF, attempts + 1)
 }
 
-#[derive(Debug, Queryable)]
-struct Claimed {
-    id: Id,
-    actor_url: String,
-    inbox: String,
-    body: String,
-    created_at: NaiveDateTime,
-    attempts: i32,
-}
-
-/// Takes the oldest row for `host` if it is due and nobody holds it: deliveries to one
-/// instance keep their order (a `Follow` before its `Undo`).
-fn claim_next(conn: &mut DbConnection, host: &str) -> Result<Option<Claimed>, FederationError> {
-    let now = signons_store::now();
-    let oldest = d::table
-        .filter(d::host.eq(host))
+/// Deliveries a binary of the previous release queued in `ap_deliveries` (during a
+/// rolling upgrade) move to the job queue. Goes with that table, in the migration that
+/// drops it.
+fn adopt_legacy(conn: &mut DbConnection) -> Result<usize, FederationError> {
+    use diesel::prelude::*;
+    use signons_store::schema::ap_deliveries as d;
+    let rows: Vec<(signons_store::Id, String, String, String, String, String)> = d::table
         .order(d::id.asc())
-        .select((
-            d::id,
-            d::actor_url,
-            d::inbox,
-            d::body,
-            d::created_at,
-            d::attempts,
-            d::next_attempt_at,
-            d::locked_until,
-        ))
-        .limit(1);
-    type Row = (Id, String, String, String, NaiveDateTime, i32, NaiveDateTime, Option<NaiveDateTime>);
-    let row: Option<Row> = match conn {
-        DbConnection::Pg(c) => oldest.for_update().skip_locked().first(c).optional()?,
-        DbConnection::Sqlite(c) => oldest.first(c).optional()?,
-    };
-    let Some((id, actor_url, inbox, body, created_at, attempts, next_attempt_at, locked_until)) = row else {
-        return Ok(None);
-    };
-    if next_attempt_at > now || locked_until.is_some_and(|l| l > now) {
-        return Ok(None);
+        .select((d::id, d::activity_id, d::actor_url, d::inbox, d::host, d::body))
+        .limit(500)
+        .load(conn)?;
+    for (id, activity_id, actor, inbox, host, body) in &rows {
+        let job = DeliveryJob {
+            activity_id: activity_id.clone(),
+            actor: actor.clone(),
+            inbox: inbox.clone(),
+            body: body.clone(),
+        };
+        jobs::enqueue(conn, Queue::Delivery, Some(host), &job)?;
+        diesel::delete(d::table.filter(d::id.eq(id))).execute(conn)?;
     }
-    diesel::update(d::table.filter(d::id.eq(&id))).set(d::locked_until.eq(Some(now + LEASE))).execute(conn)?;
-    Ok(Some(Claimed { id, actor_url, inbox, body, created_at, attempts }))
-}
-
-/// Hosts with a delivery due now.
-fn due_hosts(conn: &mut DbConnection) -> Result<Vec<String>, FederationError> {
-    let now = signons_store::now();
-    Ok(d::table.filter(d::next_attempt_at.le(now)).select(d::host).distinct().load(conn)?)
+    Ok(rows.len())
 }
 
 /// A stored activity, sent as it was written.
@@ -163,145 +143,120 @@ pub struct DeliveryWorker {
     pub retry_base: TimeDelta,
     /// How long a delivery is retried before it is given up (at least three days).
     pub give_up_after: TimeDelta,
+    /// Instances delivered to at once (each one's deliveries stay in order).
+    pub concurrency: usize,
+    /// How long a claimed delivery stays with this process without a renewal.
+    pub lease: Duration,
     pub shutdown: CancellationToken,
 }
 
 impl DeliveryWorker {
-    /// Runs until `shutdown`: starts one task per instance with deliveries due.
+    /// Runs until `shutdown`.
     pub async fn run(self) {
-        let this = Arc::new(self);
-        let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
-        let wake = this.config.to_request_data().wake.clone();
-        let poll = this.retry_base.to_std().map_or(POLL, |base| base.min(POLL));
-        loop {
-            let data = this.config.to_request_data();
-            match data.db.read_async(due_hosts).await {
-                Ok(hosts) => {
-                    for host in hosts {
-                        let fresh = busy.lock().map(|mut b| b.insert(host.clone())).unwrap_or(false);
-                        if fresh {
-                            let (this, busy) = (this.clone(), busy.clone());
-                            tokio::spawn(async move {
-                                this.drain(&host).await;
-                                if let Ok(mut b) = busy.lock() {
-                                    b.remove(&host);
-                                }
-                            });
-                        }
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "delivery worker cannot read the queue"),
-            }
-            tokio::select! {
-                _ = this.shutdown.cancelled() => return,
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(poll) => {}
-            }
+        let data = self.config.to_request_data();
+        match data.db.write_async(adopt_legacy).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "deliveries of the previous release moved to the job queue"),
+            Err(e) => tracing::error!(error = %e, "cannot move the previous release's deliveries"),
+        }
+        let config = RunnerConfig {
+            queue: Queue::Delivery,
+            concurrency: self.concurrency.max(1),
+            partitioned: true,
+            lease: self.lease,
+            poll: self.retry_base.to_std().map_or(POLL, |base| base.min(POLL)),
+            retry_base: self.retry_base,
+            max_backoff: MAX_BACKOFF,
+            give_up_after: self.give_up_after,
+        };
+        let waker = Waker::from_notify(data.wake.clone());
+        let handler = Deliver { config: self.config, actors: Mutex::default() };
+        Runner::new(data.db.clone(), handler, config, waker, self.shutdown).run().await;
+    }
+}
+
+/// What one delivery job does, and the sending actors met lately (most deliveries come
+/// from a few actors, and each needs its key).
+struct Deliver {
+    config: crate::context::Config,
+    actors: Mutex<HashMap<String, (Instant, Option<LocalActor>)>>,
+}
+
+impl Handler for Deliver {
+    async fn run(&self, job: Job) -> Outcome {
+        let delivery: DeliveryJob = match job.payload() {
+            Ok(d) => d,
+            Err(e) => return Outcome::Fail(format!("unreadable delivery job: {e}")),
+        };
+        let data = self.config.to_request_data();
+        match self.send(&data, &delivery).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Retry(e.to_string()),
         }
     }
 
-    /// Sends what is due for one instance, oldest first; stops at the first failure (the
-    /// instance is probably down: the rest waits for the retry).
-    async fn drain(&self, host: &str) {
-        // The senders met while draining: most rows for one instance come from a few actors.
-        let mut actors: HashMap<String, Option<LocalActor>> = HashMap::new();
-        loop {
-            if self.shutdown.is_cancelled() {
-                return;
+    fn recorded(&self, job: &Job, outcome: &Outcome, buried: bool) {
+        let data = self.config.to_request_data();
+        let metrics = &data.metrics;
+        let host = job.partition_key.as_deref().unwrap_or_default();
+        match outcome {
+            Outcome::Done => FederationMetrics::add(&metrics.deliveries_sent),
+            Outcome::Dropped(reason) => {
+                FederationMetrics::add(&metrics.deliveries_dropped);
+                tracing::info!(host, %reason, "delivery dropped");
             }
-            let data = self.config.to_request_data();
-            let owned = host.to_owned();
-            let claimed = match data.db.write_async(move |conn| claim_next(conn, &owned)).await {
-                Ok(Some(row)) => row,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::error!(error = %e, host, "cannot claim a delivery");
-                    return;
-                }
-            };
-            let id = claimed.id.clone();
-            let outcome = self.send(&data, &claimed, &mut actors).await;
-            let now = signons_store::now();
-            let metrics = &data.metrics;
-            let result = match outcome {
-                Ok(()) => {
-                    FederationMetrics::add(&metrics.deliveries_sent);
-                    data.db.write_async(move |conn| delete(conn, &id)).await
-                }
-                Err(e) if now - claimed.created_at >= self.give_up_after => {
-                    FederationMetrics::add(&metrics.deliveries_given_up);
-                    tracing::warn!(host, error = %e, attempts = claimed.attempts + 1, "delivery given up");
-                    data.db.write_async(move |conn| delete(conn, &id)).await
-                }
-                Err(e) => {
-                    FederationMetrics::add(&metrics.delivery_failures);
-                    let attempts = claimed.attempts + 1;
-                    let next = now + backoff(self.retry_base, claimed.attempts);
-                    tracing::info!(host, error = %e, attempts, "delivery failed, will retry");
-                    let error = e.to_string();
-                    let _ = data.db.write_async(move |conn| reschedule(conn, &id, attempts, next, &error)).await;
-                    return;
-                }
-            };
-            if let Err(e) = result {
-                tracing::error!(error = %e, host, "cannot update the delivery queue");
-                return;
+            Outcome::Fail(error) | Outcome::Retry(error) if buried => {
+                FederationMetrics::add(&metrics.deliveries_given_up);
+                tracing::warn!(host, %error, attempts = job.attempts, "delivery given up: kept as a dead job");
+            }
+            Outcome::Fail(error) | Outcome::Retry(error) => {
+                FederationMetrics::add(&metrics.delivery_failures);
+                tracing::info!(host, %error, attempts = job.attempts, "delivery failed, will retry");
             }
         }
     }
+}
 
-    async fn send(
-        &self,
-        data: &Data<crate::FederationData>,
-        row: &Claimed,
-        actors: &mut HashMap<String, Option<LocalActor>>,
-    ) -> Result<(), FederationError> {
+impl Deliver {
+    async fn send(&self, data: &Data<crate::FederationData>, row: &DeliveryJob) -> Result<Outcome, FederationError> {
         let inbox = Url::parse(&row.inbox)?;
         if !policy::allows_url(&data.db, &inbox).await? {
-            return Ok(()); // blocked since it was queued: dropped, not retried
+            return Ok(Outcome::Dropped("the instance is blocked".into()));
         }
         let body: Value = serde_json::from_str(&row.body)?;
-        let id = Url::parse(body["id"].as_str().unwrap_or_default())?;
-        let actor_url = Url::parse(&row.actor_url)?;
-        if !actors.contains_key(&row.actor_url) {
-            let reference = data.urls.parse_local(&actor_url).ok_or(FederationError::NotFound)?;
-            actors.insert(row.actor_url.clone(), LocalActor::load(data, &reference).await?);
-        }
-        let Some(Some(actor)) = actors.get(&row.actor_url) else {
+        let id = Url::parse(&row.activity_id)?;
+        let actor_url = Url::parse(&row.actor)?;
+        let Some(actor) = self.actor(data, &actor_url).await? else {
             // The actor is gone: a signature with its key could not be checked any more.
-            return Ok(());
+            return Ok(Outcome::Dropped("the sending actor is gone".into()));
         };
         let activity = StoredActivity { body, id, actor: actor_url };
-        let tasks = SendActivityTask::prepare(&activity, actor, vec![inbox], data).await?;
+        let tasks = SendActivityTask::prepare(&activity, &actor, vec![inbox], data).await?;
         for task in tasks {
             task.sign_and_send(data).await?;
         }
-        Ok(())
+        Ok(Outcome::Done)
     }
-}
 
-fn delete(conn: &mut DbConnection, id: &Id) -> Result<(), FederationError> {
-    diesel::delete(d::table.filter(d::id.eq(id))).execute(conn)?;
-    Ok(())
-}
-
-fn reschedule(
-    conn: &mut DbConnection,
-    id: &Id,
-    attempts: i32,
-    next: NaiveDateTime,
-    error: &str,
-) -> Result<(), FederationError> {
-    let error: String = error.chars().take(500).collect();
-    diesel::update(d::table.filter(d::id.eq(id)))
-        .set((
-            d::attempts.eq(attempts),
-            d::next_attempt_at.eq(next),
-            d::locked_until.eq(None::<NaiveDateTime>),
-            d::last_error.eq(error),
-        ))
-        .execute(conn)?;
-    Ok(())
+    async fn actor(
+        &self,
+        data: &Data<crate::FederationData>,
+        url: &Url,
+    ) -> Result<Option<LocalActor>, FederationError> {
+        let cached = self.actors.lock().ok().and_then(|cache| {
+            cache.get(url.as_str()).filter(|(at, _)| at.elapsed() < ACTOR_CACHE).map(|(_, actor)| actor.clone())
+        });
+        if let Some(actor) = cached {
+            return Ok(actor);
+        }
+        let reference = data.urls.parse_local(url).ok_or(FederationError::NotFound)?;
+        let actor = LocalActor::load(data, &reference).await?;
+        if let Ok(mut cache) = self.actors.lock() {
+            cache.retain(|_, (at, _)| at.elapsed() < ACTOR_CACHE);
+            cache.insert(url.to_string(), (Instant::now(), actor.clone()));
+        }
+        Ok(actor)
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ pub struct FederationMetrics {
     pub deliveries_sent: AtomicU64,
     pub delivery_failures: AtomicU64,
     pub deliveries_given_up: AtomicU64,
+    /// Deliveries not made because the policy refused the instance since they were queued.
+    pub deliveries_dropped: AtomicU64,
     pub received_processed: AtomicU64,
     pub received_ignored: AtomicU64,
     pub received_duplicate: AtomicU64,
@@ -25,6 +27,7 @@ impl FederationMetrics {
             ("signons_federation_deliveries_total", "result=\"sent\"", DELIVERIES, get(&self.deliveries_sent)),
             ("signons_federation_deliveries_total", "result=\"failed\"", DELIVERIES, get(&self.delivery_failures)),
             ("signons_federation_deliveries_total", "result=\"given_up\"", DELIVERIES, get(&self.deliveries_given_up)),
+            ("signons_federation_deliveries_total", "result=\"dropped\"", DELIVERIES, get(&self.deliveries_dropped)),
             ("signons_federation_received_total", "outcome=\"processed\"", RECEIVED, get(&self.received_processed)),
             ("signons_federation_received_total", "outcome=\"ignored\"", RECEIVED, get(&self.received_ignored)),
             ("signons_federation_received_total", "outcome=\"duplicate\"", RECEIVED, get(&self.received_duplicate)),

@@ -6,7 +6,7 @@ use crate::urls::host_of;
 use crate::FederationError;
 use activitypub_federation::config::UrlVerifier;
 use diesel::prelude::*;
-use signons_store::schema::{ap_deliveries, ap_domain_policies as dp, instance_settings as settings};
+use signons_store::schema::{ap_domain_policies as dp, instance_settings as settings};
 use signons_store::{Database, DbConnection};
 use url::Url;
 
@@ -109,9 +109,10 @@ pub fn set_rule(conn: &mut DbConnection, domain: &str, policy: Option<DomainPoli
             .execute(conn)?;
     }
     if policy == Some(DomainPolicy::Block) {
-        let hosts: Vec<String> = ap_deliveries::table.select(ap_deliveries::host).distinct().load(conn)?;
-        let blocked: Vec<&String> = hosts.iter().filter(|h| matches(domain, h)).collect();
-        diesel::delete(ap_deliveries::table.filter(ap_deliveries::host.eq_any(blocked))).execute(conn)?;
+        use signons_store::jobs::{self, Queue};
+        let hosts = jobs::partitions(conn, Queue::Delivery)?;
+        let blocked: Vec<String> = hosts.into_iter().filter(|h| matches(domain, h)).collect();
+        jobs::drop_partitions(conn, Queue::Delivery, &blocked)?;
     }
     Ok(())
 }

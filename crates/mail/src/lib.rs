@@ -1,6 +1,7 @@
 //! Email: the messages Signons sends (rendered from `web/templates/emails` in the signer's
-//! language), the queue they wait in (a database table, so nothing is lost when the SMTP
-//! server is down), and the worker that sends them over SMTP or into an outbox folder.
+//! language), their jobs in the shared queue (so nothing is lost when the SMTP server is
+//! down), and the worker that sends them, several at once, over SMTP or into an outbox
+//! folder.
 
 pub mod message;
 pub mod queue;

@@ -1,17 +1,44 @@
-//! The send queue: one row per email, removed once sent.
+//! Emails waiting to be sent: jobs of the shared queue (`signons_store::jobs`, queue
+//! `email`), one per message, written in the caller's transaction.
 
 use crate::{Email, MailError};
-use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
-use signons_store::schema::outgoing_emails as q;
+use serde::{Deserialize, Serialize};
+use signons_store::jobs::{self, Queue};
+use signons_store::runner::Waker;
 use signons_store::{DbConnection, Id};
-use std::sync::Arc;
-use tokio::sync::Notify;
+
+/// What an email job holds: the message as rendered when it was queued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmailJob {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl EmailJob {
+    /// The job's payload as stored (for a caller that writes the job row itself).
+    pub fn to_payload(&self) -> Result<String, MailError> {
+        serde_json::to_string(self).map_err(|e| MailError::Store(signons_store::StoreError::Payload(e.to_string())))
+    }
+}
+
+impl From<&Email> for EmailJob {
+    fn from(email: &Email) -> Self {
+        EmailJob {
+            to: email.to.clone(),
+            subject: email.subject.clone(),
+            text: email.text.clone(),
+            html: email.html.clone(),
+        }
+    }
+}
 
 /// A handle that queues emails inside the caller's transaction and wakes the worker.
 #[derive(Clone, Default)]
 pub struct MailQueue {
-    wake: Arc<Notify>,
+    waker: Waker,
 }
 
 impl MailQueue {
@@ -21,89 +48,56 @@ impl MailQueue {
 
     /// Stores the email in the caller's transaction: it is sent only if that commits.
     pub fn enqueue(&self, conn: &mut DbConnection, email: &Email) -> Result<Id, MailError> {
-        let id = Id::new();
-        let now = signons_store::now();
-        diesel::insert_into(q::table)
-            .values((
-                q::id.eq(&id),
-                q::recipient.eq(&email.to),
-                q::subject.eq(&email.subject),
-                q::text_body.eq(&email.text),
-                q::html_body.eq(&email.html),
-                q::created_at.eq(now),
-                q::attempts.eq(0),
-                q::next_attempt_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(id)
+        Ok(jobs::enqueue(conn, Queue::Email, None, &EmailJob::from(email))?)
     }
 
     /// Tells the worker that new mail is waiting (call after the commit).
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.waker.wake();
     }
 
-    pub(crate) fn notified(&self) -> Arc<Notify> {
-        self.wake.clone()
+    pub(crate) fn waker(&self) -> Waker {
+        self.waker.clone()
     }
 }
 
+/// The emails waiting (queued or being sent), oldest first.
+pub fn waiting(conn: &mut DbConnection) -> Result<Vec<EmailJob>, MailError> {
+    use signons_store::jobs::JobState;
+    use signons_store::schema::jobs as j;
+    let payloads: Vec<String> = j::table
+        .filter(j::queue.eq(Queue::Email))
+        .filter(j::state.ne(JobState::Dead))
+        .order(j::id.asc())
+        .select(j::payload)
+        .load(conn)?;
+    payloads
+        .iter()
+        .map(|p| {
+            serde_json::from_str(p).map_err(|e| MailError::Store(signons_store::StoreError::Payload(e.to_string())))
+        })
+        .collect()
+}
+
+/// Emails queued or being sent.
 pub fn pending_count(conn: &mut DbConnection) -> Result<i64, MailError> {
-    Ok(q::table.count().get_result(conn)?)
+    Ok(jobs::counts(conn, Queue::Email)?.pending())
 }
 
-#[derive(Debug, Queryable)]
-pub(crate) struct Queued {
-    pub id: Id,
-    pub recipient: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
-    pub created_at: NaiveDateTime,
-    pub attempts: i32,
-}
-
-const QUEUED: (q::id, q::recipient, q::subject, q::text_body, q::html_body, q::created_at, q::attempts) =
-    (q::id, q::recipient, q::subject, q::text_body, q::html_body, q::created_at, q::attempts);
-
-/// Takes up to `limit` due emails and pushes their next attempt past `lease`, so that no
-/// other worker takes them meanwhile. On PostgreSQL the rows are locked with SKIP LOCKED,
-/// so several processes each claim different emails.
-pub(crate) fn claim_due(conn: &mut DbConnection, lease: TimeDelta, limit: i64) -> Result<Vec<Queued>, MailError> {
-    let now = signons_store::now();
-    let due = q::table.filter(q::next_attempt_at.le(now)).order(q::next_attempt_at.asc()).limit(limit).select(QUEUED);
-    let rows: Vec<Queued> = match conn {
-        DbConnection::Pg(c) => due.for_update().skip_locked().load(c)?,
-        DbConnection::Sqlite(c) => due.load(c)?,
-    };
-    let ids: Vec<&Id> = rows.iter().map(|r| &r.id).collect();
-    if !ids.is_empty() {
-        diesel::update(q::table.filter(q::id.eq_any(ids))).set(q::next_attempt_at.eq(now + lease)).execute(conn)?;
+/// Emails a binary of the previous release queued in `outgoing_emails` (during a rolling
+/// upgrade) move to the job queue. Goes with that table, in the migration that drops it.
+pub(crate) fn adopt_legacy(conn: &mut DbConnection) -> Result<usize, MailError> {
+    use signons_store::schema::outgoing_emails as q;
+    let rows: Vec<(Id, String, String, String, String)> =
+        q::table.select((q::id, q::recipient, q::subject, q::text_body, q::html_body)).limit(500).load(conn)?;
+    for (id, to, subject, text, html) in &rows {
+        jobs::enqueue(
+            conn,
+            Queue::Email,
+            None,
+            &EmailJob { to: to.clone(), subject: subject.clone(), text: text.clone(), html: html.clone() },
+        )?;
+        diesel::delete(q::table.filter(q::id.eq(id))).execute(conn)?;
     }
-    Ok(rows)
-}
-
-pub(crate) fn delete(conn: &mut DbConnection, id: &Id) -> Result<(), MailError> {
-    diesel::delete(q::table.filter(q::id.eq(id))).execute(conn)?;
-    Ok(())
-}
-
-pub(crate) fn delete_many(conn: &mut DbConnection, ids: &[Id]) -> Result<(), MailError> {
-    for chunk in ids.chunks(500) {
-        diesel::delete(q::table.filter(q::id.eq_any(chunk))).execute(conn)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn reschedule(
-    conn: &mut DbConnection,
-    id: &Id,
-    attempts: i32,
-    next: NaiveDateTime,
-    error: &str,
-) -> Result<(), MailError> {
-    diesel::update(q::table.filter(q::id.eq(id)))
-        .set((q::attempts.eq(attempts), q::next_attempt_at.eq(next), q::last_error.eq(error)))
-        .execute(conn)?;
-    Ok(())
+    Ok(rows.len())
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use signons_mail::{Email, MailQueue, Message};
 use signons_petition::Petition;
 use signons_render::{Locale, Renderer};
+use signons_store::jobs::{JobState, Queue};
 use signons_store::schema::{petitions, signatures as s};
 use signons_store::{Backend, Database, DbConnection, Id, Token};
 use std::sync::Arc;
@@ -147,7 +148,10 @@ fn insert_new_pg(
     use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
     let now = signons_store::now();
     let Prepared { confirm, withdraw, confirmation } = prepared;
-    // Kept in step with `sign_in` (the signature row) and `MailQueue::enqueue` (the email).
+    let email_job = signons_mail::queue::EmailJob::from(confirmation)
+        .to_payload()
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    // Kept in step with `sign_in` (the signature row) and `MailQueue::enqueue` (the email job).
     let inserted = diesel::sql_query(
         "WITH new_signature AS ( \
            INSERT INTO signatures (id, petition_id, name, email, email_canonical, country, postal_code, comment, \
@@ -156,9 +160,8 @@ fn insert_new_pg(
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
            ON CONFLICT (petition_id, email_canonical) DO NOTHING \
            RETURNING id) \
-         INSERT INTO outgoing_emails (id, recipient, subject, text_body, html_body, created_at, attempts, \
-                                      next_attempt_at) \
-         SELECT $16, $17, $18, $19, $20, $15, 0, $15 FROM new_signature",
+         INSERT INTO jobs (id, queue, partition_key, payload, state, attempts, run_at, created_at) \
+         SELECT $16, $17, NULL, $18, $19, 0, $15, $15 FROM new_signature",
     )
     .bind::<Text, _>(Id::new())
     .bind::<Text, _>(&petition.id)
@@ -176,10 +179,9 @@ fn insert_new_pg(
     .bind::<Timestamp, _>(now + confirm_ttl)
     .bind::<Timestamp, _>(now)
     .bind::<Text, _>(Id::new())
-    .bind::<Text, _>(&confirmation.to)
-    .bind::<Text, _>(&confirmation.subject)
-    .bind::<Text, _>(&confirmation.text)
-    .bind::<Text, _>(&confirmation.html)
+    .bind::<Text, _>(Queue::Email)
+    .bind::<Text, _>(email_job)
+    .bind::<Text, _>(JobState::Queued)
     .execute(conn)?;
     Ok(inserted == 1)
 }
@@ -421,7 +423,6 @@ pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use signons_store::schema::outgoing_emails;
     use signons_store::testing::{TempDatabase, TestBackend};
 
     fn context() -> SigningContext {
@@ -460,7 +461,7 @@ mod tests {
             .read(|conn| -> Result<_, SignatureError> {
                 let rows = s::table.filter(s::petition_id.eq(&petition.id)).count().get_result(conn)?;
                 let same = s::table.filter(s::email_canonical.eq("same@example.org")).count().get_result(conn)?;
-                let emails = outgoing_emails::table.count().get_result(conn)?;
+                let emails = signons_mail::queue::pending_count(conn)?;
                 Ok((rows, same, emails))
             })
             .unwrap();

@@ -8,7 +8,7 @@ use signons_mail::MailQueue;
 use signons_petition::petition;
 use signons_render::{Locale, Renderer};
 use signons_signature::{counts, retention, signing, SignatureInput, SigningContext};
-use signons_store::schema::{outgoing_emails, petitions, signatures};
+use signons_store::schema::{petitions, signatures};
 use signons_store::testing::{TempDatabase, TestBackend};
 use signons_store::{Database, Id, StoreError};
 
@@ -29,14 +29,13 @@ fn create_petition(db: &Database) -> (String, Id) {
 /// The confirmation token of the last email sent to `to`.
 fn last_token(db: &Database, to: &str) -> String {
     let body: String = db
-        .read(|conn| -> Result<_, StoreError> {
-            Ok(outgoing_emails::table
-                .filter(outgoing_emails::recipient.eq(to))
-                .order(outgoing_emails::created_at.desc())
-                .select(outgoing_emails::text_body)
-                .first(conn)?)
-        })
-        .unwrap();
+        .read(signons_mail::queue::waiting)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|email| email.to == to)
+        .map(|email| email.text)
+        .expect("an email to this address");
     let start = body.find("/s/").expect("a confirmation link") + 3;
     body[start..start + 43].to_owned()
 }

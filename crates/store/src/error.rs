@@ -12,6 +12,8 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("database migration failed: {0}")]
     Migration(String),
+    #[error("a job's payload cannot be written: {0}")]
+    Payload(String),
     #[error("database task was cancelled")]
     Cancelled,
     /// The shared write transaction this work ran in was rolled back for a reason outside

@@ -1,12 +1,17 @@
 //! Storage for Signons: the one diesel schema, a connection that is either PostgreSQL or
-//! SQLite (chosen from the database URL at run time), the pool, embedded migrations, and
-//! the portable column types (ids, token hashes) the domain crates share.
+//! SQLite (chosen from the database URL at run time), the pool and the SQLite group-commit
+//! writer, embedded migrations, the portable column types (ids, token hashes, text-backed
+//! enums) the domain crates share, and the one background-job queue (`jobs`, `runner`)
+//! that email and federation delivery both run on.
 
 pub mod database;
 pub mod error;
 pub mod id;
+pub mod jobs;
 pub mod migrate;
+pub mod runner;
 pub mod schema;
+mod text_enum;
 pub mod token;
 
 pub use database::{Backend, Database, DatabaseUrl, DbConnection};

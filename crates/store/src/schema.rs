@@ -236,6 +236,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        queue -> Text,
+        partition_key -> Nullable<Text>,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        run_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        revived_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(organizers -> organizations (organization_id));
 diesel::joinable!(api_tokens -> organizers (organizer_id));
 diesel::joinable!(sessions -> organizers (organizer_id));
@@ -267,4 +284,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     ap_petition_sync,
     remote_petitions,
     remote_posts,
+    jobs,
 );

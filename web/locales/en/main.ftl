@@ -210,3 +210,26 @@ action-post-news = Post news…
 action-post-news-confirm = Post the news
 news-label = News for the signers and the petition's followers
 news-hint = Markdown. Shown on this page and sent to the petition's followers on Mastodon, Lemmy and other Signons instances.
+admin-jobs-link = Background jobs
+admin-jobs-title = Background jobs
+admin-jobs-intro = Emails and federation deliveries wait here until they are sent. A job that keeps failing past its retry delay (7 days for an email, the federation give-up delay for a delivery), or that can never succeed, is kept as dead until you retry it.
+admin-jobs-queues-title = Queues
+admin-jobs-queue = Queue
+admin-jobs-queued = Waiting
+admin-jobs-running = Being sent
+admin-jobs-dead = Dead
+admin-jobs-queue-email = Emails
+admin-jobs-queue-delivery = Federation deliveries
+admin-jobs-dead-title = Dead jobs
+admin-jobs-dead-empty = No job is dead.
+admin-jobs-to = to { $target }
+admin-jobs-attempts = { $count ->
+    [one] 1 attempt
+   *[other] { $count } attempts
+}
+admin-jobs-queued-at = queued { $at }
+admin-jobs-no-error = no error recorded
+admin-jobs-retry = Retry
+admin-jobs-retry-all = Retry every dead job
+admin-jobs-done-retry = The jobs are queued again; they are sent within seconds.
+admin-jobs-error-unknown = There is no such dead job (it may have been retried already).

@@ -210,3 +210,26 @@ action-post-news = Publier une nouvelle…
 action-post-news-confirm = Publier la nouvelle
 news-label = Nouvelle pour les signataires et les abonnés de la pétition
 news-hint = En Markdown. Affichée sur cette page et envoyée aux abonnés de la pétition sur Mastodon, Lemmy et les autres instances Signons.
+admin-jobs-link = Tâches de fond
+admin-jobs-title = Tâches de fond
+admin-jobs-intro = Les courriels et les envois de fédération attendent ici d'être envoyés. Une tâche qui échoue encore après son délai de nouvelles tentatives (7 jours pour un courriel, le délai d'abandon de la fédération pour un envoi), ou qui ne peut jamais réussir, est gardée comme abandonnée jusqu'à ce que vous la relanciez.
+admin-jobs-queues-title = Files d'attente
+admin-jobs-queue = File
+admin-jobs-queued = En attente
+admin-jobs-running = En cours d'envoi
+admin-jobs-dead = Abandonnées
+admin-jobs-queue-email = Courriels
+admin-jobs-queue-delivery = Envois de fédération
+admin-jobs-dead-title = Tâches abandonnées
+admin-jobs-dead-empty = Aucune tâche n'est abandonnée.
+admin-jobs-to = vers { $target }
+admin-jobs-attempts = { $count ->
+    [one] 1 tentative
+   *[other] { $count } tentatives
+}
+admin-jobs-queued-at = mise en file le { $at }
+admin-jobs-no-error = aucune erreur enregistrée
+admin-jobs-retry = Relancer
+admin-jobs-retry-all = Relancer toutes les tâches abandonnées
+admin-jobs-done-retry = Les tâches sont de nouveau en file ; elles partent dans les secondes qui viennent.
+admin-jobs-error-unknown = Cette tâche abandonnée n'existe pas (elle a peut-être déjà été relancée).

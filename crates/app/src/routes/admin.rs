@@ -91,7 +91,7 @@ impl From<FederationError> for Failure {
     }
 }
 
-fn require_admin(visitor: &Visitor) -> Result<&Organizer, AppError> {
+pub(crate) fn require_admin(visitor: &Visitor) -> Result<&Organizer, AppError> {
     let organizer = visitor.require_organizer()?;
     if !organizer.is_admin {
         return Err(AppError::Forbidden);

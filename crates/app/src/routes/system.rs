@@ -27,14 +27,15 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     use diesel::prelude::*;
-    use signons_store::schema::{ap_deliveries, ap_followers, outgoing_emails, petitions};
+    use signons_store::jobs;
+    use signons_store::schema::{ap_followers, petitions};
     let gauges = state
         .db
         .read_async(|conn| -> Result<_, signons_store::StoreError> {
+            let jobs = jobs::all_counts(conn)?;
             Ok(crate::metrics::Gauges {
                 open_petitions: petitions::table.filter(petitions::status.eq("open")).count().get_result(conn)?,
-                emails_pending: outgoing_emails::table.count().get_result(conn)?,
-                deliveries_pending: ap_deliveries::table.count().get_result(conn)?,
+                jobs,
                 followers: ap_followers::table.count().get_result(conn)?,
             })
         })

@@ -1,0 +1,257 @@
+//! The loop that works a queue of [`crate::jobs`]: it claims jobs, runs several at once
+//! through a [`Handler`], renews the leases of the jobs it holds while they run, and
+//! records each outcome. One runner serves one queue; email and federation delivery each
+//! have one, and several processes may run the same queue on one PostgreSQL database.
+
+use crate::jobs::{self, Job, Queue};
+use crate::{Database, StoreError};
+use chrono::TimeDelta;
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+/// What became of one run of a job.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Done: the job leaves the queue.
+    Done,
+    /// Nothing to do any more (the instance was blocked since): it leaves the queue too.
+    Dropped(String),
+    /// Failed, may work later: tried again after the backoff, until the give-up delay.
+    Retry(String),
+    /// Can never work: kept as dead for an admin.
+    Fail(String),
+}
+
+/// The work behind one queue.
+pub trait Handler: Send + Sync + 'static {
+    fn run(&self, job: Job) -> impl Future<Output = Outcome> + Send;
+
+    /// Told of every outcome once it is stored (for metrics and logs).
+    fn recorded(&self, _job: &Job, _outcome: &Outcome, _buried: bool) {}
+}
+
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    pub queue: Queue,
+    /// Jobs in flight at once (for a partitioned queue: partitions drained at once).
+    pub concurrency: usize,
+    /// Jobs of one partition run one at a time, in order; a failure stops the partition
+    /// until its retry.
+    pub partitioned: bool,
+    /// How long a claim holds before it must be renewed; renewed every third of it.
+    pub lease: Duration,
+    /// The longest wait between two looks at the queue when nobody wakes the runner.
+    pub poll: Duration,
+    /// The first retry waits this long, each next one twice as long, at most `max_backoff`.
+    pub retry_base: TimeDelta,
+    pub max_backoff: TimeDelta,
+    /// A job still failing this long after it was queued (or revived) is dead.
+    pub give_up_after: TimeDelta,
+}
+
+/// Wakes a runner when a job was queued (call after the commit), instead of waiting for
+/// its next poll.
+#[derive(Clone, Default)]
+pub struct Waker(Arc<Notify>);
+
+impl Waker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A waker over an existing notifier (one the caller already hands around).
+    pub fn from_notify(notify: Arc<Notify>) -> Self {
+        Waker(notify)
+    }
+
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+pub struct Runner<H> {
+    db: Database,
+    handler: Arc<H>,
+    config: RunnerConfig,
+    waker: Waker,
+    shutdown: CancellationToken,
+    /// Names this runner in the leases it holds: unique per process and runner.
+    worker: String,
+}
+
+impl<H: Handler> Runner<H> {
+    pub fn new(db: Database, handler: H, config: RunnerConfig, waker: Waker, shutdown: CancellationToken) -> Self {
+        let worker = format!("{}-{}", config.queue, uuid::Uuid::new_v4().simple());
+        Runner { db, handler: Arc::new(handler), config, waker, shutdown, worker }
+    }
+
+    /// This runner's name in `jobs.locked_by`.
+    pub fn worker_name(&self) -> &str {
+        &self.worker
+    }
+
+    /// Runs until `shutdown`. Jobs in flight then are left to their lease: another runner
+    /// takes them up once it lapses.
+    pub async fn run(self) {
+        let this = Arc::new(self);
+        let renewer = tokio::spawn(this.clone().renew_leases());
+        let slots = Arc::new(Semaphore::new(this.config.concurrency.max(1)));
+        let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
+        loop {
+            let looked = if this.config.partitioned {
+                this.start_partitions(&slots, &busy).await
+            } else {
+                this.start_jobs(&slots).await
+            };
+            if let Err(e) = looked {
+                tracing::error!(queue = %this.config.queue, error = %e, "cannot read the job queue");
+            }
+            tokio::select! {
+                _ = this.shutdown.cancelled() => break,
+                _ = this.waker.0.notified() => {}
+                _ = tokio::time::sleep(this.config.poll) => {}
+            }
+        }
+        renewer.abort();
+    }
+
+    /// Claims as many jobs as there are free slots and starts them. Returns once the queue
+    /// has nothing more that is due, or every slot is busy.
+    async fn start_jobs(self: &Arc<Self>, slots: &Arc<Semaphore>) -> Result<(), StoreError> {
+        loop {
+            let free = slots.available_permits();
+            if free == 0 {
+                // Look again as soon as a job ends.
+                let permit = tokio::select! {
+                    p = slots.clone().acquire_owned() => p,
+                    _ = self.shutdown.cancelled() => return Ok(()),
+                };
+                drop(permit);
+                continue;
+            }
+            let (queue, worker, lease) = (self.config.queue, self.worker.clone(), self.lease());
+            let claimed =
+                self.db.write_async(move |conn| jobs::claim(conn, queue, &worker, lease, free as i64)).await?;
+            let full = claimed.len() == free;
+            for job in claimed {
+                let Ok(permit) = slots.clone().acquire_owned().await else { return Ok(()) };
+                let this = self.clone();
+                tokio::spawn(async move {
+                    this.run_one(job).await;
+                    drop(permit);
+                });
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Starts a drain for each partition with due work that nobody here is draining yet.
+    async fn start_partitions(
+        self: &Arc<Self>,
+        slots: &Arc<Semaphore>,
+        busy: &Arc<Mutex<HashSet<String>>>,
+    ) -> Result<(), StoreError> {
+        let queue = self.config.queue;
+        let limit = (self.config.concurrency * 4).max(16) as i64;
+        let due = self.db.read_async(move |conn| jobs::due_partitions(conn, queue, limit)).await?;
+        for partition in due {
+            let fresh = busy.lock().map(|mut b| b.insert(partition.clone())).unwrap_or(false);
+            if !fresh {
+                continue;
+            }
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                if let Ok(mut b) = busy.lock() {
+                    b.remove(&partition);
+                }
+                break; // every slot is busy: the next look starts the rest
+            };
+            let (this, busy) = (self.clone(), busy.clone());
+            tokio::spawn(async move {
+                this.drain(&partition).await;
+                if let Ok(mut b) = busy.lock() {
+                    b.remove(&partition);
+                }
+                drop(permit);
+                // Other partitions may have waited for this slot.
+                this.waker.wake();
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs one partition's jobs in order until it is empty, not yet due, or a job failed.
+    async fn drain(&self, partition: &str) {
+        while !self.shutdown.is_cancelled() {
+            let (queue, worker, lease, key) =
+                (self.config.queue, self.worker.clone(), self.lease(), partition.to_owned());
+            let claimed =
+                self.db.write_async(move |conn| jobs::claim_in_partition(conn, queue, &key, &worker, lease)).await;
+            match claimed {
+                Ok(Some(job)) => {
+                    if !self.run_one(job).await {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::error!(queue = %self.config.queue, error = %e, "cannot claim a job");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Runs a job and stores its outcome; `false` if it waits for a retry (then the rest of
+    /// its partition waits too).
+    async fn run_one(&self, job: Job) -> bool {
+        let outcome = self.handler.run(job.clone()).await;
+        let (id, worker) = (job.id.clone(), self.worker.clone());
+        let gave_up = crate::now() - job.retried_since() >= self.config.give_up_after;
+        let succeeded = matches!(outcome, Outcome::Done | Outcome::Dropped(_));
+        let buried = matches!(outcome, Outcome::Fail(_)) || (matches!(outcome, Outcome::Retry(_)) && gave_up);
+        let result = match &outcome {
+            Outcome::Done | Outcome::Dropped(_) => self.db.write_async(move |conn| jobs::complete(conn, &id)).await,
+            Outcome::Fail(error) | Outcome::Retry(error) if buried => {
+                let error = error.clone();
+                self.db.write_async(move |conn| jobs::bury(conn, &id, &worker, &error)).await
+            }
+            Outcome::Retry(error) | Outcome::Fail(error) => {
+                let next = crate::now() + jobs::backoff(self.config.retry_base, self.config.max_backoff, job.attempts);
+                let error = error.clone();
+                self.db.write_async(move |conn| jobs::retry_later(conn, &id, &worker, next, &error)).await
+            }
+        };
+        match result {
+            Ok(()) => self.handler.recorded(&job, &outcome, buried),
+            // The lease lapses and the job runs again: at least once, never lost.
+            Err(e) => {
+                tracing::error!(queue = %self.config.queue, job_id = %job.id, error = %e, "cannot record a job's outcome")
+            }
+        }
+        succeeded || buried
+    }
+
+    fn lease(&self) -> TimeDelta {
+        TimeDelta::from_std(self.config.lease).unwrap_or(TimeDelta::seconds(30))
+    }
+
+    /// Every third of the lease, extends the lease of every job this runner holds, in one
+    /// statement. A runner that cannot renew (its process killed, its database gone) lets
+    /// its leases lapse, and the jobs are taken up elsewhere.
+    async fn renew_leases(self: Arc<Self>) {
+        let every = self.config.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            let (worker, lease) = (self.worker.clone(), self.lease());
+            if let Err(e) = self.db.write_async(move |conn| jobs::renew(conn, &worker, lease)).await {
+                tracing::warn!(queue = %self.config.queue, error = %e, "cannot renew job leases");
+            }
+        }
+    }
+}
