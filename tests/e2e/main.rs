@@ -28,6 +28,7 @@ macro_rules! on_both_backends {
 mod admin;
 mod bad_input;
 mod email;
+mod fault;
 mod federation;
 mod helpers;
 mod i18n;

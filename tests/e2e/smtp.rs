@@ -1,10 +1,15 @@
 //! A small SMTP server that accepts every message and keeps it: enough of RFC 5321 for
 //! lettre (EHLO/HELO, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT). It can be
-//! started on a port chosen in advance, to play an outage and its end.
+//! started on a port chosen in advance, to play an outage and its end. It can also answer
+//! slowly, or hold its answer to DATA until released, as a remote relay under load does:
+//! a message counts as received only once its `250` is sent, and one whose client went
+//! away before that is dropped (the client never heard it was accepted).
 
 use crate::helpers::{eventually, DEADLINE};
 use crate::mail::Mail;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
@@ -27,6 +32,7 @@ impl Received {
 pub struct SmtpSink {
     port: u16,
     received: Arc<Mutex<Vec<Received>>>,
+    pace: Arc<Pace>,
     seen: Mutex<usize>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -61,12 +67,21 @@ impl SmtpSink {
         Self::start_on(reserve_port())
     }
 
+    /// A sink that waits `delay` before it answers each message's DATA.
+    pub fn start_slow(delay: Duration) -> SmtpSink {
+        let sink = Self::start();
+        *sink.pace.delay.lock().expect("lock") = delay;
+        sink
+    }
+
     /// Starts listening on a port reserved earlier.
     pub fn start_on(reserved: ReservedPort) -> SmtpSink {
-        let listener = reserved.socket.listen(64).expect("the SMTP sink listens");
+        let listener = reserved.socket.listen(256).expect("the SMTP sink listens");
         let port = listener.local_addr().expect("its address").port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let store = received.clone();
+        let pace = Arc::new(Pace::default());
+        let pace_ = pace.clone();
         let server = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             loop {
@@ -74,16 +89,27 @@ impl SmtpSink {
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                     continue;
                 };
-                let store = store.clone();
+                let (store, pace) = (store.clone(), pace_.clone());
                 connections.spawn(async move {
-                    if let Err(e) = serve(stream, store).await {
+                    if let Err(e) = serve(stream, store, pace).await {
                         eprintln!("SMTP sink: connection ended: {e}");
                     }
                 });
                 while connections.try_join_next().is_some() {}
             }
         });
-        SmtpSink { port, received, seen: Mutex::new(0), server }
+        SmtpSink { port, received, pace, seen: Mutex::new(0), server }
+    }
+
+    /// From now on, answers to DATA wait until the client goes away (and then the message
+    /// is dropped): a relay that stopped answering mid-batch.
+    pub fn hold(&self) {
+        self.pace.held.store(true, Ordering::SeqCst);
+    }
+
+    /// Messages whose DATA answer is being held or delayed right now.
+    pub fn waiting(&self) -> usize {
+        self.pace.waiting.load(Ordering::SeqCst)
     }
 
     pub fn port(&self) -> u16 {
@@ -110,7 +136,46 @@ impl SmtpSink {
     }
 }
 
-async fn serve(stream: TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+/// How the sink answers DATA: after a delay, and not while held.
+#[derive(Default)]
+struct Pace {
+    delay: Mutex<Duration>,
+    held: AtomicBool,
+    waiting: AtomicUsize,
+}
+
+impl Pace {
+    /// Waits as the sink is set to, watching the client meanwhile: `false` if the client
+    /// closed the connection before the answer.
+    async fn wait(&self, lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> std::io::Result<bool> {
+        let delay = *self.delay.lock().expect("lock");
+        if delay.is_zero() && !self.held.load(Ordering::SeqCst) {
+            return Ok(true);
+        }
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + delay;
+        let mut byte = [0u8; 1];
+        let outcome = loop {
+            let ready = tokio::time::Instant::now() >= deadline && !self.held.load(Ordering::SeqCst);
+            if ready {
+                break Ok(true);
+            }
+            let wait = deadline.saturating_duration_since(tokio::time::Instant::now()).max(Duration::from_millis(1));
+            tokio::select! {
+                read = tokio::io::AsyncReadExt::read(lines, &mut byte) => match read {
+                    Ok(0) | Err(_) => break Ok(false),
+                    // A client does not speak before the answer; ignore it if it does.
+                    Ok(_) => {}
+                },
+                _ = tokio::time::sleep(wait.min(Duration::from_millis(20))) => {}
+            }
+        };
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        outcome
+    }
+}
+
+async fn serve(stream: TcpStream, store: Arc<Mutex<Vec<Received>>>, pace: Arc<Pace>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 sink.test ESMTP test sink\r\n").await?;
@@ -149,6 +214,9 @@ async fn serve(stream: TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io::
                     }
                     // Dot-stuffing: a line that starts with a dot was sent with one more.
                     data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                }
+                if !pace.wait(&mut lines).await? {
+                    return Ok(()); // the client left before hearing the message was accepted
                 }
                 store.lock().expect("lock").push(Received {
                     mail_from: std::mem::take(&mut mail_from),
