@@ -7,6 +7,7 @@
 pub mod activities;
 pub mod actors;
 pub mod context;
+pub mod data;
 pub mod delivery;
 pub mod discovery;
 pub mod error;
@@ -19,7 +20,7 @@ pub mod publish;
 pub mod remote;
 pub mod urls;
 
-pub use context::{FederationContext, FederationData};
+pub use data::{FederationContext, FederationData};
 pub use error::FederationError;
 pub use urls::{LocalRef, Urls};
 

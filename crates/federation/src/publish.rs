@@ -207,7 +207,7 @@ pub fn petition_updated(
 /// `Update` of a petition's actor, with id `id`: the whole `Group`, as its actor serves it.
 pub fn update_group(data: &crate::FederationData, actor: &LocalActor, id: &Url) -> Value {
     let urls = &data.urls;
-    let object = objects::without_context(objects::actor_json(data, actor));
+    let object = objects::without_context(crate::actors::actor_json(data, actor));
     json!({
         "@context": context(urls),
         "type": "Update",

@@ -11,7 +11,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
 use signons_federation::activities::{self, object_id, Envelope, Incoming, ACCEPTED_TYPES};
-use signons_federation::actors::{LocalActor, RemoteActorJson, Subject};
+use signons_federation::actors::{self, LocalActor, RemoteActorJson, Subject};
 use signons_federation::keys::KeyPair;
 use signons_federation::objects::{self, Post, PostKind};
 use signons_federation::remote::{self, GroupJson, NoteJson};
@@ -247,19 +247,19 @@ fn sent_actors_match_the_fixtures() {
     let data = federation_data(db);
     let urls = urls();
 
-    let application = objects::actor_json(&data, &instance_actor(&urls));
+    let application = actors::actor_json(&data, &instance_actor(&urls));
     check_sent("actor-application.json", &application);
     assert_eq!(application["type"], "Application");
     assert_eq!(application["id"], "https://signons.example/actor");
     assert_eq!(application["preferredUsername"], "signons.example");
 
-    let organization = objects::actor_json(&data, &organization_actor(&urls));
+    let organization = actors::actor_json(&data, &organization_actor(&urls));
     check_sent("actor-organization.json", &organization);
     assert_eq!(organization["type"], "Organization");
     assert_eq!(organization["name"], ORG_NAME);
     assert_eq!(organization["inbox"], "https://signons.example/o/friends-of-trees/inbox");
 
-    let group = objects::actor_json(&data, &petition_actor(&urls));
+    let group = actors::actor_json(&data, &petition_actor(&urls));
     check_sent("actor-group.json", &group);
     assert_eq!(group["type"], "Group");
     assert_eq!(group["id"], PETITION_URL);
@@ -387,7 +387,7 @@ fn sent_delete_matches_the_fixture() {
     let object = object_id(&e.object).unwrap();
     assert_eq!(object, e.actor, "the sender's own");
     assert_eq!(host(&e.id), host(&e.actor));
-    let group: GroupJson = serde_json::from_value(objects::actor_json(&data, &petition_actor(&urls))).unwrap();
+    let group: GroupJson = serde_json::from_value(actors::actor_json(&data, &petition_actor(&urls))).unwrap();
     let note = |post: &Post| -> NoteJson { serde_json::from_value(objects::note_json(&urls, post)).unwrap() };
     let attached = [note(&news_post(&urls)), note(&milestone_post(&urls)), note(&published_post(&urls))];
     let elsewhere: NoteJson =

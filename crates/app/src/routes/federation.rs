@@ -9,7 +9,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
-use signons_federation::actors::LocalActor;
+use signons_federation::actors::{self, LocalActor};
 use signons_federation::inbox::Outcome;
 use signons_federation::metrics::FederationMetrics;
 use signons_federation::objects::{self, collection, create_note, with_context};
@@ -55,7 +55,7 @@ pub async fn actor_response(state: &AppState, reference: LocalRef) -> HttpRespon
             *response.status_mut() = StatusCode::GONE;
             response
         }
-        Ok(Some(actor)) => activity_json(&objects::actor_json(&data, &actor)),
+        Ok(Some(actor)) => activity_json(&actors::actor_json(&data, &actor)),
         Ok(None) => federation_error(FederationError::NotFound),
         Err(e) => federation_error(e),
     }
