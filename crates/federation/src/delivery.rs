@@ -6,6 +6,7 @@
 
 use crate::actors::LocalActor;
 use crate::metrics::FederationMetrics;
+use crate::outgoing::OutgoingActivity;
 use crate::urls::host_of;
 use crate::{policy, FederationContext, FederationError};
 use activitypub_federation::activity_sending::SendActivityTask;
@@ -28,13 +29,15 @@ pub const MAX_BACKOFF: TimeDelta = TimeDelta::days(1);
 const LEASE: TimeDelta = TimeDelta::minutes(2);
 const POLL: Duration = Duration::from_secs(5);
 
-/// Queues `activity` (which has an `id` and an `actor`) for each inbox, in the caller's
-/// transaction. Inboxes of domains the policy refuses are skipped. Returns how many rows
-/// were queued.
-pub fn enqueue(conn: &mut DbConnection, activity: &Value, inboxes: &[Url]) -> Result<usize, FederationError> {
-    let id = activity["id"].as_str().ok_or_else(|| FederationError::Invalid("an activity without id".into()))?;
-    let actor =
-        activity["actor"].as_str().ok_or_else(|| FederationError::Invalid("an activity without actor".into()))?;
+/// Queues `activity` for each inbox, in the caller's transaction, under its id and its
+/// actor (whose key signs it). Inboxes of domains the policy refuses are skipped. Returns
+/// how many rows were queued.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    activity: &impl OutgoingActivity,
+    inboxes: &[Url],
+) -> Result<usize, FederationError> {
+    let (id, actor) = (activity.id().as_str(), activity.actor().as_str());
     let body = serde_json::to_string(activity)?;
     let now = signons_store::now();
     let policy = policy::Policy::load(conn)?;
@@ -78,6 +81,7 @@ pub fn backoff(base: TimeDelta, attempts: i32) -> TimeDelta {
 #[derive(Debug, Queryable)]
 struct Claimed {
     id: Id,
+    activity_id: String,
     actor_url: String,
     inbox: String,
     body: String,
@@ -94,6 +98,7 @@ fn claim_next(conn: &mut DbConnection, host: &str) -> Result<Option<Claimed>, Fe
         .order(d::id.asc())
         .select((
             d::id,
+            d::activity_id,
             d::actor_url,
             d::inbox,
             d::body,
@@ -103,19 +108,20 @@ fn claim_next(conn: &mut DbConnection, host: &str) -> Result<Option<Claimed>, Fe
             d::locked_until,
         ))
         .limit(1);
-    type Row = (Id, String, String, String, NaiveDateTime, i32, NaiveDateTime, Option<NaiveDateTime>);
+    type Row = (Id, String, String, String, String, NaiveDateTime, i32, NaiveDateTime, Option<NaiveDateTime>);
     let row: Option<Row> = match conn {
         DbConnection::Pg(c) => oldest.for_update().skip_locked().first(c).optional()?,
         DbConnection::Sqlite(c) => oldest.first(c).optional()?,
     };
-    let Some((id, actor_url, inbox, body, created_at, attempts, next_attempt_at, locked_until)) = row else {
+    let Some((id, activity_id, actor_url, inbox, body, created_at, attempts, next_attempt_at, locked_until)) = row
+    else {
         return Ok(None);
     };
     if next_attempt_at > now || locked_until.is_some_and(|l| l > now) {
         return Ok(None);
     }
     diesel::update(d::table.filter(d::id.eq(&id))).set(d::locked_until.eq(Some(now + LEASE))).execute(conn)?;
-    Ok(Some(Claimed { id, actor_url, inbox, body, created_at, attempts }))
+    Ok(Some(Claimed { id, activity_id, actor_url, inbox, body, created_at, attempts }))
 }
 
 /// Hosts with a delivery due now.
@@ -261,7 +267,7 @@ impl DeliveryWorker {
             return Ok(()); // blocked since it was queued: dropped, not retried
         }
         let body: Value = serde_json::from_str(&row.body)?;
-        let id = Url::parse(body["id"].as_str().unwrap_or_default())?;
+        let id = Url::parse(&row.activity_id)?;
         let actor_url = Url::parse(&row.actor_url)?;
         if !actors.contains_key(&row.actor_url) {
             let reference = data.urls.parse_local(&actor_url).ok_or(FederationError::NotFound)?;

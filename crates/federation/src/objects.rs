@@ -150,21 +150,6 @@ pub fn note_json(urls: &Urls, post: &Post) -> Value {
     })
 }
 
-/// `Create(Note)` of a post, from its author.
-pub fn create_note(urls: &Urls, post: &Post) -> Value {
-    let author = post.author();
-    json!({
-        "@context": context(urls),
-        "type": "Create",
-        "id": format!("{}/create", urls.note(&post.id)),
-        "actor": urls.actor(&author).as_str(),
-        "published": timestamp(post.created_at),
-        "to": [PUBLIC],
-        "cc": [urls.followers(&author).as_str()],
-        "object": note_json(urls, post),
-    })
-}
-
 /// An `OrderedCollection` that shows only its size (followers).
 pub fn collection(id: &str, total: i64) -> Value {
     json!({ "type": "OrderedCollection", "id": id, "totalItems": total })
