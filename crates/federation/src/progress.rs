@@ -80,26 +80,62 @@ pub fn petition_updated(
     Ok(())
 }
 
+/// How many open petitions the tick reads at a time: a bounded page, so that neither the
+/// rows loaded nor the bind parameters of its `IN` lists grow with the instance.
+pub const TICK_PAGE: i64 = 500;
+
 /// Periodic: announces milestones and sends the new counts, at most once per
-/// `update_every` per petition. Returns how many petitions said something.
+/// `update_every` per petition, for every open petition. Returns how many petitions said
+/// something.
 pub fn tick(
     conn: &mut DbConnection,
     data: &crate::FederationData,
     update_every: TimeDelta,
 ) -> Result<usize, FederationError> {
-    let open = signons_petition::petition::list_open(conn, 1000)?;
+    tick_in_pages(conn, data, update_every, TICK_PAGE)
+}
+
+/// `tick`, reading the open petitions `page` at a time, in id order, until all are seen
+/// (tests pass a small `page`; production uses `TICK_PAGE`).
+fn tick_in_pages(
+    conn: &mut DbConnection,
+    data: &crate::FederationData,
+    update_every: TimeDelta,
+    page: i64,
+) -> Result<usize, FederationError> {
+    let now = signons_store::now();
+    let mut after: Option<Id> = None;
+    let mut spoke = 0;
+    loop {
+        let open = signons_petition::petition::list_open_after(conn, after.as_ref(), page)?;
+        let Some(last) = open.last() else { break };
+        after = Some(last.id.clone());
+        let full = open.len() as i64 == page;
+        spoke += tick_page(conn, data, update_every, now, open)?;
+        if !full {
+            break;
+        }
+    }
+    Ok(spoke)
+}
+
+/// One page of the tick: what each of `open` reached, against what was last said of it.
+fn tick_page(
+    conn: &mut DbConnection,
+    data: &crate::FederationData,
+    update_every: TimeDelta,
+    now: NaiveDateTime,
+    open: Vec<Petition>,
+) -> Result<usize, FederationError> {
     let ids: Vec<Id> = open.iter().map(|p| p.id.clone()).collect();
     let totals = signons_signature::counts::totals(conn, &ids)?;
     // What was last said of each, in one query rather than one per petition.
-    let mut said: HashMap<Id, (i64, i64, NaiveDateTime)> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(Id, i64, i64, NaiveDateTime)> = sync::table
-            .filter(sync::petition_id.eq_any(chunk))
-            .select((sync::petition_id, sync::last_milestone, sync::last_count_sent, sync::updated_at))
-            .load(conn)?;
-        said.extend(rows.into_iter().map(|(id, m, c, at)| (id, (m, c, at))));
-    }
-    let now = signons_store::now();
+    let rows: Vec<(Id, i64, i64, NaiveDateTime)> = sync::table
+        .filter(sync::petition_id.eq_any(&ids))
+        .select((sync::petition_id, sync::last_milestone, sync::last_count_sent, sync::updated_at))
+        .load(conn)?;
+    let said: HashMap<Id, (i64, i64, NaiveDateTime)> =
+        rows.into_iter().map(|(id, m, c, at)| (id, (m, c, at))).collect();
     let mut spoke = 0;
     for petition in open {
         let count = totals.get(&petition.id).copied().unwrap_or(0);
@@ -144,6 +180,89 @@ pub fn tick(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::objects::PostKind;
+    use crate::{lifecycle, posts, FederationData, LocalRef};
+    use signons_petition::{PetitionError, PetitionInput};
+    use signons_store::testing::{TempDatabase, TestBackend};
+
+    /// Open petitions of a goal of one signature, each just published (so followed from
+    /// zero).
+    fn publish_petitions(conn: &mut DbConnection, urls: &Urls, how_many: usize) -> Result<(), FederationError> {
+        let organizer = signons_petition::organization::create_organizer(
+            conn,
+            "org@example.org",
+            "the-org",
+            "long enough password",
+        )?;
+        for n in 1..=how_many {
+            let input = PetitionInput {
+                title: format!("Petition number {n}"),
+                target: "The mayor".into(),
+                description: "Shade for the children, and birds.".into(),
+                goal: "1".into(),
+                ..Default::default()
+            };
+            let valid = input.validate(chrono::Utc::now().date_naive()).map_err(PetitionError::Invalid)?;
+            let petition = signons_petition::petition::create(conn, &organizer, valid, true)?;
+            lifecycle::petition_published(conn, urls, &petition)?;
+        }
+        Ok(())
+    }
+
+    fn federation_data(db: &signons_store::Database) -> FederationData {
+        FederationData {
+            db: db.clone(),
+            urls: Urls::new("https://signons.example").unwrap(),
+            instance_name: "Signons Example".into(),
+            wake: Default::default(),
+            metrics: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_tick_reaches_the_last_page_of_open_petitions() {
+        const PAGE: i64 = 2;
+        for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+            let temp = TempDatabase::new(backend);
+            let db = temp.open();
+            let data = federation_data(&db);
+            let urls = data.urls.clone();
+            // Five open petitions: three pages of two, the last page not full.
+            db.write(move |conn| publish_petitions(conn, &urls, 5)).unwrap();
+            let open = db.read(|conn| signons_petition::petition::list_open_after(conn, None, 100)).unwrap();
+            assert_eq!(open.len(), 5);
+            // The one the tick sees last (on the third page) reaches its goal.
+            let last = open[4].clone();
+            let id = last.id.clone();
+            db.write(move |conn| -> Result<(), FederationError> { Ok(signons_signature::counts::add(conn, &id, 1)?) })
+                .unwrap();
+
+            let spoke = db.write(move |conn| tick_in_pages(conn, &data, TimeDelta::zero(), PAGE)).unwrap();
+            assert_eq!(spoke, 2, "{backend:?}: the last petition's milestone and its count update");
+            let slug = last.slug.clone();
+            let said = db.read(move |conn| posts::posts_by(conn, &LocalRef::Petition(slug), 10)).unwrap();
+            assert_eq!(said.len(), 1, "{backend:?}");
+            assert_eq!(said[0].kind, PostKind::Milestone);
+            assert!(said[0].body_html.contains("reached its goal of 1 signatures"), "{}", said[0].body_html);
+            // Every open petition was looked at; only the last one moved.
+            let rows: Vec<(Id, i64, i64)> = db
+                .read(|conn| -> Result<_, FederationError> {
+                    Ok(sync::table
+                        .select((sync::petition_id, sync::last_milestone, sync::last_count_sent))
+                        .load(conn)?)
+                })
+                .unwrap();
+            let rows: HashMap<Id, (i64, i64)> = rows.into_iter().map(|(id, m, c)| (id, (m, c))).collect();
+            for petition in &open {
+                let expected = if petition.id == last.id { (1, 1) } else { (0, 0) };
+                assert_eq!(rows.get(&petition.id), Some(&expected), "{backend:?}: {}", petition.slug);
+            }
+            // Said once: the next tick has nothing new to say.
+            let data = federation_data(&db);
+            let again = db.write(move |conn| tick_in_pages(conn, &data, TimeDelta::zero(), PAGE)).unwrap();
+            assert_eq!(again, 0, "{backend:?}");
+        }
+    }
 
     #[test]
     fn milestones_are_powers_of_ten_and_the_goal() {
