@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use diesel::prelude::*;
 use signons_federation::policy::{self, Mode};
-use signons_federation::{delivery, publish, LocalRef};
+use signons_federation::{delivery, follows, LocalRef};
 use signons_store::schema::{ap_followers, ap_following, ap_remote_actors};
 
 on_both_backends! {
@@ -40,7 +40,7 @@ async fn follows_and_queue(app: &TestApp) -> (usize, i64) {
         .db
         .read_async(|conn| {
             Ok::<_, signons_federation::FederationError>((
-                publish::following(conn)?.len(),
+                follows::following(conn)?.len(),
                 delivery::pending_count(conn)?,
             ))
         })

@@ -7,7 +7,7 @@ use crate::helpers::*;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 use signons_federation::policy::{self, DomainPolicy};
-use signons_federation::publish;
+use signons_federation::{follows, posts};
 use signons_store::schema::{ap_followers, ap_following, ap_received, jobs, remote_petitions, remote_posts};
 use std::time::Duration;
 
@@ -74,12 +74,12 @@ fn host(app: &TestApp) -> String {
 /// What `signons federation follow URL` does, then waits for the Accept.
 async fn follow(follower: &TestApp, target: &str) {
     let data = follower.state.federation.to_request_data();
-    let actor = publish::resolve_followable(target, &data).await.expect("the target resolves");
+    let actor = follows::resolve_followable(target, &data).await.expect("the target resolves");
     let urls = data.urls.clone();
     follower
         .state
         .db
-        .write_async(move |conn| publish::follow(conn, &urls, &actor))
+        .write_async(move |conn| follows::follow(conn, &urls, &actor))
         .await
         .expect("the follow is stored");
     follower.state.fed().wake.notify_one();
@@ -92,7 +92,7 @@ async fn follow(follower: &TestApp, target: &str) {
 async fn unfollow(follower: &TestApp, actor: &str) {
     let urls = follower.state.fed().urls.clone();
     let actor = actor.to_owned();
-    let found = follower.state.db.write_async(move |conn| publish::unfollow(conn, &urls, &actor)).await.unwrap();
+    let found = follower.state.db.write_async(move |conn| follows::unfollow(conn, &urls, &actor)).await.unwrap();
     assert!(found, "it was followed");
     follower.state.fed().wake.notify_one();
 }
@@ -281,8 +281,8 @@ async fn instance_down_then_up_gets_everything_once(backend: Backend) {
                 .first::<String>(conn)
         })
         .await;
-    let post = alpha.state.db.read_async(move |conn| publish::find_post(conn, &resend)).await.unwrap().unwrap();
-    let create = signons_federation::objects::create_note(&alpha.state.fed().urls, &post);
+    let post = alpha.state.db.read_async(move |conn| posts::find_post(conn, &resend)).await.unwrap().unwrap();
+    let create = signons_federation::outgoing::create_note(&alpha.state.fed().urls, &post);
     alpha
         .state
         .db
@@ -333,9 +333,9 @@ async fn blocked_domain_is_refused(backend: Backend) {
     let gamma = instance(backend).await;
     alpha.state.db.write_async(|conn| policy::set_mode(conn, policy::Mode::Allowlist)).await.unwrap();
     let data = gamma.state.federation.to_request_data();
-    let actor = publish::resolve_followable(&alpha.url, &data).await.expect("alpha can be fetched");
+    let actor = follows::resolve_followable(&alpha.url, &data).await.expect("alpha can be fetched");
     let urls = data.urls.clone();
-    gamma.state.db.write_async(move |conn| publish::follow(conn, &urls, &actor)).await.unwrap();
+    gamma.state.db.write_async(move |conn| follows::follow(conn, &urls, &actor)).await.unwrap();
     gamma.state.fed().wake.notify_one();
     wait_queue_empty(&gamma).await;
     assert_eq!(following_states(&gamma).await, ["pending"], "alpha refused the follow");

@@ -228,7 +228,7 @@ impl PetitionSnapshot {
                 let count = signons_signature::counts::total(conn, &petition.id)?;
                 let signers = signons_signature::signing::recent_public(conn, &petition.id, RECENT_SIGNERS)?;
                 let own = signons_federation::LocalRef::Petition(petition.slug.clone());
-                let posts = signons_federation::publish::posts_by(conn, &own, RECENT_NEWS)?;
+                let posts = signons_federation::posts::posts_by(conn, &own, RECENT_NEWS)?;
                 let news = posts.into_iter().map(|p| crate::view::NewsView::new(p.body_html, p.created_at)).collect();
                 Ok(PetitionSnapshot { petition, count, signers, news })
             })

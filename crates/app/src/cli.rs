@@ -178,7 +178,7 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
     };
     match command {
         Federation::Follow { target } => {
-            let (target, host) = signons_federation::publish::follow_target(&target);
+            let (target, host) = signons_federation::follows::follow_target(&target);
             if let Some(host) = host {
                 if !db.read(|conn| policy::allows(conn, &host)).map_err(fail)? {
                     anyhow::bail!(
@@ -188,13 +188,13 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
             }
             let fed = crate::federate::configure(config, &db).await?;
             let data = fed.to_request_data();
-            let actor = signons_federation::publish::resolve_followable(&target, &data).await.map_err(fail)?;
-            db.write(|conn| signons_federation::publish::follow(conn, &data.urls, &actor)).map_err(fail)?;
+            let actor = signons_federation::follows::resolve_followable(&target, &data).await.map_err(fail)?;
+            db.write(|conn| signons_federation::follows::follow(conn, &data.urls, &actor)).map_err(fail)?;
             println!("following {} ({}): the request is sent by the running server", actor.url, actor.handle());
         }
         Federation::Unfollow { actor } => {
             let urls = signons_federation::Urls::new(&config.public_url)?;
-            let found = db.write(|conn| signons_federation::publish::unfollow(conn, &urls, &actor)).map_err(fail)?;
+            let found = db.write(|conn| signons_federation::follows::unfollow(conn, &urls, &actor)).map_err(fail)?;
             if !found {
                 anyhow::bail!("this instance does not follow {actor}");
             }
@@ -214,8 +214,8 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
                     Ok((
                         policy::mode(conn)?,
                         policy::rules(conn)?,
-                        signons_federation::publish::following(conn)?,
-                        signons_federation::publish::followers_by_host(conn)?,
+                        signons_federation::follows::following(conn)?,
+                        signons_federation::follows::followers_by_host(conn)?,
                         signons_federation::delivery::pending_count(conn)?,
                     ))
                 })

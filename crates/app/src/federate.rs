@@ -7,10 +7,10 @@ use crate::state::AppState;
 use actix_web::web;
 use anyhow::Context as _;
 use chrono::TimeDelta;
-use signons_federation::context::{self, FederationData};
 use signons_federation::delivery::DeliveryWorker;
 use signons_federation::objects::Post;
-use signons_federation::{publish, FederationError, Urls};
+use signons_federation::{context, FederationData};
+use signons_federation::{lifecycle, posts, progress, FederationError, Urls};
 use signons_petition::{Organizer, Petition, PetitionStatus};
 use signons_store::{Database, DbConnection};
 use std::sync::Arc;
@@ -48,7 +48,7 @@ pub fn spawn_workers(state: &web::Data<AppState>) {
         loop {
             let data = state.fed().clone();
             let wake = data.wake.clone();
-            let result = state.db.write_async(move |conn| signons_federation::publish::tick(conn, &data, every)).await;
+            let result = state.db.write_async(move |conn| progress::tick(conn, &data, every)).await;
             match result {
                 Ok(0) => {}
                 Ok(_) => wake.notify_one(),
@@ -68,13 +68,10 @@ pub fn spawn_workers(state: &web::Data<AppState>) {
 pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petition) -> Result<(), AppError> {
     match petition.status {
         PetitionStatus::Open => {
-            publish::petition_published(conn, &fed.urls, petition)?;
+            lifecycle::petition_published(conn, &fed.urls, petition)?;
         }
-        PetitionStatus::Closed => {
-            let count = signons_signature::counts::total(conn, &petition.id)?;
-            publish::petition_updated(conn, fed, petition, count)?;
-        }
-        PetitionStatus::Removed => publish::petition_removed(conn, fed, petition)?,
+        PetitionStatus::Closed => lifecycle::petition_closed(conn, fed, petition)?,
+        PetitionStatus::Removed => lifecycle::petition_removed(conn, fed, petition)?,
         PetitionStatus::Draft => {}
     }
     Ok(())
@@ -112,7 +109,7 @@ pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, tex
                 return Err(AppError::Forbidden);
             }
             match p.status {
-                PetitionStatus::Open | PetitionStatus::Closed => Ok(publish::news(conn, &fed.urls, &p, &text)?),
+                PetitionStatus::Open | PetitionStatus::Closed => Ok(posts::news(conn, &fed.urls, &p, &text)?),
                 PetitionStatus::Draft => {
                     Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()))
                 }

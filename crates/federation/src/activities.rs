@@ -4,7 +4,7 @@
 //! of its own host.
 
 use crate::actors::{LocalActor, RemoteActor};
-use crate::objects::context;
+use crate::outgoing::{self, Accept, WithContext};
 use crate::remote::{self, GroupJson, NoteJson, RemoteGroup};
 use crate::urls::{host_of, same_host};
 use crate::{delivery, FederationContext, FederationData, FederationError, Urls};
@@ -12,7 +12,7 @@ use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::Activity;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use signons_store::schema::{ap_followers as f, ap_following as fing};
 use url::Url;
 
@@ -151,19 +151,8 @@ async fn follow(e: Envelope, data: &FederationContext) -> Result<(), FederationE
 
 /// `Accept` by our actor `local` of the `follow` it received, with id `id`. The follow is
 /// restated (its id, its actor, and `local` as its object) so the follower can match it.
-pub fn accept_follow(urls: &Urls, id: &Url, local: &Url, follow: &Envelope) -> Value {
-    json!({
-        "@context": context(urls),
-        "type": "Accept",
-        "id": id.as_str(),
-        "actor": local.as_str(),
-        "object": {
-            "type": "Follow",
-            "id": follow.id.as_str(),
-            "actor": follow.actor.as_str(),
-            "object": local.as_str(),
-        },
-    })
+pub fn accept_follow(urls: &Urls, id: &Url, local: &Url, follow: &Envelope) -> WithContext<Accept> {
+    outgoing::accept_follow(urls, id, local, &follow.id, &follow.actor)
 }
 
 /// A server answers a follow of ours.

@@ -1,18 +1,20 @@
 //! Actors: ours (the instance, organizations, petitions), served and used to sign, and
 //! remote ones (any server's actor that follows us or that we follow), stored once fetched.
+//! Our actors' documents are built here, next to the actors, so that `objects` (notes and
+//! the helpers every document uses) needs nothing of this module.
 
 use crate::keys::{self, KeyPair};
-use crate::objects;
+use crate::objects::{context, escape, link, thousands, timestamp};
 use crate::remote::clean_text;
 use crate::urls::host_of;
-use crate::{FederationContext, FederationData, FederationError, LocalRef};
+use crate::{FederationContext, FederationData, FederationError, LocalRef, Urls};
 use activitypub_federation::protocol::public_key::PublicKey;
 use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::{Actor, Object};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use signons_petition::{Organization, Petition, PetitionError, PetitionStatus};
 use signons_store::schema::ap_remote_actors as ra;
 use url::Url;
@@ -72,7 +74,7 @@ impl LocalActor {
         Ok(Some(LocalActor::new(&data.urls, reference.clone(), subject, keys)))
     }
 
-    pub fn new(urls: &crate::Urls, reference: LocalRef, subject: Subject, keys: KeyPair) -> Self {
+    pub fn new(urls: &Urls, reference: LocalRef, subject: Subject, keys: KeyPair) -> Self {
         LocalActor {
             url: urls.actor(&reference),
             inbox: urls.inbox(&reference),
@@ -107,7 +109,7 @@ impl Object for LocalActor {
     }
 
     async fn into_json(self, data: &FederationContext) -> Result<Value, FederationError> {
-        Ok(objects::actor_json(data, &self))
+        Ok(actor_json(data, &self))
     }
 
     async fn verify(_: &Value, _: &Url, _: &FederationContext) -> Result<(), FederationError> {
@@ -134,6 +136,87 @@ impl Actor for LocalActor {
 
     fn shared_inbox(&self) -> Option<Url> {
         Some(self.shared_inbox.clone())
+    }
+}
+
+/// The document an actor of ours serves (and an `Update` of a petition embeds).
+pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
+    let urls = &data.urls;
+    let r = &actor.reference;
+    let mut doc = json!({
+        "@context": context(urls),
+        "id": actor.url.as_str(),
+        "preferredUsername": urls.username(r),
+        "inbox": urls.inbox(r).as_str(),
+        "outbox": urls.outbox(r).as_str(),
+        "followers": urls.followers(r).as_str(),
+        "endpoints": { "sharedInbox": urls.shared_inbox().as_str() },
+        "publicKey": {
+            "id": urls.key_id(r).as_str(),
+            "owner": actor.url.as_str(),
+            "publicKeyPem": actor.keys.public_pem,
+        },
+        "manuallyApprovesFollowers": false,
+        "discoverable": true,
+    });
+    let extra = match &actor.subject {
+        Subject::Instance => json!({
+            "type": "Application",
+            "name": data.instance_name,
+            "summary": format!("<p>{} — Signons</p>", escape(&data.instance_name)),
+            "url": urls.home().as_str(),
+        }),
+        Subject::Organization(org) => json!({
+            "type": "Organization",
+            "name": org.name,
+            "summary": format!("<p>{}</p>", escape(&format!("Petitions of {} on {}", org.name, data.instance_name))),
+            "url": actor.url.as_str(),
+        }),
+        Subject::Petition { petition, count } => petition_fields(urls, petition, *count),
+    };
+    merge(&mut doc, extra);
+    doc
+}
+
+/// A petition's own terms (`/ns`), plus `attachment` for Mastodon's profile table.
+fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
+    let url = urls.actor(&LocalRef::Petition(petition.slug.clone()));
+    let mut fields = vec!["name", "email"];
+    if petition.ask_country {
+        fields.push("country");
+    }
+    if petition.ask_postal_code {
+        fields.push("postalCode");
+    }
+    json!({
+        "type": "Group",
+        "name": petition.title,
+        "summary": petition.description_html.as_str(),
+        "url": url.as_str(),
+        "attributedTo": urls.actor(&LocalRef::Organization(petition.organization.slug.clone())).as_str(),
+        "published": petition.published_at.map(timestamp),
+        "updated": timestamp(petition.updated_at),
+        "endTime": petition.end_at.map(timestamp),
+        "signatureCount": count,
+        "signatureGoal": petition.goal,
+        "status": petition.status.as_str(),
+        "target": petition.target,
+        "signatureFields": fields,
+        "attachment": [
+            {
+                "type": "PropertyValue",
+                "name": "Signatures",
+                "value": format!("{} / {}", thousands(count), thousands(petition.goal)),
+            },
+            { "type": "PropertyValue", "name": "Addressed to", "value": escape(&petition.target) },
+            { "type": "PropertyValue", "name": "Sign", "value": link(url.as_str(), url.as_str()) },
+        ],
+    })
+}
+
+fn merge(doc: &mut Value, extra: Value) {
+    if let (Value::Object(doc), Value::Object(extra)) = (doc, extra) {
+        doc.extend(extra.into_iter().filter(|(_, v)| !v.is_null()));
     }
 }
 

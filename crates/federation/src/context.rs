@@ -1,27 +1,11 @@
-//! The data every federation handler shares, and the `activitypub_federation` configuration
-//! built from it.
+//! The `activitypub_federation` configuration, built from the shared data (`data`) and
+//! the instance actor that signs our fetches.
 
 use crate::actors::LocalActor;
 use crate::policy::PolicyVerifier;
-use crate::{FederationError, LocalRef, Urls};
+use crate::{FederationData, FederationError, LocalRef};
 use activitypub_federation::config::FederationConfig;
-use signons_store::Database;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
-
-#[derive(Clone)]
-pub struct FederationData {
-    pub db: Database,
-    pub urls: Urls,
-    pub instance_name: String,
-    /// Wakes the delivery worker after activities were queued.
-    pub wake: Arc<Notify>,
-    pub metrics: Arc<crate::metrics::FederationMetrics>,
-}
-
-/// What handlers receive: the data, plus the library's request state (fetch counter).
-pub type FederationContext = activitypub_federation::config::Data<FederationData>;
 
 pub type Config = FederationConfig<FederationData>;
 

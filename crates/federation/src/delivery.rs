@@ -7,6 +7,7 @@
 
 use crate::actors::LocalActor;
 use crate::metrics::FederationMetrics;
+use crate::outgoing::OutgoingActivity;
 use crate::urls::host_of;
 use crate::{policy, FederationContext, FederationError};
 use activitypub_federation::activity_sending::SendActivityTask;
@@ -40,13 +41,15 @@ pub struct DeliveryJob {
     pub body: String,
 }
 
-/// Queues `activity` (which has an `id` and an `actor`) for each inbox, in the caller's
-/// transaction. Inboxes of domains the policy refuses are skipped. Returns how many
-/// deliveries were queued.
-pub fn enqueue(conn: &mut DbConnection, activity: &Value, inboxes: &[Url]) -> Result<usize, FederationError> {
-    let id = activity["id"].as_str().ok_or_else(|| FederationError::Invalid("an activity without id".into()))?;
-    let actor =
-        activity["actor"].as_str().ok_or_else(|| FederationError::Invalid("an activity without actor".into()))?;
+/// Queues `activity` for each inbox, in the caller's transaction, under its id and its
+/// actor (whose key signs it). Inboxes of domains the policy refuses are skipped. Returns
+/// how many deliveries were queued.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    activity: &impl OutgoingActivity,
+    inboxes: &[Url],
+) -> Result<usize, FederationError> {
+    let (id, actor) = (activity.id().as_str(), activity.actor().as_str());
     let body = serde_json::to_string(activity)?;
     let policy = policy::Policy::load(conn)?;
     let mut seen = HashSet::new();

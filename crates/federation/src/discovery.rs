@@ -86,7 +86,7 @@ pub async fn nodeinfo(data: &FederationData, open_registrations: bool) -> Result
         .read_async(|conn| -> Result<(i64, i64), FederationError> {
             let users: i64 = organizers::table.count().get_result(conn)?;
             let posts: i64 = petitions::table
-                .filter(petitions::status.eq_any(crate::publish::PUBLIC_STATUSES))
+                .filter(petitions::status.eq_any(crate::posts::PUBLIC_STATUSES))
                 .count()
                 .get_result(conn)?;
             Ok((users, posts))

@@ -1,3 +1,6 @@
+//! The one error type of federation, and the HTTP status and code each variant answers a
+//! remote server with.
+
 use signons_store::StoreError;
 use thiserror::Error;
 

@@ -7,19 +7,24 @@
 pub mod activities;
 pub mod actors;
 pub mod context;
+pub mod data;
 pub mod delivery;
 pub mod discovery;
 pub mod error;
+pub mod follows;
 pub mod inbox;
 pub mod keys;
+pub mod lifecycle;
 pub mod metrics;
 pub mod objects;
+pub mod outgoing;
 pub mod policy;
-pub mod publish;
+pub mod posts;
+pub mod progress;
 pub mod remote;
 pub mod urls;
 
-pub use context::{FederationContext, FederationData};
+pub use data::{FederationContext, FederationData};
 pub use error::FederationError;
 pub use urls::{LocalRef, Urls};
 

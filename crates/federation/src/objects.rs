@@ -1,12 +1,11 @@
-//! The JSON we serve and send: actors, notes, collections and our JSON-LD context. Built
-//! with `json!` because every document is written once here and read by other servers;
-//! what we *accept* is parsed into types (`activities`, `remote`).
+//! The documents we serve besides actors: notes, collections and our JSON-LD context, and
+//! the text helpers (dates, numbers, HTML) every document we build uses. Built with `json!`
+//! because every document is written once here and read by other servers; what we
+//! *accept* is parsed into types (`activities`, `remote`).
 
-use crate::actors::{LocalActor, Subject};
-use crate::{FederationData, LocalRef, Urls};
+use crate::{LocalRef, Urls};
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
-use signons_petition::Petition;
 
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
@@ -84,86 +83,6 @@ pub fn link(url: &str, text: &str) -> String {
     format!("<a href=\"{}\">{}</a>", escape(url), escape(text))
 }
 
-pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
-    let urls = &data.urls;
-    let r = &actor.reference;
-    let mut doc = json!({
-        "@context": context(urls),
-        "id": actor.url.as_str(),
-        "preferredUsername": urls.username(r),
-        "inbox": urls.inbox(r).as_str(),
-        "outbox": urls.outbox(r).as_str(),
-        "followers": urls.followers(r).as_str(),
-        "endpoints": { "sharedInbox": urls.shared_inbox().as_str() },
-        "publicKey": {
-            "id": urls.key_id(r).as_str(),
-            "owner": actor.url.as_str(),
-            "publicKeyPem": actor.keys.public_pem,
-        },
-        "manuallyApprovesFollowers": false,
-        "discoverable": true,
-    });
-    let extra = match &actor.subject {
-        Subject::Instance => json!({
-            "type": "Application",
-            "name": data.instance_name,
-            "summary": format!("<p>{} — Signons</p>", escape(&data.instance_name)),
-            "url": urls.home().as_str(),
-        }),
-        Subject::Organization(org) => json!({
-            "type": "Organization",
-            "name": org.name,
-            "summary": format!("<p>{}</p>", escape(&format!("Petitions of {} on {}", org.name, data.instance_name))),
-            "url": actor.url.as_str(),
-        }),
-        Subject::Petition { petition, count } => petition_fields(urls, petition, *count),
-    };
-    merge(&mut doc, extra);
-    doc
-}
-
-/// A petition's own terms (`/ns`), plus `attachment` for Mastodon's profile table.
-fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
-    let url = urls.actor(&LocalRef::Petition(petition.slug.clone()));
-    let mut fields = vec!["name", "email"];
-    if petition.ask_country {
-        fields.push("country");
-    }
-    if petition.ask_postal_code {
-        fields.push("postalCode");
-    }
-    json!({
-        "type": "Group",
-        "name": petition.title,
-        "summary": petition.description_html.as_str(),
-        "url": url.as_str(),
-        "attributedTo": urls.actor(&LocalRef::Organization(petition.organization.slug.clone())).as_str(),
-        "published": petition.published_at.map(timestamp),
-        "updated": timestamp(petition.updated_at),
-        "endTime": petition.end_at.map(timestamp),
-        "signatureCount": count,
-        "signatureGoal": petition.goal,
-        "status": petition.status.as_str(),
-        "target": petition.target,
-        "signatureFields": fields,
-        "attachment": [
-            {
-                "type": "PropertyValue",
-                "name": "Signatures",
-                "value": format!("{} / {}", thousands(count), thousands(petition.goal)),
-            },
-            { "type": "PropertyValue", "name": "Addressed to", "value": escape(&petition.target) },
-            { "type": "PropertyValue", "name": "Sign", "value": link(url.as_str(), url.as_str()) },
-        ],
-    })
-}
-
-fn merge(doc: &mut Value, extra: Value) {
-    if let (Value::Object(doc), Value::Object(extra)) = (doc, extra) {
-        doc.extend(extra.into_iter().filter(|(_, v)| !v.is_null()));
-    }
-}
-
 /// What a petition (or its organization) said to followers, as stored.
 #[derive(Debug, Clone)]
 pub struct Post {
@@ -228,21 +147,6 @@ pub fn note_json(urls: &Urls, post: &Post) -> Value {
         "published": timestamp(post.created_at),
         "to": [PUBLIC],
         "cc": [urls.followers(&author).as_str()],
-    })
-}
-
-/// `Create(Note)` of a post, from its author.
-pub fn create_note(urls: &Urls, post: &Post) -> Value {
-    let author = post.author();
-    json!({
-        "@context": context(urls),
-        "type": "Create",
-        "id": format!("{}/create", urls.note(&post.id)),
-        "actor": urls.actor(&author).as_str(),
-        "published": timestamp(post.created_at),
-        "to": [PUBLIC],
-        "cc": [urls.followers(&author).as_str()],
-        "object": note_json(urls, post),
     })
 }
 

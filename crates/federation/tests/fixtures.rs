@@ -11,11 +11,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
 use signons_federation::activities::{self, object_id, Envelope, Incoming, ACCEPTED_TYPES};
-use signons_federation::actors::{LocalActor, RemoteActorJson, Subject};
+use signons_federation::actors::{self, LocalActor, RemoteActorJson, Subject};
 use signons_federation::keys::KeyPair;
 use signons_federation::objects::{self, Post, PostKind};
 use signons_federation::remote::{self, GroupJson, NoteJson};
-use signons_federation::{discovery, publish, FederationData, FederationError, LocalRef, Urls};
+use signons_federation::{discovery, outgoing, posts, FederationData, FederationError, LocalRef, Urls};
 use signons_petition::{petition, Organization, Petition, PetitionInput, PetitionStatus, SafeHtml};
 use signons_store::testing::{TempDatabase, TestBackend};
 use signons_store::{Database, Id};
@@ -147,7 +147,7 @@ fn petition_actor(urls: &Urls) -> LocalActor {
     local_actor(urls, LocalRef::Petition(PETITION_SLUG.into()), subject, PETITION_KEY)
 }
 
-/// The organization announces the new petition (the body `publish::petition_published`
+/// The organization announces the new petition (the body `lifecycle::petition_published`
 /// writes).
 fn published_post(urls: &Urls) -> Post {
     let p = sample_petition();
@@ -166,7 +166,7 @@ fn published_post(urls: &Urls) -> Post {
     }
 }
 
-/// News from the organizers (the body `publish::news` writes).
+/// News from the organizers (the body `posts::news` writes).
 fn news_post(urls: &Urls) -> Post {
     let markdown = "The council votes on **3 April**. Come to the town hall at 6 pm!";
     Post {
@@ -174,12 +174,12 @@ fn news_post(urls: &Urls) -> Post {
         kind: PostKind::News,
         petition_slug: PETITION_SLUG.into(),
         organization_slug: ORG_SLUG.into(),
-        body_html: publish::news_body(urls, PETITION_SLUG, PETITION_TITLE, markdown),
+        body_html: posts::news_body(urls, PETITION_SLUG, PETITION_TITLE, markdown),
         created_at: at("2025-03-20 17:05:00"),
     }
 }
 
-/// A milestone (the body `publish::tick` writes when 1,000 is passed).
+/// A milestone (the body `progress::tick` writes when 1,000 is passed).
 fn milestone_post(urls: &Urls) -> Post {
     let link = objects::link(urls.actor(&LocalRef::Petition(PETITION_SLUG.into())).as_str(), PETITION_TITLE);
     Post {
@@ -230,6 +230,11 @@ fn check_sent(name: &str, built: &Value) {
     }
 }
 
+/// An activity we send, as the JSON it is sent as.
+fn json(activity: impl serde::Serialize) -> Value {
+    serde_json::to_value(activity).unwrap()
+}
+
 fn incoming(value: &Value) -> Incoming {
     serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("not an activity we accept: {e}\n{value}"))
 }
@@ -247,19 +252,19 @@ fn sent_actors_match_the_fixtures() {
     let data = federation_data(db);
     let urls = urls();
 
-    let application = objects::actor_json(&data, &instance_actor(&urls));
+    let application = actors::actor_json(&data, &instance_actor(&urls));
     check_sent("actor-application.json", &application);
     assert_eq!(application["type"], "Application");
     assert_eq!(application["id"], "https://signons.example/actor");
     assert_eq!(application["preferredUsername"], "signons.example");
 
-    let organization = objects::actor_json(&data, &organization_actor(&urls));
+    let organization = actors::actor_json(&data, &organization_actor(&urls));
     check_sent("actor-organization.json", &organization);
     assert_eq!(organization["type"], "Organization");
     assert_eq!(organization["name"], ORG_NAME);
     assert_eq!(organization["inbox"], "https://signons.example/o/friends-of-trees/inbox");
 
-    let group = objects::actor_json(&data, &petition_actor(&urls));
+    let group = actors::actor_json(&data, &petition_actor(&urls));
     check_sent("actor-group.json", &group);
     assert_eq!(group["type"], "Group");
     assert_eq!(group["id"], PETITION_URL);
@@ -294,16 +299,16 @@ fn sent_notes_and_activities_match_the_fixtures() {
     assert_eq!(note["audience"], PETITION_URL);
     assert_eq!(note["cc"], json!(["https://signons.example/p/plant-trees-in-the-school-yard/followers"]));
 
-    let create = objects::create_note(&urls, &published_post(&urls));
+    let create = json(outgoing::create_note(&urls, &published_post(&urls)));
     check_sent("create-note.json", &create);
     assert_eq!(create["actor"], "https://signons.example/o/friends-of-trees", "a new petition: its organization");
     assert_eq!(create["object"]["audience"], PETITION_URL);
 
-    let milestone = objects::create_note(&urls, &milestone_post(&urls));
+    let milestone = json(outgoing::create_note(&urls, &milestone_post(&urls)));
     check_sent("create-note-milestone.json", &milestone);
     assert_eq!(milestone["actor"], PETITION_URL);
 
-    let announce = publish::announce_note(&urls, &news);
+    let announce = json(outgoing::announce_note(&urls, &news));
     check_sent("announce.json", &announce);
     assert_eq!(announce["actor"], "https://signons.example/o/friends-of-trees");
     assert_eq!(announce["object"], note["id"]);
@@ -323,13 +328,13 @@ fn sent_follow_activities_match_the_fixtures() {
     let other = url("https://petitions.example.org/actor");
 
     let follow_id = url("https://signons.example/activities/01958b7e-2f41-7a03-b6c8-94d1e2f3a4b5");
-    let follow = publish::follow_activity(&urls, &follow_id, &other);
+    let follow = json(outgoing::follow_activity(&urls, &follow_id, &other));
     check_sent("follow.json", &follow);
     assert_eq!(follow["actor"], "https://signons.example/actor");
     assert_eq!(follow["object"], other.as_str());
 
     let undo_id = url("https://signons.example/activities/0195c0d1-6a2b-7e3c-8d4e-5f60718293a4");
-    let undo = publish::undo_follow_activity(&urls, &undo_id, follow_id.as_str(), other.as_str());
+    let undo = json(outgoing::undo_follow_activity(&urls, &undo_id, &follow_id, &other));
     check_sent("undo-follow.json", &undo);
     assert_eq!(undo["object"]["id"], follow_id.as_str());
     assert_eq!(undo["object"]["actor"], undo["actor"]);
@@ -337,7 +342,7 @@ fn sent_follow_activities_match_the_fixtures() {
     // The Accept answers the Mastodon follow of `accepted/`.
     let Incoming::Follow(received) = incoming(&load("accepted/mastodon-follow.json")) else { panic!("not a Follow") };
     let accept_id = url("https://signons.example/activities/0195a2b3-c4d5-7e6f-8091-a2b3c4d5e6f7");
-    let accept = activities::accept_follow(&urls, &accept_id, &url(PETITION_URL), &received);
+    let accept = json(activities::accept_follow(&urls, &accept_id, &url(PETITION_URL), &received));
     check_sent("accept-follow.json", &accept);
     assert_eq!(accept["actor"], PETITION_URL);
     assert_eq!(accept["object"]["id"], received.id.as_str());
@@ -355,7 +360,7 @@ fn sent_update_matches_the_fixture() {
     let data = federation_data(db.clone());
     let urls = urls();
     let id = url("https://signons.example/activities/0195a3f7-1c2d-7e4f-9a0b-1c2d3e4f5a6b");
-    let update = publish::update_group(&data, &petition_actor(&urls), &id);
+    let update = json(outgoing::update_group(&data, &petition_actor(&urls), &id));
     check_sent("update-group.json", &update);
     assert_eq!(update["actor"], PETITION_URL);
     assert!(update["object"].get("@context").is_none(), "the context is the activity's");
@@ -374,7 +379,7 @@ fn sent_delete_matches_the_fixture() {
     let data = federation_data(db.clone());
     let urls = urls();
     let id = url("https://signons.example/activities/0195d2e4-7b3c-7f4d-9e5f-60718293a4b5");
-    let delete = publish::delete_object(&urls, &id, &url(PETITION_URL), &url(PETITION_URL));
+    let delete = json(outgoing::delete_object(&urls, &id, &url(PETITION_URL), &url(PETITION_URL)));
     check_sent("delete-petition.json", &delete);
     assert_eq!(delete["actor"], PETITION_URL, "a removed petition deletes itself");
     assert_eq!(delete["object"], PETITION_URL);
@@ -387,7 +392,7 @@ fn sent_delete_matches_the_fixture() {
     let object = object_id(&e.object).unwrap();
     assert_eq!(object, e.actor, "the sender's own");
     assert_eq!(host(&e.id), host(&e.actor));
-    let group: GroupJson = serde_json::from_value(objects::actor_json(&data, &petition_actor(&urls))).unwrap();
+    let group: GroupJson = serde_json::from_value(actors::actor_json(&data, &petition_actor(&urls))).unwrap();
     let note = |post: &Post| -> NoteJson { serde_json::from_value(objects::note_json(&urls, post)).unwrap() };
     let attached = [note(&news_post(&urls)), note(&milestone_post(&urls)), note(&published_post(&urls))];
     let elsewhere: NoteJson =

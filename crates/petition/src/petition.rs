@@ -308,6 +308,28 @@ pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, P
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+/// Up to `limit` open petitions in id order, after the petition `after` (a keyset page):
+/// how a task that must see every open petition walks them without loading them all, and
+/// without skipping any as the set changes between pages (an offset would).
+pub fn list_open_after(
+    conn: &mut DbConnection,
+    after: Option<&Id>,
+    limit: i64,
+) -> Result<Vec<Petition>, PetitionError> {
+    let mut query = petitions::table
+        .inner_join(organizations::table)
+        .filter(petitions::status.eq(PetitionStatus::Open.as_str()))
+        .order(petitions::id.asc())
+        .limit(limit)
+        .select(columns())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(petitions::id.gt(after));
+    }
+    let rows = query.load::<PetitionRow>(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
 /// Every petition of an organization, newest first.
 pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Result<Vec<Petition>, PetitionError> {
     let rows = petitions::table

@@ -9,7 +9,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use signons_federation::policy::{self, DomainPolicy, Mode};
-use signons_federation::{delivery, publish, FederationError};
+use signons_federation::{delivery, follows, FederationError};
 use signons_petition::Organizer;
 use signons_render::{Context, Renderer};
 
@@ -120,8 +120,8 @@ async fn federation_view(
             Ok((
                 policy::mode(conn)?,
                 policy::rules(conn)?,
-                publish::following(conn)?,
-                publish::followers_by_host(conn)?,
+                follows::following(conn)?,
+                follows::followers_by_host(conn)?,
                 delivery::pending_count(conn)?,
             ))
         })
@@ -226,7 +226,7 @@ async fn apply(state: &AppState, form: &FederationForm) -> Result<&'static str, 
                 return Err(Refused::new("error-required").into());
             }
             let urls = state.fed().urls.clone();
-            let found = state.db.write_async(move |conn| publish::unfollow(conn, &urls, &actor)).await?;
+            let found = state.db.write_async(move |conn| follows::unfollow(conn, &urls, &actor)).await?;
             if !found {
                 return Err(Refused::new("admin-error-not-following").into());
             }
@@ -256,7 +256,7 @@ async fn follow(state: &AppState, input: &str) -> Result<(), Failure> {
     if input.len() > TARGET_MAX || input.chars().any(char::is_whitespace) {
         return Err(Refused::new("admin-error-follow-invalid").into());
     }
-    let (target, host) = publish::follow_target(input);
+    let (target, host) = follows::follow_target(input);
     // A domain the policy refuses is named as such, rather than as a failed fetch.
     if let Some(host) = host {
         let h = host.clone();
@@ -265,7 +265,7 @@ async fn follow(state: &AppState, input: &str) -> Result<(), Failure> {
         }
     }
     let data = state.federation.to_request_data();
-    let actor = publish::resolve_followable(&target, &data).await.map_err(|e| -> Failure {
+    let actor = follows::resolve_followable(&target, &data).await.map_err(|e| -> Failure {
         match e {
             FederationError::Invalid(reason) => Refused::new("admin-error-follow-invalid").detail(reason).into(),
             FederationError::Blocked(domain) => Refused::new("admin-error-follow-refused").arg("domain", domain).into(),
@@ -279,7 +279,7 @@ async fn follow(state: &AppState, input: &str) -> Result<(), Failure> {
         }
     })?;
     let urls = data.urls.clone();
-    state.db.write_async(move |conn| publish::follow(conn, &urls, &actor)).await?;
+    state.db.write_async(move |conn| follows::follow(conn, &urls, &actor)).await?;
     state.fed().wake.notify_one();
     Ok(())
 }

@@ -270,7 +270,7 @@ pub async fn post_news(
     slug: web::Path<String>,
     body: web::Json<NewsInput>,
 ) -> Result<HttpResponse, AppError> {
-    let text = signons_petition::fields::text("text", &body.text, 1, signons_federation::publish::NEWS_MAX, true)
+    let text = signons_petition::fields::text("text", &body.text, 1, signons_federation::posts::NEWS_MAX, true)
         .map_err(|e| AppError::Invalid(signons_petition::FieldErrors(vec![e])))?;
     let post = crate::federate::post_news(&state, organizer.0, slug.into_inner(), text).await?;
     let url = state.fed().urls.note(&post.id);

@@ -9,11 +9,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
-use signons_federation::actors::LocalActor;
+use signons_federation::actors::{self, LocalActor};
 use signons_federation::inbox::Outcome;
 use signons_federation::metrics::FederationMetrics;
-use signons_federation::objects::{self, collection, create_note, with_context};
-use signons_federation::{discovery, publish, FederationError, LocalRef, ACTIVITY_JSON};
+use signons_federation::objects::{self, collection, with_context};
+use signons_federation::{discovery, follows, outgoing, posts, FederationError, LocalRef, ACTIVITY_JSON};
 use signons_render::Context;
 
 /// Whether the client asks for ActivityPub JSON rather than a page.
@@ -55,7 +55,7 @@ pub async fn actor_response(state: &AppState, reference: LocalRef) -> HttpRespon
             *response.status_mut() = StatusCode::GONE;
             response
         }
-        Ok(Some(actor)) => activity_json(&objects::actor_json(&data, &actor)),
+        Ok(Some(actor)) => activity_json(&actors::actor_json(&data, &actor)),
         Ok(None) => federation_error(FederationError::NotFound),
         Err(e) => federation_error(e),
     }
@@ -169,12 +169,13 @@ async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
     let urls = state.fed().urls.clone();
     let who = actor.clone();
     collection_response(state, &actor, move |conn| {
-        let items: Vec<Value> = publish::posts_by(conn, &who, OUTBOX_SIZE)?
+        // Items are embedded in the collection, which carries the context.
+        let items: Vec<outgoing::Create> = posts::posts_by(conn, &who, OUTBOX_SIZE)?
             .iter()
-            .map(|p| objects::without_context(create_note(&urls, p)))
+            .map(|p| outgoing::create_note(&urls, p).activity)
             .collect();
-        let mut body = collection(urls.outbox(&who).as_str(), publish::post_count(conn, &who)?);
-        body["orderedItems"] = Value::Array(items);
+        let mut body = collection(urls.outbox(&who).as_str(), posts::post_count(conn, &who)?);
+        body["orderedItems"] = serde_json::to_value(items)?;
         Ok(body)
     })
     .await
@@ -196,7 +197,7 @@ async fn followers_response(state: &AppState, actor: LocalRef) -> HttpResponse {
     let urls = state.fed().urls.clone();
     let who = actor.clone();
     collection_response(state, &actor, move |conn| {
-        Ok(collection(urls.followers(&who).as_str(), publish::follower_count(conn, &urls, &who)?))
+        Ok(collection(urls.followers(&who).as_str(), follows::follower_count(conn, &urls, &who)?))
     })
     .await
 }
@@ -215,7 +216,7 @@ pub async fn actor_followers(state: web::Data<AppState>, path: web::Path<(String
 #[get("/notes/{id}")]
 pub async fn note(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
     let id = id.into_inner();
-    let post = match state.db.read_async(move |conn| publish::find_post(conn, &id)).await {
+    let post = match state.db.read_async(move |conn| posts::find_post(conn, &id)).await {
         Ok(Some(post)) => post,
         Ok(None) => return federation_error(FederationError::NotFound),
         Err(e) => return federation_error(e),

@@ -370,7 +370,7 @@ pub async fn post_news(
         let organizer = visitor.require_organizer()?.clone();
         let form: NewsForm = parse_form(&body)?;
         visitor.check_csrf(&form.csrf)?;
-        let text = signons_petition::fields::text("text", &form.text, 1, signons_federation::publish::NEWS_MAX, true);
+        let text = signons_petition::fields::text("text", &form.text, 1, signons_federation::posts::NEWS_MAX, true);
         let text = match text {
             Ok(text) => text,
             Err(e) => {

@@ -1,0 +1,20 @@
+//! The data every federation handler shares. Apart from `context` (which builds the
+//! library's configuration and needs the instance actor) so that actors, objects and the
+//! inbox can name it without depending on the actors themselves.
+
+use signons_store::Database;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct FederationData {
+    pub db: Database,
+    pub urls: crate::Urls,
+    pub instance_name: String,
+    /// Wakes the delivery worker after activities were queued.
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<crate::metrics::FederationMetrics>,
+}
+
+/// What handlers receive: the data, plus the library's request state (fetch counter).
+pub type FederationContext = activitypub_federation::config::Data<FederationData>;

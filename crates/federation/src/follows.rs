@@ -1,0 +1,157 @@
+//! Who follows whom: the followers of our actors (their inboxes, how many, from which
+//! servers), and the instance actor's follows of other servers, which an admin starts and
+//! stops (`signons federation follow|unfollow`, the admin page).
+
+use crate::actors::RemoteActor;
+use crate::outgoing::{follow_activity, undo_follow_activity};
+use crate::{delivery, policy, FederationContext, FederationError, LocalRef, Urls};
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::fetch::webfinger::webfinger_resolve_actor;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use signons_store::schema::{ap_followers as f, ap_following as fing, ap_remote_actors as ra};
+use signons_store::DbConnection;
+use std::collections::HashSet;
+use url::Url;
+
+/// The inboxes of everyone following any of `actors` (a shared inbox once per server).
+pub fn follower_inboxes(
+    conn: &mut DbConnection,
+    urls: &Urls,
+    actors: &[LocalRef],
+) -> Result<Vec<Url>, FederationError> {
+    let ids: Vec<String> = actors.iter().map(|a| urls.actor(a).to_string()).collect();
+    let rows: Vec<(String, Option<String>)> = f::table
+        .inner_join(ra::table)
+        .filter(f::local_actor.eq_any(ids))
+        .select((ra::inbox, ra::shared_inbox))
+        .load(conn)?;
+    let mut seen = HashSet::new();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(inbox, shared)| Url::parse(shared.as_deref().unwrap_or(&inbox)).ok())
+        .filter(|u| seen.insert(u.to_string()))
+        .collect())
+}
+
+pub fn follower_count(conn: &mut DbConnection, urls: &Urls, actor: &LocalRef) -> Result<i64, FederationError> {
+    Ok(f::table.filter(f::local_actor.eq(urls.actor(actor).as_str())).count().get_result(conn)?)
+}
+
+/// A follow target as an admin typed it: a handle `name@host` stays as it is, a bare domain
+/// becomes `https://domain`. Returns it with the `host[:port]` it names, for the policy.
+pub fn follow_target(input: &str) -> (String, Option<String>) {
+    let input = input.trim();
+    let is_handle = !input.contains("://") && input.contains('@');
+    if is_handle {
+        let host = input.rsplit_once('@').map(|(_, h)| h.to_ascii_lowercase()).filter(|h| !h.is_empty());
+        return (input.to_owned(), host);
+    }
+    let target = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
+    let host = Url::parse(&target).ok().as_ref().and_then(crate::urls::host_of);
+    (target, host)
+}
+
+/// What `signons federation follow` accepts: an instance's base URL (its `/actor` is
+/// followed), an actor's URL (an organization), or a handle `name@host`.
+pub async fn resolve_followable(input: &str, data: &FederationContext) -> Result<RemoteActor, FederationError> {
+    let input = input.trim();
+    if !input.contains("://") && input.contains('@') {
+        let handle = input.trim_start_matches('@');
+        return webfinger_resolve_actor::<_, RemoteActor>(handle, data).await;
+    }
+    let mut actor_url = Url::parse(input)?;
+    if actor_url.path() == "/" || actor_url.path().is_empty() {
+        actor_url.set_path("/actor");
+    }
+    if data.urls.parse_local(&actor_url).is_some() {
+        return Err(FederationError::Invalid("this is one of our own actors".into()));
+    }
+    ObjectId::<RemoteActor>::from(actor_url).dereference(data).await.map_err(|e| match e {
+        FederationError::Protocol(p) => FederationError::Unreachable { url: input.to_owned(), reason: p.to_string() },
+        other => other,
+    })
+}
+
+/// The instance actor follows `actor`; its domain is allowed (the admin asked for it).
+/// The `Follow` is queued: the running server sends it.
+pub fn follow(conn: &mut DbConnection, urls: &Urls, actor: &RemoteActor) -> Result<(), FederationError> {
+    policy::set_rule(conn, &actor.host, Some(policy::DomainPolicy::Allow))?;
+    let id = urls.new_activity();
+    let follow = follow_activity(urls, &id, &actor.url);
+    let now = signons_store::now();
+    diesel::delete(fing::table.filter(fing::remote_actor.eq(actor.url.as_str()))).execute(conn)?;
+    diesel::insert_into(fing::table)
+        .values((
+            fing::remote_actor.eq(actor.url.as_str()),
+            fing::host.eq(&actor.host),
+            fing::follow_id.eq(id.as_str()),
+            fing::state.eq("pending"),
+            fing::created_at.eq(now),
+            fing::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    delivery::enqueue(conn, &follow, std::slice::from_ref(&actor.inbox))?;
+    Ok(())
+}
+
+/// Stops following `actor` (an `Undo` of our follow).
+pub fn unfollow(conn: &mut DbConnection, urls: &Urls, actor_url: &str) -> Result<bool, FederationError> {
+    // Only a URL names something we follow (and a NUL byte never reaches PostgreSQL).
+    let Ok(actor) = Url::parse(actor_url) else { return Ok(false) };
+    let actor_url = actor.as_str();
+    let row: Option<(String, String)> = fing::table
+        .inner_join(ra::table.on(ra::url.eq(fing::remote_actor)))
+        .filter(fing::remote_actor.eq(actor_url))
+        .select((fing::follow_id, ra::inbox))
+        .first(conn)
+        .optional()?;
+    let Some((follow_id, inbox)) = row else { return Ok(false) };
+    // The follow's id is one we made (`Urls::new_activity`), so it parses.
+    let undo = undo_follow_activity(urls, &urls.new_activity(), &Url::parse(&follow_id)?, &actor);
+    diesel::delete(fing::table.filter(fing::remote_actor.eq(actor_url))).execute(conn)?;
+    delivery::enqueue(conn, &undo, &[Url::parse(&inbox)?])?;
+    Ok(true)
+}
+
+#[derive(Debug, Clone, serde::Serialize, Queryable)]
+pub struct Following {
+    pub remote_actor: String,
+    pub host: String,
+    pub state: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn following(conn: &mut DbConnection) -> Result<Vec<Following>, FederationError> {
+    Ok(fing::table
+        .order(fing::created_at.desc())
+        .select((fing::remote_actor, fing::host, fing::state, fing::created_at))
+        .load(conn)?)
+}
+
+/// Followers of this instance's actors, per server, for the admin.
+pub fn followers_by_host(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, FederationError> {
+    use diesel::dsl::count_star;
+    Ok(f::table
+        .group_by(f::follower_host)
+        .select((f::follower_host, count_star()))
+        .order(f::follower_host.asc())
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follow_targets_name_their_host() {
+        assert_eq!(follow_target("Name@Example.org"), ("Name@Example.org".into(), Some("example.org".into())));
+        assert_eq!(
+            follow_target(" https://Social.example.org:8443/o/x "),
+            ("https://Social.example.org:8443/o/x".into(), Some("social.example.org:8443".into()))
+        );
+        assert_eq!(follow_target("example.org"), ("https://example.org".into(), Some("example.org".into())));
+        assert_eq!(follow_target("name@").1, None);
+        assert_eq!(follow_target("not a url").1, None);
+    }
+}

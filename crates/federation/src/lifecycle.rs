@@ -1,0 +1,66 @@
+//! What followers are told at each step of a petition's life: published (its organization
+//! announces it), closed (an `Update` of it), removed (a `Delete` of it). Called in the
+//! transaction that makes the change, so an activity is queued if and only if the change
+//! is committed.
+
+use crate::follows::follower_inboxes;
+use crate::objects::{escape, Post, PostKind};
+use crate::outgoing::delete_object;
+use crate::posts::{petition_link, say};
+use crate::{delivery, keys, progress, FederationError, LocalRef, Urls};
+use diesel::prelude::*;
+use signons_petition::Petition;
+use signons_store::schema::ap_followers as f;
+use signons_store::DbConnection;
+use url::Url;
+
+/// A petition was published: its organization says so.
+pub fn petition_published(conn: &mut DbConnection, urls: &Urls, petition: &Petition) -> Result<Post, FederationError> {
+    let body = format!(
+        "<p>New petition by {}: {}</p><p>Addressed to: {}</p>",
+        escape(&petition.organization.name),
+        petition_link(urls, petition),
+        escape(&petition.target)
+    );
+    let post = say(conn, urls, petition, PostKind::Published, body, None)?;
+    progress::start_from_zero(conn, &petition.id)?;
+    Ok(post)
+}
+
+/// A petition was closed: an `Update` of it, with its final count and `"status": "closed"`.
+pub fn petition_closed(
+    conn: &mut DbConnection,
+    data: &crate::FederationData,
+    petition: &Petition,
+) -> Result<(), FederationError> {
+    let count = signons_signature::counts::total(conn, &petition.id)?;
+    progress::petition_updated(conn, data, petition, count)
+}
+
+/// A petition was removed. Its own followers get a `Delete` of it from itself (signed with
+/// its key, which they know). Followers of its organization and of the instance get the
+/// same `Delete` from the organization: they may never have seen the petition's key, and
+/// once its address answers 410 nobody can fetch it any more. Its followers are forgotten.
+pub fn petition_removed(
+    conn: &mut DbConnection,
+    data: &crate::FederationData,
+    petition: &Petition,
+) -> Result<(), FederationError> {
+    let urls = &data.urls;
+    let reference = LocalRef::Petition(petition.slug.clone());
+    let url = urls.actor(&reference);
+    let org = urls.actor(&LocalRef::Organization(petition.organization.slug.clone()));
+    let own = follower_inboxes(conn, urls, std::slice::from_ref(&reference))?;
+    if keys::stored(conn, url.as_str())?.is_some() {
+        delivery::enqueue(conn, &delete_object(urls, &urls.new_activity(), &url, &url), &own)?;
+    }
+    let org_ref = LocalRef::Organization(petition.organization.slug.clone());
+    let others: Vec<Url> = follower_inboxes(conn, urls, &[org_ref, LocalRef::Instance])?
+        .into_iter()
+        .filter(|i| !own.contains(i))
+        .collect();
+    delivery::enqueue(conn, &delete_object(urls, &urls.new_activity(), &org, &url), &others)?;
+    diesel::delete(f::table.filter(f::local_actor.eq(url.as_str()))).execute(conn)?;
+    progress::forget(conn, &petition.id)?;
+    Ok(())
+}
