@@ -594,4 +594,167 @@ mod tests {
     async fn concurrent_signers_postgres() {
         concurrent_signers(TestBackend::Postgres).await;
     }
+
+    /// An email as queued, for comparison. The one place that reads the queue's storage,
+    /// so that a change of the queue changes only this.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct QueuedEmail {
+        recipient: String,
+        subject: String,
+        text: String,
+        html: String,
+    }
+
+    fn queued_emails(db: &Database) -> Vec<QueuedEmail> {
+        use outgoing_emails::dsl as e;
+        let rows: Vec<(String, String, String, String)> = db
+            .read(|conn| -> Result<_, SignatureError> {
+                Ok(e::outgoing_emails.select((e::recipient, e::subject, e::text_body, e::html_body)).load(conn)?)
+            })
+            .unwrap();
+        rows.into_iter()
+            .map(|(recipient, subject, text, html)| QueuedEmail { recipient, subject, text, html })
+            .collect()
+    }
+
+    /// Every column of a signature but ids, token hashes and timestamps.
+    #[derive(Debug, PartialEq, Eq, Queryable)]
+    struct Written {
+        name: String,
+        email: String,
+        email_canonical: String,
+        country: Option<String>,
+        postal_code: Option<String>,
+        comment: Option<String>,
+        public: bool,
+        opt_in: bool,
+        locale: String,
+        confirmed: bool,
+        anonymized: bool,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Path {
+        SingleStatement,
+        General,
+    }
+
+    /// The PostgreSQL fast path for a new address (`insert_new_pg`, one statement) and the
+    /// general path (`sign_in`, which SQLite and known addresses take) write the same
+    /// signature and queue the same email, for the same input on two fresh petitions.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn both_postgres_signing_paths_write_the_same_rows() {
+        let ctx = context();
+        let input = SignatureInput {
+            name: "Ada Lovelace".into(),
+            email: "Ada.Lovelace+trees@Example.ORG".into(),
+            country: Some("United Kingdom".into()),
+            postal_code: Some("sw1a 1aa".into()),
+            comment: Some("For <b>science</b> & \"trees\".".into()),
+            public: true,
+            opt_in: true,
+        };
+        let mut written = Vec::new();
+        for path in [Path::SingleStatement, Path::General] {
+            let temp = TempDatabase::new(TestBackend::Postgres);
+            let db = temp.open();
+            let petition = db
+                .write(|conn| -> Result<Petition, SignatureError> {
+                    let (_, p) = signons_petition::testing::sample_petition(conn)?;
+                    // Asked, so that country and postal code are written too.
+                    diesel::update(petitions::table.filter(petitions::id.eq(&p.id)))
+                        .set((petitions::ask_country.eq(true), petitions::ask_postal_code.eq(true)))
+                        .execute(conn)?;
+                    Ok(signons_petition::petition::find(conn, &p.slug)?)
+                })
+                .unwrap();
+            let valid = input.validate(&petition).unwrap();
+            let prepared = Arc::new(Prepared::new(&ctx, &petition, &valid, Locale::Fr).unwrap());
+            match path {
+                Path::SingleStatement => {
+                    let (p, v, pr, ttl) = (petition.clone(), valid.clone(), prepared.clone(), ctx.confirm_ttl);
+                    let inserted = db
+                        .autocommit_async(move |conn| match conn {
+                            DbConnection::Pg(c) => {
+                                insert_new_pg(c, &p, &v, Locale::Fr, &pr, ttl).map_err(SignatureError::from)
+                            }
+                            DbConnection::Sqlite(_) => panic!("a PostgreSQL test"),
+                        })
+                        .await
+                        .unwrap();
+                    assert!(inserted, "a new address is inserted");
+                }
+                Path::General => {
+                    let outcome =
+                        db.write(|conn| sign_in(conn, &ctx, &petition, &valid, Locale::Fr, &prepared)).unwrap();
+                    assert_eq!(outcome, SignOutcome::Written);
+                }
+            }
+            type Keys = (Id, Option<String>, Option<String>, NaiveDateTime, NaiveDateTime);
+            let (row, keys, extra_links): (Written, Keys, i64) = db
+                .read(|conn| -> Result<_, SignatureError> {
+                    let row = s::table
+                        .select((
+                            s::name,
+                            s::email,
+                            s::email_canonical,
+                            s::country,
+                            s::postal_code,
+                            s::comment,
+                            s::public,
+                            s::opt_in,
+                            s::locale,
+                            s::confirmed_at.is_not_null(),
+                            s::anonymized_at.is_not_null(),
+                        ))
+                        .get_result(conn)?;
+                    let keys = s::table
+                        .select((
+                            s::petition_id,
+                            s::confirm_token_hash,
+                            s::withdraw_token_hash,
+                            s::created_at,
+                            s::token_expires_at,
+                        ))
+                        .get_result(conn)?;
+                    Ok((row, keys, wt::table.count().get_result(conn)?))
+                })
+                .unwrap();
+            // What is not compared across paths is checked within each.
+            let (petition_id, confirm_hash, withdraw_hash, created_at, expires_at) = keys;
+            assert_eq!(petition_id, petition.id, "{path:?}");
+            assert_eq!(confirm_hash.as_deref(), Some(prepared.confirm.hash().as_str()), "{path:?}");
+            assert_eq!(withdraw_hash.as_deref(), Some(prepared.withdraw.hash().as_str()), "{path:?}");
+            assert_eq!(expires_at - created_at, ctx.confirm_ttl, "{path:?}");
+            assert_eq!(extra_links, 0, "{path:?}: a new signature has only the withdraw link of its row");
+            let emails = queued_emails(&db);
+            assert_eq!(emails.len(), 1, "{path:?}: one email queued");
+            // The links carry this run's tokens; the rest of the email must be the same.
+            let mut email = emails[0].clone();
+            for (token, placeholder) in [(&prepared.confirm, "CONFIRM-TOKEN"), (&prepared.withdraw, "WITHDRAW-TOKEN")] {
+                assert!(email.text.contains(token.expose()) && email.html.contains(token.expose()), "{path:?}");
+                email.text = email.text.replace(token.expose(), placeholder);
+                email.html = email.html.replace(token.expose(), placeholder);
+            }
+            written.push((row, email));
+        }
+        let expected = Written {
+            name: "Ada Lovelace".into(),
+            email: "Ada.Lovelace+trees@example.org".into(),
+            email_canonical: "ada.lovelace@example.org".into(),
+            country: Some("United Kingdom".into()),
+            postal_code: Some("SW1A 1AA".into()),
+            comment: Some("For <b>science</b> & \"trees\".".into()),
+            public: true,
+            opt_in: true,
+            locale: "fr".into(),
+            confirmed: false,
+            anonymized: false,
+        };
+        assert_eq!(written[0].0, expected, "the single statement");
+        assert_eq!(written[1].0, expected, "the general path");
+        assert_eq!(written[0].1, written[1].1, "the same email");
+        assert_eq!(written[0].1.recipient, "Ada.Lovelace+trees@example.org");
+        assert!(written[0].1.subject.contains("Plant trees in the school yard"), "{:?}", written[0].1.subject);
+    }
 }
