@@ -22,6 +22,8 @@ on_both_backends! {
     wrong_content_types_are_refused => wrong_content_types_are_refused_sqlite, wrong_content_types_are_refused_postgres;
     the_api_needs_a_valid_token => the_api_needs_a_valid_token_sqlite, the_api_needs_a_valid_token_postgres;
     signing_is_rate_limited => signing_is_rate_limited_sqlite, signing_is_rate_limited_postgres;
+    spoofed_forwarding_headers_do_not_lift_the_limit => spoofed_forwarding_headers_do_not_lift_the_limit_sqlite, spoofed_forwarding_headers_do_not_lift_the_limit_postgres;
+    forwarded_for_counts_only_as_our_proxy_wrote_it => forwarded_for_counts_only_as_our_proxy_wrote_it_sqlite, forwarded_for_counts_only_as_our_proxy_wrote_it_postgres;
     nul_and_control_characters_are_refused => nul_and_control_characters_are_refused_sqlite, nul_and_control_characters_are_refused_postgres;
 }
 
@@ -492,13 +494,14 @@ async fn reused_and_forged_tokens_are_not_found(backend: Backend) {
     browser.post_form(&format!("/s/{withdraw_token}"), &[("csrf", &csrf)]).await.expect(404);
     assert_eq!(app.signature_rows("rosa@example.org").await.len(), 1);
 
-    // Used once, then reused.
+    // Used once, then reused: it says so, and counts nothing more.
     browser.post_form(&confirm, &[("csrf", &csrf)]).await.expect(200);
     browser
         .post_form(&confirm, &[("csrf", &csrf)])
         .await
-        .expect(404)
-        .contains("This link is not valid, or was already used.");
+        .expect(200)
+        .contains("Your signature is already confirmed")
+        .lacks("This link is not valid");
     app.assert_count(&slug, 1).await;
 
     // Forged: well-formed but unknown, malformed, traversal, markup, huge.
@@ -720,6 +723,87 @@ async fn signing_is_rate_limited(backend: Backend) {
     let mail = app.next_email_to("rapid0@example.org").await;
     browser.follow_and_press(&mail.confirm_link(&app.url)).await.expect(200);
     app.assert_count(&slug, 1).await;
+}
+
+/// Signs through the API with extra request headers; returns the status.
+async fn sign_with_headers(app: &TestApp, slug: &str, email: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut request = app.public_api().post_builder(&format!("/petitions/{slug}/signatures"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let body = json!({ "name": "Spoofer", "email": email });
+    let response = send(request.json(&body)).await;
+    if response.status.as_u16() != 202 {
+        response.expect_error(429, "rate_limited");
+    }
+    response.status.as_u16()
+}
+
+/// Headers a client makes up to look like someone else, from any address.
+const SPOOFS: [&[(&str, &str)]; 5] = [
+    &[("forwarded", "for=198.51.100.1")],
+    &[("forwarded", "for=\"[2001:db8::1]\";proto=https")],
+    &[("x-forwarded-for", "198.51.100.2")],
+    &[("x-forwarded-for", "198.51.100.3, 198.51.100.4"), ("x-real-ip", "198.51.100.5")],
+    &[("forwarded", "for=198.51.100.6"), ("x-forwarded-for", "198.51.100.7")],
+];
+
+/// With `trust_forwarded_for` off (the default), the socket peer is the client: no header
+/// a client sets gives it a fresh allowance.
+async fn spoofed_forwarding_headers_do_not_lift_the_limit(backend: Backend) {
+    let app = TestApp::spawn_with(backend, Options { sign_rate_per_ip_per_hour: 3, ..Options::default() }).await;
+    let slug = app.create_petition("Keep the night bus", true).await;
+    // An allowance of one at a time (a third of the hourly three): the first passes.
+    assert_eq!(sign_with_headers(&app, &slug, "first@example.org", &[]).await, 202);
+    for (i, headers) in SPOOFS.iter().enumerate() {
+        let status = sign_with_headers(&app, &slug, &format!("spoof{i}@example.org"), headers).await;
+        assert_eq!(status, 429, "{headers:?} lifted the limit");
+    }
+    assert_eq!(app.count_rows(crate::helpers::Table::Signatures).await, 1);
+}
+
+/// With `trust_forwarded_for` on, behind loopback as the trusted proxy (the tests connect
+/// from 127.0.0.1): the client is the right-most `X-Forwarded-For` entry, which our proxy
+/// appended. Entries the client put left of it, and `Forwarded`, change nothing; IPv6
+/// clients share the allowance of their /64.
+async fn forwarded_for_counts_only_as_our_proxy_wrote_it(backend: Backend) {
+    let options = Options { sign_rate_per_ip_per_hour: 3, trust_forwarded_for: true, ..Options::default() };
+    let app = TestApp::spawn_with(backend, options).await;
+    let slug = app.create_petition("Light the cycle path", true).await;
+    let client = "203.0.113.7";
+    assert_eq!(sign_with_headers(&app, &slug, "client@example.org", &[("x-forwarded-for", client)]).await, 202);
+    for (i, spoof) in SPOOFS.iter().enumerate() {
+        // What the proxy passes on: the client's headers, its own entry appended last.
+        let appended: String;
+        let mut headers = spoof.to_vec();
+        match headers.iter().position(|(name, _)| *name == "x-forwarded-for") {
+            Some(at) => {
+                appended = format!("{}, {client}", headers[at].1);
+                headers[at].1 = &appended;
+            }
+            None => headers.push(("x-forwarded-for", client)),
+        }
+        let status = sign_with_headers(&app, &slug, &format!("spoof{i}@example.org"), &headers).await;
+        assert_eq!(status, 429, "{headers:?} lifted the limit");
+    }
+    // A second header line is the same list: the proxy's own line, last, still wins.
+    let two_lines = [("x-forwarded-for", "198.51.100.8"), ("x-forwarded-for", client)];
+    assert_eq!(sign_with_headers(&app, &slug, "lines@example.org", &two_lines).await, 429);
+
+    // The header is believed, so the test is not vacuous: another client has its own.
+    assert_eq!(sign_with_headers(&app, &slug, "other@example.org", &[("x-forwarded-for", "203.0.113.8")]).await, 202);
+    // Without the header, the request comes from the proxy itself, which has its own too.
+    assert_eq!(sign_with_headers(&app, &slug, "proxy@example.org", &[]).await, 202);
+    // An unreadable entry: the peer (the proxy) counts, and its allowance is spent.
+    let garbage = [("x-forwarded-for", "203.0.113.9, not-an-address")];
+    assert_eq!(sign_with_headers(&app, &slug, "garbage@example.org", &garbage).await, 429);
+
+    // IPv6: one /64 is one client; the next /64 is another.
+    let v6 = |ip: &'static str| [("x-forwarded-for", ip)];
+    assert_eq!(sign_with_headers(&app, &slug, "v6a@example.org", &v6("2001:db8:1:2::1")).await, 202);
+    assert_eq!(sign_with_headers(&app, &slug, "v6b@example.org", &v6("2001:db8:1:2:ffff::9")).await, 429);
+    assert_eq!(sign_with_headers(&app, &slug, "v6c@example.org", &v6("2001:db8:1:3::1")).await, 202);
+    assert_eq!(app.count_rows(crate::helpers::Table::Signatures).await, 5, "client, other client, proxy and two /64s");
 }
 
 /// NUL bytes and line breaks where they cannot be: PostgreSQL refuses NUL in text and

@@ -315,6 +315,9 @@ pub struct Options {
     /// Named `http://localhost:PORT` and allowed to federate with other local instances,
     /// retrying failed deliveries after a second.
     pub federation: bool,
+    /// Believe `X-Forwarded-For` from the default trusted proxies (loopback, where the
+    /// tests connect from).
+    pub trust_forwarded_for: bool,
 }
 
 /// Row counts of the tables bad input must not touch, and the emails written so far.
@@ -382,6 +385,7 @@ impl TestApp {
             federation_allow_local: options.federation,
             federation_retry_seconds: 1,
             federation_update_seconds: 1,
+            trust_forwarded_for: options.trust_forwarded_for,
             ..RawConfig::default()
         }
         .validate()

@@ -4,7 +4,7 @@
 use crate::helpers::{all, escaped, input_value, refs, Backend, Table, TestApp, ORGANIZER_EMAIL, ORGANIZER_PASSWORD};
 use diesel::prelude::*;
 use serde_json::json;
-use signons_store::schema::signatures;
+use signons_store::schema::{signatures, withdraw_tokens};
 
 on_both_backends! {
     api_whole_loop => api_whole_loop_sqlite, api_whole_loop_postgres;
@@ -13,6 +13,8 @@ on_both_backends! {
     expired_links_count_nothing => expired_links_count_nothing_sqlite, expired_links_count_nothing_postgres;
     concurrent_confirmations_and_withdrawals => concurrent_confirmations_and_withdrawals_sqlite, concurrent_confirmations_and_withdrawals_postgres;
     closed_and_draft_petitions_refuse_signatures => closed_and_draft_petitions_refuse_signatures_sqlite, closed_and_draft_petitions_refuse_signatures_postgres;
+    a_pending_signature_is_replaced_by_the_next_submission => a_pending_signature_is_replaced_by_the_next_submission_sqlite, a_pending_signature_is_replaced_by_the_next_submission_postgres;
+    earlier_withdraw_links_and_used_confirm_links_stay_meaningful => earlier_withdraw_links_and_used_confirm_links_stay_meaningful_sqlite, earlier_withdraw_links_and_used_confirm_links_stay_meaningful_postgres;
 }
 
 fn path_of<'a>(app: &TestApp, link: &'a str) -> &'a str {
@@ -117,13 +119,15 @@ async fn api_whole_loop(backend: Backend) {
         .contains("1 signature")
         .contains("For the trees.");
 
-    // The link is single-use.
+    // The link is single-use: pressed or opened again, it says it was used, and nothing
+    // counts twice.
     visitor
         .post_form(&path, &[("csrf", &csrf)])
         .await
-        .expect(404)
-        .contains("This link is not valid, or was already used.");
-    visitor.get(&path).await.expect(404);
+        .expect(200)
+        .contains("Your signature is already confirmed")
+        .lacks("This link is not valid");
+    visitor.get(&path).await.expect(200).contains("Your signature is already confirmed").lacks("<form");
     app.assert_count(&slug, 1).await;
 
     // Withdraw: the GET only asks, the POST deletes the signature and its personal data.
@@ -318,7 +322,7 @@ async fn duplicates_get_the_same_answer(backend: Backend) {
     app.assert_count(&slug, 1).await;
     assert_eq!(app.signature_rows("alice.dupont@example.org").await.len(), 1);
 
-    // The withdrawal link of the latest email is the one that works.
+    // The latest email's withdrawal link works; once used, the earlier ones are dead too.
     browser.follow_and_press(&already.withdraw_link(&app.url)).await.expect(200);
     browser.get(path_of(&app, &withdraw)).await.expect(404);
     app.assert_count(&slug, 0).await;
@@ -467,4 +471,216 @@ async fn closed_and_draft_petitions_refuse_signatures(backend: Backend) {
     api.post(&format!("/petitions/{slug}/close"), &json!({})).await.expect_error(409, "invalid_state");
     api.post(&format!("/petitions/{slug}/publish"), &json!({})).await.expect_error(409, "invalid_state");
     assert_eq!(app.petition(&slug).await["status"], "closed");
+}
+
+/// Every column of an address's signature row that a signer chooses.
+#[derive(Debug, PartialEq, Eq, Queryable)]
+struct Choices {
+    name: String,
+    email: String,
+    country: Option<String>,
+    postal_code: Option<String>,
+    comment: Option<String>,
+    public: bool,
+    opt_in: bool,
+    locale: String,
+    confirmed: bool,
+}
+
+async fn choices(app: &TestApp, canonical_email: &str) -> Vec<Choices> {
+    let email = canonical_email.to_owned();
+    app.read(move |conn| {
+        signatures::table
+            .filter(signatures::email_canonical.eq(email))
+            .select((
+                signatures::name,
+                signatures::email,
+                signatures::country,
+                signatures::postal_code,
+                signatures::comment,
+                signatures::public,
+                signatures::opt_in,
+                signatures::locale,
+                signatures::confirmed_at.is_not_null(),
+            ))
+            .load(conn)
+    })
+    .await
+}
+
+/// Someone signs first in another person's name, with a public comment and news opted
+/// in; the owner of the address then signs with their own details before anything was
+/// confirmed. The second submission replaces the first whole, the confirm page shows
+/// exactly it, and it is what gets confirmed.
+async fn a_pending_signature_is_replaced_by_the_next_submission(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let slug = app
+        .create_petition_with(json!({
+            "title": "Keep the river swimmable",
+            "target": "The prefecture",
+            "description": "Clean water for everyone who swims in the summer.",
+            "goal": 100,
+            "ask_country": true,
+            "ask_postal_code": true,
+            "publish": true,
+        }))
+        .await;
+    let owner = "marie.curie@example.org";
+
+    let impostor = json!({
+        "name": "Someone Else", "email": "Marie.Curie+river@example.org", "country": "Narnia",
+        "postal_code": "99999", "comment": "Comment A, not hers.", "public": true, "opt_in": true,
+    });
+    app.sign_with(&slug, impostor).await.expect(202);
+    let first = app.next_email_to("Marie.Curie+river@example.org").await;
+    let browser = app.browser();
+    let first_path = path_of(&app, &first.confirm_link(&app.url)).to_owned();
+    browser.get(&first_path).await.expect(200).contains("Someone Else").contains("Comment A, not hers.");
+
+    // The owner signs, in French, shown privately, without news, with another comment.
+    let request =
+        app.public_api().post_builder(&format!("/petitions/{slug}/signatures")).header("accept-language", "fr");
+    let mine = json!({
+        "name": "Marie Curie", "email": owner, "country": "France", "postal_code": "75005",
+        "comment": "Comment B, mine.", "public": false, "opt_in": false,
+    });
+    crate::helpers::send(request.json(&mine)).await.expect(202);
+    let second = app.next_email_to(owner).await;
+    assert_eq!(second.subject, "Confirmez votre signature : Keep the river swimmable");
+    let expected = Choices {
+        name: "Marie Curie".into(),
+        email: owner.into(),
+        country: Some("France".into()),
+        postal_code: Some("75005".into()),
+        comment: Some("Comment B, mine.".into()),
+        public: false,
+        opt_in: false,
+        locale: "fr".into(),
+        confirmed: false,
+    };
+    assert_eq!(choices(&app, owner).await, vec![expected]);
+
+    // The first link showed the first data: it is dead now.
+    browser.get(&first_path).await.expect(404);
+    // The page of the new link shows what will be confirmed, and nothing of the first.
+    let second_link = second.confirm_link(&app.url);
+    let second_path = path_of(&app, &second_link).to_owned();
+    let page = browser.get(&second_path).await;
+    page.expect(200)
+        .contains("Marie Curie, please confirm that you sign")
+        .contains("<dd>Marie Curie</dd>")
+        .contains("<dd>France</dd>")
+        .contains("<dd>75005</dd>")
+        .contains("<dd>Comment B, mine.</dd>")
+        .contains("No: your name is not shown")
+        .contains("No news")
+        .lacks("Someone Else")
+        .lacks("Comment A")
+        .lacks("Narnia")
+        .lacks("99999");
+    app.browser_in("fr")
+        .get(&second_path)
+        .await
+        .expect(200)
+        .contains("Ce que vous confirmez")
+        .contains("Non : votre nom n&#x27;est pas affiché")
+        .contains("Pas de nouvelles");
+    browser.follow_and_press(&second_link).await.expect(200).contains("Thank you, your signature counts!");
+    app.assert_count(&slug, 1).await;
+    let confirmed = choices(&app, owner).await;
+    assert_eq!(confirmed.len(), 1);
+    assert!(confirmed[0].confirmed);
+    assert_eq!(
+        (confirmed[0].name.as_str(), confirmed[0].comment.as_deref()),
+        ("Marie Curie", Some("Comment B, mine."))
+    );
+    assert!(!confirmed[0].public && !confirmed[0].opt_in);
+
+    // And the other way round: public and opted in, as the confirm page then says.
+    let other = "pierre@example.org";
+    let body = json!({ "name": "Pierre", "email": other, "country": "France", "postal_code": "75005",
+                       "public": true, "opt_in": true });
+    app.sign_with(&slug, body).await.expect(202);
+    let mail = app.next_email_to(other).await;
+    browser
+        .get(path_of(&app, &mail.confirm_link(&app.url)))
+        .await
+        .expect(200)
+        .contains("Yes: your name is shown on the petition")
+        .contains("Yes, send me its news")
+        .lacks("Your comment");
+}
+
+/// Signing again never kills a withdraw link sent before: each one works until the
+/// signature is withdrawn, then all die with it. A used confirmation link says that it
+/// was used (GET and POST, English and French), and counts nothing twice.
+async fn earlier_withdraw_links_and_used_confirm_links_stay_meaningful(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let slug = app.create_petition("Open the schoolyards on weekends", true).await;
+    let email = "louise.michel@example.org";
+    let browser = app.browser();
+    let csrf = browser.csrf().await;
+    let extra_links = || app.read(|conn| withdraw_tokens::table.count().get_result::<i64>(conn));
+
+    let first = app.sign_and_read_email(&slug, "Louise Michel", email).await;
+    let second = app.sign_and_read_email(&slug, "Louise Michel", email).await;
+    let withdraw_first = path_of(&app, &first.withdraw_link(&app.url)).to_owned();
+    let withdraw_second = path_of(&app, &second.withdraw_link(&app.url)).to_owned();
+    assert_ne!(withdraw_first, withdraw_second, "each email has its own link");
+    // The re-sign while pending did not kill the first withdraw link.
+    browser.get(&withdraw_first).await.expect(200).contains("Louise Michel, do you want to withdraw your signature");
+    browser.get(&withdraw_second).await.expect(200);
+
+    let confirm = second.confirm_link(&app.url);
+    let confirm_path = path_of(&app, &confirm).to_owned();
+    browser.follow_and_press(&confirm).await.expect(200).contains("Thank you, your signature counts!");
+    app.assert_count(&slug, 1).await;
+
+    // The second click, as a page and as a press: already confirmed, a link to the
+    // petition, no button, nothing counted.
+    let petition_link = format!("href=\"/p/{slug}\"");
+    for _ in 0..2 {
+        browser
+            .get(&confirm_path)
+            .await
+            .expect(200)
+            .contains("Your signature is already confirmed")
+            .contains(&petition_link)
+            .lacks(&format!("action=\"{confirm_path}\""));
+        browser
+            .post_form(&confirm_path, &[("csrf", &csrf)])
+            .await
+            .expect(200)
+            .contains("Your signature is already confirmed")
+            .contains(&petition_link);
+    }
+    app.browser_in("fr")
+        .get(&confirm_path)
+        .await
+        .expect(200)
+        .contains("Votre signature est déjà confirmée")
+        .contains(&petition_link);
+    app.assert_count(&slug, 1).await;
+    assert!(app.signature_rows(email).await[0].confirmed);
+
+    // Signing again once confirmed: a third link, and the first two still work.
+    let third = app.sign_and_read_email(&slug, "Louise", email).await;
+    assert_eq!(third.subject, "You have already signed: Open the schoolyards on weekends");
+    let withdraw_third = path_of(&app, &third.withdraw_link(&app.url)).to_owned();
+    assert_eq!(extra_links().await, 2, "the links sent after the first");
+    for path in [&withdraw_first, &withdraw_second, &withdraw_third] {
+        browser.get(path).await.expect(200).contains("do you want to withdraw your signature");
+    }
+    app.assert_count(&slug, 1).await;
+
+    // The first email's link withdraws; every link dies with the signature.
+    browser.post_form(&withdraw_first, &[("csrf", &csrf)]).await.expect(200).contains("Your signature was withdrawn");
+    app.assert_count(&slug, 0).await;
+    assert!(app.signature_rows(email).await.is_empty());
+    assert_eq!(extra_links().await, 0, "the other links went with the signature");
+    for path in [&withdraw_first, &withdraw_second, &withdraw_third, &confirm_path] {
+        browser.get(path).await.expect(404);
+        browser.post_form(path, &[("csrf", &csrf)]).await.expect(404);
+    }
+    app.assert_count(&slug, 0).await;
 }

@@ -6,7 +6,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 use signons_store::DatabaseUrl;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 /// The configuration as written, before validation.
@@ -43,6 +43,9 @@ pub struct RawConfig {
     /// How long a background job stays with a process that stopped renewing its claim
     /// (killed, or cut off from the database) before another process takes it up.
     pub job_lease_seconds: u64,
+    /// The reverse proxies whose `X-Forwarded-For` entries are believed: addresses or
+    /// CIDR networks. Only read with `trust_forwarded_for`.
+    pub trusted_proxies: Vec<String>,
     pub db_pool_size: u32,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
@@ -72,6 +75,7 @@ impl Default for RawConfig {
             mail_concurrency: 16,
             federation_concurrency: 8,
             job_lease_seconds: 30,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
             db_pool_size: 8,
             workers: 0,
             log_format: "text".into(),
@@ -103,9 +107,59 @@ pub struct Config {
     pub mail_concurrency: usize,
     pub federation_concurrency: usize,
     pub job_lease_seconds: u64,
+    pub trusted_proxies: Vec<IpNetwork>,
     pub db_pool_size: u32,
     pub workers: usize,
     pub log_json: bool,
+}
+
+/// An IP address or a CIDR network (`10.0.0.0/8`, `fd00::/8`); a bare address is a
+/// network of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNetwork {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNetwork {
+    /// Whether `ip` lies in the network. An IPv4 address seen as IPv6 (`::ffff:a.b.c.d`,
+    /// as a dual-stack socket reports it) is compared as the IPv4 address it is.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNetwork {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (s, None),
+        };
+        let addr = addr.parse::<IpAddr>().map_err(|_| ())?.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            // Digits only: `u8::from_str` would also take a leading `+`.
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse::<u8>().map_err(|_| ())?,
+            Some(_) => return Err(()),
+            None => max,
+        };
+        if prefix > max {
+            return Err(());
+        }
+        Ok(IpNetwork { addr, prefix })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +278,21 @@ impl RawConfig {
         if self.workers > 256 {
             errors.push(format!("workers {}: at most 256", self.workers));
         }
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .filter_map(|entry| {
+                entry
+                    .trim()
+                    .parse::<IpNetwork>()
+                    .map_err(|()| {
+                        errors.push(format!(
+                            "trusted_proxies entry {entry:?}: expected an IP address like 10.0.0.2 or a network like 10.0.0.0/8"
+                        ))
+                    })
+                    .ok()
+            })
+            .collect();
         let log_json = match self.log_format.as_str() {
             "text" => false,
             "json" => true,
@@ -254,6 +323,7 @@ impl RawConfig {
                 mail_concurrency: self.mail_concurrency,
                 federation_concurrency: self.federation_concurrency,
                 job_lease_seconds: self.job_lease_seconds,
+                trusted_proxies,
                 db_pool_size: self.db_pool_size,
                 workers: self.workers,
                 log_json,
@@ -311,6 +381,51 @@ mod tests {
         for key in ["bind", "federation_allow_local", "smtp_url", "mail_from", "log_format"] {
             assert!(text.contains(key), "{key} missing in {text}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = RawConfig::default().validate().unwrap();
+        let loopback: Vec<IpNetwork> = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(c.trusted_proxies, loopback);
+        let raw = RawConfig {
+            trusted_proxies: vec!["10.0.0.0/8".into(), " fd00::/8 ".into(), "192.0.2.1".into()],
+            ..RawConfig::default()
+        };
+        assert_eq!(raw.validate().unwrap().trusted_proxies.len(), 3);
+        let raw = RawConfig {
+            trusted_proxies: vec![
+                "10.0.0.0/8".into(),
+                "10.0.0.0/33".into(),
+                "proxy.internal".into(),
+                "::1/129".into(),
+                "10.0.0.1/".into(),
+                "10.0.0.1/+8".into(),
+            ],
+            ..RawConfig::default()
+        };
+        let ConfigError::Invalid(errors) = raw.validate().unwrap_err() else { panic!() };
+        assert_eq!(errors.len(), 5, "one error per bad entry: {errors:?}");
+        for bad in ["10.0.0.0/33", "proxy.internal", "::1/129", "10.0.0.1/\"", "10.0.0.1/+8"] {
+            assert!(errors.iter().any(|e| e.contains(bad) && e.starts_with("trusted_proxies")), "{bad}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn networks_contain_their_addresses() {
+        let net = |s: &str| s.parse::<IpNetwork>().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(net("10.0.0.0/8").contains(ip("10.200.3.4")));
+        assert!(!net("10.0.0.0/8").contains(ip("11.0.0.1")));
+        assert!(net("127.0.0.1").contains(ip("127.0.0.1")));
+        assert!(net("127.0.0.1").contains(ip("::ffff:127.0.0.1")), "an IPv4-mapped peer");
+        assert!(!net("127.0.0.1").contains(ip("127.0.0.2")));
+        assert!(net("0.0.0.0/0").contains(ip("203.0.113.9")));
+        assert!(!net("0.0.0.0/0").contains(ip("2001:db8::1")), "families never mix");
+        assert!(net("2001:db8::/32").contains(ip("2001:db8:ffff::1")));
+        assert!(!net("2001:db8::/32").contains(ip("2001:db9::1")));
+        assert!(net("::/0").contains(ip("2001:db8::1")));
+        assert!(net("::1").contains(ip("::1")));
     }
 
     #[test]

@@ -135,7 +135,9 @@ impl From<SignatureError> for AppError {
             SignatureError::PetitionClosed => AppError::PetitionClosed,
             SignatureError::TokenInvalid => AppError::TokenInvalid,
             SignatureError::TokenExpired => AppError::TokenExpired,
-            SignatureError::Mail(_) | SignatureError::Store(_) => AppError::Internal(e.into()),
+            SignatureError::Contended | SignatureError::Mail(_) | SignatureError::Store(_) => {
+                AppError::Internal(e.into())
+            }
         }
     }
 }

@@ -1,25 +1,155 @@
-//! Per-address limits on signing and logging in.
+//! Per-address limits on signing and logging in, and the client address they key on.
 
+use crate::config::IpNetwork;
 use crate::state::AppState;
+use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
-fn client_ip(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
-    if state.config.trust_forwarded_for {
-        if let Some(ip) = req.connection_info().realip_remote_addr().and_then(|s| s.parse().ok()) {
-            return Some(ip);
+/// The client address of a request: the socket peer, unless `trust_forwarded_for` is on
+/// and the peer is one of our trusted proxies. Then `X-Forwarded-For` is read from the
+/// right (each proxy appends the address it saw), skipping our own proxies, and the first
+/// other entry is the client: everything left of it was written by the client and proves
+/// nothing. `Forwarded` is never read: our proxies do not set it, so whatever it holds
+/// came from the client.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trust_forwarded_for: bool, proxies: &[IpNetwork]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let trusted = |ip: IpAddr| proxies.iter().any(|net| net.contains(ip));
+    if !trust_forwarded_for || !trusted(peer) {
+        return peer;
+    }
+    // Several headers are one list, in the order received (RFC 9110, 5.3).
+    let mut entries = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        let Ok(value) = value.to_str() else { return peer };
+        entries.extend(value.split(',').map(str::trim));
+    }
+    for entry in entries.into_iter().rev() {
+        // Something our proxy would not write: believe none of the header.
+        let Ok(ip) = entry.parse::<IpAddr>() else { return peer };
+        let ip = ip.to_canonical();
+        if !trusted(ip) {
+            return ip;
         }
     }
-    req.peer_addr().map(|a| a.ip())
+    peer
+}
+
+/// The key an address is limited under: an IPv6 client usually holds a whole /64 and may
+/// take any address in it, so the /64 is the client.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
+        v4 => v4,
+    }
+}
+
+fn client_key(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let config = &state.config;
+    Some(limit_key(client_address(peer, req.headers(), config.trust_forwarded_for, &config.trusted_proxies)))
 }
 
 pub fn allow_sign(state: &AppState, req: &HttpRequest) -> bool {
-    match (&state.sign_limiter, client_ip(state, req)) {
+    match (&state.sign_limiter, client_key(state, req)) {
         (Some(limiter), Some(ip)) => limiter.check_key(&ip).is_ok(),
         _ => true,
     }
 }
 
 pub fn allow_login(state: &AppState, req: &HttpRequest) -> bool {
-    client_ip(state, req).is_none_or(|ip| state.login_limiter.check_key(&ip).is_ok())
+    client_key(state, req).is_none_or(|ip| state.login_limiter.check_key(&ip).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn loopback() -> Vec<IpNetwork> {
+        vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()]
+    }
+
+    #[test]
+    fn without_trust_only_the_peer_counts() {
+        let h = headers(&[("x-forwarded-for", "203.0.113.7"), ("forwarded", "for=198.51.100.1")]);
+        assert_eq!(client_address(ip("127.0.0.1"), &h, false, &loopback()), ip("127.0.0.1"));
+        assert_eq!(client_address(ip("192.0.2.5"), &h, false, &loopback()), ip("192.0.2.5"));
+    }
+
+    #[test]
+    fn a_peer_that_is_not_a_trusted_proxy_is_the_client() {
+        let h = headers(&[("x-forwarded-for", "203.0.113.7")]);
+        assert_eq!(client_address(ip("192.0.2.5"), &h, true, &loopback()), ip("192.0.2.5"));
+        assert_eq!(client_address(ip("192.0.2.5"), &h, true, &[]), ip("192.0.2.5"));
+    }
+
+    #[test]
+    fn the_right_most_entry_not_of_our_proxies_is_the_client() {
+        let proxies = loopback();
+        let peer = ip("127.0.0.1");
+        let at = |pairs: &[(&str, &str)]| client_address(peer, &headers(pairs), true, &proxies);
+        assert_eq!(at(&[("x-forwarded-for", "203.0.113.7")]), ip("203.0.113.7"));
+        // The client wrote the left entry; our proxy appended what it saw.
+        assert_eq!(at(&[("x-forwarded-for", "198.51.100.1, 203.0.113.7")]), ip("203.0.113.7"));
+        assert_eq!(at(&[("x-forwarded-for", "1.1.1.1,2.2.2.2 ,  203.0.113.7")]), ip("203.0.113.7"));
+        // Several headers are one list, in order: the last header's last entry is right-most.
+        assert_eq!(at(&[("x-forwarded-for", "198.51.100.1"), ("x-forwarded-for", "203.0.113.7")]), ip("203.0.113.7"));
+        // Chained proxies of ours are skipped.
+        assert_eq!(at(&[("x-forwarded-for", "198.51.100.1, 203.0.113.7, 127.0.0.1, ::1")]), ip("203.0.113.7"));
+        // `Forwarded` is never read.
+        assert_eq!(at(&[("forwarded", "for=198.51.100.1"), ("x-forwarded-for", "203.0.113.7")]), ip("203.0.113.7"));
+        assert_eq!(at(&[("forwarded", "for=198.51.100.1")]), peer);
+        // IPv6 clients, and an IPv4 client written as IPv4-mapped IPv6.
+        assert_eq!(at(&[("x-forwarded-for", "2001:db8::7")]), ip("2001:db8::7"));
+        assert_eq!(at(&[("x-forwarded-for", "::ffff:203.0.113.7")]), ip("203.0.113.7"));
+    }
+
+    #[test]
+    fn networks_of_proxies() {
+        let proxies: Vec<IpNetwork> = vec!["10.0.0.0/8".parse().unwrap(), "fd00::/8".parse().unwrap()];
+        let h = headers(&[("x-forwarded-for", "198.51.100.1, 203.0.113.7, 10.1.2.3, fd12::1")]);
+        assert_eq!(client_address(ip("10.9.9.9"), &h, true, &proxies), ip("203.0.113.7"));
+        assert_eq!(client_address(ip("fd00::5"), &h, true, &proxies), ip("203.0.113.7"));
+        // An IPv4 peer on a dual-stack socket.
+        assert_eq!(client_address(ip("::ffff:10.9.9.9"), &h, true, &proxies), ip("203.0.113.7"));
+        assert_eq!(client_address(ip("11.0.0.1"), &h, true, &proxies), ip("11.0.0.1"));
+    }
+
+    #[test]
+    fn anything_unexpected_falls_back_to_the_peer() {
+        let proxies = loopback();
+        let peer = ip("127.0.0.1");
+        let at = |pairs: &[(&str, &str)]| client_address(peer, &headers(pairs), true, &proxies);
+        assert_eq!(at(&[]), peer, "no header");
+        assert_eq!(at(&[("x-forwarded-for", "")]), peer, "an empty header");
+        assert_eq!(at(&[("x-forwarded-for", "203.0.113.7, not-an-address")]), peer);
+        assert_eq!(at(&[("x-forwarded-for", "203.0.113.7:4711")]), peer, "with a port");
+        assert_eq!(at(&[("x-forwarded-for", "203.0.113.7,")]), peer, "an empty entry");
+        assert_eq!(at(&[("x-forwarded-for", "127.0.0.1, ::1")]), peer, "only our proxies");
+        let mut h = HeaderMap::new();
+        h.append(HeaderName::from_static("x-forwarded-for"), HeaderValue::from_bytes(b"203.0.113.7\xff").unwrap());
+        assert_eq!(client_address(peer, &h, true, &proxies), peer, "not ASCII");
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        assert_eq!(limit_key(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("2001:db8:1:2::ffff")), limit_key(ip("2001:db8:1:2:aaaa::1")));
+        assert_ne!(limit_key(ip("2001:db8:1:2::1")), limit_key(ip("2001:db8:1:3::1")));
+        assert_eq!(limit_key(ip("203.0.113.7")), ip("203.0.113.7"));
+        assert_eq!(limit_key(ip("::ffff:203.0.113.7")), ip("203.0.113.7"));
+    }
 }

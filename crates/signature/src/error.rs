@@ -14,6 +14,10 @@ pub enum SignatureError {
     TokenInvalid,
     #[error("this link has expired")]
     TokenExpired,
+    /// The signature kept changing under every attempt to sign (withdrawn or confirmed
+    /// each time by concurrent requests); nothing was written.
+    #[error("the signature kept changing while signing; nothing was written")]
+    Contended,
     #[error(transparent)]
     Mail(#[from] signons_mail::MailError),
     #[error(transparent)]

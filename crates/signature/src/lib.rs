@@ -10,4 +10,4 @@ pub mod signing;
 
 pub use error::SignatureError;
 pub use signer::{SignatureInput, SignerEmail, ValidSignature};
-pub use signing::{PublicSigner, SigningContext, TokenPage};
+pub use signing::{Confirmation, PublicSigner, SigningContext, TokenPage};

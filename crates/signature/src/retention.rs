@@ -1,14 +1,15 @@
 //! Retention: pending signatures never confirmed are deleted once their link has long
-//! expired; personal data of closed petitions is anonymized after a set time. Counts are
-//! untouched by both.
+//! expired; personal data of closed petitions is anonymized after a set time, and every
+//! link to it (confirm and withdraw) dies with it. Counts are untouched by both.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
-use signons_store::schema::{petitions, signatures as s};
+use signons_store::schema::{petitions, signatures as s, withdraw_tokens};
 use signons_store::DbConnection;
 
-/// Deletes pending signatures whose link expired more than `grace` ago. The grace period
-/// lets a late click still say "expired" rather than "unknown link".
+/// Deletes pending signatures whose link expired more than `grace` ago (their extra
+/// withdraw links go with them: `ON DELETE CASCADE`). The grace period lets a late click
+/// still say "expired" rather than "unknown link".
 pub fn purge_unconfirmed(conn: &mut DbConnection, now: NaiveDateTime, grace: TimeDelta) -> QueryResult<usize> {
     diesel::delete(s::table.filter(s::confirmed_at.is_null()).filter(s::token_expires_at.lt(now - grace))).execute(conn)
 }
@@ -39,5 +40,7 @@ pub fn anonymize_closed(conn: &mut DbConnection, now: NaiveDateTime, after: Time
             ))
             .execute(conn)?;
     }
+    // The withdraw links sent after the first: once anonymized, no link names the signer.
+    diesel::delete(withdraw_tokens::table.filter(withdraw_tokens::signature_id.eq_any(&ids))).execute(conn)?;
     Ok(ids.len())
 }

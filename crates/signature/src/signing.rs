@@ -10,7 +10,7 @@ use signons_mail::{Email, MailQueue, Message};
 use signons_petition::Petition;
 use signons_render::{Locale, Renderer};
 use signons_store::jobs::{JobState, Queue};
-use signons_store::schema::{petitions, signatures as s};
+use signons_store::schema::{petitions, signatures as s, withdraw_tokens as wt};
 use signons_store::{Backend, Database, DbConnection, Id, Token};
 use std::sync::Arc;
 
@@ -88,25 +88,34 @@ pub async fn sign_petition(
             return Ok(());
         }
     }
-    // Two requests for the same new address can race to insert; the loser sees a unique
-    // violation and, on its second try, finds the row and answers as for a known address.
-    for attempt in 0..2 {
+    // The existing row can be withdrawn or confirmed by another request between two of
+    // `sign_in`'s statements; it then writes nothing and says so, and a new try sees the
+    // row as it now is. Each retry needs another such change of the very same row.
+    for _ in 0..SIGN_ATTEMPTS {
         let (ctx2, petition2, valid2, prepared2) = (ctx.clone(), petition.clone(), valid.clone(), prepared.clone());
-        let result = db.write_async(move |conn| sign_in(conn, &ctx2, &petition2, &valid2, locale, &prepared2)).await;
-        match result {
-            Err(SignatureError::Store(signons_store::StoreError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )))) if attempt == 0 => continue,
-            other => {
-                if other.is_ok() {
-                    ctx.queue.wake();
-                }
-                return other;
+        let outcome = db.write_async(move |conn| sign_in(conn, &ctx2, &petition2, &valid2, locale, &prepared2)).await?;
+        match outcome {
+            SignOutcome::Written => {
+                ctx.queue.wake();
+                return Ok(());
             }
+            SignOutcome::RowChanged => continue,
         }
     }
-    Ok(())
+    Err(SignatureError::Contended)
+}
+
+/// How many times `sign_petition` runs `sign_in` while the row keeps changing under it.
+const SIGN_ATTEMPTS: usize = 3;
+
+/// What one run of `sign_in` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignOutcome {
+    /// The signature and its email are written.
+    Written,
+    /// Nothing was written: the existing signature was withdrawn, purged or confirmed
+    /// between two statements, so what was decided about it no longer holds.
+    RowChanged,
 }
 
 /// What signing needs that does not depend on the database: fresh links and the
@@ -186,6 +195,9 @@ fn insert_new_pg(
     Ok(inserted == 1)
 }
 
+/// Signs in one transaction: inserts a new address; replaces a pending signature with this
+/// submission; or, for a confirmed one, sends the "already signed" email. Every withdraw
+/// link sent stays valid (see `withdraw_tokens`).
 fn sign_in(
     conn: &mut DbConnection,
     ctx: &SigningContext,
@@ -193,7 +205,7 @@ fn sign_in(
     sig: &ValidSignature,
     locale: Locale,
     prepared: &Prepared,
-) -> Result<(), SignatureError> {
+) -> Result<SignOutcome, SignatureError> {
     let now = signons_store::now();
     let Prepared { confirm, withdraw, confirmation } = prepared;
     // A new address is the common case: one insert, which skips an address that already
@@ -235,7 +247,7 @@ fn sign_in(
     };
     if inserted == 1 {
         ctx.queue.enqueue(conn, confirmation)?;
-        return Ok(());
+        return Ok(SignOutcome::Written);
     }
     let existing: Option<(Id, Option<NaiveDateTime>)> = s::table
         .filter(s::petition_id.eq(&petition.id))
@@ -243,30 +255,47 @@ fn sign_in(
         .select((s::id, s::confirmed_at))
         .first(conn)
         .optional()?;
-    let Some(existing) = existing else {
-        // Withdrawn between the two statements: `sign` tries once more, as after a race.
-        return Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            Box::new("the signature changed while signing again".to_owned()),
-        )
-        .into());
+    let Some((id, confirmed_at)) = existing else {
+        return Ok(SignOutcome::RowChanged);
     };
-    match existing {
-        (id, None) => {
-            // Still pending: a fresh link replaces the old one, which may have expired.
-            diesel::update(s::table.filter(s::id.eq(&id)))
+    match confirmed_at {
+        None => {
+            // Still pending: nothing counts yet, so this submission replaces the last one
+            // whole. Whoever confirms then confirms what the confirm page shows, not what
+            // someone else typed in their name first. The old confirm link dies (its page
+            // would show the old data); the old withdraw link stays valid.
+            let updated = diesel::update(s::table.filter(s::id.eq(&id)).filter(s::confirmed_at.is_null()))
                 .set((
-                    s::confirm_token_hash.eq(Some(confirm.hash())),
-                    s::withdraw_token_hash.eq(Some(withdraw.hash())),
-                    s::token_expires_at.eq(now + ctx.confirm_ttl),
+                    (
+                        s::name.eq(&sig.name),
+                        s::email.eq(sig.email.address()),
+                        s::country.eq(&sig.country),
+                        s::postal_code.eq(&sig.postal_code),
+                        s::comment.eq(&sig.comment),
+                        s::public.eq(sig.public),
+                        s::opt_in.eq(sig.opt_in),
+                        s::locale.eq(locale.code()),
+                    ),
+                    (s::confirm_token_hash.eq(Some(confirm.hash())), s::token_expires_at.eq(now + ctx.confirm_ttl)),
                 ))
                 .execute(conn)?;
+            if updated != 1 {
+                return Ok(SignOutcome::RowChanged);
+            }
+            add_withdraw_token(conn, &id, withdraw, now)?;
             ctx.queue.enqueue(conn, confirmation)?;
         }
-        (id, Some(_)) => {
-            diesel::update(s::table.filter(s::id.eq(&id)))
-                .set(s::withdraw_token_hash.eq(Some(withdraw.hash())))
+        Some(_) => {
+            // Confirmed: nothing changes but a new withdraw link, beside the earlier ones.
+            // This no-op update takes the row's lock, as the pending branch's update does,
+            // so a concurrent withdrawal cannot delete it before the link is added.
+            let locked = diesel::update(s::table.filter(s::id.eq(&id)))
+                .set(s::confirmed_at.eq(s::confirmed_at))
                 .execute(conn)?;
+            if locked != 1 {
+                return Ok(SignOutcome::RowChanged);
+            }
+            add_withdraw_token(conn, &id, withdraw, now)?;
             let email = Message::AlreadySigned {
                 petition_title: petition.title.clone(),
                 signer_name: sig.name.clone(),
@@ -277,6 +306,19 @@ fn sign_in(
             ctx.queue.enqueue(conn, &email)?;
         }
     }
+    Ok(SignOutcome::Written)
+}
+
+/// Another withdraw link for a signature, valid as long as the signature exists.
+fn add_withdraw_token(
+    conn: &mut DbConnection,
+    signature: &Id,
+    token: &Token,
+    now: NaiveDateTime,
+) -> Result<(), SignatureError> {
+    diesel::insert_into(wt::table)
+        .values((wt::token_hash.eq(token.hash()), wt::signature_id.eq(signature), wt::created_at.eq(now)))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -290,26 +332,77 @@ fn confirmation(ctx: &SigningContext, petition: &Petition, name: &str, confirm: 
     }
 }
 
-/// What the confirm and withdraw pages show about the signature behind a link.
+/// What the confirm and withdraw pages show about the signature behind a link: on the
+/// confirm page, everything that confirming makes count or public.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenPage {
     pub petition_slug: String,
     pub petition_title: String,
     pub signer_name: String,
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    pub comment: Option<String>,
+    pub public: bool,
+    pub opt_in: bool,
     pub confirmed: bool,
 }
 
-type TokenRow = (Id, Id, String, String, String, Option<NaiveDateTime>, NaiveDateTime);
-const TOKEN_ROW: (
+/// What pressing the confirmation button did.
+#[derive(Debug, Clone)]
+pub enum Confirmation {
+    /// The signature counts from now on.
+    Confirmed(TokenPage),
+    /// It already counted (a second click, or a second tab): nothing changed.
+    AlreadyConfirmed(TokenPage),
+}
+
+#[derive(Queryable)]
+struct TokenRow {
+    id: Id,
+    petition_id: Id,
+    petition_slug: String,
+    petition_title: String,
+    signer_name: String,
+    country: Option<String>,
+    postal_code: Option<String>,
+    comment: Option<String>,
+    public: bool,
+    opt_in: bool,
+    confirmed_at: Option<NaiveDateTime>,
+    token_expires_at: NaiveDateTime,
+}
+
+type TokenColumns = (
     s::id,
     s::petition_id,
     petitions::slug,
     petitions::title,
     s::name,
+    s::country,
+    s::postal_code,
+    s::comment,
+    s::public,
+    s::opt_in,
     s::confirmed_at,
     s::token_expires_at,
-) = (s::id, s::petition_id, petitions::slug, petitions::title, s::name, s::confirmed_at, s::token_expires_at);
+);
+const TOKEN_ROW: TokenColumns = (
+    s::id,
+    s::petition_id,
+    petitions::slug,
+    petitions::title,
+    s::name,
+    s::country,
+    s::postal_code,
+    s::comment,
+    s::public,
+    s::opt_in,
+    s::confirmed_at,
+    s::token_expires_at,
+);
 
+/// The confirm token's hash stays after confirming, so that a second click is recognized
+/// and answered "already confirmed".
 fn by_confirm_token(conn: &mut DbConnection, token: &Token) -> Result<Option<TokenRow>, SignatureError> {
     Ok(s::table
         .inner_join(petitions::table)
@@ -319,57 +412,79 @@ fn by_confirm_token(conn: &mut DbConnection, token: &Token) -> Result<Option<Tok
         .optional()?)
 }
 
+/// Every withdraw link a signature was sent: the first on the row, later ones in
+/// `withdraw_tokens`.
 fn by_withdraw_token(conn: &mut DbConnection, token: &Token) -> Result<Option<TokenRow>, SignatureError> {
+    let later = wt::table.filter(wt::token_hash.eq(token.hash())).select(wt::signature_id);
     Ok(s::table
         .inner_join(petitions::table)
-        .filter(s::withdraw_token_hash.eq(token.hash()))
+        .filter(s::withdraw_token_hash.eq(token.hash()).or(s::id.eq_any(later)))
         .select(TOKEN_ROW)
         .first(conn)
         .optional()?)
 }
 
-fn page((_, _, petition_slug, petition_title, signer_name, confirmed_at, _): TokenRow) -> TokenPage {
-    TokenPage { petition_slug, petition_title, signer_name, confirmed: confirmed_at.is_some() }
+fn page(row: TokenRow) -> TokenPage {
+    TokenPage {
+        petition_slug: row.petition_slug,
+        petition_title: row.petition_title,
+        signer_name: row.signer_name,
+        country: row.country,
+        postal_code: row.postal_code,
+        comment: row.comment,
+        public: row.public,
+        opt_in: row.opt_in,
+        confirmed: row.confirmed_at.is_some(),
+    }
 }
 
 /// The confirmation link's page: looks, never changes anything (mail scanners fetch links).
+/// A link already used gives the page with `confirmed` set, expired or not.
 pub fn confirm_page(conn: &mut DbConnection, token: &str) -> Result<TokenPage, SignatureError> {
     let token = Token::parse(token).ok_or(SignatureError::TokenInvalid)?;
     let row = by_confirm_token(conn, &token)?.ok_or(SignatureError::TokenInvalid)?;
-    if row.6 <= signons_store::now() {
+    if row.confirmed_at.is_none() && row.token_expires_at <= signons_store::now() {
         return Err(SignatureError::TokenExpired);
     }
     Ok(page(row))
 }
 
-/// Confirms a signature: it counts from now on, and the link cannot be used again.
-pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<TokenPage, SignatureError> {
+/// Confirms a signature: it counts from now on; pressing again changes nothing.
+pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Confirmation, SignatureError> {
     let token = Token::parse(token).ok_or(SignatureError::TokenInvalid)?;
     let row = by_confirm_token(conn, &token)?.ok_or(SignatureError::TokenInvalid)?;
+    if row.confirmed_at.is_some() {
+        return Ok(Confirmation::AlreadyConfirmed(page(row)));
+    }
     let now = signons_store::now();
-    if row.6 <= now {
+    if row.token_expires_at <= now {
         return Err(SignatureError::TokenExpired);
     }
-    let petition = signons_petition::petition::find(conn, &row.2)?;
+    let petition = signons_petition::petition::find(conn, &row.petition_slug)?;
     if !petition.accepts_signatures(now) {
         return Err(SignatureError::PetitionClosed);
     }
-    // The guard on the token hash makes a concurrent second confirm update nothing.
+    // The guards make a concurrent second confirm update nothing, and so count nothing.
     let updated = diesel::update(
         s::table
-            .filter(s::id.eq(&row.0))
+            .filter(s::id.eq(&row.id))
             .filter(s::confirm_token_hash.eq(token.hash()))
             .filter(s::confirmed_at.is_null()),
     )
-    .set((s::confirmed_at.eq(Some(now)), s::confirm_token_hash.eq(None::<String>)))
+    .set(s::confirmed_at.eq(Some(now)))
     .execute(conn)?;
     if updated != 1 {
-        return Err(SignatureError::TokenInvalid);
+        // Another request confirmed it (or withdrew it, or signed again with a new link)
+        // between the two statements: say what the link is now.
+        return match by_confirm_token(conn, &token)? {
+            Some(now_row) if now_row.confirmed_at.is_some() => Ok(Confirmation::AlreadyConfirmed(page(now_row))),
+            _ => Err(SignatureError::TokenInvalid),
+        };
     }
-    counts::add(conn, &row.1, 1)?;
+    counts::add(conn, &row.petition_id, 1)?;
     let mut page = page(row);
     page.confirmed = true;
-    Ok(page)
+    Ok(Confirmation::Confirmed(page))
 }
 
 pub fn withdraw_page(conn: &mut DbConnection, token: &str) -> Result<TokenPage, SignatureError> {
@@ -377,17 +492,18 @@ pub fn withdraw_page(conn: &mut DbConnection, token: &str) -> Result<TokenPage, 
     by_withdraw_token(conn, &token)?.map(page).ok_or(SignatureError::TokenInvalid)
 }
 
-/// Withdraws a signature: its personal data is deleted and the count corrected.
+/// Withdraws a signature: its personal data is deleted and the count corrected. Its other
+/// withdraw links go with it (`ON DELETE CASCADE`).
 pub fn withdraw(conn: &mut DbConnection, token: &str) -> Result<TokenPage, SignatureError> {
     let token = Token::parse(token).ok_or(SignatureError::TokenInvalid)?;
     let row = by_withdraw_token(conn, &token)?.ok_or(SignatureError::TokenInvalid)?;
-    let deleted = diesel::delete(s::table.filter(s::id.eq(&row.0)).filter(s::withdraw_token_hash.eq(token.hash())))
-        .execute(conn)?;
+    // The row's id is the guard: a concurrent second withdrawal deletes nothing.
+    let deleted = diesel::delete(s::table.filter(s::id.eq(&row.id))).execute(conn)?;
     if deleted != 1 {
         return Err(SignatureError::TokenInvalid);
     }
-    if row.5.is_some() {
-        counts::add(conn, &row.1, -1)?;
+    if row.confirmed_at.is_some() {
+        counts::add(conn, &row.petition_id, -1)?;
     }
     Ok(page(row))
 }
@@ -478,5 +594,164 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_signers_postgres() {
         concurrent_signers(TestBackend::Postgres).await;
+    }
+
+    /// An email as queued, for comparison. The one place that reads the queue's storage,
+    /// so that a change of the queue changes only this.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct QueuedEmail {
+        recipient: String,
+        subject: String,
+        text: String,
+        html: String,
+    }
+
+    fn queued_emails(db: &Database) -> Vec<QueuedEmail> {
+        db.read(signons_mail::queue::waiting)
+            .unwrap()
+            .into_iter()
+            .map(|e| QueuedEmail { recipient: e.to, subject: e.subject, text: e.text, html: e.html })
+            .collect()
+    }
+
+    /// Every column of a signature but ids, token hashes and timestamps.
+    #[derive(Debug, PartialEq, Eq, Queryable)]
+    struct Written {
+        name: String,
+        email: String,
+        email_canonical: String,
+        country: Option<String>,
+        postal_code: Option<String>,
+        comment: Option<String>,
+        public: bool,
+        opt_in: bool,
+        locale: String,
+        confirmed: bool,
+        anonymized: bool,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Path {
+        SingleStatement,
+        General,
+    }
+
+    /// The PostgreSQL fast path for a new address (`insert_new_pg`, one statement) and the
+    /// general path (`sign_in`, which SQLite and known addresses take) write the same
+    /// signature and queue the same email, for the same input on two fresh petitions.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn both_postgres_signing_paths_write_the_same_rows() {
+        let ctx = context();
+        let input = SignatureInput {
+            name: "Ada Lovelace".into(),
+            email: "Ada.Lovelace+trees@Example.ORG".into(),
+            country: Some("United Kingdom".into()),
+            postal_code: Some("sw1a 1aa".into()),
+            comment: Some("For <b>science</b> & \"trees\".".into()),
+            public: true,
+            opt_in: true,
+        };
+        let mut written = Vec::new();
+        for path in [Path::SingleStatement, Path::General] {
+            let temp = TempDatabase::new(TestBackend::Postgres);
+            let db = temp.open();
+            let petition = db
+                .write(|conn| -> Result<Petition, SignatureError> {
+                    let (_, p) = signons_petition::testing::sample_petition(conn)?;
+                    // Asked, so that country and postal code are written too.
+                    diesel::update(petitions::table.filter(petitions::id.eq(&p.id)))
+                        .set((petitions::ask_country.eq(true), petitions::ask_postal_code.eq(true)))
+                        .execute(conn)?;
+                    Ok(signons_petition::petition::find(conn, &p.slug)?)
+                })
+                .unwrap();
+            let valid = input.validate(&petition).unwrap();
+            let prepared = Arc::new(Prepared::new(&ctx, &petition, &valid, Locale::Fr).unwrap());
+            match path {
+                Path::SingleStatement => {
+                    let (p, v, pr, ttl) = (petition.clone(), valid.clone(), prepared.clone(), ctx.confirm_ttl);
+                    let inserted = db
+                        .autocommit_async(move |conn| match conn {
+                            DbConnection::Pg(c) => {
+                                insert_new_pg(c, &p, &v, Locale::Fr, &pr, ttl).map_err(SignatureError::from)
+                            }
+                            DbConnection::Sqlite(_) => panic!("a PostgreSQL test"),
+                        })
+                        .await
+                        .unwrap();
+                    assert!(inserted, "a new address is inserted");
+                }
+                Path::General => {
+                    let outcome =
+                        db.write(|conn| sign_in(conn, &ctx, &petition, &valid, Locale::Fr, &prepared)).unwrap();
+                    assert_eq!(outcome, SignOutcome::Written);
+                }
+            }
+            type Keys = (Id, Option<String>, Option<String>, NaiveDateTime, NaiveDateTime);
+            let (row, keys, extra_links): (Written, Keys, i64) = db
+                .read(|conn| -> Result<_, SignatureError> {
+                    let row = s::table
+                        .select((
+                            s::name,
+                            s::email,
+                            s::email_canonical,
+                            s::country,
+                            s::postal_code,
+                            s::comment,
+                            s::public,
+                            s::opt_in,
+                            s::locale,
+                            s::confirmed_at.is_not_null(),
+                            s::anonymized_at.is_not_null(),
+                        ))
+                        .get_result(conn)?;
+                    let keys = s::table
+                        .select((
+                            s::petition_id,
+                            s::confirm_token_hash,
+                            s::withdraw_token_hash,
+                            s::created_at,
+                            s::token_expires_at,
+                        ))
+                        .get_result(conn)?;
+                    Ok((row, keys, wt::table.count().get_result(conn)?))
+                })
+                .unwrap();
+            // What is not compared across paths is checked within each.
+            let (petition_id, confirm_hash, withdraw_hash, created_at, expires_at) = keys;
+            assert_eq!(petition_id, petition.id, "{path:?}");
+            assert_eq!(confirm_hash.as_deref(), Some(prepared.confirm.hash().as_str()), "{path:?}");
+            assert_eq!(withdraw_hash.as_deref(), Some(prepared.withdraw.hash().as_str()), "{path:?}");
+            assert_eq!(expires_at - created_at, ctx.confirm_ttl, "{path:?}");
+            assert_eq!(extra_links, 0, "{path:?}: a new signature has only the withdraw link of its row");
+            let emails = queued_emails(&db);
+            assert_eq!(emails.len(), 1, "{path:?}: one email queued");
+            // The links carry this run's tokens; the rest of the email must be the same.
+            let mut email = emails[0].clone();
+            for (token, placeholder) in [(&prepared.confirm, "CONFIRM-TOKEN"), (&prepared.withdraw, "WITHDRAW-TOKEN")] {
+                assert!(email.text.contains(token.expose()) && email.html.contains(token.expose()), "{path:?}");
+                email.text = email.text.replace(token.expose(), placeholder);
+                email.html = email.html.replace(token.expose(), placeholder);
+            }
+            written.push((row, email));
+        }
+        let expected = Written {
+            name: "Ada Lovelace".into(),
+            email: "Ada.Lovelace+trees@example.org".into(),
+            email_canonical: "ada.lovelace@example.org".into(),
+            country: Some("United Kingdom".into()),
+            postal_code: Some("SW1A 1AA".into()),
+            comment: Some("For <b>science</b> & \"trees\".".into()),
+            public: true,
+            opt_in: true,
+            locale: "fr".into(),
+            confirmed: false,
+            anonymized: false,
+        };
+        assert_eq!(written[0].0, expected, "the single statement");
+        assert_eq!(written[1].0, expected, "the general path");
+        assert_eq!(written[0].1, written[1].1, "the same email");
+        assert_eq!(written[0].1.recipient, "Ada.Lovelace+trees@example.org");
+        assert!(written[0].1.subject.contains("Plant trees in the school yard"), "{:?}", written[0].1.subject);
     }
 }

@@ -8,7 +8,7 @@ use signons_mail::MailQueue;
 use signons_petition::petition;
 use signons_render::{Locale, Renderer};
 use signons_signature::{counts, retention, signing, SignatureInput, SigningContext};
-use signons_store::schema::{petitions, signatures};
+use signons_store::schema::{petitions, signatures, withdraw_tokens};
 use signons_store::testing::{TempDatabase, TestBackend};
 use signons_store::{Database, Id, StoreError};
 
@@ -60,6 +60,15 @@ async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
     }
     let total = |db: &Database| db.read(|conn| -> Result<_, StoreError> { Ok(counts::total(conn, &id)?) }).unwrap();
     assert_eq!(total(&db), 2);
+    // Signing again, confirmed (Ada) or pending (Cy), sends withdraw links beyond the
+    // first; retention must not leave them behind.
+    sign(&db, &ctx, &slug, "Ada", "ada@example.org").await;
+    sign(&db, &ctx, &slug, "Cy", "cy@example.org").await;
+    let extra_links = |db: &Database| {
+        db.read(|conn| -> Result<i64, StoreError> { Ok(withdraw_tokens::table.count().get_result(conn)?) }).unwrap()
+    };
+    assert_eq!(extra_links(&db), 2);
+    assert_eq!(total(&db), 2);
 
     // Nothing is purged while the pending signature's link is valid.
     let now = signons_store::now();
@@ -78,6 +87,7 @@ async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
         .unwrap();
     assert_eq!(emails.len(), 2);
     assert!(!emails.contains(&"cy@example.org".to_owned()));
+    assert_eq!(extra_links(&db), 1, "the purged signature's links went with it");
 
     // An open petition is never anonymized.
     let anonymized = db
@@ -110,6 +120,7 @@ async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
         && token.is_none()
         && comment.is_none()));
     assert_eq!(total(&db), 2);
+    assert_eq!(extra_links(&db), 0, "no withdraw link left to an anonymized signature");
     let again = db
         .write(|conn| -> Result<_, StoreError> { Ok(retention::anonymize_closed(conn, now, TimeDelta::days(180))?) })
         .unwrap();

@@ -286,3 +286,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     remote_posts,
     jobs,
 );
+
+// Appended after the rest (2026-12-01-000002_withdraw_tokens). Pairs are listed one by one:
+// one list with `signatures` and `petitions` would implement their pair a second time.
+diesel::table! {
+    withdraw_tokens (token_hash) {
+        token_hash -> Text,
+        signature_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(withdraw_tokens -> signatures (signature_id));
+diesel::allow_tables_to_appear_in_same_query!(withdraw_tokens, signatures);
+diesel::allow_tables_to_appear_in_same_query!(withdraw_tokens, petitions);

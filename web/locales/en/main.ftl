@@ -62,6 +62,17 @@ back-home = Back to the home page
 confirm-title = Confirm your signature
 confirm-body = { $name }, please confirm that you sign “{ $title }”.
 confirm-button = Confirm my signature
+confirm-details = What you confirm
+confirm-comment = Your comment
+confirm-visibility = Public signature
+confirm-public-yes = Yes: your name is shown on the petition
+confirm-public-no = No: your name is not shown
+confirm-news = News from the organization
+confirm-opt-in-yes = Yes, send me its news
+confirm-opt-in-no = No news
+confirm-change = Something is not right? Sign again with the petition's form: your new details replace these, and a new link is sent to you.
+already-confirmed-title = Your signature is already confirmed
+already-confirmed-body = This link was already used: your signature of “{ $title }” counts. There is nothing more to do.
 
 confirmed-title = Thank you, your signature counts!
 confirmed-body = You have signed “{ $title }”.

@@ -62,6 +62,17 @@ back-home = Retour à l'accueil
 confirm-title = Confirmez votre signature
 confirm-body = { $name }, merci de confirmer que vous signez « { $title } ».
 confirm-button = Confirmer ma signature
+confirm-details = Ce que vous confirmez
+confirm-comment = Votre commentaire
+confirm-visibility = Signature publique
+confirm-public-yes = Oui : votre nom est affiché sur la pétition
+confirm-public-no = Non : votre nom n'est pas affiché
+confirm-news = Nouvelles de l'organisation
+confirm-opt-in-yes = Oui, envoyez-moi ses nouvelles
+confirm-opt-in-no = Pas de nouvelles
+confirm-change = Quelque chose ne va pas ? Signez à nouveau avec le formulaire de la pétition : vos nouvelles informations remplacent celles-ci, et un nouveau lien vous est envoyé.
+already-confirmed-title = Votre signature est déjà confirmée
+already-confirmed-body = Ce lien a déjà servi : votre signature de « { $title } » compte. Il n'y a plus rien à faire.
 
 confirmed-title = Merci, votre signature compte !
 confirmed-body = Vous avez signé « { $title } ».

@@ -10,7 +10,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use signons_petition::{FieldErrors, PetitionStatus};
 use signons_render::{Context, Locale};
-use signons_signature::{signing, SignatureInput};
+use signons_signature::{signing, Confirmation, SignatureInput};
 use std::sync::Arc;
 
 #[get("/")]
@@ -278,23 +278,21 @@ async fn act_on_token(
     if visitor.check_csrf(&form.csrf).is_err() {
         return token_page(state, visitor, token, action, Some("error-csrf-failed")).await;
     }
-    let done = state
+    let (template, done) = state
         .db
-        .write_async(move |conn| {
-            match action {
-                TokenAction::Confirm => signing::confirm(conn, &token),
-                TokenAction::Withdraw => signing::withdraw(conn, &token),
-            }
-            .map_err(AppError::from)
+        .write_async(move |conn| -> Result<_, AppError> {
+            Ok(match action {
+                TokenAction::Confirm => match signing::confirm(conn, &token)? {
+                    Confirmation::Confirmed(page) => ("confirmed.html", page),
+                    Confirmation::AlreadyConfirmed(page) => ("already_confirmed.html", page),
+                },
+                TokenAction::Withdraw => ("withdrawn.html", signing::withdraw(conn, &token)?),
+            })
         })
         .await?;
     let mut context = Context::new();
     context.insert("page", &done);
     context.insert("petition_url", &format!("{}/p/{}", state.config.public_url, done.petition_slug));
-    let template = match action {
-        TokenAction::Confirm => "confirmed.html",
-        TokenAction::Withdraw => "withdrawn.html",
-    };
     Ok(visitor.render(state, template, context, StatusCode::OK))
 }
 
@@ -323,6 +321,12 @@ async fn token_page(
         })
         .await?;
     let mut context = Context::new();
+    if matches!(action, TokenAction::Confirm) && page.confirmed {
+        // A used link: it did its work, say so (a refused CSRF check changes nothing here).
+        context.insert("page", &page);
+        context.insert("petition_url", &format!("{}/p/{}", state.config.public_url, page.petition_slug));
+        return Ok(visitor.render(state, "already_confirmed.html", context, StatusCode::OK));
+    }
     context.insert("page", &page);
     context.insert("token", &token);
     context.insert("notice", &notice.map(|k| visitor.t(k)));
