@@ -2,7 +2,7 @@
 //! and an outage that delays mail without losing or duplicating it.
 
 use crate::helpers::{eventually, send, Backend, Options, Table, TestApp, DEADLINE};
-use crate::smtp::{reserve_port, smtp_url, SmtpSink};
+use crate::smtp::{reserve_port, smtp_url, ReceivedMail, SmtpSink};
 use diesel::prelude::*;
 use serde_json::json;
 use signons_store::schema::jobs;
