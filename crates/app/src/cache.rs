@@ -569,6 +569,7 @@ mod app_tests {
             queue: signons_mail::MailQueue::new(),
             public_url: config.public_url.clone(),
             confirm_ttl: chrono::TimeDelta::hours(1),
+            pg_batch: Default::default(),
         };
         let federation = crate::federate::configure(&config, &db).await.unwrap();
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));

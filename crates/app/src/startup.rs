@@ -76,6 +76,7 @@ impl Application {
             queue,
             public_url: config.public_url.clone(),
             confirm_ttl: TimeDelta::hours(config.confirm_link_hours),
+            pg_batch: Default::default(),
         };
         let workers = if config.workers == 0 {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)

@@ -12,6 +12,7 @@
 
 mod ceiling;
 mod client;
+mod inbox;
 mod outbox;
 mod scenario;
 mod server;
@@ -100,10 +101,21 @@ struct Args {
     /// The server's RUST_LOG.
     #[arg(long, default_value = "warn")]
     server_log: String,
-    /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, a50);
+    /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, a50, inbox);
     /// for profiling one of them. Confirming needs the signatures of `sign`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Scenario 5 (time to inbox): the test relay's delay per message, in milliseconds.
+    #[arg(long, default_value_t = 30)]
+    relay_delay_ms: u64,
+    /// Scenario 5a: signatures per second, and for how long (default 30 s; --quick: 5 s).
+    #[arg(long, default_value_t = 50.0)]
+    inbox_rate: f64,
+    #[arg(long)]
+    inbox_secs: Option<u64>,
+    /// Scenario 5b: the size of the burst.
+    #[arg(long, default_value_t = 3000)]
+    burst: usize,
     /// Also write the results as a Markdown table to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -439,6 +451,7 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
 
     // 4. The A50 day: reads and writes together at fixed rates, and the count lag.
     if !args.runs("a50") {
+        rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
         return Ok(rows);
     }
     tokio::time::sleep(Duration::from_secs(3)).await; // let caches catch up with scenario 3
@@ -512,8 +525,76 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
         };
         rows.push(row(&mut server, format!("4. A50 day: {}", op.label()), elapsed, rec, notes)?);
     }
-    drop(server);
+    rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
     drop(pg_dbs);
+    Ok(rows)
+}
+
+/// Scenario 5, time to inbox, over real SMTP: the server is started again on the same database,
+/// now with a relay (`signons-smtp-sink`) that answers each message after
+/// `--relay-delay-ms`, instead of the outbox the other scenarios read their links from.
+async fn time_to_inbox(
+    args: &Args,
+    config: &ServerConfig,
+    outbox_server: Server,
+    shared: &Shared,
+    backend: &'static str,
+) -> anyhow::Result<Vec<Row>> {
+    drop(outbox_server);
+    if !args.runs("inbox") {
+        return Ok(Vec::new());
+    }
+    let delay = Duration::from_millis(args.relay_delay_ms);
+    let sink = signons_smtp_sink::SmtpSink::start_slow(delay);
+    let mut config = config.clone();
+    config.extra_env.push(("SIGNONS_SMTP_URL".into(), sink.url()));
+    let mut server = Server::start(&config)?;
+    server.wait_ready().await?;
+    // What the earlier scenarios left in the queue goes first, outside the measurement.
+    let leftover = inbox::drain(&sink, Duration::from_secs(2), Duration::from_secs(120)).await;
+    println!("relay: {leftover} emails left by the earlier scenarios sent first");
+    let mut rows = Vec::new();
+    let secs = Duration::from_secs(args.inbox_secs.unwrap_or(if args.quick { 5 } else { 30 }).max(1));
+    server.reset_peak();
+    let (steady, elapsed) =
+        inbox::steady(server.addr, &shared.target, &sink, &shared.run_id, args.inbox_rate, secs).await?;
+    let p99 = steady.percentile_ms(0.99);
+    let notes = format!(
+        "{} ms per message at the relay; time from the answer to the signer to the email accepted by the relay; goal p99 ≤5 s: {}",
+        args.relay_delay_ms,
+        met(p99 <= 5000.0 && steady.error_count() == 0 && steady.ok > 0)
+    );
+    let mem = server.memory()?;
+    rows.push(Row {
+        backend,
+        scenario: format!("5a. time to inbox at {:.0} signatures/s", args.inbox_rate),
+        elapsed,
+        recorder: steady,
+        rss_end_mib: mib(mem.rss_kib),
+        rss_peak_mib: mib(mem.peak_kib),
+        notes,
+    });
+    server.reset_peak();
+    let (burst, elapsed) =
+        inbox::burst(server.addr, &shared.target, &sink, &shared.run_id, args.burst, args.write_conns).await?;
+    let rate = burst.ok as f64 / elapsed.as_secs_f64().max(1e-9);
+    let notes = format!(
+        "{} signatures at once, {} ms per message at the relay; rate = emails / (first request → last email); goal ≥500/s: {}",
+        args.burst,
+        args.relay_delay_ms,
+        met(rate >= 500.0 && burst.error_count() == 0)
+    );
+    server.check_alive()?;
+    let mem = server.memory()?;
+    rows.push(Row {
+        backend,
+        scenario: "5b. burst: emails reaching the relay".into(),
+        elapsed,
+        recorder: burst,
+        rss_end_mib: mib(mem.rss_kib),
+        rss_peak_mib: mib(mem.peak_kib),
+        notes,
+    });
     Ok(rows)
 }
 

@@ -23,7 +23,7 @@ pub struct Target {
 /// and (for the count lag) when each confirmation was answered.
 pub struct Shared {
     pub target: Target,
-    run_id: String,
+    pub run_id: String,
     next_email: AtomicU64,
     tokens: Mutex<VecDeque<String>>,
     pub confirmed_total: AtomicU64,

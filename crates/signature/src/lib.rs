@@ -4,10 +4,12 @@
 
 pub mod counts;
 pub mod error;
+mod pg_batch;
 pub mod retention;
 pub mod signer;
 pub mod signing;
 
 pub use error::SignatureError;
+pub use pg_batch::PgSignBatcher;
 pub use signer::{SignatureInput, SignerEmail, ValidSignature};
 pub use signing::{Confirmation, PublicSigner, SigningContext, TokenPage};

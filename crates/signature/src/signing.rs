@@ -9,7 +9,6 @@ use serde::Serialize;
 use signons_mail::{Email, MailQueue, Message};
 use signons_petition::Petition;
 use signons_render::{Locale, Renderer};
-use signons_store::jobs::{JobState, Queue};
 use signons_store::schema::{petitions, signatures as s, withdraw_tokens as wt};
 use signons_store::{Backend, Database, DbConnection, Id, Token};
 use std::sync::Arc;
@@ -23,6 +22,8 @@ pub struct SigningContext {
     pub public_url: String,
     /// How long a confirmation link stays valid.
     pub confirm_ttl: TimeDelta,
+    /// PostgreSQL: where new signatures wait to be written many at a time.
+    pub pg_batch: crate::pg_batch::PgSignBatcher,
 }
 
 impl SigningContext {
@@ -74,16 +75,17 @@ pub async fn sign_petition(
     let prepared = Arc::new(Prepared::new(ctx, petition, &valid, locale)?);
     let petition = Arc::new(petition.clone());
     if db.backend() == Backend::Postgres {
-        // A new address, the common case, in one statement: one round trip instead of
-        // four, its own transaction. A known address falls through to the general path.
-        let (p, v, pr, ttl) = (petition.clone(), valid.clone(), prepared.clone(), ctx.confirm_ttl);
-        let inserted = db
-            .autocommit_async(move |conn| match conn {
-                DbConnection::Pg(c) => insert_new_pg(c, &p, &v, locale, &pr, ttl).map_err(SignatureError::from),
-                DbConnection::Sqlite(_) => Ok(false),
-            })
-            .await?;
-        if inserted {
+        // A new address, the common case, joins the next batch of new signatures: one
+        // statement and one commit for all of them. A known address falls through to the
+        // general path.
+        let new = crate::pg_batch::Pending {
+            petition: petition.clone(),
+            sig: valid.clone(),
+            locale,
+            prepared: prepared.clone(),
+            confirm_ttl: ctx.confirm_ttl,
+        };
+        if ctx.pg_batch.insert(db, new).await? {
             ctx.queue.wake();
             return Ok(());
         }
@@ -120,10 +122,10 @@ enum SignOutcome {
 
 /// What signing needs that does not depend on the database: fresh links and the
 /// confirmation email that carries them (sent for a new address, and for one still pending).
-struct Prepared {
-    confirm: Token,
-    withdraw: Token,
-    confirmation: Email,
+pub(crate) struct Prepared {
+    pub(crate) confirm: Token,
+    pub(crate) withdraw: Token,
+    pub(crate) confirmation: Email,
 }
 
 impl Prepared {
@@ -144,8 +146,9 @@ impl Prepared {
 }
 
 /// PostgreSQL: inserts the signature of a new address and queues its confirmation email
-/// in one statement (a data-modifying CTE: both rows or neither). Returns false, having
-/// written nothing, if the address already signed (or is pending).
+/// in one statement (see `pg_batch`). Returns false, having written nothing, if the
+/// address already signed (or is pending).
+#[cfg(test)]
 fn insert_new_pg(
     conn: &mut diesel::PgConnection,
     petition: &Petition,
@@ -154,45 +157,8 @@ fn insert_new_pg(
     prepared: &Prepared,
     confirm_ttl: TimeDelta,
 ) -> Result<bool, diesel::result::Error> {
-    use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
-    let now = signons_store::now();
-    let Prepared { confirm, withdraw, confirmation } = prepared;
-    let email_job = signons_mail::queue::EmailJob::from(confirmation)
-        .to_payload()
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    // Kept in step with `sign_in` (the signature row) and `MailQueue::enqueue` (the email job).
-    let inserted = diesel::sql_query(
-        "WITH new_signature AS ( \
-           INSERT INTO signatures (id, petition_id, name, email, email_canonical, country, postal_code, comment, \
-                                   public, opt_in, locale, confirm_token_hash, withdraw_token_hash, \
-                                   token_expires_at, created_at) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-           ON CONFLICT (petition_id, email_canonical) DO NOTHING \
-           RETURNING id) \
-         INSERT INTO jobs (id, queue, partition_key, payload, state, attempts, run_at, created_at) \
-         SELECT $16, $17, NULL, $18, $19, 0, $15, $15 FROM new_signature",
-    )
-    .bind::<Text, _>(Id::new())
-    .bind::<Text, _>(&petition.id)
-    .bind::<Text, _>(&sig.name)
-    .bind::<Text, _>(sig.email.address())
-    .bind::<Text, _>(sig.email.canonical())
-    .bind::<Nullable<Text>, _>(&sig.country)
-    .bind::<Nullable<Text>, _>(&sig.postal_code)
-    .bind::<Nullable<Text>, _>(&sig.comment)
-    .bind::<Bool, _>(sig.public)
-    .bind::<Bool, _>(sig.opt_in)
-    .bind::<Text, _>(locale.code())
-    .bind::<Text, _>(confirm.hash())
-    .bind::<Text, _>(withdraw.hash())
-    .bind::<Timestamp, _>(now + confirm_ttl)
-    .bind::<Timestamp, _>(now)
-    .bind::<Text, _>(Id::new())
-    .bind::<Text, _>(Queue::Email)
-    .bind::<Text, _>(email_job)
-    .bind::<Text, _>(JobState::Queued)
-    .execute(conn)?;
-    Ok(inserted == 1)
+    let row = crate::pg_batch::NewSignature { petition, sig, locale, prepared, confirm_ttl };
+    Ok(crate::pg_batch::insert_new(conn, &[row])?.first().copied().unwrap_or(false))
 }
 
 /// Signs in one transaction: inserts a new address; replaces a pending signature with this
@@ -547,6 +513,7 @@ mod tests {
             queue: MailQueue::new(),
             public_url: "http://petitions.test".into(),
             confirm_ttl: TimeDelta::hours(1),
+            pg_batch: Default::default(),
         }
     }
 

@@ -18,6 +18,7 @@ fn context() -> SigningContext {
         queue: MailQueue::new(),
         public_url: "http://petitions.test".into(),
         confirm_ttl: TimeDelta::hours(1),
+        pg_batch: Default::default(),
     }
 }
 
