@@ -72,7 +72,7 @@ impl Default for RawConfig {
             federation_give_up_hours: 96,
             federation_update_seconds: 60,
             trust_forwarded_for: false,
-            mail_concurrency: 16,
+            mail_concurrency: 32,
             federation_concurrency: 8,
             job_lease_seconds: 30,
             trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
