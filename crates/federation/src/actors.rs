@@ -382,11 +382,12 @@ impl Object for RemoteActor {
                     ra::public_key_pem.eq(&row.public_key_pem),
                     ra::fetched_at.eq(row.fetched_at),
                 );
-                let updated =
-                    diesel::update(ra::table.filter(ra::url.eq(row.url.as_str()))).set(values).execute(conn)?;
-                if updated == 0 {
-                    diesel::insert_into(ra::table).values((ra::url.eq(row.url.as_str()), values)).execute(conn)?;
-                }
+                signons_store::on_each_backend!(conn, |c| diesel::insert_into(ra::table)
+                    .values((ra::url.eq(row.url.as_str()), values))
+                    .on_conflict(ra::url)
+                    .do_update()
+                    .set(values)
+                    .execute(c))?;
                 Ok(())
             })
             .await?;

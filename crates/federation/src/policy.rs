@@ -77,14 +77,12 @@ pub fn mode(conn: &mut DbConnection) -> Result<Mode, FederationError> {
 }
 
 pub fn set_mode(conn: &mut DbConnection, mode: Mode) -> Result<(), FederationError> {
-    let updated = diesel::update(settings::table.filter(settings::name.eq(MODE_SETTING)))
+    signons_store::on_each_backend!(conn, |c| diesel::insert_into(settings::table)
+        .values((settings::name.eq(MODE_SETTING), settings::value.eq(mode.as_str())))
+        .on_conflict(settings::name)
+        .do_update()
         .set(settings::value.eq(mode.as_str()))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(settings::table)
-            .values((settings::name.eq(MODE_SETTING), settings::value.eq(mode.as_str())))
-            .execute(conn)?;
-    }
+        .execute(c))?;
     Ok(())
 }
 

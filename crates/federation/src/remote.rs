@@ -254,24 +254,24 @@ pub fn store_post(conn: &mut DbConnection, note: &NoteJson, petition: Option<&Ur
         return Err(FederationError::Invalid("only Notes are kept".into()));
     }
     same_host(&note.id, &note.attributed_to)?;
-    let exists: i64 = rpo::table.filter(rpo::url.eq(note.id.as_str())).count().get_result(conn)?;
-    if exists > 0 {
-        return Ok(false);
-    }
     let host = host_of(&note.id).ok_or_else(|| FederationError::Invalid("a note without host".into()))?;
     let now = signons_store::now();
-    diesel::insert_into(rpo::table)
-        .values((
-            rpo::url.eq(note.id.as_str()),
-            rpo::actor.eq(note.attributed_to.as_str()),
-            rpo::host.eq(host),
-            rpo::petition_url.eq(petition.map(Url::as_str)),
-            rpo::content_html.eq(clean_html(&note.content)?),
-            rpo::published_at.eq(note.published.map_or(now, |t| t.naive_utc())),
-            rpo::received_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    let row = (
+        rpo::url.eq(note.id.as_str()),
+        rpo::actor.eq(note.attributed_to.as_str()),
+        rpo::host.eq(host),
+        rpo::petition_url.eq(petition.map(Url::as_str)),
+        rpo::content_html.eq(clean_html(&note.content)?),
+        rpo::published_at.eq(note.published.map_or(now, |t| t.naive_utc())),
+        rpo::received_at.eq(now),
+    );
+    // The note's id decides, also when the same note arrives twice at once.
+    let inserted = signons_store::on_each_backend!(conn, |c| diesel::insert_into(rpo::table)
+        .values(row)
+        .on_conflict(rpo::url)
+        .do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
 }
 
 pub fn recent_posts(conn: &mut DbConnection, limit: i64) -> Result<Vec<RemotePost>, FederationError> {

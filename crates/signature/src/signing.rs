@@ -232,19 +232,12 @@ fn sign_in(
             s::created_at.eq(now),
         ),
     );
-    // Upserts do not go through the multi-backend connection; each backend does its own.
-    let inserted = match conn {
-        DbConnection::Pg(c) => diesel::insert_into(s::table)
-            .values(row)
-            .on_conflict((s::petition_id, s::email_canonical))
-            .do_nothing()
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(s::table)
-            .values(row)
-            .on_conflict((s::petition_id, s::email_canonical))
-            .do_nothing()
-            .execute(c)?,
-    };
+    // Upserts do not go through the multi-backend connection: the same one on each backend.
+    let inserted = signons_store::on_each_backend!(&mut *conn, |c| diesel::insert_into(s::table)
+        .values(row)
+        .on_conflict((s::petition_id, s::email_canonical))
+        .do_nothing()
+        .execute(c))?;
     if inserted == 1 {
         ctx.queue.enqueue(conn, confirmation)?;
         return Ok(SignOutcome::Written);
