@@ -46,7 +46,7 @@ fn store_post(
         .values((
             pp::id.eq(&id),
             pp::petition_id.eq(&petition.id),
-            pp::kind.eq(kind.as_str()),
+            pp::kind.eq(kind),
             pp::body_html.eq(&body_html),
             pp::milestone.eq(milestone),
             pp::created_at.eq(now),
@@ -105,19 +105,12 @@ pub fn news_body(urls: &Urls, slug: &str, title: &str, markdown: &str) -> String
 }
 
 /// Petitions others may see: published, open or closed.
-pub const PUBLIC_STATUSES: [&str; 2] = [PetitionStatus::Open.as_str(), PetitionStatus::Closed.as_str()];
+pub const PUBLIC_STATUSES: [PetitionStatus; 2] = [PetitionStatus::Open, PetitionStatus::Closed];
 
-type PostRow = (Id, String, String, String, String, NaiveDateTime);
+type PostRow = (Id, PostKind, String, String, String, NaiveDateTime);
 
 fn post_from_row((id, kind, body_html, petition_slug, organization_slug, created_at): PostRow) -> Post {
-    Post {
-        id: id.as_str().to_owned(),
-        kind: PostKind::from_db(&kind),
-        petition_slug,
-        organization_slug,
-        body_html,
-        created_at,
-    }
+    Post { id: id.as_str().to_owned(), kind, petition_slug, organization_slug, body_html, created_at }
 }
 
 /// One post, if its petition is public.
@@ -152,7 +145,7 @@ type PostsQuery<'a> = diesel::dsl::IntoBoxed<
     'a,
     diesel::dsl::Filter<
         diesel::dsl::InnerJoin<pp::table, diesel::dsl::InnerJoin<petitions::table, organizations::table>>,
-        diesel::dsl::EqAny<petitions::status, [&'static str; 2]>,
+        diesel::dsl::EqAny<petitions::status, [PetitionStatus; 2]>,
     >,
     <DbConnection as diesel::Connection>::Backend,
 >;
@@ -167,11 +160,10 @@ fn posts_query<'a>(actor: &LocalRef) -> PostsQuery<'a> {
     match actor {
         LocalRef::Instance => {}
         LocalRef::Organization(name) => {
-            query =
-                query.filter(organizations::slug.eq(name.clone())).filter(pp::kind.eq(PostKind::Published.as_str()));
+            query = query.filter(organizations::slug.eq(name.clone())).filter(pp::kind.eq(PostKind::Published));
         }
         LocalRef::Petition(slug) => {
-            query = query.filter(petitions::slug.eq(slug.clone())).filter(pp::kind.ne(PostKind::Published.as_str()));
+            query = query.filter(petitions::slug.eq(slug.clone())).filter(pp::kind.ne(PostKind::Published));
         }
     }
     query

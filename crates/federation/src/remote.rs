@@ -43,7 +43,7 @@ pub fn clean_html(input: &str) -> Result<String, FederationError> {
 pub fn follows_host(conn: &mut DbConnection, host: &str) -> Result<bool, FederationError> {
     let n: i64 = ap_following::table
         .filter(ap_following::host.eq(host))
-        .filter(ap_following::state.eq("accepted"))
+        .filter(ap_following::state.eq(crate::follows::FollowState::Accepted))
         .count()
         .get_result(conn)?;
     Ok(n > 0)

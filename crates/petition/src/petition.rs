@@ -54,33 +54,15 @@ impl Slug {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PetitionStatus {
-    Draft,
-    Open,
-    Closed,
-    /// Removed by its organizers: its signers' data is gone, its address answers 410.
-    Removed,
-}
-
-impl PetitionStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            PetitionStatus::Draft => "draft",
-            PetitionStatus::Open => "open",
-            PetitionStatus::Closed => "closed",
-            PetitionStatus::Removed => "removed",
-        }
-    }
-
-    fn from_db(s: &str) -> Self {
-        match s {
-            "open" => PetitionStatus::Open,
-            "closed" => PetitionStatus::Closed,
-            "removed" => PetitionStatus::Removed,
-            _ => PetitionStatus::Draft,
-        }
+signons_store::text_enum! {
+    /// Where a petition is in its life (`petitions.status`). A value this binary does not
+    /// know fails the query: it is never taken for a draft.
+    pub enum PetitionStatus {
+        Draft = "draft",
+        Open = "open",
+        Closed = "closed",
+        /// Removed by its organizers: its signers' data is gone, its address answers 410.
+        Removed = "removed",
     }
 }
 
@@ -213,7 +195,7 @@ impl PetitionInput {
 }
 
 type PetitionRow = (
-    (Id, String, String, String, String, String, i64, Option<NaiveDateTime>, bool, bool, String),
+    (Id, String, String, String, String, String, i64, Option<NaiveDateTime>, bool, bool, PetitionStatus),
     (NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>),
     (Id, String, String),
 );
@@ -273,7 +255,7 @@ fn from_row(row: PetitionRow) -> Petition {
         end_at,
         ask_country,
         ask_postal_code,
-        status: PetitionStatus::from_db(&status),
+        status,
         created_at,
         updated_at,
         published_at,
@@ -300,7 +282,7 @@ pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionErr
 pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, PetitionError> {
     let rows = petitions::table
         .inner_join(organizations::table)
-        .filter(petitions::status.eq(PetitionStatus::Open.as_str()))
+        .filter(petitions::status.eq(PetitionStatus::Open))
         .order(petitions::published_at.desc())
         .limit(limit)
         .select(columns())
@@ -318,7 +300,7 @@ pub fn list_open_after(
 ) -> Result<Vec<Petition>, PetitionError> {
     let mut query = petitions::table
         .inner_join(organizations::table)
-        .filter(petitions::status.eq(PetitionStatus::Open.as_str()))
+        .filter(petitions::status.eq(PetitionStatus::Open))
         .order(petitions::id.asc())
         .limit(limit)
         .select(columns())
@@ -335,7 +317,7 @@ pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Resu
     let rows = petitions::table
         .inner_join(organizations::table)
         .filter(petitions::organization_id.eq(organization))
-        .filter(petitions::status.ne(PetitionStatus::Removed.as_str()))
+        .filter(petitions::status.ne(PetitionStatus::Removed))
         .order(petitions::created_at.desc())
         .select(columns())
         .load::<PetitionRow>(conn)?;
@@ -382,7 +364,7 @@ pub fn create(
                 petitions::end_at.eq(petition.end_at),
                 petitions::ask_country.eq(petition.ask_country),
                 petitions::ask_postal_code.eq(petition.ask_postal_code),
-                petitions::status.eq(status.as_str()),
+                petitions::status.eq(status),
                 petitions::created_at.eq(now),
                 petitions::updated_at.eq(now),
                 petitions::published_at.eq(publish.then_some(now)),
@@ -444,7 +426,7 @@ pub fn publish(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Re
     let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
-            petitions::status.eq(PetitionStatus::Open.as_str()),
+            petitions::status.eq(PetitionStatus::Open),
             petitions::published_at.eq(Some(now)),
             petitions::updated_at.eq(now),
         ))
@@ -457,7 +439,7 @@ pub fn close(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Resu
     let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
-            petitions::status.eq(PetitionStatus::Closed.as_str()),
+            petitions::status.eq(PetitionStatus::Closed),
             petitions::closed_at.eq(Some(now)),
             petitions::updated_at.eq(now),
         ))
@@ -478,7 +460,7 @@ pub fn remove(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Res
     let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
-            petitions::status.eq(PetitionStatus::Removed.as_str()),
+            petitions::status.eq(PetitionStatus::Removed),
             petitions::closed_at.eq(Some(current.closed_at.unwrap_or(now))),
             petitions::updated_at.eq(now),
         ))
@@ -489,10 +471,10 @@ pub fn remove(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Res
 /// Closes open petitions whose end date has passed; returns how many.
 pub fn close_ended(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, PetitionError> {
     Ok(diesel::update(
-        petitions::table.filter(petitions::status.eq(PetitionStatus::Open.as_str())).filter(petitions::end_at.le(now)),
+        petitions::table.filter(petitions::status.eq(PetitionStatus::Open)).filter(petitions::end_at.le(now)),
     )
     .set((
-        petitions::status.eq(PetitionStatus::Closed.as_str()),
+        petitions::status.eq(PetitionStatus::Closed),
         petitions::closed_at.eq(Some(now)),
         petitions::updated_at.eq(now),
     ))
