@@ -123,7 +123,8 @@ pub fn unfollow(conn: &mut DbConnection, urls: &Urls, actor_url: &str) -> Result
     Ok(true)
 }
 
-#[derive(Debug, Clone, serde::Serialize, Queryable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable)]
+#[diesel(table_name = fing)]
 pub struct Following {
     pub remote_actor: String,
     pub host: String,
@@ -132,10 +133,7 @@ pub struct Following {
 }
 
 pub fn following(conn: &mut DbConnection) -> Result<Vec<Following>, FederationError> {
-    Ok(fing::table
-        .order(fing::created_at.desc())
-        .select((fing::remote_actor, fing::host, fing::state, fing::created_at))
-        .load(conn)?)
+    Ok(fing::table.order(fing::created_at.desc()).select(Following::as_select()).load(conn)?)
 }
 
 /// Followers of this instance's actors, per server, for the admin.

@@ -107,10 +107,29 @@ pub fn news_body(urls: &Urls, slug: &str, title: &str, markdown: &str) -> String
 /// Petitions others may see: published, open or closed.
 pub const PUBLIC_STATUSES: [PetitionStatus; 2] = [PetitionStatus::Open, PetitionStatus::Closed];
 
-type PostRow = (Id, PostKind, String, String, String, NaiveDateTime);
+/// A post as stored, with the slugs of its petition and organization (joined).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = pp)]
+struct PostRow {
+    id: Id,
+    kind: PostKind,
+    body_html: String,
+    #[diesel(select_expression = petitions::slug)]
+    petition_slug: String,
+    #[diesel(select_expression = organizations::slug)]
+    organization_slug: String,
+    created_at: NaiveDateTime,
+}
 
-fn post_from_row((id, kind, body_html, petition_slug, organization_slug, created_at): PostRow) -> Post {
-    Post { id: id.as_str().to_owned(), kind, petition_slug, organization_slug, body_html, created_at }
+fn post_from_row(row: PostRow) -> Post {
+    Post {
+        id: row.id.as_str().to_owned(),
+        kind: row.kind,
+        petition_slug: row.petition_slug,
+        organization_slug: row.organization_slug,
+        body_html: row.body_html,
+        created_at: row.created_at,
+    }
 }
 
 /// One post, if its petition is public.
@@ -120,7 +139,7 @@ pub fn find_post(conn: &mut DbConnection, id: &str) -> Result<Option<Post>, Fede
         .inner_join(petitions::table.inner_join(organizations::table))
         .filter(pp::id.eq(id))
         .filter(petitions::status.eq_any(PUBLIC_STATUSES))
-        .select((pp::id, pp::kind, pp::body_html, petitions::slug, organizations::slug, pp::created_at))
+        .select(PostRow::as_select())
         .first(conn)
         .optional()?;
     Ok(row.map(post_from_row))
@@ -128,11 +147,8 @@ pub fn find_post(conn: &mut DbConnection, id: &str) -> Result<Option<Post>, Fede
 
 /// The latest posts an actor made (its outbox).
 pub fn posts_by(conn: &mut DbConnection, actor: &LocalRef, limit: i64) -> Result<Vec<Post>, FederationError> {
-    let rows: Vec<PostRow> = posts_query(actor)
-        .select((pp::id, pp::kind, pp::body_html, petitions::slug, organizations::slug, pp::created_at))
-        .order(pp::created_at.desc())
-        .limit(limit)
-        .load(conn)?;
+    let rows: Vec<PostRow> =
+        posts_query(actor).select(PostRow::as_select()).order(pp::created_at.desc()).limit(limit).load(conn)?;
     Ok(rows.into_iter().map(post_from_row).collect())
 }
 

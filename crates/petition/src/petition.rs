@@ -1,7 +1,7 @@
 //! Petitions: what an organizer writes, its lifecycle, and the queries behind the pages.
 
 use crate::fields::{self, FieldError, FieldErrors};
-use crate::organization::{Organization, OrganizationColumns, Organizer, ORGANIZATION_COLUMNS};
+use crate::organization::{Organization, Organizer};
 use crate::{PetitionError, SafeHtml};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
@@ -194,72 +194,49 @@ impl PetitionInput {
     }
 }
 
-type PetitionRow = (
-    (Id, String, String, String, String, String, i64, Option<NaiveDateTime>, bool, bool, PetitionStatus),
-    (NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>),
-    (Id, String, String),
-);
-
-#[allow(clippy::type_complexity)]
-fn columns() -> (
-    (
-        petitions::id,
-        petitions::slug,
-        petitions::title,
-        petitions::target,
-        petitions::description_md,
-        petitions::description_html,
-        petitions::goal,
-        petitions::end_at,
-        petitions::ask_country,
-        petitions::ask_postal_code,
-        petitions::status,
-    ),
-    (petitions::created_at, petitions::updated_at, petitions::published_at, petitions::closed_at),
-    OrganizationColumns,
-) {
-    (
-        (
-            petitions::id,
-            petitions::slug,
-            petitions::title,
-            petitions::target,
-            petitions::description_md,
-            petitions::description_html,
-            petitions::goal,
-            petitions::end_at,
-            petitions::ask_country,
-            petitions::ask_postal_code,
-            petitions::status,
-        ),
-        (petitions::created_at, petitions::updated_at, petitions::published_at, petitions::closed_at),
-        ORGANIZATION_COLUMNS,
-    )
+/// A petition as stored, with its organization: what every petition query reads, on
+/// petitions joined to organizations.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = petitions)]
+struct PetitionRow {
+    id: Id,
+    slug: String,
+    title: String,
+    target: String,
+    description_md: String,
+    description_html: String,
+    goal: i64,
+    end_at: Option<NaiveDateTime>,
+    ask_country: bool,
+    ask_postal_code: bool,
+    status: PetitionStatus,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    published_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    #[diesel(embed)]
+    organization: Organization,
 }
 
 fn from_row(row: PetitionRow) -> Petition {
-    let (
-        (id, slug, title, target, description_md, description_html, goal, end_at, ask_country, ask_postal_code, status),
-        (created_at, updated_at, published_at, closed_at),
-        (org_id, org_slug, org_name),
-    ) = row;
     Petition {
-        id,
-        slug,
-        organization: Organization { id: org_id, slug: org_slug, name: org_name },
-        title,
-        target,
-        description_md,
-        description_html: SafeHtml::from_stored(description_html),
-        goal,
-        end_at,
-        ask_country,
-        ask_postal_code,
-        status,
-        created_at,
-        updated_at,
-        published_at,
-        closed_at,
+        id: row.id,
+        slug: row.slug,
+        organization: row.organization,
+        title: row.title,
+        target: row.target,
+        description_md: row.description_md,
+        // Sanitized before it was stored.
+        description_html: SafeHtml::from_stored(row.description_html),
+        goal: row.goal,
+        end_at: row.end_at,
+        ask_country: row.ask_country,
+        ask_postal_code: row.ask_postal_code,
+        status: row.status,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        published_at: row.published_at,
+        closed_at: row.closed_at,
     }
 }
 
@@ -272,7 +249,7 @@ pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionErr
     let row = petitions::table
         .inner_join(organizations::table)
         .filter(petitions::slug.eq(slug))
-        .select(columns())
+        .select(PetitionRow::as_select())
         .first::<PetitionRow>(conn)
         .optional()?;
     row.map(from_row).ok_or(PetitionError::NotFound)
@@ -285,7 +262,7 @@ pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, P
         .filter(petitions::status.eq(PetitionStatus::Open))
         .order(petitions::published_at.desc())
         .limit(limit)
-        .select(columns())
+        .select(PetitionRow::as_select())
         .load::<PetitionRow>(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
 }
@@ -303,7 +280,7 @@ pub fn list_open_after(
         .filter(petitions::status.eq(PetitionStatus::Open))
         .order(petitions::id.asc())
         .limit(limit)
-        .select(columns())
+        .select(PetitionRow::as_select())
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(petitions::id.gt(after));
@@ -319,7 +296,7 @@ pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Resu
         .filter(petitions::organization_id.eq(organization))
         .filter(petitions::status.ne(PetitionStatus::Removed))
         .order(petitions::created_at.desc())
-        .select(columns())
+        .select(PetitionRow::as_select())
         .load::<PetitionRow>(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
 }
