@@ -298,7 +298,7 @@ async fn page_lists_follows_and_followers_and_unfollows(backend: Backend) {
                 ap_following::remote_actor.eq(followed),
                 ap_following::host.eq("localhost:1"),
                 ap_following::follow_id.eq("http://127.0.0.1/activities/follow-1"),
-                ap_following::state.eq("accepted"),
+                ap_following::state.eq(follows::FollowState::Accepted),
                 ap_following::created_at.eq(now),
                 ap_following::updated_at.eq(now),
             ))

@@ -4,6 +4,7 @@
 //! of its own host.
 
 use crate::actors::{LocalActor, RemoteActor};
+use crate::follows::FollowState;
 use crate::outgoing::{self, Accept, WithContext};
 use crate::remote::{self, GroupJson, NoteJson, RemoteGroup};
 use crate::urls::{host_of, same_host};
@@ -105,8 +106,8 @@ impl Activity for Incoming {
     async fn receive(self, data: &FederationContext) -> Result<(), FederationError> {
         match self {
             Incoming::Follow(e) => follow(e, data).await,
-            Incoming::Accept(e) => answer(e, data, "accepted").await,
-            Incoming::Reject(e) => answer(e, data, "rejected").await,
+            Incoming::Accept(e) => answer(e, data, FollowState::Accepted).await,
+            Incoming::Reject(e) => answer(e, data, FollowState::Rejected).await,
             Incoming::Undo(e) => undo(e, data).await,
             Incoming::Create(e) => create(e.object, &e.actor, data).await,
             Incoming::Announce(e) => announce(e, data).await,
@@ -156,7 +157,7 @@ pub fn accept_follow(urls: &Urls, id: &Url, local: &Url, follow: &Envelope) -> W
 }
 
 /// A server answers a follow of ours.
-async fn answer(e: Envelope, data: &FederationContext, state: &'static str) -> Result<(), FederationError> {
+async fn answer(e: Envelope, data: &FederationContext, state: FollowState) -> Result<(), FederationError> {
     let follow = required_id(&e.object)?;
     let actor = e.actor.to_string();
     let changed = data
@@ -172,7 +173,7 @@ async fn answer(e: Envelope, data: &FederationContext, state: &'static str) -> R
     if changed == 0 {
         return Err(FederationError::Invalid("this answers no follow of ours".into()));
     }
-    tracing::info!(host = host_of(&e.actor).unwrap_or_default(), state, "follow answered");
+    tracing::info!(host = host_of(&e.actor).unwrap_or_default(), state = %state, "follow answered");
     Ok(())
 }
 

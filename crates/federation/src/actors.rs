@@ -237,27 +237,39 @@ pub struct RemoteActor {
     pub fetched_at: NaiveDateTime,
 }
 
-type RemoteActorRow = (String, String, String, String, Option<String>, String, Option<String>, String, NaiveDateTime);
+/// A remote actor as stored; its URLs are parsed into a `RemoteActor`.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = ra)]
+struct RemoteActorRow {
+    url: String,
+    host: String,
+    kind: String,
+    username: String,
+    name: Option<String>,
+    inbox: String,
+    shared_inbox: Option<String>,
+    public_key_pem: String,
+    fetched_at: NaiveDateTime,
+}
 
 impl RemoteActor {
     fn from_row(row: RemoteActorRow) -> Result<Self, FederationError> {
-        let (url, host, kind, username, name, inbox, shared_inbox, public_key_pem, fetched_at) = row;
         Ok(RemoteActor {
-            url: Url::parse(&url)?,
-            host,
-            kind,
-            username,
-            name,
-            inbox: Url::parse(&inbox)?,
-            shared_inbox: shared_inbox.as_deref().map(Url::parse).transpose()?,
-            public_key_pem,
-            fetched_at,
+            url: Url::parse(&row.url)?,
+            host: row.host,
+            kind: row.kind,
+            username: row.username,
+            name: row.name,
+            inbox: Url::parse(&row.inbox)?,
+            shared_inbox: row.shared_inbox.as_deref().map(Url::parse).transpose()?,
+            public_key_pem: row.public_key_pem,
+            fetched_at: row.fetched_at,
         })
     }
 
     pub fn find(conn: &mut signons_store::DbConnection, url: &str) -> Result<Option<Self>, FederationError> {
         let row: Option<RemoteActorRow> =
-            ra::table.filter(ra::url.eq(url)).select(ra::all_columns).first(conn).optional()?;
+            ra::table.filter(ra::url.eq(url)).select(RemoteActorRow::as_select()).first(conn).optional()?;
         row.map(Self::from_row).transpose()
     }
 
@@ -382,11 +394,12 @@ impl Object for RemoteActor {
                     ra::public_key_pem.eq(&row.public_key_pem),
                     ra::fetched_at.eq(row.fetched_at),
                 );
-                let updated =
-                    diesel::update(ra::table.filter(ra::url.eq(row.url.as_str()))).set(values).execute(conn)?;
-                if updated == 0 {
-                    diesel::insert_into(ra::table).values((ra::url.eq(row.url.as_str()), values)).execute(conn)?;
-                }
+                signons_store::on_each_backend!(conn, |c| diesel::insert_into(ra::table)
+                    .values((ra::url.eq(row.url.as_str()), values))
+                    .on_conflict(ra::url)
+                    .do_update()
+                    .set(values)
+                    .execute(c))?;
                 Ok(())
             })
             .await?;

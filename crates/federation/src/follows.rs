@@ -14,6 +14,15 @@ use signons_store::DbConnection;
 use std::collections::HashSet;
 use url::Url;
 
+signons_store::text_enum! {
+    /// Where a follow of ours stands (`ap_following.state`): sent, then answered.
+    pub enum FollowState {
+        Pending = "pending",
+        Accepted = "accepted",
+        Rejected = "rejected",
+    }
+}
+
 /// The inboxes of everyone following any of `actors` (a shared inbox once per server).
 pub fn follower_inboxes(
     conn: &mut DbConnection,
@@ -86,7 +95,7 @@ pub fn follow(conn: &mut DbConnection, urls: &Urls, actor: &RemoteActor) -> Resu
             fing::remote_actor.eq(actor.url.as_str()),
             fing::host.eq(&actor.host),
             fing::follow_id.eq(id.as_str()),
-            fing::state.eq("pending"),
+            fing::state.eq(FollowState::Pending),
             fing::created_at.eq(now),
             fing::updated_at.eq(now),
         ))
@@ -114,19 +123,17 @@ pub fn unfollow(conn: &mut DbConnection, urls: &Urls, actor_url: &str) -> Result
     Ok(true)
 }
 
-#[derive(Debug, Clone, serde::Serialize, Queryable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable)]
+#[diesel(table_name = fing)]
 pub struct Following {
     pub remote_actor: String,
     pub host: String,
-    pub state: String,
+    pub state: FollowState,
     pub created_at: NaiveDateTime,
 }
 
 pub fn following(conn: &mut DbConnection) -> Result<Vec<Following>, FederationError> {
-    Ok(fing::table
-        .order(fing::created_at.desc())
-        .select((fing::remote_actor, fing::host, fing::state, fing::created_at))
-        .load(conn)?)
+    Ok(fing::table.order(fing::created_at.desc()).select(Following::as_select()).load(conn)?)
 }
 
 /// Followers of this instance's actors, per server, for the admin.

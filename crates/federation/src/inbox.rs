@@ -97,14 +97,14 @@ impl ReceiveActivityHook<Incoming, RemoteActor, FederationData> for RecordId {
         let inserted = data
             .db
             .write_async(move |conn| -> Result<bool, FederationError> {
-                let exists: i64 = r::table.filter(r::activity_id.eq(&id)).count().get_result(conn)?;
-                if exists > 0 {
-                    return Ok(false);
-                }
-                diesel::insert_into(r::table)
-                    .values((r::activity_id.eq(&id), r::actor.eq(&actor), r::received_at.eq(signons_store::now())))
-                    .execute(conn)?;
-                Ok(true)
+                // The unique id decides, also when the same activity arrives twice at once.
+                let row = (r::activity_id.eq(&id), r::actor.eq(&actor), r::received_at.eq(signons_store::now()));
+                let inserted = signons_store::on_each_backend!(conn, |c| diesel::insert_into(r::table)
+                    .values(row)
+                    .on_conflict(r::activity_id)
+                    .do_nothing()
+                    .execute(c))?;
+                Ok(inserted == 1)
             })
             .await?;
         if inserted {

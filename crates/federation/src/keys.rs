@@ -25,20 +25,20 @@ pub async fn for_actor(db: &Database, actor: &Url) -> Result<KeyPair, Federation
     let (public_pem, private_pem) = (pair.public_key, pair.private_key);
     let row_id = id.clone();
     // Two requests may race to make the key: the first one stored wins, and the loser's
-    // failed insert is harmless.
+    // insert does nothing.
     let saved = db
         .write_async(move |conn| -> Result<(), FederationError> {
-            let exists: i64 = k::table.filter(k::actor_url.eq(&row_id)).count().get_result(conn)?;
-            if exists == 0 {
-                diesel::insert_into(k::table)
-                    .values((
-                        k::actor_url.eq(&row_id),
-                        k::public_key_pem.eq(&public_pem),
-                        k::private_key_pem.eq(&private_pem),
-                        k::created_at.eq(signons_store::now()),
-                    ))
-                    .execute(conn)?;
-            }
+            let row = (
+                k::actor_url.eq(&row_id),
+                k::public_key_pem.eq(&public_pem),
+                k::private_key_pem.eq(&private_pem),
+                k::created_at.eq(signons_store::now()),
+            );
+            signons_store::on_each_backend!(conn, |c| diesel::insert_into(k::table)
+                .values(row)
+                .on_conflict(k::actor_url)
+                .do_nothing()
+                .execute(c))?;
             Ok(())
         })
         .await;

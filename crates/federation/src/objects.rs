@@ -94,29 +94,14 @@ pub struct Post {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PostKind {
-    /// The petition was published: said by its organization.
-    Published,
-    News,
-    Milestone,
-}
-
-impl PostKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PostKind::Published => "published",
-            PostKind::News => "news",
-            PostKind::Milestone => "milestone",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Self {
-        match s {
-            "published" => PostKind::Published,
-            "milestone" => PostKind::Milestone,
-            _ => PostKind::News,
-        }
+signons_store::text_enum! {
+    /// What a post says (`petition_posts.kind`); it decides who says it. A value this
+    /// binary does not know fails the query instead of being taken for news.
+    pub enum PostKind {
+        /// The petition was published: said by its organization.
+        Published = "published",
+        News = "news",
+        Milestone = "milestone",
     }
 }
 

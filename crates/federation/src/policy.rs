@@ -12,43 +12,21 @@ use url::Url;
 
 const MODE_SETTING: &str = "federation_mode";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    Open,
-    Allowlist,
-}
-
-impl Mode {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "open" => Some(Mode::Open),
-            "allowlist" => Some(Mode::Allowlist),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Open => "open",
-            Mode::Allowlist => "allowlist",
-        }
+signons_store::text_enum! {
+    /// The federation mode, the `federation_mode` setting. An unknown stored value fails
+    /// the query: an allow-list instance must never fall back to open.
+    pub enum Mode {
+        Open = "open",
+        Allowlist = "allowlist",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DomainPolicy {
-    Allow,
-    Block,
-}
-
-impl DomainPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DomainPolicy::Allow => "allow",
-            DomainPolicy::Block => "block",
-        }
+signons_store::text_enum! {
+    /// A domain's rule (`ap_domain_policies.policy`). An unknown stored value fails the
+    /// query: it is never taken for `allow`.
+    pub enum DomainPolicy {
+        Allow = "allow",
+        Block = "block",
     }
 }
 
@@ -71,32 +49,26 @@ pub fn parse_domain(input: &str) -> Result<String, FederationError> {
 }
 
 pub fn mode(conn: &mut DbConnection) -> Result<Mode, FederationError> {
-    let value: Option<String> =
+    // No setting yet means open; a setting this binary cannot read fails.
+    let value: Option<Mode> =
         settings::table.filter(settings::name.eq(MODE_SETTING)).select(settings::value).first(conn).optional()?;
-    Ok(value.as_deref().and_then(Mode::parse).unwrap_or(Mode::Open))
+    Ok(value.unwrap_or(Mode::Open))
 }
 
 pub fn set_mode(conn: &mut DbConnection, mode: Mode) -> Result<(), FederationError> {
-    let updated = diesel::update(settings::table.filter(settings::name.eq(MODE_SETTING)))
-        .set(settings::value.eq(mode.as_str()))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(settings::table)
-            .values((settings::name.eq(MODE_SETTING), settings::value.eq(mode.as_str())))
-            .execute(conn)?;
-    }
+    signons_store::on_each_backend!(conn, |c| diesel::insert_into(settings::table)
+        .values((settings::name.eq(MODE_SETTING), settings::value.eq(mode)))
+        .on_conflict(settings::name)
+        .do_update()
+        .set(settings::value.eq(mode))
+        .execute(c))?;
     Ok(())
 }
 
 pub fn rules(conn: &mut DbConnection) -> Result<Vec<DomainRule>, FederationError> {
-    let rows: Vec<(String, String)> = dp::table.order(dp::domain.asc()).select((dp::domain, dp::policy)).load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(domain, policy)| DomainRule {
-            domain,
-            policy: if policy == "block" { DomainPolicy::Block } else { DomainPolicy::Allow },
-        })
-        .collect())
+    let rows: Vec<(String, DomainPolicy)> =
+        dp::table.order(dp::domain.asc()).select((dp::domain, dp::policy)).load(conn)?;
+    Ok(rows.into_iter().map(|(domain, policy)| DomainRule { domain, policy }).collect())
 }
 
 /// Sets (or with `None`, removes) the rule for a domain. Blocking drops what was waiting
@@ -105,7 +77,7 @@ pub fn set_rule(conn: &mut DbConnection, domain: &str, policy: Option<DomainPoli
     diesel::delete(dp::table.filter(dp::domain.eq(domain))).execute(conn)?;
     if let Some(policy) = policy {
         diesel::insert_into(dp::table)
-            .values((dp::domain.eq(domain), dp::policy.eq(policy.as_str()), dp::created_at.eq(signons_store::now())))
+            .values((dp::domain.eq(domain), dp::policy.eq(policy), dp::created_at.eq(signons_store::now())))
             .execute(conn)?;
     }
     if policy == Some(DomainPolicy::Block) {

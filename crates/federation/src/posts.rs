@@ -46,7 +46,7 @@ fn store_post(
         .values((
             pp::id.eq(&id),
             pp::petition_id.eq(&petition.id),
-            pp::kind.eq(kind.as_str()),
+            pp::kind.eq(kind),
             pp::body_html.eq(&body_html),
             pp::milestone.eq(milestone),
             pp::created_at.eq(now),
@@ -105,18 +105,30 @@ pub fn news_body(urls: &Urls, slug: &str, title: &str, markdown: &str) -> String
 }
 
 /// Petitions others may see: published, open or closed.
-pub const PUBLIC_STATUSES: [&str; 2] = [PetitionStatus::Open.as_str(), PetitionStatus::Closed.as_str()];
+pub const PUBLIC_STATUSES: [PetitionStatus; 2] = [PetitionStatus::Open, PetitionStatus::Closed];
 
-type PostRow = (Id, String, String, String, String, NaiveDateTime);
+/// A post as stored, with the slugs of its petition and organization (joined).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = pp)]
+struct PostRow {
+    id: Id,
+    kind: PostKind,
+    body_html: String,
+    #[diesel(select_expression = petitions::slug)]
+    petition_slug: String,
+    #[diesel(select_expression = organizations::slug)]
+    organization_slug: String,
+    created_at: NaiveDateTime,
+}
 
-fn post_from_row((id, kind, body_html, petition_slug, organization_slug, created_at): PostRow) -> Post {
+fn post_from_row(row: PostRow) -> Post {
     Post {
-        id: id.as_str().to_owned(),
-        kind: PostKind::from_db(&kind),
-        petition_slug,
-        organization_slug,
-        body_html,
-        created_at,
+        id: row.id.as_str().to_owned(),
+        kind: row.kind,
+        petition_slug: row.petition_slug,
+        organization_slug: row.organization_slug,
+        body_html: row.body_html,
+        created_at: row.created_at,
     }
 }
 
@@ -127,7 +139,7 @@ pub fn find_post(conn: &mut DbConnection, id: &str) -> Result<Option<Post>, Fede
         .inner_join(petitions::table.inner_join(organizations::table))
         .filter(pp::id.eq(id))
         .filter(petitions::status.eq_any(PUBLIC_STATUSES))
-        .select((pp::id, pp::kind, pp::body_html, petitions::slug, organizations::slug, pp::created_at))
+        .select(PostRow::as_select())
         .first(conn)
         .optional()?;
     Ok(row.map(post_from_row))
@@ -135,11 +147,8 @@ pub fn find_post(conn: &mut DbConnection, id: &str) -> Result<Option<Post>, Fede
 
 /// The latest posts an actor made (its outbox).
 pub fn posts_by(conn: &mut DbConnection, actor: &LocalRef, limit: i64) -> Result<Vec<Post>, FederationError> {
-    let rows: Vec<PostRow> = posts_query(actor)
-        .select((pp::id, pp::kind, pp::body_html, petitions::slug, organizations::slug, pp::created_at))
-        .order(pp::created_at.desc())
-        .limit(limit)
-        .load(conn)?;
+    let rows: Vec<PostRow> =
+        posts_query(actor).select(PostRow::as_select()).order(pp::created_at.desc()).limit(limit).load(conn)?;
     Ok(rows.into_iter().map(post_from_row).collect())
 }
 
@@ -152,7 +161,7 @@ type PostsQuery<'a> = diesel::dsl::IntoBoxed<
     'a,
     diesel::dsl::Filter<
         diesel::dsl::InnerJoin<pp::table, diesel::dsl::InnerJoin<petitions::table, organizations::table>>,
-        diesel::dsl::EqAny<petitions::status, [&'static str; 2]>,
+        diesel::dsl::EqAny<petitions::status, [PetitionStatus; 2]>,
     >,
     <DbConnection as diesel::Connection>::Backend,
 >;
@@ -167,11 +176,10 @@ fn posts_query<'a>(actor: &LocalRef) -> PostsQuery<'a> {
     match actor {
         LocalRef::Instance => {}
         LocalRef::Organization(name) => {
-            query =
-                query.filter(organizations::slug.eq(name.clone())).filter(pp::kind.eq(PostKind::Published.as_str()));
+            query = query.filter(organizations::slug.eq(name.clone())).filter(pp::kind.eq(PostKind::Published));
         }
         LocalRef::Petition(slug) => {
-            query = query.filter(petitions::slug.eq(slug.clone())).filter(pp::kind.ne(PostKind::Published.as_str()));
+            query = query.filter(petitions::slug.eq(slug.clone())).filter(pp::kind.ne(PostKind::Published));
         }
     }
     query

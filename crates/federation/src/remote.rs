@@ -43,7 +43,7 @@ pub fn clean_html(input: &str) -> Result<String, FederationError> {
 pub fn follows_host(conn: &mut DbConnection, host: &str) -> Result<bool, FederationError> {
     let n: i64 = ap_following::table
         .filter(ap_following::host.eq(host))
-        .filter(ap_following::state.eq("accepted"))
+        .filter(ap_following::state.eq(crate::follows::FollowState::Accepted))
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -69,7 +69,8 @@ pub struct GroupJson {
     pub end_time: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = rp)]
 pub struct RemotePetition {
     pub url: String,
     pub host: String,
@@ -99,11 +100,21 @@ pub fn find_petition(
     slug: &str,
     host: &str,
 ) -> Result<Option<RemotePetition>, FederationError> {
-    Ok(rp::table.filter(rp::slug.eq(slug)).filter(rp::host.eq(host)).first(conn).optional()?)
+    Ok(rp::table
+        .filter(rp::slug.eq(slug))
+        .filter(rp::host.eq(host))
+        .select(RemotePetition::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn recent_petitions(conn: &mut DbConnection, limit: i64) -> Result<Vec<RemotePetition>, FederationError> {
-    Ok(rp::table.filter(rp::status.eq("open")).order(rp::received_at.desc()).limit(limit).load(conn)?)
+    Ok(rp::table
+        .filter(rp::status.eq("open"))
+        .order(rp::received_at.desc())
+        .limit(limit)
+        .select(RemotePetition::as_select())
+        .load(conn)?)
 }
 
 fn validate_group(json: &GroupJson) -> Result<(), FederationError> {
@@ -161,7 +172,7 @@ pub fn upsert_petition(conn: &mut DbConnection, json: &GroupJson) -> Result<Remo
             ))
             .execute(conn)?;
     }
-    Ok(rp::table.find(json.id.as_str()).first(conn)?)
+    Ok(rp::table.find(json.id.as_str()).select(RemotePetition::as_select()).first(conn)?)
 }
 
 /// A remote petition as the library dereferences it.
@@ -195,7 +206,7 @@ impl Object for RemoteGroup {
         let found: Option<RemotePetition> = data
             .db
             .read_async(move |conn| -> Result<_, FederationError> {
-                Ok(rp::table.find(object_id.as_str()).first(conn).optional()?)
+                Ok(rp::table.find(object_id.as_str()).select(RemotePetition::as_select()).first(conn).optional()?)
             })
             .await?;
         found.map(RemoteGroup::new).transpose()
@@ -223,7 +234,8 @@ pub fn forget(conn: &mut DbConnection, url: &Url) -> Result<usize, FederationErr
     Ok(petitions + posts)
 }
 
-#[derive(Debug, Clone, Serialize, Queryable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = rpo)]
 pub struct RemotePost {
     pub url: String,
     pub actor: String,
@@ -254,28 +266,28 @@ pub fn store_post(conn: &mut DbConnection, note: &NoteJson, petition: Option<&Ur
         return Err(FederationError::Invalid("only Notes are kept".into()));
     }
     same_host(&note.id, &note.attributed_to)?;
-    let exists: i64 = rpo::table.filter(rpo::url.eq(note.id.as_str())).count().get_result(conn)?;
-    if exists > 0 {
-        return Ok(false);
-    }
     let host = host_of(&note.id).ok_or_else(|| FederationError::Invalid("a note without host".into()))?;
     let now = signons_store::now();
-    diesel::insert_into(rpo::table)
-        .values((
-            rpo::url.eq(note.id.as_str()),
-            rpo::actor.eq(note.attributed_to.as_str()),
-            rpo::host.eq(host),
-            rpo::petition_url.eq(petition.map(Url::as_str)),
-            rpo::content_html.eq(clean_html(&note.content)?),
-            rpo::published_at.eq(note.published.map_or(now, |t| t.naive_utc())),
-            rpo::received_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    let row = (
+        rpo::url.eq(note.id.as_str()),
+        rpo::actor.eq(note.attributed_to.as_str()),
+        rpo::host.eq(host),
+        rpo::petition_url.eq(petition.map(Url::as_str)),
+        rpo::content_html.eq(clean_html(&note.content)?),
+        rpo::published_at.eq(note.published.map_or(now, |t| t.naive_utc())),
+        rpo::received_at.eq(now),
+    );
+    // The note's id decides, also when the same note arrives twice at once.
+    let inserted = signons_store::on_each_backend!(conn, |c| diesel::insert_into(rpo::table)
+        .values(row)
+        .on_conflict(rpo::url)
+        .do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
 }
 
 pub fn recent_posts(conn: &mut DbConnection, limit: i64) -> Result<Vec<RemotePost>, FederationError> {
-    Ok(rpo::table.order(rpo::received_at.desc()).limit(limit).load(conn)?)
+    Ok(rpo::table.order(rpo::received_at.desc()).limit(limit).select(RemotePost::as_select()).load(conn)?)
 }
 
 /// The petition's own posts (news, milestones), newest first.
@@ -285,5 +297,6 @@ pub fn posts_about(conn: &mut DbConnection, petition_url: &str) -> Result<Vec<Re
         .filter(rpo::actor.eq(petition_url))
         .order((rpo::published_at.desc(), rpo::received_at.desc()))
         .limit(50)
+        .select(RemotePost::as_select())
         .load(conn)?)
 }

@@ -1,7 +1,6 @@
 //! Organizer authentication: argon2id passwords, browser sessions and API tokens, the
 //! latter two stored only as hashes.
 
-use crate::organization::{organizer_from_row, ORGANIZER_COLUMNS};
 use crate::{Organizer, PetitionError};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -36,11 +35,11 @@ pub fn login(conn: &mut DbConnection, email: &str, password: &str) -> Result<Org
     let row = organizers::table
         .inner_join(organizations::table)
         .filter(organizers::email.eq(email))
-        .select((ORGANIZER_COLUMNS, organizers::password_hash))
-        .first::<((Id, String, bool, (Id, String, String)), String)>(conn)
+        .select((Organizer::as_select(), organizers::password_hash))
+        .first::<(Organizer, String)>(conn)
         .optional()?;
     match row {
-        Some((organizer, hash)) if verify_password(password, &hash) => Ok(organizer_from_row(organizer)),
+        Some((organizer, hash)) if verify_password(password, &hash) => Ok(organizer),
         Some(_) => Err(PetitionError::BadCredentials),
         None => {
             let _ = hash_password(password);
@@ -68,10 +67,10 @@ pub fn session_organizer(conn: &mut DbConnection, token: &Token) -> Result<Optio
         .inner_join(organizers::table.inner_join(organizations::table))
         .filter(sessions::token_hash.eq(token.hash()))
         .filter(sessions::expires_at.gt(signons_store::now()))
-        .select(ORGANIZER_COLUMNS)
+        .select(Organizer::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(organizer_from_row))
+    Ok(row)
 }
 
 pub fn delete_session(conn: &mut DbConnection, token: &Token) -> Result<(), PetitionError> {
@@ -101,10 +100,10 @@ pub fn api_token_organizer(conn: &mut DbConnection, token: &Token) -> Result<Opt
     let row = api_tokens::table
         .inner_join(organizers::table.inner_join(organizations::table))
         .filter(api_tokens::token_hash.eq(token.hash()))
-        .select(ORGANIZER_COLUMNS)
+        .select(Organizer::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(organizer_from_row))
+    Ok(row)
 }
 
 #[cfg(test)]

@@ -7,34 +7,25 @@ use diesel::prelude::*;
 use signons_store::schema::{organizations, organizers, petitions};
 use signons_store::{DbConnection, Id};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
 pub struct Organization {
     pub id: Id,
     pub slug: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// Read with its organization: `Organizer::as_select()` on organizers joined to
+/// organizations.
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable)]
+#[diesel(table_name = organizers)]
 pub struct Organizer {
     pub id: Id,
     pub email: String,
     /// Instance admins also set the federation policy.
     pub is_admin: bool,
+    #[diesel(embed)]
     pub organization: Organization,
-}
-
-pub(crate) type OrganizationColumns = (organizations::id, organizations::slug, organizations::name);
-pub(crate) const ORGANIZATION_COLUMNS: OrganizationColumns =
-    (organizations::id, organizations::slug, organizations::name);
-
-pub(crate) type OrganizerColumns = (organizers::id, organizers::email, organizers::is_admin, OrganizationColumns);
-pub(crate) const ORGANIZER_COLUMNS: OrganizerColumns =
-    (organizers::id, organizers::email, organizers::is_admin, ORGANIZATION_COLUMNS);
-
-pub(crate) fn organizer_from_row(
-    (id, email, is_admin, (org_id, slug, name)): (Id, String, bool, (Id, String, String)),
-) -> Organizer {
-    Organizer { id, email, is_admin, organization: Organization { id: org_id, slug, name } }
 }
 
 /// An organizer's login email: a syntactically valid address, kept lowercase.
@@ -77,11 +68,11 @@ pub fn create_organizer(
     let now = signons_store::now();
     let organization = match organizations::table
         .filter(organizations::slug.eq(slug.as_str()))
-        .select(ORGANIZATION_COLUMNS)
-        .first::<(Id, String, String)>(conn)
+        .select(Organization::as_select())
+        .first(conn)
         .optional()?
     {
-        Some((id, slug, name)) => Organization { id, slug, name },
+        Some(organization) => organization,
         None => {
             // Organization names and petition slugs share one namespace (fediverse handles).
             let taken: i64 = petitions::table.filter(petitions::slug.eq(slug.as_str())).count().get_result(conn)?;
@@ -121,10 +112,10 @@ pub fn organizer_by_email(conn: &mut DbConnection, email: &str) -> Result<Option
     let row = organizers::table
         .inner_join(organizations::table)
         .filter(organizers::email.eq(email.trim().to_lowercase()))
-        .select(ORGANIZER_COLUMNS)
+        .select(Organizer::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(organizer_from_row))
+    Ok(row)
 }
 
 /// How many organizers the instance has: zero means a fresh install.
@@ -150,12 +141,12 @@ pub fn find_organization(conn: &mut DbConnection, slug: &str) -> Result<Organiza
     if Slug::parse("organization", slug).is_err() {
         return Err(PetitionError::OrganizationNotFound);
     }
-    let row: Option<(Id, String, String)> = organizations::table
+    let row: Option<Organization> = organizations::table
         .filter(organizations::slug.eq(slug))
-        .select(ORGANIZATION_COLUMNS)
+        .select(Organization::as_select())
         .first(conn)
         .optional()?;
-    row.map(|(id, slug, name)| Organization { id, slug, name }).ok_or(PetitionError::OrganizationNotFound)
+    row.ok_or(PetitionError::OrganizationNotFound)
 }
 
 /// Makes an organizer an instance admin, or not.

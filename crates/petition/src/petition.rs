@@ -1,7 +1,7 @@
 //! Petitions: what an organizer writes, its lifecycle, and the queries behind the pages.
 
 use crate::fields::{self, FieldError, FieldErrors};
-use crate::organization::{Organization, OrganizationColumns, Organizer, ORGANIZATION_COLUMNS};
+use crate::organization::{Organization, Organizer};
 use crate::{PetitionError, SafeHtml};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
@@ -54,33 +54,15 @@ impl Slug {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PetitionStatus {
-    Draft,
-    Open,
-    Closed,
-    /// Removed by its organizers: its signers' data is gone, its address answers 410.
-    Removed,
-}
-
-impl PetitionStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            PetitionStatus::Draft => "draft",
-            PetitionStatus::Open => "open",
-            PetitionStatus::Closed => "closed",
-            PetitionStatus::Removed => "removed",
-        }
-    }
-
-    fn from_db(s: &str) -> Self {
-        match s {
-            "open" => PetitionStatus::Open,
-            "closed" => PetitionStatus::Closed,
-            "removed" => PetitionStatus::Removed,
-            _ => PetitionStatus::Draft,
-        }
+signons_store::text_enum! {
+    /// Where a petition is in its life (`petitions.status`). A value this binary does not
+    /// know fails the query: it is never taken for a draft.
+    pub enum PetitionStatus {
+        Draft = "draft",
+        Open = "open",
+        Closed = "closed",
+        /// Removed by its organizers: its signers' data is gone, its address answers 410.
+        Removed = "removed",
     }
 }
 
@@ -212,72 +194,49 @@ impl PetitionInput {
     }
 }
 
-type PetitionRow = (
-    (Id, String, String, String, String, String, i64, Option<NaiveDateTime>, bool, bool, String),
-    (NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>),
-    (Id, String, String),
-);
-
-#[allow(clippy::type_complexity)]
-fn columns() -> (
-    (
-        petitions::id,
-        petitions::slug,
-        petitions::title,
-        petitions::target,
-        petitions::description_md,
-        petitions::description_html,
-        petitions::goal,
-        petitions::end_at,
-        petitions::ask_country,
-        petitions::ask_postal_code,
-        petitions::status,
-    ),
-    (petitions::created_at, petitions::updated_at, petitions::published_at, petitions::closed_at),
-    OrganizationColumns,
-) {
-    (
-        (
-            petitions::id,
-            petitions::slug,
-            petitions::title,
-            petitions::target,
-            petitions::description_md,
-            petitions::description_html,
-            petitions::goal,
-            petitions::end_at,
-            petitions::ask_country,
-            petitions::ask_postal_code,
-            petitions::status,
-        ),
-        (petitions::created_at, petitions::updated_at, petitions::published_at, petitions::closed_at),
-        ORGANIZATION_COLUMNS,
-    )
+/// A petition as stored, with its organization: what every petition query reads, on
+/// petitions joined to organizations.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = petitions)]
+struct PetitionRow {
+    id: Id,
+    slug: String,
+    title: String,
+    target: String,
+    description_md: String,
+    description_html: String,
+    goal: i64,
+    end_at: Option<NaiveDateTime>,
+    ask_country: bool,
+    ask_postal_code: bool,
+    status: PetitionStatus,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    published_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    #[diesel(embed)]
+    organization: Organization,
 }
 
 fn from_row(row: PetitionRow) -> Petition {
-    let (
-        (id, slug, title, target, description_md, description_html, goal, end_at, ask_country, ask_postal_code, status),
-        (created_at, updated_at, published_at, closed_at),
-        (org_id, org_slug, org_name),
-    ) = row;
     Petition {
-        id,
-        slug,
-        organization: Organization { id: org_id, slug: org_slug, name: org_name },
-        title,
-        target,
-        description_md,
-        description_html: SafeHtml::from_stored(description_html),
-        goal,
-        end_at,
-        ask_country,
-        ask_postal_code,
-        status: PetitionStatus::from_db(&status),
-        created_at,
-        updated_at,
-        published_at,
-        closed_at,
+        id: row.id,
+        slug: row.slug,
+        organization: row.organization,
+        title: row.title,
+        target: row.target,
+        description_md: row.description_md,
+        // Sanitized before it was stored.
+        description_html: SafeHtml::from_stored(row.description_html),
+        goal: row.goal,
+        end_at: row.end_at,
+        ask_country: row.ask_country,
+        ask_postal_code: row.ask_postal_code,
+        status: row.status,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        published_at: row.published_at,
+        closed_at: row.closed_at,
     }
 }
 
@@ -290,7 +249,7 @@ pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionErr
     let row = petitions::table
         .inner_join(organizations::table)
         .filter(petitions::slug.eq(slug))
-        .select(columns())
+        .select(PetitionRow::as_select())
         .first::<PetitionRow>(conn)
         .optional()?;
     row.map(from_row).ok_or(PetitionError::NotFound)
@@ -300,10 +259,10 @@ pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionErr
 pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, PetitionError> {
     let rows = petitions::table
         .inner_join(organizations::table)
-        .filter(petitions::status.eq(PetitionStatus::Open.as_str()))
+        .filter(petitions::status.eq(PetitionStatus::Open))
         .order(petitions::published_at.desc())
         .limit(limit)
-        .select(columns())
+        .select(PetitionRow::as_select())
         .load::<PetitionRow>(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
 }
@@ -318,10 +277,10 @@ pub fn list_open_after(
 ) -> Result<Vec<Petition>, PetitionError> {
     let mut query = petitions::table
         .inner_join(organizations::table)
-        .filter(petitions::status.eq(PetitionStatus::Open.as_str()))
+        .filter(petitions::status.eq(PetitionStatus::Open))
         .order(petitions::id.asc())
         .limit(limit)
-        .select(columns())
+        .select(PetitionRow::as_select())
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(petitions::id.gt(after));
@@ -335,9 +294,9 @@ pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Resu
     let rows = petitions::table
         .inner_join(organizations::table)
         .filter(petitions::organization_id.eq(organization))
-        .filter(petitions::status.ne(PetitionStatus::Removed.as_str()))
+        .filter(petitions::status.ne(PetitionStatus::Removed))
         .order(petitions::created_at.desc())
-        .select(columns())
+        .select(PetitionRow::as_select())
         .load::<PetitionRow>(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
 }
@@ -382,7 +341,7 @@ pub fn create(
                 petitions::end_at.eq(petition.end_at),
                 petitions::ask_country.eq(petition.ask_country),
                 petitions::ask_postal_code.eq(petition.ask_postal_code),
-                petitions::status.eq(status.as_str()),
+                petitions::status.eq(status),
                 petitions::created_at.eq(now),
                 petitions::updated_at.eq(now),
                 petitions::published_at.eq(publish.then_some(now)),
@@ -444,7 +403,7 @@ pub fn publish(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Re
     let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
-            petitions::status.eq(PetitionStatus::Open.as_str()),
+            petitions::status.eq(PetitionStatus::Open),
             petitions::published_at.eq(Some(now)),
             petitions::updated_at.eq(now),
         ))
@@ -457,7 +416,7 @@ pub fn close(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Resu
     let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
-            petitions::status.eq(PetitionStatus::Closed.as_str()),
+            petitions::status.eq(PetitionStatus::Closed),
             petitions::closed_at.eq(Some(now)),
             petitions::updated_at.eq(now),
         ))
@@ -478,7 +437,7 @@ pub fn remove(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Res
     let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
-            petitions::status.eq(PetitionStatus::Removed.as_str()),
+            petitions::status.eq(PetitionStatus::Removed),
             petitions::closed_at.eq(Some(current.closed_at.unwrap_or(now))),
             petitions::updated_at.eq(now),
         ))
@@ -489,10 +448,10 @@ pub fn remove(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Res
 /// Closes open petitions whose end date has passed; returns how many.
 pub fn close_ended(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, PetitionError> {
     Ok(diesel::update(
-        petitions::table.filter(petitions::status.eq(PetitionStatus::Open.as_str())).filter(petitions::end_at.le(now)),
+        petitions::table.filter(petitions::status.eq(PetitionStatus::Open)).filter(petitions::end_at.le(now)),
     )
     .set((
-        petitions::status.eq(PetitionStatus::Closed.as_str()),
+        petitions::status.eq(PetitionStatus::Closed),
         petitions::closed_at.eq(Some(now)),
         petitions::updated_at.eq(now),
     ))

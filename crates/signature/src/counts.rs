@@ -14,21 +14,13 @@ pub fn add(conn: &mut DbConnection, petition: &Id, delta: i64) -> Result<(), die
     let shard = rand::rng().random_range(0..SHARDS);
     let row = (pc::petition_id.eq(petition), pc::shard.eq(shard), pc::signatures.eq(delta));
     let bump = pc::signatures.eq(pc::signatures + delta);
-    // Upserts do not go through the multi-backend connection; each backend does its own.
-    match conn {
-        DbConnection::Pg(c) => diesel::insert_into(pc::table)
-            .values(row)
-            .on_conflict((pc::petition_id, pc::shard))
-            .do_update()
-            .set(bump)
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(pc::table)
-            .values(row)
-            .on_conflict((pc::petition_id, pc::shard))
-            .do_update()
-            .set(bump)
-            .execute(c)?,
-    };
+    // Upserts do not go through the multi-backend connection: the same one on each backend.
+    signons_store::on_each_backend!(conn, |c| diesel::insert_into(pc::table)
+        .values(row)
+        .on_conflict((pc::petition_id, pc::shard))
+        .do_update()
+        .set(bump)
+        .execute(c))?;
     Ok(())
 }
 

@@ -198,19 +198,12 @@ fn sign_in(
             s::created_at.eq(now),
         ),
     );
-    // Upserts do not go through the multi-backend connection; each backend does its own.
-    let inserted = match conn {
-        DbConnection::Pg(c) => diesel::insert_into(s::table)
-            .values(row)
-            .on_conflict((s::petition_id, s::email_canonical))
-            .do_nothing()
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(s::table)
-            .values(row)
-            .on_conflict((s::petition_id, s::email_canonical))
-            .do_nothing()
-            .execute(c)?,
-    };
+    // Upserts do not go through the multi-backend connection: the same one on each backend.
+    let inserted = signons_store::on_each_backend!(&mut *conn, |c| diesel::insert_into(s::table)
+        .values(row)
+        .on_conflict((s::petition_id, s::email_canonical))
+        .do_nothing()
+        .execute(c))?;
     if inserted == 1 {
         ctx.queue.enqueue(conn, confirmation)?;
         return Ok(SignOutcome::Written);
@@ -484,7 +477,16 @@ pub struct PublicSigner {
 }
 
 pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Result<Vec<PublicSigner>, SignatureError> {
-    type Row = (String, Option<String>, Option<String>, Option<NaiveDateTime>);
+    /// A signer's public fields; `confirmed_at` is never null here (filtered), but the
+    /// column is nullable.
+    #[derive(Queryable, Selectable)]
+    #[diesel(table_name = s)]
+    struct Row {
+        name: String,
+        country: Option<String>,
+        comment: Option<String>,
+        confirmed_at: Option<NaiveDateTime>,
+    }
     let rows: Vec<Row> = s::table
         .filter(s::petition_id.eq(petition))
         .filter(s::confirmed_at.is_not_null())
@@ -492,12 +494,13 @@ pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Resu
         .filter(s::name.ne(""))
         .order(s::confirmed_at.desc())
         .limit(limit)
-        .select((s::name, s::country, s::comment, s::confirmed_at))
+        .select(Row::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(name, country, comment, at)| {
-            at.map(|confirmed_at| PublicSigner { name, country, comment, confirmed_at })
+        .filter_map(|r| {
+            let Row { name, country, comment, confirmed_at } = r;
+            confirmed_at.map(|confirmed_at| PublicSigner { name, country, comment, confirmed_at })
         })
         .collect())
 }

@@ -100,7 +100,10 @@ async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
     // erased rows no longer collide with each other or with new signers.
     db.write(|conn| -> Result<_, StoreError> {
         diesel::update(petitions::table.filter(petitions::id.eq(&id)))
-            .set((petitions::status.eq("closed"), petitions::closed_at.eq(Some(now - TimeDelta::days(200)))))
+            .set((
+                petitions::status.eq(signons_petition::PetitionStatus::Closed),
+                petitions::closed_at.eq(Some(now - TimeDelta::days(200))),
+            ))
             .execute(conn)?;
         Ok(())
     })

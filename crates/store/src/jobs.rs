@@ -117,10 +117,7 @@ pub fn claim(
     let now = crate::now();
     let due =
         j::table.filter(j::queue.eq(queue)).filter(claimable!(now)).order(j::run_at.asc()).limit(limit).select(j::id);
-    let ids: Vec<Id> = match conn {
-        DbConnection::Pg(c) => due.for_update().skip_locked().load(c)?,
-        DbConnection::Sqlite(c) => due.load(c)?,
-    };
+    let ids: Vec<Id> = crate::load_skip_locked!(&mut *conn, due)?;
     take(conn, &ids, worker, now + lease)
 }
 
@@ -146,10 +143,7 @@ pub fn claim_in_partition(
     let Some(oldest) = oldest else { return Ok(None) };
     // Locked with SKIP LOCKED: if another process is claiming it this instant, it is theirs.
     let mine = j::table.filter(j::id.eq(&oldest)).filter(claimable!(now)).select(j::id);
-    let ids: Vec<Id> = match conn {
-        DbConnection::Pg(c) => mine.for_update().skip_locked().load(c)?,
-        DbConnection::Sqlite(c) => mine.load(c)?,
-    };
+    let ids: Vec<Id> = crate::load_skip_locked!(&mut *conn, mine)?;
     Ok(take(conn, &ids, worker, now + lease)?.pop())
 }
 

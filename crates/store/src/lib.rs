@@ -5,6 +5,7 @@
 //! that email and federation delivery both run on.
 
 pub mod database;
+mod each_backend;
 pub mod error;
 pub mod id;
 pub mod jobs;

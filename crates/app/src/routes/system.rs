@@ -34,7 +34,10 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .read_async(|conn| -> Result<_, signons_store::StoreError> {
             let jobs = jobs::all_counts(conn)?;
             Ok(crate::metrics::Gauges {
-                open_petitions: petitions::table.filter(petitions::status.eq("open")).count().get_result(conn)?,
+                open_petitions: petitions::table
+                    .filter(petitions::status.eq(signons_petition::PetitionStatus::Open))
+                    .count()
+                    .get_result(conn)?,
                 jobs,
                 followers: ap_followers::table.count().get_result(conn)?,
             })

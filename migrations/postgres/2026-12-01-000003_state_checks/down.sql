@@ -1,0 +1,5 @@
+ALTER TABLE instance_settings DROP CONSTRAINT instance_settings_federation_mode_check;
+ALTER TABLE ap_domain_policies DROP CONSTRAINT ap_domain_policies_policy_check;
+ALTER TABLE petition_posts DROP CONSTRAINT petition_posts_kind_check;
+ALTER TABLE ap_following DROP CONSTRAINT ap_following_state_check;
+ALTER TABLE petitions DROP CONSTRAINT petitions_status_check;

@@ -1,0 +1,10 @@
+DROP TRIGGER instance_settings_value_check_update;
+DROP TRIGGER instance_settings_value_check_insert;
+DROP TRIGGER ap_domain_policies_policy_check_update;
+DROP TRIGGER ap_domain_policies_policy_check_insert;
+DROP TRIGGER petition_posts_kind_check_update;
+DROP TRIGGER petition_posts_kind_check_insert;
+DROP TRIGGER ap_following_state_check_update;
+DROP TRIGGER ap_following_state_check_insert;
+DROP TRIGGER petitions_status_check_update;
+DROP TRIGGER petitions_status_check_insert;
