@@ -37,7 +37,7 @@ const TEMPLATE_PREFIX: &str = "signons_template_";
 
 /// The session advisory lock held while a PostgreSQL template is checked and created: one
 /// constant for every Signons test process on the server ("signons" in ASCII).
-const TEMPLATE_LOCK: i64 = 0x7369_676e_6f6e_73;
+const TEMPLATE_LOCK: i64 = 0x0073_6967_6e6f_6e73;
 
 /// The backend of a test database: the application's own `Backend`, under the name the
 /// tests have always used.
