@@ -53,9 +53,8 @@ fn recipients(sink: &SmtpSink) -> Vec<String> {
 
 #[actix_web::test]
 async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
-    let pg = PgDatabase::create();
-    let db = signons_store::Database::connect(&signons_store::DatabaseUrl::parse(&pg.url).unwrap(), 2).unwrap();
-    db.migrate().unwrap();
+    let pg = test_database(Backend::Postgres);
+    let db = signons_store::Database::connect(&pg.url, 2).unwrap();
     const EMAILS: usize = 200;
     let queue = signons_mail::MailQueue::new();
     db.write(|conn| -> Result<(), signons_mail::MailError> {
@@ -75,7 +74,7 @@ async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
     // A relay that takes 20 ms per message, for each process its own.
     let (sink_a, sink_b) =
         (SmtpSink::start_slow(Duration::from_millis(20)), SmtpSink::start_slow(Duration::from_millis(20)));
-    let mut a = Process::start(&pg.url, &sink_a.url());
+    let mut a = Process::start(&pg.url_string(), &sink_a.url());
     eventually("process A to send some emails", DEADLINE, || async { (recipients(&sink_a).len() >= 20).then_some(()) })
         .await;
 
@@ -103,7 +102,7 @@ async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
 
     // B starts while A is alive: for twice the lease, it does not take A's jobs, because A
     // renews their lease while it waits.
-    let _b = Process::start(&pg.url, &sink_b.url());
+    let _b = Process::start(&pg.url_string(), &sink_b.url());
     eventually("process B to send emails", DEADLINE, || async { (!recipients(&sink_b).is_empty()).then_some(()) })
         .await;
     tokio::time::sleep(LEASE * 2).await;

@@ -12,6 +12,7 @@ use signons_app::config::RawConfig;
 use signons_app::state::AppState;
 use signons_app::Application;
 use signons_store::schema::{jobs, petition_counters, petitions, signatures};
+use signons_store::testing::TempDatabase;
 use signons_store::{DbConnection, StoreError};
 use std::collections::HashSet;
 use std::future::Future;
@@ -44,54 +45,15 @@ where
 }
 
 // ---------------------------------------------------------------------------------------
-// PostgreSQL: a fresh database per test
+// Databases: a fresh copy of the migrated template per test
 
-/// A database created for one test and dropped (with FORCE) when this guard is dropped,
-/// whether the test passed or panicked.
-pub struct PgDatabase {
-    name: String,
-    admin_url: String,
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// Fails the test when PostgreSQL cannot be reached: postgres tests never skip.
-    pub fn create() -> Self {
-        let base = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let mut admin = url::Url::parse(&base).unwrap_or_else(|e| panic!("TEST_POSTGRES_URL is not a URL: {e}"));
-        if admin.path().trim_matches('/').is_empty() {
-            admin.set_path("/postgres");
-        }
-        let name = format!("signons_test_{}", uuid::Uuid::new_v4().simple());
-        let mut url = admin.clone();
-        url.set_path(&format!("/{name}"));
-        let mut conn = diesel::PgConnection::establish(admin.as_str()).unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL is unreachable at {}:{} ({e}); the postgres tests need it (TEST_POSTGRES_URL)",
-                admin.host_str().unwrap_or("?"),
-                admin.port().unwrap_or(5432)
-            )
-        });
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
-        PgDatabase { name, admin_url: admin.to_string(), url: url.to_string() }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        // Never panic here: this also runs while a failed test unwinds.
-        match diesel::PgConnection::establish(&self.admin_url) {
-            Ok(mut conn) => {
-                let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-                if let Err(e) = diesel::sql_query(sql).execute(&mut conn) {
-                    eprintln!("cannot drop the test database {}: {e}", self.name);
-                }
-            }
-            Err(e) => eprintln!("cannot connect to drop the test database {}: {e}", self.name),
-        }
-    }
+/// A database for one test, copied from the migrated template (`signons_store::testing`),
+/// on the PostgreSQL server at `TEST_POSTGRES_URL` (default
+/// `postgres://postgres@127.0.0.1:5432`) or in a temporary folder for SQLite; dropped when
+/// the value is, whether the test passed or panicked. Fails the test when PostgreSQL cannot
+/// be reached: postgres tests never skip.
+pub fn test_database(backend: Backend) -> TempDatabase {
+    TempDatabase::new(backend)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -344,7 +306,8 @@ pub struct TestApp {
     config: signons_app::Config,
     // Dropped in this order, after the server was told to stop.
     _dir: tempfile::TempDir,
-    _pg: Option<PgDatabase>,
+    /// `None` for another process of the same instance: the first one owns the database.
+    _db: Option<TempDatabase>,
 }
 
 impl Drop for TestApp {
@@ -364,11 +327,8 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let pg = (backend == Backend::Postgres).then(PgDatabase::create);
-        let database_url = match &pg {
-            Some(db) => db.url.clone(),
-            None => dir.path().join("signons.db").to_string_lossy().into_owned(),
-        };
+        let db = test_database(backend);
+        let database_url = db.url_string();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("the port").port();
         let host = if options.federation { "localhost" } else { "127.0.0.1" };
@@ -406,7 +366,7 @@ impl TestApp {
             seen_outbox: Mutex::new(HashSet::new()),
             server,
             _dir: dir,
-            _pg: pg,
+            _db: Some(db),
         }
     }
 
@@ -453,7 +413,7 @@ impl TestApp {
             stopper,
             config,
             _dir: dir,
-            _pg: None,
+            _db: None,
         }
     }
 

@@ -135,6 +135,7 @@ impl From<SignatureError> for AppError {
             SignatureError::PetitionClosed => AppError::PetitionClosed,
             SignatureError::TokenInvalid => AppError::TokenInvalid,
             SignatureError::TokenExpired => AppError::TokenExpired,
+            SignatureError::Petition(e) => e.into(),
             SignatureError::Contended | SignatureError::Mail(_) | SignatureError::Store(_) => {
                 AppError::Internal(e.into())
             }

@@ -21,7 +21,8 @@ mod stats;
 use anyhow::{bail, Context as _};
 use clap::{Parser, ValueEnum};
 use scenario::{Load, Mode, Op, Shared, Target};
-use server::{PgDatabase, Server, ServerConfig};
+use server::{Server, ServerConfig};
+use signons_store::testing::{TempDatabase, TestBackend};
 use stats::Row;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -46,8 +47,9 @@ struct Args {
     /// The `signons` binary; by default the one next to this program.
     #[arg(long)]
     server: Option<PathBuf>,
-    /// PostgreSQL server, without a database name; a database `signons_bench_<random>` is
-    /// created on it for the run and dropped after.
+    /// PostgreSQL server, without a database name; two copies `signons_test_<random>` of the
+    /// migrated template `signons_template_<hash>` are created on it for the run and dropped
+    /// after.
     #[arg(long, env = "SIGNONS_BENCH_PG", default_value = "postgres://postgres@127.0.0.1:5432")]
     pg: String,
     /// Connection parameters for PostgreSQL (server and bench alike). TLS over loopback
@@ -233,24 +235,20 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
         }
         _ => None,
     };
-    // Declared before the server so that it is dropped after it (the server must be gone
-    // before its database is dropped).
-    let mut pg_dbs: Vec<PgDatabase> = Vec::new();
-    let (database_url, ceiling_url) = match backend {
-        "sqlite" => (
-            data_dir.join("signons.db").to_string_lossy().into_owned(),
-            signons_store::DatabaseUrl::Sqlite(data_dir.join("ceiling.db")),
-        ),
-        _ => {
-            let main = PgDatabase::create(&args.pg, format!("signons_bench_{run_id}"), &args.pg_params)?;
-            let ceiling = PgDatabase::create(&args.pg, format!("signons_bench_{run_id}_ceiling"), &args.pg_params)?;
-            let urls = (main.url.clone(), signons_store::DatabaseUrl::parse(&ceiling.url)?);
-            println!("PostgreSQL databases {} and {} created", main.name, ceiling.name);
-            pg_dbs.push(main);
-            pg_dbs.push(ceiling);
-            urls
-        }
+    // The run's two databases, copies of the migrated template (`signons_store::testing`);
+    // on PostgreSQL, databases `signons_test_<random>` of the server. Declared before the
+    // server so that they are dropped after it (the server must be gone first).
+    let (test_backend, server) = match backend {
+        "sqlite" => (TestBackend::Sqlite, String::new()),
+        _ if args.pg_params.is_empty() => (TestBackend::Postgres, args.pg.clone()),
+        _ => (TestBackend::Postgres, format!("{}?{}", args.pg.trim_end_matches('/'), args.pg_params)),
     };
+    let main_db = TempDatabase::create(test_backend, &server, true)?;
+    let ceiling_db = TempDatabase::create(test_backend, &server, true)?;
+    if let (Some(main), Some(ceiling)) = (main_db.postgres_name(), ceiling_db.postgres_name()) {
+        println!("PostgreSQL databases {main} and {ceiling} created");
+    }
+    let (database_url, ceiling_url) = (main_db.url_string(), ceiling_db.url.clone());
     let mut rows = Vec::new();
 
     // The database's own ceiling, while nothing else runs.
@@ -532,7 +530,7 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
         rows.push(row(&mut server, format!("4. A50 day: {}", op.label()), elapsed, rec, notes)?);
     }
     rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
-    drop(pg_dbs);
+    drop((main_db, ceiling_db));
     Ok(rows)
 }
 

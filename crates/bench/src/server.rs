@@ -2,8 +2,6 @@
 //! PID when the guard drops (also on error); and the throw-away PostgreSQL database.
 
 use anyhow::{bail, Context as _};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -179,39 +177,4 @@ pub fn tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(15)..].join("\n")
-}
-
-/// A PostgreSQL database created for this run and dropped when the guard drops.
-pub struct PgDatabase {
-    admin_url: String,
-    pub name: String,
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// `base` is a server URL without a database name, e.g. `postgres://postgres@127.0.0.1:5432`;
-    /// `params` (e.g. `sslmode=disable`) are added to every URL.
-    pub fn create(base: &str, name: String, params: &str) -> anyhow::Result<Self> {
-        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-            bail!("unexpected database name {name}");
-        }
-        let base = base.trim_end_matches('/');
-        let query = if params.is_empty() { String::new() } else { format!("?{params}") };
-        let admin_url = format!("{base}/postgres{query}");
-        let mut conn = PgConnection::establish(&admin_url)
-            .with_context(|| format!("cannot connect to PostgreSQL at {base} (is it running?)"))?;
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))?;
-        Ok(PgDatabase { url: format!("{base}/{name}{query}"), admin_url, name })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let result = PgConnection::establish(&self.admin_url)
-            .map_err(anyhow::Error::from)
-            .and_then(|mut c| Ok(c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))?));
-        if let Err(e) = result {
-            eprintln!("warning: cannot drop the bench database {}: {e:#}", self.name);
-        }
-    }
 }

@@ -20,6 +20,10 @@ pub enum SignatureError {
     Contended,
     #[error(transparent)]
     Mail(#[from] signons_mail::MailError),
+    /// Any other refusal of the petition crate (forbidden, a transition the petition's
+    /// state does not allow, …), kept as it is so that callers can answer it for what it is.
+    #[error(transparent)]
+    Petition(signons_petition::PetitionError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -37,7 +41,21 @@ impl From<signons_petition::PetitionError> for SignatureError {
             P::NotFound => SignatureError::PetitionNotFound,
             P::Invalid(errors) => SignatureError::Invalid(errors),
             P::Store(s) => SignatureError::Store(s),
-            other => SignatureError::Store(StoreError::Migration(other.to_string())),
+            other => SignatureError::Petition(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signons_petition::PetitionError;
+
+    #[test]
+    fn petition_refusals_keep_their_meaning() {
+        let e = SignatureError::from(PetitionError::InvalidTransition { from: "closed", action: "signed" });
+        assert!(matches!(e, SignatureError::Petition(PetitionError::InvalidTransition { .. })), "{e:?}");
+        assert_eq!(e.to_string(), "a closed petition cannot be signed");
+        assert!(matches!(SignatureError::from(PetitionError::NotFound), SignatureError::PetitionNotFound));
     }
 }

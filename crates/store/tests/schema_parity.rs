@@ -228,11 +228,11 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
 
 #[test]
 fn both_migration_trees_give_the_same_schema() {
-    let sqlite_db = TempDatabase::new(TestBackend::Sqlite);
+    let sqlite_db = TempDatabase::unmigrated(TestBackend::Sqlite);
     let sqlite = Database::connect(&sqlite_db.url, 1).unwrap();
     let applied_sqlite = sqlite.migrate().unwrap();
 
-    let pg_db = TempDatabase::new(TestBackend::Postgres);
+    let pg_db = TempDatabase::unmigrated(TestBackend::Postgres);
     let pg = Database::connect(&pg_db.url, 1).unwrap();
     let applied_pg = pg.migrate().unwrap();
     assert_eq!(applied_sqlite, applied_pg, "both trees must hold the same migrations");
