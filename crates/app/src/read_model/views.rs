@@ -1,0 +1,123 @@
+//! What pages and the API show of a petition (local or remote) and of its news: plain
+//! data built from the domain types, nothing loaded here.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use signons_petition::{Petition, PetitionStatus, SafeHtml};
+use signons_store::Id;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PetitionView {
+    pub slug: String,
+    pub url: String,
+    pub title: String,
+    pub target: String,
+    pub organization: String,
+    pub organization_slug: String,
+    pub description_html: SafeHtml,
+    pub goal: i64,
+    pub total_signatures: i64,
+    /// Progress toward the goal, 0 to 100.
+    pub percent: i64,
+    pub status: PetitionStatus,
+    pub end_date: Option<String>,
+    pub ask_country: bool,
+    pub ask_postal_code: bool,
+    pub accepts_signatures: bool,
+    pub published_at: Option<NaiveDateTime>,
+}
+
+impl PetitionView {
+    /// Views of many petitions, each with its count from `totals` (0 when it has none).
+    pub fn all(petitions: &[Petition], totals: &HashMap<Id, i64>, public_url: &str) -> Vec<Self> {
+        petitions.iter().map(|p| PetitionView::new(p, totals.get(&p.id).copied().unwrap_or(0), public_url)).collect()
+    }
+
+    pub fn new(p: &Petition, count: i64, public_url: &str) -> Self {
+        let percent = if p.goal > 0 { (count.saturating_mul(100) / p.goal).clamp(0, 100) } else { 0 };
+        PetitionView {
+            slug: p.slug.clone(),
+            url: format!("{public_url}/p/{}", p.slug),
+            title: p.title.clone(),
+            target: p.target.clone(),
+            organization: p.organization.name.clone(),
+            organization_slug: p.organization.slug.clone(),
+            description_html: p.description_html.clone(),
+            goal: p.goal,
+            total_signatures: count,
+            percent,
+            status: p.status,
+            end_date: p.end_date().map(|d| d.format("%Y-%m-%d").to_string()),
+            ask_country: p.ask_country,
+            ask_postal_code: p.ask_postal_code,
+            accepts_signatures: p.accepts_signatures(signons_store::now()),
+            published_at: p.published_at,
+        }
+    }
+}
+
+/// A petition received from another instance (`slug@host`), as pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemotePetitionView {
+    /// `slug@host`: how it is addressed here.
+    pub slug: String,
+    /// Its page on this instance.
+    pub url: String,
+    /// Its page on its home instance, where it is signed.
+    pub origin_url: String,
+    pub host: String,
+    pub title: String,
+    pub target: String,
+    pub description_html: String,
+    pub goal: i64,
+    pub total_signatures: i64,
+    pub percent: i64,
+    pub status: String,
+    pub end_date: Option<String>,
+    pub remote: bool,
+}
+
+impl RemotePetitionView {
+    pub fn new(p: &signons_federation::remote::RemotePetition, public_url: &str) -> Self {
+        let count = p.signature_count;
+        let percent =
+            if p.signature_goal > 0 { (count.saturating_mul(100) / p.signature_goal).clamp(0, 100) } else { 0 };
+        RemotePetitionView {
+            slug: p.handle(),
+            url: format!("{public_url}/p/{}", p.handle()),
+            origin_url: p.page_url.clone(),
+            host: p.host.clone(),
+            title: p.title.clone(),
+            target: p.target.clone(),
+            description_html: p.summary_html.clone(),
+            goal: p.signature_goal,
+            total_signatures: count,
+            percent,
+            status: p.status.clone(),
+            end_date: p.end_at.map(|d| d.format("%Y-%m-%d").to_string()),
+            remote: true,
+        }
+    }
+}
+
+/// A petition's news or milestone, on its page (local or remote) and in the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewsView {
+    /// Sanitized HTML: ours from Markdown, another instance's through `clean_html`.
+    pub content_html: String,
+    /// RFC 3339, for the API.
+    pub published_at: String,
+    /// The day, for pages.
+    pub date: String,
+}
+
+impl NewsView {
+    pub fn new(content_html: String, at: NaiveDateTime) -> Self {
+        NewsView {
+            content_html,
+            published_at: signons_federation::objects::timestamp(at),
+            date: at.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
