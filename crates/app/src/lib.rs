@@ -6,15 +6,17 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod federate;
+pub mod http_cache;
 pub mod maintenance;
 pub mod metrics;
 pub mod page;
+pub mod page_cache;
 pub mod rate_limit;
+pub mod read_model;
 pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod view;
 
 pub use config::Config;
 pub use startup::Application;

@@ -1,18 +1,19 @@
 //! The JSON API under /api/v1, shaped after OSDI where it fits.
 
-use crate::cache::{self, PetitionSnapshot};
 use crate::error::AppError;
+use crate::http_cache::public_json;
 use crate::page::request_locale;
+use crate::read_model;
+use crate::read_model::api_petition::ApiPetition;
+use crate::read_model::snapshot::PetitionSnapshot;
 use crate::state::AppState;
-use crate::view::PetitionView;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-use signons_petition::{petition, Organizer, Petition, PetitionInput, PetitionStatus};
+use serde::Deserialize;
+use signons_petition::{petition, Organizer, Petition, PetitionInput};
 use signons_signature::{signing, SignatureInput};
 use signons_store::Token;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -50,30 +51,8 @@ impl FromRequest for ApiOrganizer {
     }
 }
 
-#[derive(Serialize)]
-struct ApiPetition {
-    #[serde(flatten)]
-    view: PetitionView,
-    description: String,
-    /// Confirmed signatures, by the instance that collected them.
-    signatures_by_instance: BTreeMap<String, i64>,
-}
-
 fn api_petition(state: &AppState, p: &Petition, count: i64) -> ApiPetition {
-    let host = url::Url::parse(&state.config.public_url)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(port) => format!("{h}:{port}"),
-                None => h.to_owned(),
-            })
-        })
-        .unwrap_or_default();
-    ApiPetition {
-        view: PetitionView::new(p, count, &state.config.public_url),
-        description: p.description_md.clone(),
-        signatures_by_instance: BTreeMap::from([(host, count)]),
-    }
+    ApiPetition::new(&state.config.public_url, p, count)
 }
 
 #[derive(Deserialize)]
@@ -131,7 +110,7 @@ pub async fn create_petition(
         })
         .await?;
     state.fed().wake.notify_one();
-    state.cache.invalidate(&created.slug);
+    state.invalidate_petition(&created.slug);
     let p = api_petition(&state, &created, 0);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/petitions/{}", created.slug)))
@@ -164,14 +143,10 @@ async fn load(state: &AppState, slug: String) -> Result<(Petition, i64), AppErro
         .await
 }
 
-/// A published petition as everyone sees it, from the read cache (at most about a second
-/// old; see `cache.rs`). Drafts are not found.
+/// A published petition as everyone sees it, from memory (at most about a second old;
+/// see `read_model::snapshot`). Drafts are not found.
 async fn public_snapshot(state: &AppState, slug: &str) -> Result<Arc<PetitionSnapshot>, AppError> {
-    let snapshot = state.cache.petition(state, slug).await?.value;
-    if snapshot.petition.status == PetitionStatus::Draft {
-        return Err(AppError::NotFound);
-    }
-    Ok(snapshot)
+    Ok(state.snapshots.published(&state.db, slug).await?.value)
 }
 
 #[get("/petitions/{slug}")]
@@ -181,7 +156,7 @@ pub async fn get_petition(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     if slug.contains('@') {
-        let (petition, posts) = crate::view::load_remote(&state, &slug).await?;
+        let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, &slug).await?;
         let mut body = serde_json::to_value(&petition).map_err(AppError::internal)?;
         body["signatures_by_instance"] = serde_json::json!({ petition.host.clone(): petition.total_signatures });
         body["news"] = serde_json::to_value(&posts).map_err(AppError::internal)?;
@@ -189,7 +164,7 @@ pub async fn get_petition(
     }
     let s = public_snapshot(&state, &slug).await?;
     let body = serde_json::to_vec(&api_petition(&state, &s.petition, s.count)).map_err(AppError::internal)?;
-    Ok(cache::public_json(&req, body))
+    Ok(public_json(&req, body))
 }
 
 /// `{"total_signatures": n}`: what a page or widget polls to show the count. Cached for
@@ -202,7 +177,7 @@ pub async fn petition_count(
 ) -> Result<HttpResponse, AppError> {
     let s = public_snapshot(&state, &slug).await?;
     let body = serde_json::to_vec(&serde_json::json!({ "total_signatures": s.count })).map_err(AppError::internal)?;
-    Ok(cache::public_json(&req, body))
+    Ok(public_json(&req, body))
 }
 
 #[post("/petitions/{slug}/signatures")]
@@ -215,7 +190,7 @@ pub async fn sign_petition(
     if !crate::rate_limit::allow_sign(&state, &req) {
         return Err(AppError::RateLimited);
     }
-    let snapshot = state.cache.petition(&state, &slug).await?;
+    let snapshot = state.snapshots.get(&state.db, &slug).await?;
     signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &body, request_locale(&req)).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({
         "status": "pending_confirmation",

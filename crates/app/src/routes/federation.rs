@@ -2,8 +2,8 @@
 //! otherwise), inboxes, outboxes, followers, notes, WebFinger, NodeInfo, host-meta and our
 //! JSON-LD context.
 
-use crate::error::AppError;
 use crate::page::Visitor;
+use crate::read_model;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -81,20 +81,7 @@ pub async fn organization(
         return actor_response(&state, LocalRef::Organization(name)).await;
     }
     let result = async {
-        let (org, petitions, totals) = state
-            .db
-            .read_async(move |conn| -> Result<_, AppError> {
-                let org = signons_petition::organization::find_organization(conn, &name)?;
-                let petitions: Vec<_> = signons_petition::petition::list_for_organization(conn, &org.id)?
-                    .into_iter()
-                    .filter(|p| p.status != signons_petition::PetitionStatus::Draft)
-                    .collect();
-                let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
-                let totals = signons_signature::counts::totals(conn, &ids)?;
-                Ok((org, petitions, totals))
-            })
-            .await?;
-        let views = crate::view::PetitionView::all(&petitions, &totals, &state.config.public_url);
+        let (org, views) = read_model::lists::organization_page(&state.db, &state.config.public_url, name).await?;
         let mut context = Context::new();
         context.insert("organization", &org);
         context.insert("petitions", &views);

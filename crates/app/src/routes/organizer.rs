@@ -3,7 +3,7 @@
 use crate::error::AppError;
 use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, SESSION_COOKIE};
 use crate::state::AppState;
-use crate::view::PetitionView;
+use crate::read_model;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -123,16 +123,9 @@ pub async fn logout(state: web::Data<AppState>, visitor: Visitor, body: web::Byt
 pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
     let result = async {
         let organizer = visitor.require_organizer()?.clone();
-        let views = state
-            .db
-            .read_async(move |conn| -> Result<_, AppError> {
-                let petitions = petition::list_for_organization(conn, &organizer.organization.id)?;
-                let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
-                let totals = signons_signature::counts::totals(conn, &ids)?;
-                Ok((petitions, totals))
-            })
-            .await
-            .map(|(petitions, totals)| PetitionView::all(&petitions, &totals, &state.config.public_url))?;
+        let views =
+            read_model::lists::organization_petitions(&state.db, &state.config.public_url, organizer.organization.id)
+                .await?;
         let mut context = Context::new();
         context.insert("petitions", &views);
         context.insert("is_admin", &visitor.organizer.as_ref().is_some_and(|o| o.is_admin));
@@ -323,7 +316,7 @@ async fn save_petition(
         })
         .await?;
     state.fed().wake.notify_one();
-    state.cache.invalidate(&saved.slug);
+    state.invalidate_petition(&saved.slug);
     Ok(redirect(&format!("/p/{}", saved.slug)))
 }
 
