@@ -11,6 +11,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod page;
 pub mod page_cache;
+pub mod page_error;
 pub mod rate_limit;
 pub mod read_model;
 pub mod routes;

@@ -3,6 +3,7 @@
 //! JSON-LD context.
 
 use crate::page::Visitor;
+use crate::page_error::PageResult;
 use crate::read_model;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
@@ -75,21 +76,17 @@ pub async fn organization(
     state: web::Data<AppState>,
     visitor: Visitor,
     name: web::Path<String>,
-) -> HttpResponse {
+) -> PageResult {
     let name = name.into_inner();
     if wants_activity_json(&req) {
-        return actor_response(&state, LocalRef::Organization(name)).await;
+        return Ok(actor_response(&state, LocalRef::Organization(name)).await);
     }
-    let result = async {
-        let (org, views) = read_model::lists::organization_page(&state.db, &state.config.public_url, name).await?;
-        let mut context = Context::new();
-        context.insert("organization", &org);
-        context.insert("petitions", &views);
-        context.insert("handle", &format!("@{}@{}", org.slug, state.fed().urls.host()));
-        Ok(visitor.render(&state, "organization.html", context, StatusCode::OK))
-    }
-    .await;
-    visitor.respond(&state, result)
+    let (org, views) = read_model::lists::organization_page(&state.db, &state.config.public_url, name).await?;
+    let mut context = Context::new();
+    context.insert("organization", &org);
+    context.insert("petitions", &views);
+    context.insert("handle", &format!("@{}@{}", org.slug, state.fed().urls.host()));
+    Ok(visitor.render(&state, "organization.html", context, StatusCode::OK))
 }
 
 async fn inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {

@@ -4,6 +4,7 @@ use crate::error::AppError;
 use crate::http_cache::{if_none_match, not_modified, PRIVATE_PAGE};
 use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, LANG_COOKIE};
 use crate::page_cache::SplicedPage;
+use crate::page_error::PageResult;
 use crate::read_model;
 use crate::read_model::snapshot::PetitionSnapshot;
 use crate::read_model::views::PetitionView;
@@ -17,18 +18,14 @@ use signons_signature::{signing, Confirmation, SignatureInput};
 use std::sync::Arc;
 
 #[get("/")]
-pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    let result = async {
-        let lists = read_model::lists::home(&state.db, &state.config.public_url).await?;
-        let mut context = Context::new();
-        context.insert("newest", &lists.newest);
-        context.insert("most_signed", &lists.most_signed);
-        context.insert("fresh_install", &lists.fresh_install);
-        context.insert("remote", &lists.remote);
-        Ok(visitor.render(&state, "home.html", context, StatusCode::OK))
-    }
-    .await;
-    visitor.respond(&state, result)
+pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> PageResult {
+    let lists = read_model::lists::home(&state.db, &state.config.public_url).await?;
+    let mut context = Context::new();
+    context.insert("newest", &lists.newest);
+    context.insert("most_signed", &lists.most_signed);
+    context.insert("fresh_install", &lists.fresh_install);
+    context.insert("remote", &lists.remote);
+    Ok(visitor.render(&state, "home.html", context, StatusCode::OK))
 }
 
 /// What the sign form sends.
@@ -79,7 +76,7 @@ pub(crate) async fn visible_petition(
     };
     let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
     if snapshot.petition.status == PetitionStatus::Draft && !own {
-        return Err(AppError::NotFound);
+        return Err(AppError::NotFound.into());
     }
     Ok(snapshot)
 }
@@ -115,7 +112,7 @@ async fn petition_page(
     slug: &str,
     form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
     status: StatusCode,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let snapshot = visible_petition(state, visitor, slug).await?;
     let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
     let context = petition_context(state, visitor.locale, &snapshot, own, form);
@@ -164,30 +161,22 @@ pub async fn show_petition(
     state: web::Data<AppState>,
     visitor: Visitor,
     slug: web::Path<String>,
-) -> HttpResponse {
+) -> PageResult {
     if crate::routes::federation::wants_activity_json(&req) {
-        return crate::routes::federation::actor_response(
-            &state,
-            signons_federation::LocalRef::Petition(slug.into_inner()),
-        )
-        .await;
+        let reference = signons_federation::LocalRef::Petition(slug.into_inner());
+        return Ok(crate::routes::federation::actor_response(&state, reference).await);
     }
     if slug.contains('@') {
-        let result = async {
-            let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, &slug).await?;
-            let mut context = Context::new();
-            context.insert("petition", &petition);
-            context.insert("posts", &posts);
-            Ok(visitor.render(&state, "remote_petition.html", context, StatusCode::OK))
-        }
-        .await;
-        return visitor.respond(&state, result);
+        let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, &slug).await?;
+        let mut context = Context::new();
+        context.insert("petition", &petition);
+        context.insert("posts", &posts);
+        return Ok(visitor.render(&state, "remote_petition.html", context, StatusCode::OK));
     }
-    let result = match visitor.organizer {
-        None => cached_petition_page(&state, &visitor, &req, &slug).await,
+    match visitor.organizer {
+        None => Ok(cached_petition_page(&state, &visitor, &req, &slug).await?),
         Some(_) => petition_page(&state, &visitor, &slug, None, StatusCode::OK).await,
-    };
-    visitor.respond(&state, result)
+    }
 }
 
 #[post("/p/{slug}/sign")]
@@ -197,54 +186,40 @@ pub async fn sign_petition(
     visitor: Visitor,
     slug: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = async {
-        let form: SignForm = parse_form(&body)?;
-        let notice = |key: &'static str| Some((&form, None, Some(key)));
-        if visitor.check_csrf(&form.csrf).is_err() {
-            return petition_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
-        }
-        if !crate::rate_limit::allow_sign(&state, &req) {
-            return petition_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
-                .await;
-        }
-        let signed = match &visitor.organizer {
-            None => {
-                let snapshot = state.snapshots.get(&state.db, &slug).await?;
-                signing::sign_petition(
-                    &state.db,
-                    &state.signing,
-                    &snapshot.value.petition,
-                    &form.input(),
-                    visitor.locale,
-                )
-                .await
-            }
-            Some(_) => signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale).await,
-        };
-        match signed {
-            Ok(()) => Ok(redirect(&format!("/p/{}/thanks", slug.as_str()))),
-            Err(signons_signature::SignatureError::Invalid(errors)) => {
-                let again = Some((&form, Some(&errors), Some("sign-fix-errors")));
-                petition_page(&state, &visitor, &slug, again, StatusCode::UNPROCESSABLE_ENTITY).await
-            }
-            Err(e) => Err(e.into()),
-        }
+) -> PageResult {
+    let form: SignForm = parse_form(&body)?;
+    let notice = |key: &'static str| Some((&form, None, Some(key)));
+    if visitor.check_csrf(&form.csrf).is_err() {
+        return petition_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
     }
-    .await;
-    visitor.respond(&state, result)
+    if !crate::rate_limit::allow_sign(&state, &req) {
+        return petition_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
+            .await;
+    }
+    let signed = match &visitor.organizer {
+        None => {
+            let snapshot = state.snapshots.get(&state.db, &slug).await?;
+            signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &form.input(), visitor.locale)
+                .await
+        }
+        Some(_) => signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale).await,
+    };
+    match signed {
+        Ok(()) => Ok(redirect(&format!("/p/{}/thanks", slug.as_str()))),
+        Err(signons_signature::SignatureError::Invalid(errors)) => {
+            let again = Some((&form, Some(&errors), Some("sign-fix-errors")));
+            petition_page(&state, &visitor, &slug, again, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[get("/p/{slug}/thanks")]
-pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> HttpResponse {
-    let result = async {
-        let snapshot = visible_petition(&state, &visitor, &slug).await?;
-        let mut context = Context::new();
-        context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
-        Ok(visitor.render(&state, "thanks.html", context, StatusCode::OK))
-    }
-    .await;
-    visitor.respond(&state, result)
+pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+    let snapshot = visible_petition(&state, &visitor, &slug).await?;
+    let mut context = Context::new();
+    context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
+    Ok(visitor.render(&state, "thanks.html", context, StatusCode::OK))
 }
 
 #[derive(Deserialize)]
@@ -256,9 +231,8 @@ struct CsrfForm {
 /// The email link: shows what is about to be confirmed and a button. Mail scanners that
 /// fetch links therefore confirm nothing and burn nothing.
 #[get("/s/{token}")]
-pub async fn confirm_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> HttpResponse {
-    let result = token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, None).await;
-    visitor.respond(&state, result)
+pub async fn confirm_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> PageResult {
+    Ok(token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, None).await?)
 }
 
 #[post("/s/{token}")]
@@ -267,15 +241,13 @@ pub async fn confirm(
     visitor: Visitor,
     token: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Confirm).await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    Ok(act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Confirm).await?)
 }
 
 #[get("/w/{token}")]
-pub async fn withdraw_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> HttpResponse {
-    let result = token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, None).await;
-    visitor.respond(&state, result)
+pub async fn withdraw_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> PageResult {
+    Ok(token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, None).await?)
 }
 
 #[post("/w/{token}")]
@@ -284,9 +256,8 @@ pub async fn withdraw(
     visitor: Visitor,
     token: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Withdraw).await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    Ok(act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Withdraw).await?)
 }
 
 /// The button of an email link: confirms or withdraws, then says it is done.
@@ -296,7 +267,7 @@ async fn act_on_token(
     token: String,
     body: &[u8],
     action: TokenAction,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let form: CsrfForm = parse_form(body)?;
     if visitor.check_csrf(&form.csrf).is_err() {
         return token_page(state, visitor, token, action, Some("error-csrf-failed")).await;
@@ -331,7 +302,7 @@ async fn token_page(
     token: String,
     action: TokenAction,
     notice: Option<&str>,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let t = token.clone();
     let page = state
         .db
