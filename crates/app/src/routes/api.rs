@@ -117,19 +117,37 @@ pub async fn create_petition(
         .json(serde_json::json!({ "slug": p.view.slug, "url": p.view.url, "status": p.view.status, "petition": p })))
 }
 
+#[derive(Deserialize)]
+struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// Open petitions a page at a time: `?limit=` (1 to 200, default 50) and `?cursor=` (the
+/// `next_cursor` of the page before, `null` on the last page); `total` counts them all.
 #[get("/petitions")]
-pub async fn list_petitions(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (petitions, totals) = state
-        .db
-        .read_async(|conn| -> Result<_, AppError> {
-            let petitions = petition::list_open(conn, 500)?;
-            let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
-            Ok((petitions, signons_signature::counts::totals(conn, &ids)?))
-        })
-        .await?;
-    let items: Vec<ApiPetition> =
-        petitions.iter().map(|p| api_petition(&state, p, totals.get(&p.id).copied().unwrap_or(0))).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "total": items.len(), "petitions": items })))
+pub async fn list_petitions(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    use read_model::lists::{Cursor, API_DEFAULT_LIMIT, API_MAX_LIMIT};
+    // Parsed here rather than by `web::Query`, whose refusals are not our JSON errors.
+    let query: ListQuery = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| AppError::BadRequest(format!("invalid query: {e}")))?;
+    let limit =
+        match query.limit.as_deref() {
+            None => API_DEFAULT_LIMIT,
+            Some(s) => s.parse::<i64>().ok().filter(|n| (1..=API_MAX_LIMIT).contains(n)).ok_or_else(|| {
+                AppError::BadRequest(format!("limit must be a whole number from 1 to {API_MAX_LIMIT}"))
+            })?,
+        };
+    let after = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(Cursor::parse(c).ok_or_else(|| AppError::BadRequest("invalid cursor".into()))?),
+    };
+    let page = read_model::lists::api_page(&state.db, &state.config.public_url, after, limit).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "total": page.total,
+        "petitions": page.petitions,
+        "next_cursor": page.next.map(|c| c.encode()),
+    })))
 }
 
 async fn load(state: &AppState, slug: String) -> Result<(Petition, i64), AppError> {
