@@ -125,12 +125,7 @@ fn open_total(conn: &mut DbConnection) -> Result<i64, AppError> {
 }
 
 /// Up to `limit` open petitions after `after`, the total, and the next page's cursor.
-pub async fn api_page(
-    db: &Database,
-    public_url: &str,
-    after: Option<Cursor>,
-    limit: i64,
-) -> Result<ApiPage, AppError> {
+pub async fn api_page(db: &Database, public_url: &str, after: Option<Cursor>, limit: i64) -> Result<ApiPage, AppError> {
     let (total, mut petitions, totals) = db
         .read_async(move |conn| -> Result<_, AppError> {
             let total = open_total(conn)?;

@@ -95,7 +95,7 @@ impl From<FederationError> for Failure {
 pub(crate) fn require_admin(visitor: &Visitor) -> Result<&Organizer, AppError> {
     let organizer = visitor.require_organizer()?;
     if !organizer.is_admin {
-        return Err(AppError::Forbidden.into());
+        return Err(AppError::Forbidden);
     }
     Ok(organizer)
 }

@@ -211,7 +211,7 @@ pub async fn new_petition(state: web::Data<AppState>, visitor: Visitor) -> PageR
 
 #[post("/petitions/new")]
 pub async fn create_petition(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> PageResult {
-    Ok(save_petition(&state, &visitor, None, &body).await?)
+    save_petition(&state, &visitor, None, &body).await
 }
 
 #[get("/p/{slug}/edit")]
@@ -242,7 +242,7 @@ pub async fn update_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    Ok(save_petition(&state, &visitor, Some(slug.into_inner()), &body).await?)
+    save_petition(&state, &visitor, Some(slug.into_inner()), &body).await
 }
 
 /// Preview, save as draft, or publish, for a new petition or an edited draft.
@@ -303,7 +303,7 @@ pub async fn publish_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    Ok(transition(&state, &visitor, slug.into_inner(), &body, petition::publish).await?)
+    transition(&state, &visitor, slug.into_inner(), &body, petition::publish).await
 }
 
 #[post("/p/{slug}/close")]
@@ -313,7 +313,7 @@ pub async fn close_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    Ok(transition(&state, &visitor, slug.into_inner(), &body, petition::close).await?)
+    transition(&state, &visitor, slug.into_inner(), &body, petition::close).await
 }
 
 #[derive(Deserialize, Default)]
@@ -362,7 +362,7 @@ pub async fn remove_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    Ok(transition(&state, &visitor, slug.into_inner(), &body, petition::remove).await?)
+    transition(&state, &visitor, slug.into_inner(), &body, petition::remove).await
 }
 
 async fn transition(

@@ -76,7 +76,7 @@ pub(crate) async fn visible_petition(
     };
     let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
     if snapshot.petition.status == PetitionStatus::Draft && !own {
-        return Err(AppError::NotFound.into());
+        return Err(AppError::NotFound);
     }
     Ok(snapshot)
 }
@@ -232,7 +232,7 @@ struct CsrfForm {
 /// fetch links therefore confirm nothing and burn nothing.
 #[get("/s/{token}")]
 pub async fn confirm_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> PageResult {
-    Ok(token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, None).await?)
+    token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, None).await
 }
 
 #[post("/s/{token}")]
@@ -242,12 +242,12 @@ pub async fn confirm(
     token: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    Ok(act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Confirm).await?)
+    act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Confirm).await
 }
 
 #[get("/w/{token}")]
 pub async fn withdraw_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> PageResult {
-    Ok(token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, None).await?)
+    token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, None).await
 }
 
 #[post("/w/{token}")]
@@ -257,7 +257,7 @@ pub async fn withdraw(
     token: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    Ok(act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Withdraw).await?)
+    act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Withdraw).await
 }
 
 /// The button of an email link: confirms or withdraws, then says it is done.
@@ -427,7 +427,7 @@ mod cached_page_tests {
         let b = body(get_page(&s, Some(bob.expose()), &[]).await).await;
         assert!(a.contains(alice.expose()) && !a.contains(bob.expose()));
         assert!(b.contains(bob.expose()) && !b.contains(alice.expose()));
-        assert!(!a.contains(&s.state.pages.placeholder()) && !b.contains(&s.state.pages.placeholder()));
+        assert!(!a.contains(s.state.pages.placeholder()) && !b.contains(s.state.pages.placeholder()));
         assert_eq!(a.replace(alice.expose(), "T"), b.replace(bob.expose(), "T"), "otherwise the same page");
 
         // A first visit: a new token, set as the cookie and used in the form.
