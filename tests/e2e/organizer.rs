@@ -7,6 +7,7 @@ use serde_json::json;
 on_both_backends! {
     organizer_logs_in_drafts_edits_publishes_closes => organizer_logs_in_drafts_edits_publishes_closes_sqlite, organizer_logs_in_drafts_edits_publishes_closes_postgres;
     api_creates_lists_and_guards_petitions => api_creates_lists_and_guards_petitions_sqlite, api_creates_lists_and_guards_petitions_postgres;
+    api_lists_petitions_a_page_at_a_time => api_lists_petitions_a_page_at_a_time_sqlite, api_lists_petitions_a_page_at_a_time_postgres;
 }
 
 async fn organizer_logs_in_drafts_edits_publishes_closes(backend: Backend) {
@@ -158,4 +159,53 @@ async fn api_creates_lists_and_guards_petitions(backend: Backend) {
     other.post(&format!("/petitions/{slug}/close"), &json!({})).await.expect_error(403, "forbidden");
     assert_eq!(app.petition(slug).await["status"], "open");
     api.post("/petitions/no-such-petition/close", &json!({})).await.expect_error(404, "not_found");
+}
+
+/// `GET /api/v1/petitions` pages with an opaque cursor: every open petition exactly once
+/// across the pages, the same real `total` on each, and refused cursors and limits.
+async fn api_lists_petitions_a_page_at_a_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut open = Vec::new();
+    for i in 0..7 {
+        open.push(app.create_petition(&format!("Petition number {i} for the park"), true).await);
+    }
+    let draft = app.create_petition("A draft that no list shows", false).await;
+    let api = app.public_api();
+
+    let mut seen = Vec::new();
+    let mut path = "/petitions?limit=3".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = api.get(&path).await.expect(200).json();
+        pages += 1;
+        assert_eq!(page["total"], 7, "{page}");
+        let items = page["petitions"].as_array().unwrap();
+        assert!(items.len() <= 3, "{page}");
+        seen.extend(items.iter().map(|p| p["slug"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/petitions?limit=3&cursor={cursor}"),
+            None => {
+                assert!(page["next_cursor"].is_null(), "{page}");
+                break;
+            }
+        }
+        assert!(pages < 10, "the pages never end");
+    }
+    assert_eq!(pages, 3);
+    let mut expected = open.clone();
+    expected.sort();
+    let mut listed = seen.clone();
+    listed.sort();
+    assert_eq!(listed, expected, "each open petition once, and no draft: {seen:?}");
+    assert!(!seen.contains(&draft));
+
+    // Without parameters: the default page holds them all, and says it is the last.
+    let all = api.get("/petitions").await.expect(200).json();
+    assert_eq!(all["total"], 7);
+    assert_eq!(all["petitions"].as_array().unwrap().len(), 7);
+    assert!(all["next_cursor"].is_null(), "{all}");
+
+    for bad in ["cursor=nonsense", "cursor=", "cursor=%00", "limit=0", "limit=201", "limit=-1", "limit=ten"] {
+        api.get(&format!("/petitions?{bad}")).await.expect_error(400, "bad_request");
+    }
 }

@@ -94,7 +94,7 @@ pub async fn change(state: &AppState, organizer: Organizer, slug: String, step: 
         })
         .await?;
     state.fed().wake.notify_one();
-    state.cache.invalidate(&p.slug);
+    state.invalidate_petition(&p.slug);
     Ok(p)
 }
 
@@ -118,7 +118,7 @@ pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, tex
         })
         .await?;
     state.fed().wake.notify_one();
-    state.cache.invalidate(&post.petition_slug);
+    state.invalidate_petition(&post.petition_slug);
     Ok(post)
 }
 

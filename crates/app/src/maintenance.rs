@@ -41,7 +41,7 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
         })
         .await?;
     if closed > 0 {
-        state.cache.invalidate_all();
+        state.invalidate_petitions();
     }
     state.trim_rate_limiters();
     if closed + purged + anonymized > 0 {

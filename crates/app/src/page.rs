@@ -1,7 +1,7 @@
 //! What every HTML request needs: the visitor's language, the CSRF token of their forms,
 //! the organizer they are logged in as (if any); and rendering pages and error pages.
 
-use crate::error::{log_if_internal, AppError};
+use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
@@ -149,10 +149,11 @@ impl Visitor {
         self.csrf_is_new
     }
 
-    /// An error as a page: the status of the error, its message in the visitor's language.
-    pub fn error(&self, state: &AppState, err: AppError) -> HttpResponse {
+    /// An error as a page: the status of the error, its message in the visitor's language;
+    /// `Unauthorized` sends to the login page. Internal errors are logged where they
+    /// become a response (`PageError`), not here.
+    pub fn error_page(&self, state: &AppState, err: &AppError) -> HttpResponse {
         use actix_web::ResponseError;
-        log_if_internal(&err);
         if matches!(err, AppError::Unauthorized) {
             return redirect(&format!("/login?next={}", url_path_escape(&self.path)));
         }
@@ -160,11 +161,6 @@ impl Visitor {
         context.insert("status", &err.status_code().as_u16());
         context.insert("message", &self.t(&err.message_key()));
         self.render(state, "error.html", context, err.status_code())
-    }
-
-    /// Renders `Ok` pages, and `Err` as an error page.
-    pub fn respond(&self, state: &AppState, result: Result<HttpResponse, AppError>) -> HttpResponse {
-        result.unwrap_or_else(|e| self.error(state, e))
     }
 }
 

@@ -91,6 +91,8 @@ impl Application {
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                // Innermost, so the error pages it renders get the headers below too.
+                .wrap(middleware::from_fn(crate::page_error::render_page_errors))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("Content-Security-Policy", CSP))
@@ -207,7 +209,7 @@ impl Stopper {
 }
 
 async fn not_found(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    visitor.error(&state, AppError::NotFound)
+    visitor.error_page(&state, &AppError::NotFound)
 }
 
 /// One span per request, with a request id, the route pattern (never the path: links

@@ -1,3 +1,6 @@
+//! The state every request handler shares: configuration, database, caches, renderer,
+//! rate limiters and the federation's configuration.
+
 use crate::config::Config;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use signons_render::Renderer;
@@ -10,8 +13,10 @@ use std::sync::Arc;
 /// What every request handler shares.
 pub struct AppState {
     pub config: Config,
-    /// Public petition data and pages, served from memory (`cache.rs`).
-    pub cache: crate::cache::ReadCache,
+    /// What the public sees of each petition, from memory (`read_model::snapshot`).
+    pub snapshots: crate::read_model::snapshot::Snapshots,
+    /// Petition pages rendered for every visitor, by slug and language.
+    pub pages: crate::page_cache::PageCache<(String, &'static str)>,
     pub db: Database,
     pub renderer: Renderer,
     pub signing: SigningContext,
@@ -45,10 +50,25 @@ impl AppState {
             signing,
             sign_limiter,
             login_limiter,
-            cache: crate::cache::ReadCache::new(),
+            snapshots: crate::read_model::snapshot::Snapshots::new(),
+            pages: crate::page_cache::PageCache::new(2 * crate::read_model::snapshot::CAPACITY),
             federation,
             shutdown: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// After a petition was edited, published or closed: its snapshot and pages are
+    /// reloaded at the next request (pages also follow their snapshot's version; dropping
+    /// them here frees the memory at once).
+    pub fn invalidate_petition(&self, slug: &str) {
+        self.snapshots.invalidate(slug);
+        self.pages.retain(|(s, _)| s != slug);
+    }
+
+    /// After petitions were changed in bulk (closed at their end date).
+    pub fn invalidate_petitions(&self) {
+        self.snapshots.invalidate_all();
+        self.pages.clear();
     }
 
     /// Forgets rate-limit entries that have fully recovered, so memory stays bounded.

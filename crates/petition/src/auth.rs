@@ -1,27 +1,12 @@
 //! Organizer authentication: argon2id passwords, browser sessions and API tokens, the
 //! latter two stored only as hashes.
 
+use crate::password::{hash_password, verify_password};
 use crate::{Organizer, PetitionError};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use chrono::TimeDelta;
 use diesel::prelude::*;
 use signons_store::schema::{api_tokens, organizations, organizers, sessions};
 use signons_store::{DbConnection, Id, Token};
-
-pub fn hash_password(password: &str) -> Result<String, PetitionError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| PetitionError::PasswordHash)
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
-}
 
 /// Checks an email and password. Unknown emails cost as much as wrong passwords, so
 /// timing does not tell which addresses have accounts.
@@ -104,18 +89,4 @@ pub fn api_token_organizer(conn: &mut DbConnection, token: &Token) -> Result<Opt
         .first(conn)
         .optional()?;
     Ok(row)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_verify_only_with_the_right_password() {
-        let hash = hash_password("correct horse battery").unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &hash));
-        assert!(!verify_password("wrong horse battery", &hash));
-        assert!(!verify_password("x", "not a hash"));
-    }
 }

@@ -7,13 +7,16 @@ pub mod error;
 pub mod fields;
 pub mod markdown;
 pub mod organization;
+pub mod password;
 pub mod petition;
+pub mod slug;
 
 pub use error::PetitionError;
 pub use fields::{FieldError, FieldErrors};
 pub use markdown::SafeHtml;
 pub use organization::{Organization, Organizer};
-pub use petition::{Petition, PetitionInput, PetitionStatus, Slug};
+pub use petition::{Petition, PetitionInput, PetitionStatus};
+pub use slug::Slug;
 
 #[cfg(feature = "testing")]
 pub mod testing;

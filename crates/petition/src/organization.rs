@@ -1,7 +1,7 @@
 //! Organizations (the NGOs that run petitions) and their organizers.
 
-use crate::auth::hash_password;
-use crate::petition::Slug;
+use crate::password::hash_password;
+use crate::slug::Slug;
 use crate::{FieldError, FieldErrors, PetitionError};
 use diesel::prelude::*;
 use signons_store::schema::{organizations, organizers, petitions};

@@ -1,58 +1,14 @@
 //! Petitions: what an organizer writes, its lifecycle, and the queries behind the pages.
 
-use crate::fields::{self, FieldError, FieldErrors};
+use crate::fields::{self, FieldErrors};
 use crate::organization::{Organization, Organizer};
+use crate::slug::Slug;
 use crate::{PetitionError, SafeHtml};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use signons_store::schema::{organizations, petition_counters, petitions, signatures};
 use signons_store::{DbConnection, Id};
-
-/// A petition slug or organization name: the `{slug}` of `/p/{slug}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct Slug(String);
-
-impl Slug {
-    pub const MAX_LEN: usize = 64;
-
-    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
-        let s = input.trim();
-        let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if s.len() < 3
-            || s.len() > Self::MAX_LEN
-            || !ok_chars
-            || s.starts_with('-')
-            || s.ends_with('-')
-            || s.contains("--")
-        {
-            return Err(FieldError { field, code: "error-slug-invalid", limit: None });
-        }
-        Ok(Slug(s.to_owned()))
-    }
-
-    /// A readable slug made from a title; falls back to a random one for titles with no
-    /// Latin letters left after transliteration.
-    pub fn from_title(title: &str) -> Self {
-        let mut s = slug::slugify(title);
-        if s.len() > 60 {
-            s.truncate(60);
-            if let Some(i) = s.rfind('-') {
-                s.truncate(i);
-            }
-        }
-        let s = s.trim_matches('-').to_owned();
-        match Slug::parse("slug", &s) {
-            Ok(slug) => slug,
-            Err(_) => Slug(format!("petition-{}", &Id::new().as_str()[24..])),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 signons_store::text_enum! {
     /// Where a petition is in its life (`petitions.status`). A value this binary does not
@@ -289,6 +245,27 @@ pub fn list_open_after(
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+/// Open petitions, newest first (by id: ids are time-ordered), those older than `before`
+/// if given: a page of the API's list.
+pub fn list_open_before(
+    conn: &mut DbConnection,
+    before: Option<&Id>,
+    limit: i64,
+) -> Result<Vec<Petition>, PetitionError> {
+    let mut query = petitions::table
+        .inner_join(organizations::table)
+        .filter(petitions::status.eq(PetitionStatus::Open))
+        .order(petitions::id.desc())
+        .limit(limit)
+        .select(PetitionRow::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(petitions::id.lt(before));
+    }
+    let rows = query.load::<PetitionRow>(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
 /// Every petition of an organization, newest first.
 pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Result<Vec<Petition>, PetitionError> {
     let rows = petitions::table
@@ -461,20 +438,6 @@ pub fn close_ended(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize,
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugs_parse_strictly() {
-        assert!(Slug::parse("s", "save-the-park").is_ok());
-        for bad in ["", "ab", "Save", "-abc", "abc-", "a--b", "a b c", "<script>", &"a".repeat(65)] {
-            assert!(Slug::parse("s", bad).is_err(), "{bad}");
-        }
-        assert_eq!(
-            Slug::from_title("Sauvons l'école de la Rue Émile-Zola !").as_str(),
-            "sauvons-l-ecole-de-la-rue-emile-zola"
-        );
-        assert!(Slug::from_title("!!! ??").as_str().starts_with("petition-"));
-        assert!(Slug::parse("s", Slug::from_title("日本").as_str()).is_ok());
-    }
 
     #[test]
     fn petition_input_reports_every_bad_field() {

@@ -3,9 +3,10 @@
 
 use crate::error::AppError;
 use crate::page::{parse_form, redirect, Visitor};
+use crate::page_error::PageResult;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use signons_federation::policy::{self, DomainPolicy, Mode};
@@ -113,7 +114,7 @@ async fn federation_view(
     form: &FederationForm,
     refused: Option<Refused>,
     notice: Option<&str>,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let (mode, rules, following, followers, pending) = state
         .db
         .read_async(|conn| -> Result<_, FederationError> {
@@ -173,39 +174,31 @@ fn done_notice(query: &str) -> Option<&'static str> {
 }
 
 #[get("/admin/federation")]
-pub async fn federation_page(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    let result = async {
-        require_admin(&visitor)?;
-        let notice = done_notice(req.query_string());
-        federation_view(&state, &visitor, &FederationForm::default(), None, notice).await
-    }
-    .await;
-    visitor.respond(&state, result)
+pub async fn federation_page(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> PageResult {
+    require_admin(&visitor)?;
+    let notice = done_notice(req.query_string());
+    federation_view(&state, &visitor, &FederationForm::default(), None, notice).await
 }
 
 #[post("/admin/federation")]
-pub async fn federation_update(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> HttpResponse {
-    let result = async {
-        require_admin(&visitor)?;
-        let form: FederationForm = match parse_form(&body) {
-            Ok(form) => form,
-            Err(_) => {
-                let refused = Refused::new("error-bad-request").status(StatusCode::BAD_REQUEST);
-                return federation_view(&state, &visitor, &FederationForm::default(), Some(refused), None).await;
-            }
-        };
-        if visitor.check_csrf(&form.csrf).is_err() {
-            let refused = Refused::new("error-csrf-failed").status(StatusCode::FORBIDDEN);
-            return federation_view(&state, &visitor, &form, Some(refused), None).await;
+pub async fn federation_update(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> PageResult {
+    require_admin(&visitor)?;
+    let form: FederationForm = match parse_form(&body) {
+        Ok(form) => form,
+        Err(_) => {
+            let refused = Refused::new("error-bad-request").status(StatusCode::BAD_REQUEST);
+            return federation_view(&state, &visitor, &FederationForm::default(), Some(refused), None).await;
         }
-        match apply(&state, &form).await {
-            Ok(done) => Ok(redirect(&format!("{PAGE}?done={done}"))),
-            Err(Failure::Refused(refused)) => federation_view(&state, &visitor, &form, Some(refused), None).await,
-            Err(Failure::App(e)) => Err(e),
-        }
+    };
+    if visitor.check_csrf(&form.csrf).is_err() {
+        let refused = Refused::new("error-csrf-failed").status(StatusCode::FORBIDDEN);
+        return federation_view(&state, &visitor, &form, Some(refused), None).await;
     }
-    .await;
-    visitor.respond(&state, result)
+    match apply(&state, &form).await {
+        Ok(done) => Ok(redirect(&format!("{PAGE}?done={done}"))),
+        Err(Failure::Refused(refused)) => federation_view(&state, &visitor, &form, Some(refused), None).await,
+        Err(Failure::App(e)) => Err(e.into()),
+    }
 }
 
 /// Makes the change the form asks for; returns what was done, for the notice.

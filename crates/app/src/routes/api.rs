@@ -1,18 +1,19 @@
 //! The JSON API under /api/v1, shaped after OSDI where it fits.
 
-use crate::cache::{self, PetitionSnapshot};
 use crate::error::AppError;
+use crate::http_cache::public_json;
 use crate::page::request_locale;
+use crate::read_model;
+use crate::read_model::api_petition::ApiPetition;
+use crate::read_model::snapshot::PetitionSnapshot;
 use crate::state::AppState;
-use crate::view::PetitionView;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-use signons_petition::{petition, Organizer, Petition, PetitionInput, PetitionStatus};
+use serde::Deserialize;
+use signons_petition::{petition, Organizer, Petition, PetitionInput};
 use signons_signature::{signing, SignatureInput};
 use signons_store::Token;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -50,30 +51,8 @@ impl FromRequest for ApiOrganizer {
     }
 }
 
-#[derive(Serialize)]
-struct ApiPetition {
-    #[serde(flatten)]
-    view: PetitionView,
-    description: String,
-    /// Confirmed signatures, by the instance that collected them.
-    signatures_by_instance: BTreeMap<String, i64>,
-}
-
 fn api_petition(state: &AppState, p: &Petition, count: i64) -> ApiPetition {
-    let host = url::Url::parse(&state.config.public_url)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(port) => format!("{h}:{port}"),
-                None => h.to_owned(),
-            })
-        })
-        .unwrap_or_default();
-    ApiPetition {
-        view: PetitionView::new(p, count, &state.config.public_url),
-        description: p.description_md.clone(),
-        signatures_by_instance: BTreeMap::from([(host, count)]),
-    }
+    ApiPetition::new(&state.config.public_url, p, count)
 }
 
 #[derive(Deserialize)]
@@ -131,26 +110,44 @@ pub async fn create_petition(
         })
         .await?;
     state.fed().wake.notify_one();
-    state.cache.invalidate(&created.slug);
+    state.invalidate_petition(&created.slug);
     let p = api_petition(&state, &created, 0);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/petitions/{}", created.slug)))
         .json(serde_json::json!({ "slug": p.view.slug, "url": p.view.url, "status": p.view.status, "petition": p })))
 }
 
+#[derive(Deserialize)]
+struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// Open petitions a page at a time: `?limit=` (1 to 200, default 50) and `?cursor=` (the
+/// `next_cursor` of the page before, `null` on the last page); `total` counts them all.
 #[get("/petitions")]
-pub async fn list_petitions(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (petitions, totals) = state
-        .db
-        .read_async(|conn| -> Result<_, AppError> {
-            let petitions = petition::list_open(conn, 500)?;
-            let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
-            Ok((petitions, signons_signature::counts::totals(conn, &ids)?))
-        })
-        .await?;
-    let items: Vec<ApiPetition> =
-        petitions.iter().map(|p| api_petition(&state, p, totals.get(&p.id).copied().unwrap_or(0))).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "total": items.len(), "petitions": items })))
+pub async fn list_petitions(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    use read_model::lists::{Cursor, API_DEFAULT_LIMIT, API_MAX_LIMIT};
+    // Parsed here rather than by `web::Query`, whose refusals are not our JSON errors.
+    let query: ListQuery = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| AppError::BadRequest(format!("invalid query: {e}")))?;
+    let limit =
+        match query.limit.as_deref() {
+            None => API_DEFAULT_LIMIT,
+            Some(s) => s.parse::<i64>().ok().filter(|n| (1..=API_MAX_LIMIT).contains(n)).ok_or_else(|| {
+                AppError::BadRequest(format!("limit must be a whole number from 1 to {API_MAX_LIMIT}"))
+            })?,
+        };
+    let after = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(Cursor::parse(c).ok_or_else(|| AppError::BadRequest("invalid cursor".into()))?),
+    };
+    let page = read_model::lists::api_page(&state.db, &state.config.public_url, after, limit).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "total": page.total,
+        "petitions": page.petitions,
+        "next_cursor": page.next.map(|c| c.encode()),
+    })))
 }
 
 async fn load(state: &AppState, slug: String) -> Result<(Petition, i64), AppError> {
@@ -164,14 +161,10 @@ async fn load(state: &AppState, slug: String) -> Result<(Petition, i64), AppErro
         .await
 }
 
-/// A published petition as everyone sees it, from the read cache (at most about a second
-/// old; see `cache.rs`). Drafts are not found.
+/// A published petition as everyone sees it, from memory (at most about a second old;
+/// see `read_model::snapshot`). Drafts are not found.
 async fn public_snapshot(state: &AppState, slug: &str) -> Result<Arc<PetitionSnapshot>, AppError> {
-    let snapshot = state.cache.petition(state, slug).await?.value;
-    if snapshot.petition.status == PetitionStatus::Draft {
-        return Err(AppError::NotFound);
-    }
-    Ok(snapshot)
+    Ok(state.snapshots.published(&state.db, slug).await?.value)
 }
 
 #[get("/petitions/{slug}")]
@@ -181,7 +174,7 @@ pub async fn get_petition(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     if slug.contains('@') {
-        let (petition, posts) = crate::view::load_remote(&state, &slug).await?;
+        let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, &slug).await?;
         let mut body = serde_json::to_value(&petition).map_err(AppError::internal)?;
         body["signatures_by_instance"] = serde_json::json!({ petition.host.clone(): petition.total_signatures });
         body["news"] = serde_json::to_value(&posts).map_err(AppError::internal)?;
@@ -189,7 +182,7 @@ pub async fn get_petition(
     }
     let s = public_snapshot(&state, &slug).await?;
     let body = serde_json::to_vec(&api_petition(&state, &s.petition, s.count)).map_err(AppError::internal)?;
-    Ok(cache::public_json(&req, body))
+    Ok(public_json(&req, body))
 }
 
 /// `{"total_signatures": n}`: what a page or widget polls to show the count. Cached for
@@ -202,7 +195,7 @@ pub async fn petition_count(
 ) -> Result<HttpResponse, AppError> {
     let s = public_snapshot(&state, &slug).await?;
     let body = serde_json::to_vec(&serde_json::json!({ "total_signatures": s.count })).map_err(AppError::internal)?;
-    Ok(cache::public_json(&req, body))
+    Ok(public_json(&req, body))
 }
 
 #[post("/petitions/{slug}/signatures")]
@@ -215,7 +208,7 @@ pub async fn sign_petition(
     if !crate::rate_limit::allow_sign(&state, &req) {
         return Err(AppError::RateLimited);
     }
-    let snapshot = state.cache.petition(&state, &slug).await?;
+    let snapshot = state.snapshots.get(&state.db, &slug).await?;
     signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &body, request_locale(&req)).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({
         "status": "pending_confirmation",

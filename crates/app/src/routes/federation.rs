@@ -2,8 +2,9 @@
 //! otherwise), inboxes, outboxes, followers, notes, WebFinger, NodeInfo, host-meta and our
 //! JSON-LD context.
 
-use crate::error::AppError;
 use crate::page::Visitor;
+use crate::page_error::PageResult;
+use crate::read_model;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -75,34 +76,17 @@ pub async fn organization(
     state: web::Data<AppState>,
     visitor: Visitor,
     name: web::Path<String>,
-) -> HttpResponse {
+) -> PageResult {
     let name = name.into_inner();
     if wants_activity_json(&req) {
-        return actor_response(&state, LocalRef::Organization(name)).await;
+        return Ok(actor_response(&state, LocalRef::Organization(name)).await);
     }
-    let result = async {
-        let (org, petitions, totals) = state
-            .db
-            .read_async(move |conn| -> Result<_, AppError> {
-                let org = signons_petition::organization::find_organization(conn, &name)?;
-                let petitions: Vec<_> = signons_petition::petition::list_for_organization(conn, &org.id)?
-                    .into_iter()
-                    .filter(|p| p.status != signons_petition::PetitionStatus::Draft)
-                    .collect();
-                let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
-                let totals = signons_signature::counts::totals(conn, &ids)?;
-                Ok((org, petitions, totals))
-            })
-            .await?;
-        let views = crate::view::PetitionView::all(&petitions, &totals, &state.config.public_url);
-        let mut context = Context::new();
-        context.insert("organization", &org);
-        context.insert("petitions", &views);
-        context.insert("handle", &format!("@{}@{}", org.slug, state.fed().urls.host()));
-        Ok(visitor.render(&state, "organization.html", context, StatusCode::OK))
-    }
-    .await;
-    visitor.respond(&state, result)
+    let (org, views) = read_model::lists::organization_page(&state.db, &state.config.public_url, name).await?;
+    let mut context = Context::new();
+    context.insert("organization", &org);
+    context.insert("petitions", &views);
+    context.insert("handle", &format!("@{}@{}", org.slug, state.fed().urls.host()));
+    Ok(visitor.render(&state, "organization.html", context, StatusCode::OK))
 }
 
 async fn inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {

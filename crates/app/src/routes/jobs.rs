@@ -2,12 +2,12 @@
 //! jobs by state, the dead ones with their last error, and a button to retry them (the
 //! web side of `signons jobs list|retry`).
 
-use crate::error::AppError;
 use crate::page::{parse_form, redirect, Visitor};
+use crate::page_error::PageResult;
 use crate::routes::admin::require_admin;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest};
 use serde::{Deserialize, Serialize};
 use signons_render::Context;
 use signons_store::jobs::{self, Queue, QueueCounts};
@@ -47,7 +47,7 @@ async fn view(
     visitor: &Visitor,
     notice: Option<&str>,
     error: Option<(StatusCode, &str)>,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let (counts, dead) = state
         .db
         .read_async(|conn| -> Result<_, StoreError> {
@@ -77,51 +77,43 @@ async fn view(
 }
 
 #[get("/admin/jobs")]
-pub async fn jobs_page(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    let result = async {
-        require_admin(&visitor)?;
-        let notice = req.query_string().contains("done=retry").then_some("admin-jobs-done-retry");
-        view(&state, &visitor, notice, None).await
-    }
-    .await;
-    visitor.respond(&state, result)
+pub async fn jobs_page(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> PageResult {
+    require_admin(&visitor)?;
+    let notice = req.query_string().contains("done=retry").then_some("admin-jobs-done-retry");
+    view(&state, &visitor, notice, None).await
 }
 
 #[post("/admin/jobs")]
-pub async fn jobs_retry(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> HttpResponse {
-    let result = async {
-        require_admin(&visitor)?;
-        let Ok(form) = parse_form::<RetryForm>(&body) else {
-            return view(&state, &visitor, None, Some((StatusCode::BAD_REQUEST, "error-bad-request"))).await;
-        };
-        if visitor.check_csrf(&form.csrf).is_err() {
-            return view(&state, &visitor, None, Some((StatusCode::FORBIDDEN, "error-csrf-failed"))).await;
-        }
-        let ids = match form.job.trim() {
-            "all" => None,
-            one => match Id::parse(one) {
-                Some(id) => Some(vec![id]),
-                None => {
-                    return view(
-                        &state,
-                        &visitor,
-                        None,
-                        Some((StatusCode::UNPROCESSABLE_ENTITY, "admin-jobs-error-unknown")),
-                    )
-                    .await
-                }
-            },
-        };
-        let revived = state.db.write_async(move |conn| jobs::revive(conn, ids.as_deref())).await?;
-        if revived == 0 {
-            return view(&state, &visitor, None, Some((StatusCode::UNPROCESSABLE_ENTITY, "admin-jobs-error-unknown")))
-                .await;
-        }
-        // The workers look at once rather than at their next poll.
-        state.signing.queue.wake();
-        state.fed().wake.notify_one();
-        Ok(redirect(&format!("{PAGE}?done=retry")))
+pub async fn jobs_retry(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> PageResult {
+    require_admin(&visitor)?;
+    let Ok(form) = parse_form::<RetryForm>(&body) else {
+        return view(&state, &visitor, None, Some((StatusCode::BAD_REQUEST, "error-bad-request"))).await;
+    };
+    if visitor.check_csrf(&form.csrf).is_err() {
+        return view(&state, &visitor, None, Some((StatusCode::FORBIDDEN, "error-csrf-failed"))).await;
     }
-    .await;
-    visitor.respond(&state, result)
+    let ids = match form.job.trim() {
+        "all" => None,
+        one => match Id::parse(one) {
+            Some(id) => Some(vec![id]),
+            None => {
+                return view(
+                    &state,
+                    &visitor,
+                    None,
+                    Some((StatusCode::UNPROCESSABLE_ENTITY, "admin-jobs-error-unknown")),
+                )
+                .await
+            }
+        },
+    };
+    let revived = state.db.write_async(move |conn| jobs::revive(conn, ids.as_deref())).await?;
+    if revived == 0 {
+        return view(&state, &visitor, None, Some((StatusCode::UNPROCESSABLE_ENTITY, "admin-jobs-error-unknown")))
+            .await;
+    }
+    // The workers look at once rather than at their next poll.
+    state.signing.queue.wake();
+    state.fed().wake.notify_one();
+    Ok(redirect(&format!("{PAGE}?done=retry")))
 }

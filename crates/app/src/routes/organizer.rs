@@ -2,8 +2,9 @@
 
 use crate::error::AppError;
 use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, SESSION_COOKIE};
+use crate::page_error::PageResult;
+use crate::read_model;
 use crate::state::AppState;
-use crate::view::PetitionView;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -50,46 +51,42 @@ pub async fn login_form(state: web::Data<AppState>, visitor: Visitor, query: web
 }
 
 #[post("/login")]
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> HttpResponse {
-    let result = async {
-        let form: LoginForm = parse_form(&body)?;
-        if visitor.check_csrf(&form.csrf).is_err() {
-            return Ok(login_page(&state, &visitor, &form, Some("error-csrf-failed"), StatusCode::FORBIDDEN));
-        }
-        if !crate::rate_limit::allow_login(&state, &req) {
-            return Ok(login_page(&state, &visitor, &form, Some("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS));
-        }
-        let (email, password) = (form.email.clone(), form.password.clone());
-        // The password is checked (argon2, slow on purpose) outside the write transaction:
-        // on SQLite one writer runs every write, and signers would wait for it.
-        let db = state.db.clone();
-        let session = async move {
-            let organizer = db
-                .read_async(move |conn| signons_petition::auth::login(conn, &email, &password).map_err(AppError::from))
-                .await?;
-            db.write_async(move |conn| {
-                signons_petition::auth::create_session(conn, &organizer.id, chrono::TimeDelta::days(SESSION_DAYS))
-                    .map_err(AppError::from)
-            })
-            .await
-        }
-        .await;
-        match session {
-            Ok(token) => {
-                let mut response = redirect(safe_next(form.next.as_deref()));
-                let mut c = cookie(SESSION_COOKIE, token.expose().to_owned(), state.config.secure_cookies);
-                c.set_max_age(actix_web::cookie::time::Duration::days(SESSION_DAYS));
-                response.add_cookie(&c).map_err(AppError::internal)?;
-                Ok(response)
-            }
-            Err(AppError::BadCredentials) => {
-                Ok(login_page(&state, &visitor, &form, Some("error-bad-credentials"), StatusCode::UNAUTHORIZED))
-            }
-            Err(e) => Err(e),
-        }
+pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> PageResult {
+    let form: LoginForm = parse_form(&body)?;
+    if visitor.check_csrf(&form.csrf).is_err() {
+        return Ok(login_page(&state, &visitor, &form, Some("error-csrf-failed"), StatusCode::FORBIDDEN));
+    }
+    if !crate::rate_limit::allow_login(&state, &req) {
+        return Ok(login_page(&state, &visitor, &form, Some("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS));
+    }
+    let (email, password) = (form.email.clone(), form.password.clone());
+    // The password is checked (argon2, slow on purpose) outside the write transaction:
+    // on SQLite one writer runs every write, and signers would wait for it.
+    let db = state.db.clone();
+    let session = async move {
+        let organizer = db
+            .read_async(move |conn| signons_petition::auth::login(conn, &email, &password).map_err(AppError::from))
+            .await?;
+        db.write_async(move |conn| {
+            signons_petition::auth::create_session(conn, &organizer.id, chrono::TimeDelta::days(SESSION_DAYS))
+                .map_err(AppError::from)
+        })
+        .await
     }
     .await;
-    visitor.respond(&state, result)
+    match session {
+        Ok(token) => {
+            let mut response = redirect(safe_next(form.next.as_deref()));
+            let mut c = cookie(SESSION_COOKIE, token.expose().to_owned(), state.config.secure_cookies);
+            c.set_max_age(actix_web::cookie::time::Duration::days(SESSION_DAYS));
+            response.add_cookie(&c).map_err(AppError::internal)?;
+            Ok(response)
+        }
+        Err(AppError::BadCredentials) => {
+            Ok(login_page(&state, &visitor, &form, Some("error-bad-credentials"), StatusCode::UNAUTHORIZED))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -99,47 +96,32 @@ struct CsrfForm {
 }
 
 #[post("/logout")]
-pub async fn logout(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> HttpResponse {
-    let result = async {
-        let form: CsrfForm = parse_form(&body)?;
-        visitor.check_csrf(&form.csrf)?;
-        if let Some(token) = visitor.session.clone() {
-            state
-                .db
-                .write_async(move |conn| signons_petition::auth::delete_session(conn, &token).map_err(AppError::from))
-                .await?;
-        }
-        let mut response = redirect("/");
-        let mut c = cookie(SESSION_COOKIE, String::new(), state.config.secure_cookies);
-        c.make_removal();
-        response.add_cookie(&c).map_err(AppError::internal)?;
-        Ok(response)
+pub async fn logout(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> PageResult {
+    let form: CsrfForm = parse_form(&body)?;
+    visitor.check_csrf(&form.csrf)?;
+    if let Some(token) = visitor.session.clone() {
+        state
+            .db
+            .write_async(move |conn| signons_petition::auth::delete_session(conn, &token).map_err(AppError::from))
+            .await?;
     }
-    .await;
-    visitor.respond(&state, result)
+    let mut response = redirect("/");
+    let mut c = cookie(SESSION_COOKIE, String::new(), state.config.secure_cookies);
+    c.make_removal();
+    response.add_cookie(&c).map_err(AppError::internal)?;
+    Ok(response)
 }
 
 #[get("/dashboard")]
-pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    let result = async {
-        let organizer = visitor.require_organizer()?.clone();
-        let views = state
-            .db
-            .read_async(move |conn| -> Result<_, AppError> {
-                let petitions = petition::list_for_organization(conn, &organizer.organization.id)?;
-                let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
-                let totals = signons_signature::counts::totals(conn, &ids)?;
-                Ok((petitions, totals))
-            })
-            .await
-            .map(|(petitions, totals)| PetitionView::all(&petitions, &totals, &state.config.public_url))?;
-        let mut context = Context::new();
-        context.insert("petitions", &views);
-        context.insert("is_admin", &visitor.organizer.as_ref().is_some_and(|o| o.is_admin));
-        Ok(visitor.render(&state, "dashboard.html", context, StatusCode::OK))
-    }
-    .await;
-    visitor.respond(&state, result)
+pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> PageResult {
+    let organizer = visitor.require_organizer()?.clone();
+    let views =
+        read_model::lists::organization_petitions(&state.db, &state.config.public_url, organizer.organization.id)
+            .await?;
+    let mut context = Context::new();
+    context.insert("petitions", &views);
+    context.insert("is_admin", &visitor.organizer.as_ref().is_some_and(|o| o.is_admin));
+    Ok(visitor.render(&state, "dashboard.html", context, StatusCode::OK))
 }
 
 /// The petition editor's fields.
@@ -216,48 +198,41 @@ fn editor_page(state: &AppState, visitor: &Visitor, editor: Editor<'_>, status: 
 }
 
 #[get("/petitions/new")]
-pub async fn new_petition(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    let result = visitor.require_organizer().map(|_| {
-        let form = PetitionForm { goal: "1000".into(), ..PetitionForm::default() };
-        editor_page(
-            &state,
-            &visitor,
-            Editor { form: &form, slug: None, errors: None, preview: None, notice: None },
-            StatusCode::OK,
-        )
-    });
-    visitor.respond(&state, result)
+pub async fn new_petition(state: web::Data<AppState>, visitor: Visitor) -> PageResult {
+    visitor.require_organizer()?;
+    let form = PetitionForm { goal: "1000".into(), ..PetitionForm::default() };
+    Ok(editor_page(
+        &state,
+        &visitor,
+        Editor { form: &form, slug: None, errors: None, preview: None, notice: None },
+        StatusCode::OK,
+    ))
 }
 
 #[post("/petitions/new")]
-pub async fn create_petition(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> HttpResponse {
-    let result = save_petition(&state, &visitor, None, &body).await;
-    visitor.respond(&state, result)
+pub async fn create_petition(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> PageResult {
+    save_petition(&state, &visitor, None, &body).await
 }
 
 #[get("/p/{slug}/edit")]
-pub async fn edit_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> HttpResponse {
-    let result = async {
-        let organizer = visitor.require_organizer()?.clone();
-        let slug = slug.into_inner();
-        let s = slug.clone();
-        let p = state.db.read_async(move |conn| petition::find(conn, &s).map_err(AppError::from)).await?;
-        if p.organization.id != organizer.organization.id {
-            return Err(AppError::NotFound);
-        }
-        if p.status != PetitionStatus::Draft {
-            return Err(AppError::InvalidState("only drafts can be edited".into()));
-        }
-        let form = PetitionForm::from_petition(&p);
-        Ok(editor_page(
-            &state,
-            &visitor,
-            Editor { form: &form, slug: Some(&slug), errors: None, preview: None, notice: None },
-            StatusCode::OK,
-        ))
+pub async fn edit_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+    let organizer = visitor.require_organizer()?.clone();
+    let slug = slug.into_inner();
+    let s = slug.clone();
+    let p = state.db.read_async(move |conn| petition::find(conn, &s).map_err(AppError::from)).await?;
+    if p.organization.id != organizer.organization.id {
+        return Err(AppError::NotFound.into());
     }
-    .await;
-    visitor.respond(&state, result)
+    if p.status != PetitionStatus::Draft {
+        return Err(AppError::InvalidState("only drafts can be edited".into()).into());
+    }
+    let form = PetitionForm::from_petition(&p);
+    Ok(editor_page(
+        &state,
+        &visitor,
+        Editor { form: &form, slug: Some(&slug), errors: None, preview: None, notice: None },
+        StatusCode::OK,
+    ))
 }
 
 #[post("/p/{slug}/edit")]
@@ -266,18 +241,12 @@ pub async fn update_petition(
     visitor: Visitor,
     slug: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = save_petition(&state, &visitor, Some(slug.into_inner()), &body).await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    save_petition(&state, &visitor, Some(slug.into_inner()), &body).await
 }
 
 /// Preview, save as draft, or publish, for a new petition or an edited draft.
-async fn save_petition(
-    state: &AppState,
-    visitor: &Visitor,
-    slug: Option<String>,
-    body: &[u8],
-) -> Result<HttpResponse, AppError> {
+async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>, body: &[u8]) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
     let form: PetitionForm = parse_form(body)?;
     let editor = |errors, preview, notice| Editor { form: &form, slug: slug.as_deref(), errors, preview, notice };
@@ -323,7 +292,7 @@ async fn save_petition(
         })
         .await?;
     state.fed().wake.notify_one();
-    state.cache.invalidate(&saved.slug);
+    state.invalidate_petition(&saved.slug);
     Ok(redirect(&format!("/p/{}", saved.slug)))
 }
 
@@ -333,9 +302,8 @@ pub async fn publish_petition(
     visitor: Visitor,
     slug: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = transition(&state, &visitor, slug.into_inner(), &body, petition::publish).await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    transition(&state, &visitor, slug.into_inner(), &body, petition::publish).await
 }
 
 #[post("/p/{slug}/close")]
@@ -344,9 +312,8 @@ pub async fn close_petition(
     visitor: Visitor,
     slug: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = transition(&state, &visitor, slug.into_inner(), &body, petition::close).await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    transition(&state, &visitor, slug.into_inner(), &body, petition::close).await
 }
 
 #[derive(Deserialize, Default)]
@@ -365,30 +332,26 @@ pub async fn post_news(
     visitor: Visitor,
     slug: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = async {
-        let organizer = visitor.require_organizer()?.clone();
-        let form: NewsForm = parse_form(&body)?;
-        visitor.check_csrf(&form.csrf)?;
-        let text = signons_petition::fields::text("text", &form.text, 1, signons_federation::posts::NEWS_MAX, true);
-        let text = match text {
-            Ok(text) => text,
-            Err(e) => {
-                let snapshot = crate::routes::public::visible_petition(&state, &visitor, &slug).await?;
-                let own = snapshot.petition.organization.id == organizer.organization.id;
-                let mut context = crate::routes::public::petition_context(&state, visitor.locale, &snapshot, own, None);
-                let errors = crate::page::errors_context(visitor.locale, &signons_petition::FieldErrors(vec![e]));
-                context.insert("news_error", &errors["text"]);
-                context.insert("news_text", &form.text);
-                return Ok(visitor.render(&state, "petition.html", context, StatusCode::UNPROCESSABLE_ENTITY));
-            }
-        };
-        let slug = slug.into_inner();
-        crate::federate::post_news(&state, organizer, slug.clone(), text).await?;
-        Ok(redirect(&format!("/p/{slug}")))
-    }
-    .await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    let organizer = visitor.require_organizer()?.clone();
+    let form: NewsForm = parse_form(&body)?;
+    visitor.check_csrf(&form.csrf)?;
+    let text = signons_petition::fields::text("text", &form.text, 1, signons_federation::posts::NEWS_MAX, true);
+    let text = match text {
+        Ok(text) => text,
+        Err(e) => {
+            let snapshot = crate::routes::public::visible_petition(&state, &visitor, &slug).await?;
+            let own = snapshot.petition.organization.id == organizer.organization.id;
+            let mut context = crate::routes::public::petition_context(&state, visitor.locale, &snapshot, own, None);
+            let errors = crate::page::errors_context(visitor.locale, &signons_petition::FieldErrors(vec![e]));
+            context.insert("news_error", &errors["text"]);
+            context.insert("news_text", &form.text);
+            return Ok(visitor.render(&state, "petition.html", context, StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let slug = slug.into_inner();
+    crate::federate::post_news(&state, organizer, slug.clone(), text).await?;
+    Ok(redirect(&format!("/p/{slug}")))
 }
 
 /// Removes the petition (its signatures are deleted); the organizer lands on the dashboard.
@@ -398,9 +361,8 @@ pub async fn remove_petition(
     visitor: Visitor,
     slug: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = transition(&state, &visitor, slug.into_inner(), &body, petition::remove).await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    transition(&state, &visitor, slug.into_inner(), &body, petition::remove).await
 }
 
 async fn transition(
@@ -409,7 +371,7 @@ async fn transition(
     slug: String,
     body: &[u8],
     step: crate::federate::Step,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
     let form: CsrfForm = parse_form(body)?;
     visitor.check_csrf(&form.csrf)?;

@@ -1,11 +1,15 @@
 //! Public pages: the home page, petitions, signing, and the links of the emails.
 
-use crate::cache::PetitionSnapshot;
 use crate::error::AppError;
+use crate::http_cache::{if_none_match, not_modified, PRIVATE_PAGE};
 use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, LANG_COOKIE};
+use crate::page_cache::SplicedPage;
+use crate::page_error::PageResult;
+use crate::read_model;
+use crate::read_model::snapshot::PetitionSnapshot;
+use crate::read_model::views::PetitionView;
 use crate::state::AppState;
-use crate::view::PetitionView;
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use signons_petition::{FieldErrors, PetitionStatus};
@@ -14,34 +18,14 @@ use signons_signature::{signing, Confirmation, SignatureInput};
 use std::sync::Arc;
 
 #[get("/")]
-pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    let result = async {
-        let (petitions, totals, organizers, remote) = state
-            .db
-            .read_async(|conn| -> Result<_, AppError> {
-                let petitions = signons_petition::petition::list_open(conn, 200)?;
-                let ids: Vec<_> = petitions.iter().map(|p| p.id.clone()).collect();
-                let totals = signons_signature::counts::totals(conn, &ids)?;
-                let organizers = signons_petition::organization::organizer_count(conn)?;
-                let remote = signons_federation::remote::recent_petitions(conn, 12)?;
-                Ok((petitions, totals, organizers, remote))
-            })
-            .await?;
-        let remote: Vec<_> =
-            remote.iter().map(|p| crate::view::RemotePetitionView::new(p, &state.config.public_url)).collect();
-        let views = PetitionView::all(&petitions, &totals, &state.config.public_url);
-        let mut most_signed = views.clone();
-        most_signed.sort_by_key(|p| std::cmp::Reverse(p.total_signatures));
-        most_signed.truncate(6);
-        let mut context = Context::new();
-        context.insert("newest", &views.iter().take(12).collect::<Vec<_>>());
-        context.insert("most_signed", &most_signed);
-        context.insert("fresh_install", &(organizers == 0));
-        context.insert("remote", &remote);
-        Ok(visitor.render(&state, "home.html", context, StatusCode::OK))
-    }
-    .await;
-    visitor.respond(&state, result)
+pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> PageResult {
+    let lists = read_model::lists::home(&state.db, &state.config.public_url).await?;
+    let mut context = Context::new();
+    context.insert("newest", &lists.newest);
+    context.insert("most_signed", &lists.most_signed);
+    context.insert("fresh_install", &lists.fresh_install);
+    context.insert("remote", &lists.remote);
+    Ok(visitor.render(&state, "home.html", context, StatusCode::OK))
 }
 
 /// What the sign form sends.
@@ -87,8 +71,8 @@ pub(crate) async fn visible_petition(
     slug: &str,
 ) -> Result<Arc<PetitionSnapshot>, AppError> {
     let snapshot = match &visitor.organizer {
-        Some(_) => Arc::new(PetitionSnapshot::load(state, slug).await?),
-        None => state.cache.petition(state, slug).await?.value,
+        Some(_) => Arc::new(PetitionSnapshot::load(&state.db, slug).await?),
+        None => state.snapshots.get(&state.db, slug).await?.value,
     };
     let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
     if snapshot.petition.status == PetitionStatus::Draft && !own {
@@ -128,11 +112,47 @@ async fn petition_page(
     slug: &str,
     form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
     status: StatusCode,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let snapshot = visible_petition(state, visitor, slug).await?;
     let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
     let context = petition_context(state, visitor.locale, &snapshot, own, form);
     Ok(visitor.render(state, "petition.html", context, status))
+}
+
+/// `GET /p/{slug}` for a visitor who is not logged in: the page is rendered once per
+/// snapshot and language, with a placeholder where the visitor's CSRF token goes, and
+/// each answer gets its own visitor's token spliced in (see `page_cache`). Those answers
+/// are `Cache-Control: private` and carry an ETag per visitor, for a cheap 304.
+async fn cached_petition_page(
+    state: &AppState,
+    visitor: &Visitor,
+    req: &HttpRequest,
+    slug: &str,
+) -> Result<HttpResponse, AppError> {
+    debug_assert!(visitor.organizer.is_none());
+    let snapshot = state.snapshots.published(&state.db, slug).await?;
+    let key = (snapshot.value.petition.slug.clone(), visitor.locale.code());
+    let page = match state.pages.get(&key, snapshot.version) {
+        Some(page) => page,
+        None => {
+            let s = &snapshot.value;
+            let mut context = petition_context(state, visitor.locale, s, false, None);
+            let path = format!("/p/{}", s.petition.slug);
+            visitor.fill_context(state, &mut context, state.pages.placeholder(), &path);
+            let html = state.renderer.render("petition.html", visitor.locale, &context).map_err(AppError::internal)?;
+            state.pages.insert(key, snapshot.version, &html)
+        }
+    };
+    Ok(serve_page(visitor, req, &page))
+}
+
+fn serve_page(visitor: &Visitor, req: &HttpRequest, page: &SplicedPage) -> HttpResponse {
+    let token = visitor.csrf.as_bytes();
+    let etag = page.etag_with(token);
+    if !visitor.csrf_is_new() && if_none_match(req, &etag) {
+        return not_modified(&etag, PRIVATE_PAGE, Some("Accept-Language, Cookie"));
+    }
+    visitor.html_response(StatusCode::OK, PRIVATE_PAGE).insert_header((header::ETAG, etag)).body(page.body_with(token))
 }
 
 #[get("/p/{slug}")]
@@ -141,30 +161,22 @@ pub async fn show_petition(
     state: web::Data<AppState>,
     visitor: Visitor,
     slug: web::Path<String>,
-) -> HttpResponse {
+) -> PageResult {
     if crate::routes::federation::wants_activity_json(&req) {
-        return crate::routes::federation::actor_response(
-            &state,
-            signons_federation::LocalRef::Petition(slug.into_inner()),
-        )
-        .await;
+        let reference = signons_federation::LocalRef::Petition(slug.into_inner());
+        return Ok(crate::routes::federation::actor_response(&state, reference).await);
     }
     if slug.contains('@') {
-        let result = async {
-            let (petition, posts) = crate::view::load_remote(&state, &slug).await?;
-            let mut context = Context::new();
-            context.insert("petition", &petition);
-            context.insert("posts", &posts);
-            Ok(visitor.render(&state, "remote_petition.html", context, StatusCode::OK))
-        }
-        .await;
-        return visitor.respond(&state, result);
+        let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, &slug).await?;
+        let mut context = Context::new();
+        context.insert("petition", &petition);
+        context.insert("posts", &posts);
+        return Ok(visitor.render(&state, "remote_petition.html", context, StatusCode::OK));
     }
-    let result = match visitor.organizer {
-        None => state.cache.petition_page(&state, &visitor, &req, &slug).await,
+    match visitor.organizer {
+        None => Ok(cached_petition_page(&state, &visitor, &req, &slug).await?),
         Some(_) => petition_page(&state, &visitor, &slug, None, StatusCode::OK).await,
-    };
-    visitor.respond(&state, result)
+    }
 }
 
 #[post("/p/{slug}/sign")]
@@ -174,54 +186,40 @@ pub async fn sign_petition(
     visitor: Visitor,
     slug: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = async {
-        let form: SignForm = parse_form(&body)?;
-        let notice = |key: &'static str| Some((&form, None, Some(key)));
-        if visitor.check_csrf(&form.csrf).is_err() {
-            return petition_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
-        }
-        if !crate::rate_limit::allow_sign(&state, &req) {
-            return petition_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
-                .await;
-        }
-        let signed = match &visitor.organizer {
-            None => {
-                let snapshot = state.cache.petition(&state, &slug).await?;
-                signing::sign_petition(
-                    &state.db,
-                    &state.signing,
-                    &snapshot.value.petition,
-                    &form.input(),
-                    visitor.locale,
-                )
-                .await
-            }
-            Some(_) => signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale).await,
-        };
-        match signed {
-            Ok(()) => Ok(redirect(&format!("/p/{}/thanks", slug.as_str()))),
-            Err(signons_signature::SignatureError::Invalid(errors)) => {
-                let again = Some((&form, Some(&errors), Some("sign-fix-errors")));
-                petition_page(&state, &visitor, &slug, again, StatusCode::UNPROCESSABLE_ENTITY).await
-            }
-            Err(e) => Err(e.into()),
-        }
+) -> PageResult {
+    let form: SignForm = parse_form(&body)?;
+    let notice = |key: &'static str| Some((&form, None, Some(key)));
+    if visitor.check_csrf(&form.csrf).is_err() {
+        return petition_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
     }
-    .await;
-    visitor.respond(&state, result)
+    if !crate::rate_limit::allow_sign(&state, &req) {
+        return petition_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
+            .await;
+    }
+    let signed = match &visitor.organizer {
+        None => {
+            let snapshot = state.snapshots.get(&state.db, &slug).await?;
+            signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &form.input(), visitor.locale)
+                .await
+        }
+        Some(_) => signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale).await,
+    };
+    match signed {
+        Ok(()) => Ok(redirect(&format!("/p/{}/thanks", slug.as_str()))),
+        Err(signons_signature::SignatureError::Invalid(errors)) => {
+            let again = Some((&form, Some(&errors), Some("sign-fix-errors")));
+            petition_page(&state, &visitor, &slug, again, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[get("/p/{slug}/thanks")]
-pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> HttpResponse {
-    let result = async {
-        let snapshot = visible_petition(&state, &visitor, &slug).await?;
-        let mut context = Context::new();
-        context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
-        Ok(visitor.render(&state, "thanks.html", context, StatusCode::OK))
-    }
-    .await;
-    visitor.respond(&state, result)
+pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+    let snapshot = visible_petition(&state, &visitor, &slug).await?;
+    let mut context = Context::new();
+    context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
+    Ok(visitor.render(&state, "thanks.html", context, StatusCode::OK))
 }
 
 #[derive(Deserialize)]
@@ -233,9 +231,8 @@ struct CsrfForm {
 /// The email link: shows what is about to be confirmed and a button. Mail scanners that
 /// fetch links therefore confirm nothing and burn nothing.
 #[get("/s/{token}")]
-pub async fn confirm_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> HttpResponse {
-    let result = token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, None).await;
-    visitor.respond(&state, result)
+pub async fn confirm_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> PageResult {
+    token_page(&state, &visitor, token.into_inner(), TokenAction::Confirm, None).await
 }
 
 #[post("/s/{token}")]
@@ -244,15 +241,13 @@ pub async fn confirm(
     visitor: Visitor,
     token: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Confirm).await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Confirm).await
 }
 
 #[get("/w/{token}")]
-pub async fn withdraw_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> HttpResponse {
-    let result = token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, None).await;
-    visitor.respond(&state, result)
+pub async fn withdraw_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> PageResult {
+    token_page(&state, &visitor, token.into_inner(), TokenAction::Withdraw, None).await
 }
 
 #[post("/w/{token}")]
@@ -261,9 +256,8 @@ pub async fn withdraw(
     visitor: Visitor,
     token: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
-    let result = act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Withdraw).await;
-    visitor.respond(&state, result)
+) -> PageResult {
+    act_on_token(&state, &visitor, token.into_inner(), &body, TokenAction::Withdraw).await
 }
 
 /// The button of an email link: confirms or withdraws, then says it is done.
@@ -273,7 +267,7 @@ async fn act_on_token(
     token: String,
     body: &[u8],
     action: TokenAction,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let form: CsrfForm = parse_form(body)?;
     if visitor.check_csrf(&form.csrf).is_err() {
         return token_page(state, visitor, token, action, Some("error-csrf-failed")).await;
@@ -308,7 +302,7 @@ async fn token_page(
     token: String,
     action: TokenAction,
     notice: Option<&str>,
-) -> Result<HttpResponse, AppError> {
+) -> PageResult {
     let t = token.clone();
     let page = state
         .db
@@ -361,4 +355,159 @@ pub async fn set_language(
         tracing::warn!(error = %e, "cannot set language cookie");
     }
     response
+}
+
+/// The cached petition page inside the application: tokens, headers and invalidation.
+#[cfg(test)]
+mod cached_page_tests {
+    use super::*;
+    use crate::config::RawConfig;
+    use actix_web::dev::Payload;
+    use actix_web::{test::TestRequest, FromRequest};
+    use signons_petition::{petition, PetitionInput};
+    use signons_store::testing::{TempDatabase, TestBackend};
+
+    struct Setup {
+        state: web::Data<AppState>,
+        slug: String,
+        organizer: signons_petition::Organizer,
+        _db: TempDatabase,
+    }
+
+    async fn setup() -> Setup {
+        let temp = TempDatabase::new(TestBackend::Sqlite);
+        let db = temp.open();
+        let (organizer, petition) = db.write(signons_petition::testing::sample_petition).unwrap();
+        let slug = petition.slug;
+        let config = RawConfig { database_url: Some(temp.url_string()), ..RawConfig::default() }.validate().unwrap();
+        let renderer = signons_render::Renderer::new().unwrap();
+        let signing = signons_signature::SigningContext {
+            renderer: renderer.clone(),
+            queue: signons_mail::MailQueue::new(),
+            public_url: config.public_url.clone(),
+            confirm_ttl: chrono::TimeDelta::hours(1),
+            pg_batch: Default::default(),
+        };
+        let federation = crate::federate::configure(&config, &db).await.unwrap();
+        let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
+        Setup { state, slug, organizer, _db: temp }
+    }
+
+    /// A GET of the petition page by a visitor with these cookies and headers.
+    async fn get_page(s: &Setup, csrf: Option<&str>, headers: &[(&str, &str)]) -> HttpResponse {
+        let mut req = TestRequest::get().uri(&format!("/p/{}", s.slug)).app_data(s.state.clone());
+        if let Some(token) = csrf {
+            req = req.cookie(actix_web::cookie::Cookie::new(crate::page::CSRF_COOKIE, token.to_owned()));
+        }
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let req = req.to_http_request();
+        let visitor = Visitor::from_request(&req, &mut Payload::None).await.unwrap();
+        cached_petition_page(&s.state, &visitor, &req, &s.slug).await.unwrap()
+    }
+
+    async fn body(response: HttpResponse) -> String {
+        let bytes = actix_web::body::to_bytes(response.into_body()).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    fn header(response: &HttpResponse, name: &str) -> Option<String> {
+        response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    #[tokio::test]
+    async fn every_visitor_gets_their_own_token_in_the_cached_page() {
+        let s = setup().await;
+        let (alice, bob) = (signons_store::Token::generate(), signons_store::Token::generate());
+        let a = get_page(&s, Some(alice.expose()), &[]).await;
+        assert_eq!(a.status(), StatusCode::OK);
+        assert_eq!(header(&a, "cache-control").as_deref(), Some(PRIVATE_PAGE));
+        assert!(header(&a, "set-cookie").is_none(), "a known visitor keeps their cookie");
+        let a = body(a).await;
+        let b = body(get_page(&s, Some(bob.expose()), &[]).await).await;
+        assert!(a.contains(alice.expose()) && !a.contains(bob.expose()));
+        assert!(b.contains(bob.expose()) && !b.contains(alice.expose()));
+        assert!(!a.contains(s.state.pages.placeholder()) && !b.contains(s.state.pages.placeholder()));
+        assert_eq!(a.replace(alice.expose(), "T"), b.replace(bob.expose(), "T"), "otherwise the same page");
+
+        // A first visit: a new token, set as the cookie and used in the form.
+        let first = get_page(&s, None, &[]).await;
+        let cookie = header(&first, "set-cookie").expect("a CSRF cookie on the first visit");
+        let token = cookie.trim_start_matches("signons_csrf=").split(';').next().unwrap().to_owned();
+        let page = body(first).await;
+        assert!(page.contains(&format!("value=\"{token}\"")));
+        assert!(!page.contains(alice.expose()) && !page.contains(bob.expose()));
+    }
+
+    #[tokio::test]
+    async fn pages_are_cached_per_language() {
+        let s = setup().await;
+        let token = signons_store::Token::generate();
+        let en = body(get_page(&s, Some(token.expose()), &[("accept-language", "en")]).await).await;
+        let fr = body(get_page(&s, Some(token.expose()), &[("accept-language", "fr-FR,fr")]).await).await;
+        assert!(en.contains("<html lang=\"en\""), "{en}");
+        assert!(fr.contains("<html lang=\"fr\""), "{fr}");
+        let en_again = body(get_page(&s, Some(token.expose()), &[("accept-language", "en")]).await).await;
+        assert_eq!(en, en_again);
+    }
+
+    #[tokio::test]
+    async fn etags_give_304_and_change_with_the_visitor_and_the_page() {
+        let s = setup().await;
+        let token = signons_store::Token::generate();
+        let first = get_page(&s, Some(token.expose()), &[]).await;
+        let etag = header(&first, "etag").expect("an ETag");
+        let again = get_page(&s, Some(token.expose()), &[("if-none-match", etag.as_str())]).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(header(&again, "etag").as_deref(), Some(etag.as_str()));
+        assert!(body(again).await.is_empty());
+
+        let other = signons_store::Token::generate();
+        let other_page = get_page(&s, Some(other.expose()), &[("if-none-match", etag.as_str())]).await;
+        assert_eq!(other_page.status(), StatusCode::OK, "another visitor's ETag is not theirs");
+
+        // The organizer closes the petition: the page changes at once.
+        let (state, slug, organizer) = (s.state.clone(), s.slug.clone(), s.organizer.clone());
+        state.db.write(|conn| petition::close(conn, &organizer, &slug)).unwrap();
+        state.invalidate_petition(&s.slug);
+        let after = get_page(&s, Some(token.expose()), &[("if-none-match", etag.as_str())]).await;
+        assert_eq!(after.status(), StatusCode::OK);
+        assert_ne!(header(&after, "etag").as_deref(), Some(etag.as_str()));
+        assert!(!body(after).await.contains("name=\"email\""), "a closed petition has no sign form");
+    }
+
+    #[tokio::test]
+    async fn drafts_are_not_found_and_counts_follow_invalidation() {
+        let s = setup().await;
+        let snapshot = s.state.snapshots.get(&s.state.db, &s.slug).await.unwrap();
+        assert_eq!(snapshot.value.count, 0);
+        // Counted signatures appear once the cache is invalidated (or after `TTL`).
+        let id = snapshot.value.petition.id.clone();
+        s.state.db.write(|conn| signons_signature::counts::add(conn, &id, 3).map_err(AppError::from)).unwrap();
+        s.state.invalidate_petition(&s.slug);
+        assert_eq!(s.state.snapshots.get(&s.state.db, &s.slug).await.unwrap().value.count, 3);
+
+        let draft_slug = s
+            .state
+            .db
+            .write(|conn| -> Result<String, signons_petition::PetitionError> {
+                let input = PetitionInput {
+                    title: "A draft".into(),
+                    target: "Someone".into(),
+                    description: "Not published yet, still being written.".into(),
+                    goal: "10".into(),
+                    ..Default::default()
+                };
+                let valid = input
+                    .validate(chrono::Utc::now().date_naive())
+                    .map_err(signons_petition::PetitionError::Invalid)?;
+                Ok(petition::create(conn, &s.organizer, valid, false)?.slug)
+            })
+            .unwrap();
+        let req = TestRequest::get().app_data(s.state.clone()).to_http_request();
+        let visitor = Visitor::from_request(&req, &mut Payload::None).await.unwrap();
+        let result = cached_petition_page(&s.state, &visitor, &req, &draft_slug).await;
+        assert!(matches!(result, Err(AppError::NotFound)));
+    }
 }

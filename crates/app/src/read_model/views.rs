@@ -1,4 +1,5 @@
-//! What templates and the API show of a petition.
+//! What pages and the API show of a petition (local or remote) and of its news: plain
+//! data built from the domain types, nothing loaded here.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -119,28 +120,4 @@ impl NewsView {
             date: at.format("%Y-%m-%d").to_string(),
         }
     }
-}
-
-/// A remote petition addressed `slug@host`, with its posts.
-pub async fn load_remote(
-    state: &crate::state::AppState,
-    handle: &str,
-) -> Result<(RemotePetitionView, Vec<NewsView>), crate::error::AppError> {
-    let (slug, host) = handle.split_once('@').ok_or(crate::error::AppError::NotFound)?;
-    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
-    if signons_petition::Slug::parse("slug", slug).is_err() || host.is_empty() || !host.chars().all(host_chars) {
-        return Err(crate::error::AppError::NotFound);
-    }
-    let (slug, host) = (slug.to_owned(), host.to_ascii_lowercase());
-    let found = state
-        .db
-        .read_async(move |conn| -> Result<_, signons_federation::FederationError> {
-            let Some(p) = signons_federation::remote::find_petition(conn, &slug, &host)? else { return Ok(None) };
-            let posts = signons_federation::remote::posts_about(conn, &p.url)?;
-            Ok(Some((p, posts)))
-        })
-        .await?;
-    let (petition, posts) = found.ok_or(crate::error::AppError::NotFound)?;
-    let posts = posts.into_iter().map(|p| NewsView::new(p.content_html, p.published_at)).collect();
-    Ok((RemotePetitionView::new(&petition, &state.config.public_url), posts))
 }

@@ -1,0 +1,35 @@
+//! A local petition as the JSON API shows it: the page's view, its Markdown, and its
+//! count broken down by the instance that collected the signatures.
+
+use crate::read_model::views::PetitionView;
+use serde::Serialize;
+use signons_petition::Petition;
+use std::collections::BTreeMap;
+
+#[derive(Serialize)]
+pub struct ApiPetition {
+    #[serde(flatten)]
+    pub view: PetitionView,
+    pub description: String,
+    /// Confirmed signatures, by the instance that collected them.
+    pub signatures_by_instance: BTreeMap<String, i64>,
+}
+
+impl ApiPetition {
+    pub fn new(public_url: &str, p: &Petition, count: i64) -> Self {
+        let host = url::Url::parse(public_url)
+            .ok()
+            .and_then(|u| {
+                u.host_str().map(|h| match u.port() {
+                    Some(port) => format!("{h}:{port}"),
+                    None => h.to_owned(),
+                })
+            })
+            .unwrap_or_default();
+        ApiPetition {
+            view: PetitionView::new(p, count, public_url),
+            description: p.description_md.clone(),
+            signatures_by_instance: BTreeMap::from([(host, count)]),
+        }
+    }
+}

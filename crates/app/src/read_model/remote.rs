@@ -1,0 +1,29 @@
+//! Petitions received from other instances, addressed `slug@host`.
+
+use crate::error::AppError;
+use crate::read_model::views::{NewsView, RemotePetitionView};
+use signons_store::Database;
+
+/// A remote petition addressed `slug@host`, with its posts.
+pub async fn load(
+    db: &Database,
+    public_url: &str,
+    handle: &str,
+) -> Result<(RemotePetitionView, Vec<NewsView>), AppError> {
+    let (slug, host) = handle.split_once('@').ok_or(AppError::NotFound)?;
+    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+    if signons_petition::Slug::parse("slug", slug).is_err() || host.is_empty() || !host.chars().all(host_chars) {
+        return Err(AppError::NotFound);
+    }
+    let (slug, host) = (slug.to_owned(), host.to_ascii_lowercase());
+    let found = db
+        .read_async(move |conn| -> Result<_, signons_federation::FederationError> {
+            let Some(p) = signons_federation::remote::find_petition(conn, &slug, &host)? else { return Ok(None) };
+            let posts = signons_federation::remote::posts_about(conn, &p.url)?;
+            Ok(Some((p, posts)))
+        })
+        .await?;
+    let (petition, posts) = found.ok_or(AppError::NotFound)?;
+    let posts = posts.into_iter().map(|p| NewsView::new(p.content_html, p.published_at)).collect();
+    Ok((RemotePetitionView::new(&petition, public_url), posts))
+}
