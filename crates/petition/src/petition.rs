@@ -231,18 +231,7 @@ pub fn list_open_after(
     after: Option<&Id>,
     limit: i64,
 ) -> Result<Vec<Petition>, PetitionError> {
-    let mut query = petitions::table
-        .inner_join(organizations::table)
-        .filter(petitions::status.eq(PetitionStatus::Open))
-        .order(petitions::id.asc())
-        .limit(limit)
-        .select(PetitionRow::as_select())
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(petitions::id.gt(after));
-    }
-    let rows = query.load::<PetitionRow>(conn)?;
-    Ok(rows.into_iter().map(from_row).collect())
+    list_open_page(conn, after, limit, false)
 }
 
 /// Open petitions, newest first (by id: ids are time-ordered), those older than `before`
@@ -252,16 +241,28 @@ pub fn list_open_before(
     before: Option<&Id>,
     limit: i64,
 ) -> Result<Vec<Petition>, PetitionError> {
+    list_open_page(conn, before, limit, true)
+}
+
+/// One keyset page of open petitions, past `cursor` in the direction asked.
+fn list_open_page(
+    conn: &mut DbConnection,
+    cursor: Option<&Id>,
+    limit: i64,
+    newest_first: bool,
+) -> Result<Vec<Petition>, PetitionError> {
     let mut query = petitions::table
         .inner_join(organizations::table)
         .filter(petitions::status.eq(PetitionStatus::Open))
-        .order(petitions::id.desc())
         .limit(limit)
         .select(PetitionRow::as_select())
         .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(petitions::id.lt(before));
-    }
+    query = match (newest_first, cursor) {
+        (false, None) => query.order(petitions::id.asc()),
+        (false, Some(c)) => query.order(petitions::id.asc()).filter(petitions::id.gt(c)),
+        (true, None) => query.order(petitions::id.desc()),
+        (true, Some(c)) => query.order(petitions::id.desc()).filter(petitions::id.lt(c)),
+    };
     let rows = query.load::<PetitionRow>(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
 }
