@@ -315,12 +315,17 @@ pub enum Confirmation {
     AlreadyConfirmed(TokenPage),
 }
 
-#[derive(Queryable)]
+/// A signature behind a link, with its petition's slug and title.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = signons_store::schema::signatures)]
 struct TokenRow {
     id: Id,
     petition_id: Id,
+    #[diesel(select_expression = petitions::slug)]
     petition_slug: String,
+    #[diesel(select_expression = petitions::title)]
     petition_title: String,
+    #[diesel(column_name = name)]
     signer_name: String,
     country: Option<String>,
     postal_code: Option<String>,
@@ -331,42 +336,13 @@ struct TokenRow {
     token_expires_at: NaiveDateTime,
 }
 
-type TokenColumns = (
-    s::id,
-    s::petition_id,
-    petitions::slug,
-    petitions::title,
-    s::name,
-    s::country,
-    s::postal_code,
-    s::comment,
-    s::public,
-    s::opt_in,
-    s::confirmed_at,
-    s::token_expires_at,
-);
-const TOKEN_ROW: TokenColumns = (
-    s::id,
-    s::petition_id,
-    petitions::slug,
-    petitions::title,
-    s::name,
-    s::country,
-    s::postal_code,
-    s::comment,
-    s::public,
-    s::opt_in,
-    s::confirmed_at,
-    s::token_expires_at,
-);
-
 /// The confirm token's hash stays after confirming, so that a second click is recognized
 /// and answered "already confirmed".
 fn by_confirm_token(conn: &mut DbConnection, token: &Token) -> Result<Option<TokenRow>, SignatureError> {
     Ok(s::table
         .inner_join(petitions::table)
         .filter(s::confirm_token_hash.eq(token.hash()))
-        .select(TOKEN_ROW)
+        .select(TokenRow::as_select())
         .first(conn)
         .optional()?)
 }
@@ -378,7 +354,7 @@ fn by_withdraw_token(conn: &mut DbConnection, token: &Token) -> Result<Option<To
     Ok(s::table
         .inner_join(petitions::table)
         .filter(s::withdraw_token_hash.eq(token.hash()).or(s::id.eq_any(later)))
-        .select(TOKEN_ROW)
+        .select(TokenRow::as_select())
         .first(conn)
         .optional()?)
 }
