@@ -84,8 +84,8 @@ pub fn backoff(base: TimeDelta, attempts: i32) -> TimeDelta {
 }
 
 /// Deliveries a binary of the previous release queued in `ap_deliveries` (during a
-/// rolling upgrade) move to the job queue. Goes with that table, in the migration that
-/// drops it.
+/// rolling upgrade) move to the job queue, 500 per call (run at start until none is
+/// left). Goes with that table, in the migration that drops it.
 fn adopt_legacy(conn: &mut DbConnection) -> Result<usize, FederationError> {
     use diesel::prelude::*;
     use signons_store::schema::ap_deliveries as d;
@@ -157,7 +157,7 @@ impl DeliveryWorker {
     /// Runs until `shutdown`.
     pub async fn run(self) {
         let data = self.config.to_request_data();
-        match data.db.write_async(adopt_legacy).await {
+        match signons_store::runner::repeat_until_done(&data.db, adopt_legacy).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deliveries = n, "deliveries of the previous release moved to the job queue"),
             Err(e) => tracing::error!(error = %e, "cannot move the previous release's deliveries"),

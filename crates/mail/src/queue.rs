@@ -85,7 +85,8 @@ pub fn pending_count(conn: &mut DbConnection) -> Result<i64, MailError> {
 }
 
 /// Emails a binary of the previous release queued in `outgoing_emails` (during a rolling
-/// upgrade) move to the job queue. Goes with that table, in the migration that drops it.
+/// upgrade) move to the job queue, 500 per call (run at start until none is left). Goes
+/// with that table, in the migration that drops it.
 pub(crate) fn adopt_legacy(conn: &mut DbConnection) -> Result<usize, MailError> {
     use signons_store::schema::outgoing_emails as q;
     let rows: Vec<(Id, String, String, String, String)> =
@@ -100,4 +101,45 @@ pub(crate) fn adopt_legacy(conn: &mut DbConnection) -> Result<usize, MailError> 
         diesel::delete(q::table.filter(q::id.eq(id))).execute(conn)?;
     }
     Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signons_store::testing::{TempDatabase, TestBackend};
+
+    /// More emails than one chunk, left by the previous release: every one moves, once.
+    #[tokio::test]
+    async fn emails_of_the_previous_release_all_move_to_the_queue() {
+        use signons_store::schema::outgoing_emails as q;
+        let tmp = TempDatabase::new(TestBackend::Sqlite);
+        let db = tmp.open();
+        db.write(|conn| -> Result<(), MailError> {
+            for i in 0..501 {
+                let now = signons_store::now();
+                diesel::insert_into(q::table)
+                    .values((
+                        q::id.eq(Id::new()),
+                        q::recipient.eq(format!("old{i}@example.org")),
+                        q::subject.eq("Confirm"),
+                        q::text_body.eq("text"),
+                        q::html_body.eq("<p>html</p>"),
+                        q::created_at.eq(now),
+                        q::attempts.eq(0),
+                        q::next_attempt_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let moved = signons_store::runner::repeat_until_done(&db, adopt_legacy).await.unwrap();
+        assert_eq!(moved, 501);
+        let (left, waiting) = db
+            .read(|conn| -> Result<_, MailError> { Ok((q::table.count().get_result::<i64>(conn)?, waiting(conn)?)) })
+            .unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(waiting.len(), 501);
+        assert!(waiting.iter().any(|e| e.to == "old500@example.org"));
+    }
 }

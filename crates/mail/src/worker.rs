@@ -33,7 +33,7 @@ const POLL: Duration = Duration::from_secs(5);
 impl MailWorker {
     /// Runs until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
-        match self.db.write_async(queue::adopt_legacy).await {
+        match signons_store::runner::repeat_until_done(&self.db, queue::adopt_legacy).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(emails = n, "emails of the previous release moved to the job queue"),
             Err(e) => tracing::error!(error = %e, "cannot move the previous release's emails"),

@@ -64,7 +64,7 @@ impl Job {
 
     /// Since when its queue's give-up delay counts: its creation, or the admin's retry.
     pub fn retried_since(&self) -> NaiveDateTime {
-        self.revived_at.unwrap_or(self.created_at).max(self.created_at)
+        self.revived_at.unwrap_or(self.created_at)
     }
 }
 

@@ -73,6 +73,25 @@ impl Waker {
     }
 }
 
+/// Runs `step` in write transactions, one after the other, until one does nothing; returns
+/// how much they did in all. For work done in bounded chunks (moving rows a previous
+/// release left), so that no transaction grows without bound.
+pub async fn repeat_until_done<E>(
+    db: &Database,
+    step: fn(&mut crate::DbConnection) -> Result<usize, E>,
+) -> Result<usize, E>
+where
+    E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+{
+    let mut total = 0;
+    loop {
+        match db.write_async(step).await? {
+            0 => return Ok(total),
+            n => total += n,
+        }
+    }
+}
+
 pub struct Runner<H> {
     db: Database,
     handler: Arc<H>,

@@ -4,7 +4,7 @@
 -- Expand-then-contract: the rows waiting in outgoing_emails and ap_deliveries move here,
 -- and the two old tables stay (empty) for one release, so that a binary of the previous
 -- release still runs against this schema while a deployment rolls over; the new binary
--- adopts whatever such a binary still writes there. A later migration drops them.
+-- adopts, each time it starts, whatever such a binary still wrote there. A later migration drops them.
 CREATE TABLE jobs (
     id TEXT PRIMARY KEY NOT NULL,
     queue TEXT NOT NULL CHECK (queue IN ('email', 'delivery')),
