@@ -161,6 +161,37 @@ fn insert_new_pg(
     Ok(crate::pg_batch::insert_new(conn, &[row])?.first().copied().unwrap_or(false))
 }
 
+/// What the signer submitted: written whole for a new address, and written whole over a
+/// still-pending signature (so the two can never disagree on which fields a submission
+/// holds). `email_canonical` is not in it: a replaced signature keeps its own.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = signons_store::schema::signatures, treat_none_as_null = true)]
+struct Submitted<'a> {
+    name: &'a str,
+    email: &'a str,
+    country: Option<&'a str>,
+    postal_code: Option<&'a str>,
+    comment: Option<&'a str>,
+    public: bool,
+    opt_in: bool,
+    locale: &'a str,
+}
+
+impl<'a> Submitted<'a> {
+    fn new(sig: &'a ValidSignature, locale: Locale) -> Self {
+        Submitted {
+            name: &sig.name,
+            email: sig.email.address(),
+            country: sig.country.as_deref(),
+            postal_code: sig.postal_code.as_deref(),
+            comment: sig.comment.as_deref(),
+            public: sig.public,
+            opt_in: sig.opt_in,
+            locale: locale.code(),
+        }
+    }
+}
+
 /// Signs in one transaction: inserts a new address; replaces a pending signature with this
 /// submission; or, for a confirmed one, sends the "already signed" email. Every withdraw
 /// link sent stays valid (see `withdraw_tokens`).
@@ -177,26 +208,16 @@ fn sign_in(
     // A new address is the common case: one insert, which skips an address that already
     // signed (the unique index on petition and canonical email decides, also under a
     // concurrent insert of the same address). Only then is the existing row looked up.
+    let submitted = Submitted::new(sig, locale);
     let row = (
-        (
-            s::id.eq(Id::new()),
-            s::petition_id.eq(&petition.id),
-            s::name.eq(&sig.name),
-            s::email.eq(sig.email.address()),
-            s::email_canonical.eq(sig.email.canonical()),
-            s::country.eq(&sig.country),
-            s::postal_code.eq(&sig.postal_code),
-            s::comment.eq(&sig.comment),
-        ),
-        (
-            s::public.eq(sig.public),
-            s::opt_in.eq(sig.opt_in),
-            s::locale.eq(locale.code()),
-            s::confirm_token_hash.eq(Some(confirm.hash())),
-            s::withdraw_token_hash.eq(Some(withdraw.hash())),
-            s::token_expires_at.eq(now + ctx.confirm_ttl),
-            s::created_at.eq(now),
-        ),
+        s::id.eq(Id::new()),
+        s::petition_id.eq(&petition.id),
+        s::email_canonical.eq(sig.email.canonical()),
+        &submitted,
+        s::confirm_token_hash.eq(Some(confirm.hash())),
+        s::withdraw_token_hash.eq(Some(withdraw.hash())),
+        s::token_expires_at.eq(now + ctx.confirm_ttl),
+        s::created_at.eq(now),
     );
     // Upserts do not go through the multi-backend connection: the same one on each backend.
     let inserted = signons_store::on_each_backend!(&mut *conn, |c| diesel::insert_into(s::table)
@@ -225,17 +246,9 @@ fn sign_in(
             // would show the old data); the old withdraw link stays valid.
             let updated = diesel::update(s::table.filter(s::id.eq(&id)).filter(s::confirmed_at.is_null()))
                 .set((
-                    (
-                        s::name.eq(&sig.name),
-                        s::email.eq(sig.email.address()),
-                        s::country.eq(&sig.country),
-                        s::postal_code.eq(&sig.postal_code),
-                        s::comment.eq(&sig.comment),
-                        s::public.eq(sig.public),
-                        s::opt_in.eq(sig.opt_in),
-                        s::locale.eq(locale.code()),
-                    ),
-                    (s::confirm_token_hash.eq(Some(confirm.hash())), s::token_expires_at.eq(now + ctx.confirm_ttl)),
+                    &submitted,
+                    s::confirm_token_hash.eq(Some(confirm.hash())),
+                    s::token_expires_at.eq(now + ctx.confirm_ttl),
                 ))
                 .execute(conn)?;
             if updated != 1 {
