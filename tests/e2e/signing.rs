@@ -15,6 +15,7 @@ on_both_backends! {
     closed_and_draft_petitions_refuse_signatures => closed_and_draft_petitions_refuse_signatures_sqlite, closed_and_draft_petitions_refuse_signatures_postgres;
     a_pending_signature_is_replaced_by_the_next_submission => a_pending_signature_is_replaced_by_the_next_submission_sqlite, a_pending_signature_is_replaced_by_the_next_submission_postgres;
     earlier_withdraw_links_and_used_confirm_links_stay_meaningful => earlier_withdraw_links_and_used_confirm_links_stay_meaningful_sqlite, earlier_withdraw_links_and_used_confirm_links_stay_meaningful_postgres;
+    the_home_page_ranks_every_open_petition => the_home_page_ranks_every_open_petition_sqlite, the_home_page_ranks_every_open_petition_postgres;
 }
 
 fn path_of<'a>(app: &TestApp, link: &'a str) -> &'a str {
@@ -683,4 +684,36 @@ async fn earlier_withdraw_links_and_used_confirm_links_stay_meaningful(backend: 
         browser.post_form(path, &[("csrf", &csrf)]).await.expect(404);
     }
     app.assert_count(&slug, 0).await;
+}
+
+/// "Most signed" on the home page ranks every open petition, not only the newest ones: an
+/// old petition with the most signatures is listed first, one without any is not, and a
+/// petition just published shows at once among the newest.
+async fn the_home_page_ranks_every_open_petition(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.browser();
+    let oldest = app.create_petition("The oldest petition, and the most signed", true).await;
+    let second = app.create_petition("The second oldest, signed once", true).await;
+    for n in 0..12 {
+        app.create_petition(&format!("A newer petition without signatures, number {n}"), true).await;
+    }
+    for (slug, who) in [(&oldest, "first"), (&oldest, "second"), (&second, "third")] {
+        let mail = app.sign_and_read_email(slug, "Home Signer", &format!("{who}@example.org")).await;
+        browser.follow_and_press(&mail.confirm_link(&app.url)).await.expect(200);
+    }
+    let home = browser
+        .page_until("/", "both signed petitions among the most signed", |p| {
+            p.body.contains(&format!("href=\"/p/{oldest}\"")) && p.body.contains(&format!("href=\"/p/{second}\""))
+        })
+        .await;
+    let most_signed = home.body.split("id=\"newest\"").next().unwrap();
+    let (at_oldest, at_second) = (
+        most_signed.find(&format!("href=\"/p/{oldest}\"")).unwrap(),
+        most_signed.find(&format!("href=\"/p/{second}\"")).unwrap(),
+    );
+    assert!(at_oldest < at_second, "the most signed comes first");
+    assert!(most_signed.contains("Most signed") && !most_signed.contains("without signatures"), "{most_signed}");
+
+    let fresh = app.create_petition("Published a moment ago", true).await;
+    browser.get("/").await.expect(200).contains(&format!("href=\"/p/{fresh}\""));
 }

@@ -2,6 +2,7 @@
 //! rate limiters and the federation's configuration.
 
 use crate::config::Config;
+use crate::read_model::snapshot;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use signons_render::Renderer;
 use signons_signature::SigningContext;
@@ -10,6 +11,10 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+/// Pages of the API's list kept in memory (a crawler walking every cursor cannot grow it
+/// past this).
+const API_LIST_PAGES: usize = 1_000;
+
 /// What every request handler shares.
 pub struct AppState {
     pub config: Config,
@@ -17,6 +22,12 @@ pub struct AppState {
     pub snapshots: crate::read_model::snapshot::Snapshots,
     /// Petition pages rendered for every visitor, by slug and language.
     pub pages: crate::page_cache::PageCache<(String, &'static str)>,
+    /// The home page's lists, kept as petition snapshots are (at most a second, then
+    /// reloaded by one request), and the page rendered from them, by language.
+    pub home: crate::cache::Cache<(), crate::read_model::lists::HomeLists>,
+    pub home_pages: crate::page_cache::PageCache<&'static str>,
+    /// Pages of the API's list of petitions, as sent (JSON), by cursor and page size.
+    pub api_lists: crate::cache::Cache<(Option<crate::read_model::lists::Cursor>, i64), actix_web::web::Bytes>,
     pub db: Database,
     pub renderer: Renderer,
     pub signing: SigningContext,
@@ -52,6 +63,9 @@ impl AppState {
             login_limiter,
             snapshots: crate::read_model::snapshot::Snapshots::new(),
             pages: crate::page_cache::PageCache::new(2 * crate::read_model::snapshot::CAPACITY),
+            home: crate::cache::Cache::new(snapshot::TTL, snapshot::STALE_GRACE, 1),
+            home_pages: crate::page_cache::PageCache::new(signons_render::Locale::ALL.len()),
+            api_lists: crate::cache::Cache::new(snapshot::TTL, snapshot::STALE_GRACE, API_LIST_PAGES),
             federation,
             shutdown: tokio_util::sync::CancellationToken::new(),
         }
@@ -63,12 +77,21 @@ impl AppState {
     pub fn invalidate_petition(&self, slug: &str) {
         self.snapshots.invalidate(slug);
         self.pages.retain(|(s, _)| s != slug);
+        self.invalidate_lists();
+    }
+
+    /// The lists a petition may be on: the home page's and the API's.
+    fn invalidate_lists(&self) {
+        self.home.invalidate_all();
+        self.home_pages.clear();
+        self.api_lists.invalidate_all();
     }
 
     /// After petitions were changed in bulk (closed at their end date).
     pub fn invalidate_petitions(&self) {
         self.snapshots.invalidate_all();
         self.pages.clear();
+        self.invalidate_lists();
     }
 
     /// Forgets rate-limit entries that have fully recovered, so memory stays bounded.

@@ -13,6 +13,7 @@
 mod ceiling;
 mod client;
 mod inbox;
+mod many;
 mod outbox;
 mod scenario;
 mod server;
@@ -103,7 +104,7 @@ struct Args {
     /// The server's RUST_LOG.
     #[arg(long, default_value = "warn")]
     server_log: String,
-    /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, a50, inbox);
+    /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, a50, inbox, many);
     /// for profiling one of them. Confirming needs the signatures of `sign`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -118,6 +119,9 @@ struct Args {
     /// Scenario 5b: the size of the burst.
     #[arg(long, default_value_t = 3000)]
     burst: usize,
+    /// Scenario 6: how many petitions the instance is filled with.
+    #[arg(long, default_value_t = 10_000)]
+    petitions: usize,
     /// Also write the results as a Markdown table to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -306,7 +310,7 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
     let public_url = format!("http://{}", server.addr);
 
     let mut api = client::Conn::new(server.addr, "en")?;
-    api.bearer = Some(token);
+    api.bearer = Some(token.clone());
     let created = api
         .post_json(
             "/api/v1/petitions",
@@ -456,6 +460,7 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
     // 4. The A50 day: reads and writes together at fixed rates, and the count lag.
     if !args.runs("a50") {
         rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
+        rows.extend(many_petitions(args, &config, &token, &shared, backend).await?);
         return Ok(rows);
     }
     tokio::time::sleep(Duration::from_secs(3)).await; // let caches catch up with scenario 3
@@ -530,6 +535,7 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
         rows.push(row(&mut server, format!("4. A50 day: {}", op.label()), elapsed, rec, notes)?);
     }
     rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
+    rows.extend(many_petitions(args, &config, &token, &shared, backend).await?);
     drop((main_db, ceiling_db));
     Ok(rows)
 }
@@ -599,6 +605,64 @@ async fn time_to_inbox(
         rss_peak_mib: mib(mem.peak_kib),
         notes,
     });
+    Ok(rows)
+}
+
+/// Scenario 6, many petitions (see `many`): the server is started again on the same
+/// database, with the outbox, and filled; then the home page, the API's list and a petition
+/// page are each read in a closed loop.
+async fn many_petitions(
+    args: &Args,
+    config: &ServerConfig,
+    token: &str,
+    shared: &Shared,
+    backend: &'static str,
+) -> anyhow::Result<Vec<Row>> {
+    if !args.runs("many") {
+        return Ok(Vec::new());
+    }
+    let mut server = Server::start(config)?;
+    server.wait_ready().await?;
+    let public_url = format!("http://{}", server.addr);
+    let filling = Target { addr: server.addr, slug: String::new(), outbox: shared.target.outbox.clone() };
+    let (published, middle) = many::fill(&filling, &public_url, token, args.petitions, &shared.run_id).await?;
+    println!(
+        "{} petitions published in {:.1} s ({:.0}/s); signatures confirmed on the first ones",
+        args.petitions,
+        published.as_secs_f64(),
+        args.petitions as f64 / published.as_secs_f64().max(1e-9)
+    );
+    let target = Target { addr: server.addr, slug: middle, outbox: shared.target.outbox.clone() };
+    let reading = Arc::new(Shared::new(target, shared.run_id.clone()));
+    let mut rows = Vec::new();
+    let n = args.petitions;
+    for (op, label, goal) in [
+        (Op::Home, format!("6a. home page, {n} petitions"), 20_000.0),
+        (Op::ApiList, format!("6b. API list (first page), {n} petitions"), 10_000.0),
+        (Op::Page, format!("6c. petition page, {n} petitions"), 20_000.0),
+    ] {
+        server.reset_peak();
+        let loads = [Load { op, conns: args.read_conns, mode: Mode::Closed }];
+        let (mut r, elapsed) = scenario::run(&reading, &loads, args.durations().read).await?;
+        let reads = r.remove(&op).map(Ok).unwrap_or_else(stats::Recorder::new)?;
+        let rate = reads.ok as f64 / elapsed.as_secs_f64();
+        let notes = format!(
+            "{} conns, nothing else running; goal ≥{goal:.0}/s and p99 ≤20 ms: {}",
+            args.read_conns,
+            met(rate >= goal && reads.percentile_ms(0.99) <= 20.0 && reads.error_count() == 0)
+        );
+        server.check_alive()?;
+        let mem = server.memory()?;
+        rows.push(Row {
+            backend,
+            scenario: label,
+            elapsed,
+            recorder: reads,
+            rss_end_mib: mib(mem.rss_kib),
+            rss_peak_mib: mib(mem.peak_kib),
+            notes,
+        });
+    }
     Ok(rows)
 }
 

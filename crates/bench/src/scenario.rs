@@ -88,6 +88,10 @@ pub enum Op {
     Page,
     /// GET /api/v1/petitions/{slug}/count: 200.
     Count,
+    /// GET /: 200.
+    Home,
+    /// GET /api/v1/petitions (its first page): 200.
+    ApiList,
 }
 
 impl Op {
@@ -97,6 +101,8 @@ impl Op {
             Op::Confirm => "confirm",
             Op::Page => "petition page",
             Op::Count => "count",
+            Op::Home => "home page",
+            Op::ApiList => "API list",
         }
     }
 }
@@ -149,6 +155,8 @@ async fn perform(op: Op, conn: &mut Conn, shared: &Shared) -> Outcome {
         }
         Op::Page => conn.get(&format!("/p/{}", t.slug)).await.map(|r| (r.status.as_u16(), 200)),
         Op::Count => conn.get(&format!("/api/v1/petitions/{}/count", t.slug)).await.map(|r| (r.status.as_u16(), 200)),
+        Op::Home => conn.get("/").await.map(|r| (r.status.as_u16(), 200)),
+        Op::ApiList => conn.get("/api/v1/petitions").await.map(|r| (r.status.as_u16(), 200)),
     };
     match result {
         Ok((got, want)) if got == want => Outcome::Ok,

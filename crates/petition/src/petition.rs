@@ -223,6 +223,16 @@ pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, P
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+/// The petitions of these ids (in no particular order; unknown ids are left out).
+pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> Result<Vec<Petition>, PetitionError> {
+    let rows = petitions::table
+        .inner_join(organizations::table)
+        .filter(petitions::id.eq_any(ids))
+        .select(PetitionRow::as_select())
+        .load::<PetitionRow>(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
 /// Up to `limit` open petitions in id order, after the petition `after` (a keyset page):
 /// how a task that must see every open petition walks them without loading them all, and
 /// without skipping any as the set changes between pages (an offset would).

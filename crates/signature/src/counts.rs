@@ -38,3 +38,20 @@ pub fn totals(conn: &mut DbConnection, petitions: &[Id]) -> Result<HashMap<Id, i
     }
     Ok(totals)
 }
+
+/// The open petitions with the most confirmed signatures, most first (ties: newest first),
+/// at most `limit`. One aggregate over the counter rows of open petitions: callers keep the
+/// answer for a while (the home page's cache) rather than asking on every request.
+pub fn most_signed_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Id>, diesel::result::Error> {
+    use diesel::dsl::sum;
+    use signons_petition::PetitionStatus;
+    use signons_store::schema::petitions;
+    pc::table
+        .inner_join(petitions::table)
+        .filter(petitions::status.eq(PetitionStatus::Open))
+        .group_by(pc::petition_id)
+        .select(pc::petition_id)
+        .order((sum(pc::signatures).desc(), pc::petition_id.desc()))
+        .limit(limit)
+        .load(conn)
+}

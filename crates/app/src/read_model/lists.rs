@@ -10,10 +10,9 @@ use signons_store::schema::petitions;
 use signons_store::{Database, DbConnection, Id};
 use std::collections::HashMap;
 
-/// How many open petitions the home page ranks (newest and most signed are taken from them).
-const HOME_OPEN: i64 = 200;
-const HOME_NEWEST: usize = 12;
-const HOME_MOST_SIGNED: usize = 6;
+/// How many petitions each list of the home page shows.
+const HOME_NEWEST: i64 = 12;
+const HOME_MOST_SIGNED: i64 = 6;
 const HOME_REMOTE: i64 = 12;
 
 /// Petitions with their counts, in one read.
@@ -25,29 +24,39 @@ fn with_totals(conn: &mut DbConnection, petitions: &[Petition]) -> Result<HashMa
 /// What the home page lists.
 pub struct HomeLists {
     pub newest: Vec<PetitionView>,
+    /// Among every open petition, those with the most signatures (none without any).
     pub most_signed: Vec<PetitionView>,
     /// No organizer yet: the page says how to create the first one.
     pub fresh_install: bool,
     pub remote: Vec<RemotePetitionView>,
 }
 
+/// Reads the home page's lists: a few indexed reads whatever the number of petitions, and
+/// one aggregate over the counters of open petitions for "most signed" (the page keeps
+/// the answer for a second: `AppState::home`).
 pub async fn home(db: &Database, public_url: &str) -> Result<HomeLists, AppError> {
-    let (petitions, totals, organizers, remote) = db
+    let (newest, most_signed, totals, organizers, remote) = db
         .read_async(|conn| -> Result<_, AppError> {
-            let petitions = petition::list_open(conn, HOME_OPEN)?;
-            let totals = with_totals(conn, &petitions)?;
+            let newest = petition::list_open(conn, HOME_NEWEST)?;
+            let ranked = signons_signature::counts::most_signed_open(conn, HOME_MOST_SIGNED)?;
+            let mut most_signed = petition::by_ids(conn, &ranked)?;
+            most_signed.sort_by_key(|p| ranked.iter().position(|id| *id == p.id));
+            let both: Vec<Petition> = newest.iter().chain(&most_signed).cloned().collect();
+            let totals = with_totals(conn, &both)?;
             let organizers = signons_petition::organization::organizer_count(conn)?;
             let remote = signons_federation::remote::recent_petitions(conn, HOME_REMOTE)?;
-            Ok((petitions, totals, organizers, remote))
+            Ok((newest, most_signed, totals, organizers, remote))
         })
         .await?;
     let remote = remote.iter().map(|p| RemotePetitionView::new(p, public_url)).collect();
-    let mut newest = PetitionView::all(&petitions, &totals, public_url);
-    let mut most_signed = newest.clone();
-    most_signed.sort_by_key(|p| std::cmp::Reverse(p.total_signatures));
-    most_signed.truncate(HOME_MOST_SIGNED);
-    newest.truncate(HOME_NEWEST);
-    Ok(HomeLists { newest, most_signed, fresh_install: organizers == 0, remote })
+    let mut most_signed = PetitionView::all(&most_signed, &totals, public_url);
+    most_signed.retain(|p| p.total_signatures > 0);
+    Ok(HomeLists {
+        newest: PetitionView::all(&newest, &totals, public_url),
+        most_signed,
+        fresh_install: organizers == 0,
+        remote,
+    })
 }
 
 /// An organization's page: it and its petitions that are not drafts.
@@ -94,7 +103,7 @@ pub const API_MAX_LIMIT: i64 = 200;
 /// (today the petition's id in hex); a page walks petitions in id order, which is their
 /// creation order (UUIDv7), so pages neither skip nor repeat a petition as others are
 /// published or closed meanwhile, as an offset would.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cursor(Id);
 
 impl Cursor {

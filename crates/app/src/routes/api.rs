@@ -142,12 +142,22 @@ pub async fn list_petitions(req: HttpRequest, state: web::Data<AppState>) -> Res
         None => None,
         Some(c) => Some(Cursor::parse(c).ok_or_else(|| AppError::BadRequest("invalid cursor".into()))?),
     };
-    let page = read_model::lists::api_page(&state.db, &state.config.public_url, after, limit).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "total": page.total,
-        "petitions": page.petitions,
-        "next_cursor": page.next.map(|c| c.encode()),
-    })))
+    // Kept as sent for a second (as the count endpoint's snapshots are), so that a page
+    // costs the same with ten petitions or ten thousand.
+    let key = (after, limit);
+    let body = state
+        .api_lists
+        .get(&key, || async {
+            let page = read_model::lists::api_page(&state.db, &state.config.public_url, key.0.clone(), limit).await?;
+            let json = serde_json::json!({
+                "total": page.total,
+                "petitions": page.petitions,
+                "next_cursor": page.next.map(|c| c.encode()),
+            });
+            Ok::<_, AppError>(web::Bytes::from(serde_json::to_vec(&json).map_err(AppError::internal)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(body.value.as_ref().clone()))
 }
 
 async fn load(state: &AppState, slug: String) -> Result<(Petition, i64), AppError> {

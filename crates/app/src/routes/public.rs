@@ -18,14 +18,31 @@ use signons_signature::{signing, Confirmation, SignatureInput};
 use std::sync::Arc;
 
 #[get("/")]
-pub async fn home(state: web::Data<AppState>, visitor: Visitor) -> PageResult {
-    let lists = read_model::lists::home(&state.db, &state.config.public_url).await?;
-    let mut context = Context::new();
-    context.insert("newest", &lists.newest);
-    context.insert("most_signed", &lists.most_signed);
-    context.insert("fresh_install", &lists.fresh_install);
-    context.insert("remote", &lists.remote);
-    Ok(visitor.render(&state, "home.html", context, StatusCode::OK))
+pub async fn home(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> PageResult {
+    let lists = state.home.get(&(), || read_model::lists::home(&state.db, &state.config.public_url)).await?;
+    let context = || {
+        let mut context = Context::new();
+        context.insert("newest", &lists.value.newest);
+        context.insert("most_signed", &lists.value.most_signed);
+        context.insert("fresh_install", &lists.value.fresh_install);
+        context.insert("remote", &lists.value.remote);
+        context
+    };
+    if visitor.organizer.is_some() {
+        return Ok(visitor.render(&state, "home.html", context(), StatusCode::OK));
+    }
+    // Rendered once per load of the lists and language, as petition pages are.
+    let lang = visitor.locale.code();
+    let page = match state.home_pages.get(&lang, lists.version) {
+        Some(page) => page,
+        None => {
+            let mut context = context();
+            visitor.fill_context(&state, &mut context, state.home_pages.placeholder(), "/");
+            let html = state.renderer.render("home.html", visitor.locale, &context).map_err(AppError::internal)?;
+            state.home_pages.insert(lang, lists.version, &html)
+        }
+    };
+    Ok(serve_page(&visitor, &req, &page))
 }
 
 /// What the sign form sends.

@@ -1,0 +1,1 @@
+DROP INDEX petitions_status_id_idx;
