@@ -1,7 +1,8 @@
 //! Faults across processes: two `signons serve` processes share one PostgreSQL database
 //! and its job queue, and one of them is killed with SIGKILL in the middle of a batch.
-//! Every email still reaches a relay exactly once: the dead process's jobs are taken up
-//! once their lease lapses, never while the live process that holds them renews it.
+//! Every email still reaches a relay exactly once, and every delivery an inbox exactly
+//! once: the dead process's jobs are taken up once their lease lapses, never while the
+//! live process that holds them renews it.
 
 use crate::helpers::*;
 use crate::smtp::SmtpSink;
@@ -22,23 +23,38 @@ struct Process {
     _dir: tempfile::TempDir,
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 impl Process {
+    /// A process sending email to `smtp_url`.
     fn start(database_url: &str, smtp_url: &str) -> Process {
+        let port = free_port();
+        Self::start_with(
+            database_url,
+            port,
+            &[
+                ("SIGNONS_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
+                ("SIGNONS_SMTP_URL", smtp_url.to_owned()),
+                ("SIGNONS_MAIL_CONCURRENCY", CONCURRENCY.to_string()),
+            ],
+        )
+    }
+
+    fn start_with(database_url: &str, port: u16, env: &[(&str, String)]) -> Process {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_signons-under-test"))
             .arg("serve")
             .env_remove("SIGNONS_CONFIG")
             .env("SIGNONS_BIND", format!("127.0.0.1:{port}"))
-            .env("SIGNONS_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .env("SIGNONS_DATABASE_URL", database_url)
             .env("SIGNONS_DATA_DIR", dir.path())
-            .env("SIGNONS_SMTP_URL", smtp_url)
-            .env("SIGNONS_MAIL_CONCURRENCY", CONCURRENCY.to_string())
             .env("SIGNONS_MAIL_RETRY_SECONDS", "1")
             .env("SIGNONS_JOB_LEASE_SECONDS", LEASE.as_secs().to_string())
             .env("SIGNONS_WORKERS", "1")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .kill_on_drop(true)
             .spawn()
             .expect("signons serve starts");
@@ -137,5 +153,178 @@ async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
     for (payload, _) in &held {
         let to = serde_json::from_str::<serde_json::Value>(payload).unwrap()["to"].as_str().unwrap().to_owned();
         assert!(recipients(&sink_b).contains(&to), "{to} was taken up by B");
+    }
+}
+
+/// A remote instance's inbox that answers each delivery after a delay, or, while held,
+/// never: a delivery counts as received only once it is answered.
+#[derive(Clone, Default)]
+struct Inbox {
+    /// The id of each activity answered.
+    answered: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    held: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Inbox {
+    /// Serves on a free port of 127.0.0.1; returns its inbox URL, named `localhost:PORT`.
+    fn start(delay: Duration) -> (Inbox, url::Url) {
+        use std::sync::atomic::Ordering;
+        let inbox = Inbox::default();
+        let shared = inbox.clone();
+        let server = actix_web::HttpServer::new(move || {
+            let inbox = shared.clone();
+            actix_web::App::new().default_service(actix_web::web::to(move |body: actix_web::web::Bytes| {
+                let inbox = inbox.clone();
+                async move {
+                    if inbox.held.load(Ordering::SeqCst) {
+                        // Held until the sender goes away: never answered, never counted.
+                        inbox.waiting.fetch_add(1, Ordering::SeqCst);
+                        std::future::pending::<()>().await;
+                    }
+                    tokio::time::sleep(delay).await;
+                    let activity: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    let id = activity["id"].as_str().unwrap_or("no id").to_owned();
+                    inbox.answered.lock().unwrap().push(id);
+                    actix_web::HttpResponse::Accepted().finish()
+                }
+            }))
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .expect("a free port");
+        let port = server.addrs()[0].port();
+        actix_web::rt::spawn(server.run());
+        (inbox, url::Url::parse(&format!("http://localhost:{port}/inbox")).unwrap())
+    }
+
+    fn answered(&self) -> Vec<String> {
+        self.answered.lock().unwrap().clone()
+    }
+
+    fn hold(&self, on: bool) {
+        self.held.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[actix_web::test]
+async fn a_killed_process_s_deliveries_are_sent_once_by_the_other_postgres() {
+    use signons_federation::{delivery, outgoing, urls::Urls};
+    const INSTANCES: usize = 4;
+    const PER_INSTANCE: usize = 40;
+    let pg = test_database(Backend::Postgres);
+    let db = signons_store::Database::connect(&pg.url, 2).unwrap();
+    // One instance served by two processes: both have its public URL.
+    let (port_a, port_b) = (free_port(), free_port());
+    let public_url = format!("http://localhost:{port_a}");
+    let urls = Urls::new(&public_url).unwrap();
+    let inboxes: Vec<(Inbox, url::Url)> = (0..INSTANCES).map(|_| Inbox::start(Duration::from_millis(25))).collect();
+    let targets: Vec<url::Url> = inboxes.iter().map(|(_, url)| url.clone()).collect();
+    let queued = db
+        .write(move |conn| -> Result<usize, signons_federation::FederationError> {
+            let mut queued = 0;
+            for _ in 0..PER_INSTANCE {
+                for inbox in &targets {
+                    let object = inbox.join("/actor").unwrap();
+                    let follow = outgoing::follow_activity(&urls, &urls.new_activity(), &object);
+                    queued += delivery::enqueue(conn, &follow, std::slice::from_ref(inbox))?;
+                }
+            }
+            Ok(queued)
+        })
+        .unwrap();
+    assert_eq!(queued, INSTANCES * PER_INSTANCE);
+
+    let env = |port: u16| {
+        Process::start_with(
+            &pg.url_string(),
+            port,
+            &[
+                ("SIGNONS_PUBLIC_URL", public_url.clone()),
+                ("SIGNONS_FEDERATION_ALLOW_LOCAL", "true".into()),
+                ("SIGNONS_FEDERATION_RETRY_SECONDS", "1".into()),
+            ],
+        )
+    };
+    let answered = || inboxes.iter().map(|(i, _)| i.answered().len()).sum::<usize>();
+    let mut a = env(port_a);
+    eventually("process A to deliver some activities", DEADLINE, || async { (answered() >= 20).then_some(()) }).await;
+
+    // Every instance stops answering: A has one delivery in flight to each (an instance's
+    // deliveries go one after the other, in order).
+    for (inbox, _) in &inboxes {
+        inbox.hold(true);
+    }
+    let running = || async {
+        db.read_async(|conn| -> Result<Vec<(String, Option<String>)>, signons_store::StoreError> {
+            Ok(jobs::table
+                .filter(jobs::queue.eq(Queue::Delivery))
+                .filter(jobs::state.eq(JobState::Running))
+                .select((jobs::payload, jobs::locked_by))
+                .load(conn)?)
+        })
+        .await
+        .unwrap()
+    };
+    let held = eventually("A's deliveries to be held mid-send", DEADLINE, || async {
+        let running = running().await;
+        let waiting: usize = inboxes.iter().map(|(i, _)| i.waiting()).sum();
+        (waiting == INSTANCES && running.len() == INSTANCES).then_some(running)
+    })
+    .await;
+    let holder = held[0].1.clone();
+    assert!(held.iter().all(|(_, by)| *by == holder), "one process holds them: {held:?}");
+    let before_b = answered();
+
+    // B starts while A is alive: for twice the lease it takes none of A's deliveries, nor
+    // any later one to the same instances (they would overtake the one in flight).
+    let _b = env(port_b);
+    tokio::time::sleep(LEASE * 2).await;
+    let still = running().await;
+    for (payload, _) in &held {
+        assert!(
+            still.iter().any(|(p, by)| p == payload && *by == holder),
+            "A keeps its delivery while alive: {payload}"
+        );
+    }
+    assert_eq!(answered(), before_b, "nothing was delivered past the deliveries in flight");
+
+    // The instances answer again, but A's requests in flight never get their answer:
+    // A is killed with SIGKILL, mid-send.
+    for (inbox, _) in &inboxes {
+        inbox.hold(false);
+    }
+    a.child.start_kill().unwrap();
+    a.child.wait().await.unwrap();
+    eventually("every delivery to be made", Duration::from_secs(60), || async {
+        let left = db
+            .read_async(|conn| -> Result<i64, signons_store::StoreError> {
+                Ok(jobs::table.filter(jobs::queue.eq(Queue::Delivery)).count().get_result(conn)?)
+            })
+            .await
+            .unwrap();
+        (left == 0).then_some(())
+    })
+    .await;
+
+    for (inbox, url) in &inboxes {
+        let mut times: HashMap<String, usize> = HashMap::new();
+        for id in inbox.answered() {
+            *times.entry(id).or_default() += 1;
+        }
+        assert_eq!(times.len(), PER_INSTANCE, "{url}: every activity arrived");
+        let twice: Vec<_> = times.iter().filter(|(_, n)| **n != 1).collect();
+        assert!(twice.is_empty(), "{url}: each activity exactly once: {twice:?}");
+    }
+    // The held ones were delivered (by B) after all.
+    let all: Vec<String> = inboxes.iter().flat_map(|(i, _)| i.answered()).collect();
+    for (payload, _) in &held {
+        let id =
+            serde_json::from_str::<serde_json::Value>(payload).unwrap()["activity_id"].as_str().unwrap().to_owned();
+        assert!(all.contains(&id), "{id} was delivered");
     }
 }

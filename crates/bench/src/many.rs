@@ -97,7 +97,8 @@ async fn sign_and_confirm(target: &Target, public_url: &str, slugs: &[String], r
     on_connections(target.addr, None, SIGNATURES, move |mut conn, j| {
         let (chosen, run_id) = (chosen.clone(), run_id.clone());
         async move {
-            let body = serde_json::json!({ "name": format!("Many {j}"), "email": format!("many-{run_id}-{j}@example.org") });
+            let body =
+                serde_json::json!({ "name": format!("Many {j}"), "email": format!("many-{run_id}-{j}@example.org") });
             let r = conn.post_json(&format!("/api/v1/petitions/{}/signatures", chosen[j]), &body).await?;
             if r.status.as_u16() != 202 {
                 bail!("signature {j}: HTTP {}", r.status);
