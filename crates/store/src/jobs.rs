@@ -115,9 +115,30 @@ pub fn claim(
     limit: i64,
 ) -> Result<Vec<Job>, StoreError> {
     let now = crate::now();
-    let due =
-        j::table.filter(j::queue.eq(queue)).filter(claimable!(now)).order(j::run_at.asc()).limit(limit).select(j::id);
-    let ids: Vec<Id> = crate::load_skip_locked!(&mut *conn, due)?;
+    // Two index range scans (`jobs_due_idx`: queue, state, run_at) rather than one query
+    // with `claimable!`: its OR makes the database sort every queued job of the queue to
+    // find the oldest, on each claim (seconds of the SQLite writer with 40,000 queued).
+    // Lapsed leases first: those jobs have waited longest. Running jobs are few (at most
+    // each worker's concurrency), so that scan is short.
+    let lapsed = j::table
+        .filter(j::queue.eq(queue))
+        .filter(j::state.eq(JobState::Running))
+        .filter(j::locked_until.lt(now))
+        .order(j::run_at.asc())
+        .limit(limit)
+        .select(j::id);
+    let mut ids: Vec<Id> = crate::load_skip_locked!(&mut *conn, lapsed)?;
+    let room = limit - ids.len() as i64;
+    if room > 0 {
+        let due = j::table
+            .filter(j::queue.eq(queue))
+            .filter(j::state.eq(JobState::Queued))
+            .filter(j::run_at.le(now))
+            .order(j::run_at.asc())
+            .limit(room)
+            .select(j::id);
+        ids.extend(crate::load_skip_locked!(&mut *conn, due)?);
+    }
     take(conn, &ids, worker, now + lease)
 }
 
