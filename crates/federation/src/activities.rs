@@ -18,7 +18,8 @@ use signons_store::schema::{ap_followers as f, ap_following as fing};
 use url::Url;
 
 /// The activity types we act on; anything else is acknowledged and ignored.
-pub const ACCEPTED_TYPES: [&str; 8] = ["Follow", "Accept", "Reject", "Undo", "Create", "Announce", "Update", "Delete"];
+pub const ACCEPTED_TYPES: [&str; 9] =
+    ["Follow", "Accept", "Reject", "Undo", "Create", "Announce", "Update", "Delete", "Sign"];
 
 /// The part every activity shares. `object` is kept as JSON: it may be an id or an
 /// embedded object, and each type reads it its own way.
@@ -27,6 +28,12 @@ pub struct Envelope {
     pub id: Url,
     pub actor: Url,
     pub object: Value,
+    /// `Sign`, and the `Accept`/`Reject` of one: the attestations it carries or answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<Value>,
+    /// Every other member, so that a `Sign` can be kept exactly as received (its proof).
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -40,6 +47,7 @@ pub enum Incoming {
     Announce(Envelope),
     Update(Envelope),
     Delete(Envelope),
+    Sign(Envelope),
 }
 
 impl Incoming {
@@ -52,7 +60,8 @@ impl Incoming {
             | Incoming::Create(e)
             | Incoming::Announce(e)
             | Incoming::Update(e)
-            | Incoming::Delete(e) => e,
+            | Incoming::Delete(e)
+            | Incoming::Sign(e) => e,
         }
     }
 }
@@ -98,7 +107,8 @@ impl Activity for Incoming {
             | Incoming::Follow(_)
             | Incoming::Accept(_)
             | Incoming::Reject(_)
-            | Incoming::Undo(_) => {}
+            | Incoming::Undo(_)
+            | Incoming::Sign(_) => {}
         }
         Ok(())
     }
@@ -106,8 +116,19 @@ impl Activity for Incoming {
     async fn receive(self, data: &FederationContext) -> Result<(), FederationError> {
         match self {
             Incoming::Follow(e) => follow(e, data).await,
+            Incoming::Accept(e) | Incoming::Reject(e) if !e.attestations.is_empty() => {
+                // The answer to a `Sign` of ours. Signing here for another instance's
+                // petition is not built yet (issue 9): nothing of ours waits for it.
+                tracing::info!(host = host_of(&e.actor).unwrap_or_default(), "answer to a Sign");
+                Ok(())
+            }
             Incoming::Accept(e) => answer(e, data, FollowState::Accepted).await,
             Incoming::Reject(e) => answer(e, data, FollowState::Rejected).await,
+            Incoming::Sign(e) => {
+                let mut raw = serde_json::to_value(&e)?;
+                raw["type"] = "Sign".into();
+                crate::sign::receive(e, raw.to_string(), data).await.map(|_| ())
+            }
             Incoming::Undo(e) => undo(e, data).await,
             Incoming::Create(e) => create(e.object, &e.actor, data).await,
             Incoming::Announce(e) => announce(e, data).await,
@@ -177,8 +198,11 @@ async fn answer(e: Envelope, data: &FederationContext, state: FollowState) -> Re
     Ok(())
 }
 
-/// Unfollow (the only thing we let be undone).
+/// Unfollow, or the withdrawal of signatures (`Undo(Sign)`).
 async fn undo(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    if object_type(&e.object) == Some("Sign") {
+        return crate::sign::receive_undo(e, data).await.map(|_| ());
+    }
     if object_type(&e.object).is_some_and(|t| t != "Follow") {
         return Ok(());
     }

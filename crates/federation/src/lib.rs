@@ -22,6 +22,7 @@ pub mod policy;
 pub mod posts;
 pub mod progress;
 pub mod remote;
+pub mod sign;
 pub mod urls;
 
 pub use data::{FederationContext, FederationData};

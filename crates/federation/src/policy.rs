@@ -62,7 +62,7 @@ pub fn set_mode(conn: &mut DbConnection, mode: Mode) -> Result<(), FederationErr
         .do_update()
         .set(settings::value.eq(mode))
         .execute(c))?;
-    Ok(())
+    recount_origins(conn)
 }
 
 pub fn rules(conn: &mut DbConnection) -> Result<Vec<DomainRule>, FederationError> {
@@ -85,6 +85,21 @@ pub fn set_rule(conn: &mut DbConnection, domain: &str, policy: Option<DomainPoli
         let hosts = jobs::partitions(conn, Queue::Delivery)?;
         let blocked: Vec<String> = hosts.into_iter().filter(|h| matches(domain, h)).collect();
         jobs::drop_partitions(conn, Queue::Delivery, &blocked)?;
+    }
+    recount_origins(conn)
+}
+
+/// After the policy changed: signatures other instances collected for our petitions leave
+/// the counts while their origin is refused, and come back when it is allowed again.
+/// Nothing is deleted (see `sign`).
+fn recount_origins(conn: &mut DbConnection) -> Result<(), FederationError> {
+    use signons_store::schema::petition_origin_counts as oc;
+    let policy = Policy::load(conn)?;
+    let hosts: Vec<String> = oc::table.select(oc::origin_host).distinct().load(conn)?;
+    for host in hosts {
+        diesel::update(oc::table.filter(oc::origin_host.eq(&host)))
+            .set(oc::counted.eq(policy.allows(&host)))
+            .execute(conn)?;
     }
     Ok(())
 }

@@ -1,10 +1,13 @@
 //! Signature counts, kept in sharded counter rows updated in the same transaction as the
 //! confirmation or withdrawal, so they are always right and no single row is updated by
-//! every signer. A count is the sum of at most `SHARDS` rows, never a COUNT(*).
+//! every signer. A count is the sum of at most `SHARDS` rows, never a COUNT(*), plus the
+//! signatures other instances collected for the petition (`petition_origin_counts`, one
+//! row per origin, kept by the federation crate), except those of blocked origins.
 
 use diesel::prelude::*;
 use rand::Rng;
 use signons_store::schema::petition_counters as pc;
+use signons_store::schema::petition_origin_counts as oc;
 use signons_store::{DbConnection, Id};
 use std::collections::HashMap;
 
@@ -24,16 +27,39 @@ pub fn add(conn: &mut DbConnection, petition: &Id, delta: i64) -> Result<(), die
     Ok(())
 }
 
+/// Confirmed signatures of the petition: its own and those of other instances that count.
 pub fn total(conn: &mut DbConnection, petition: &Id) -> Result<i64, diesel::result::Error> {
+    Ok(local(conn, petition)? + by_origin(conn, petition)?.iter().map(|(_, n)| n).sum::<i64>())
+}
+
+/// Confirmed signatures collected here.
+pub fn local(conn: &mut DbConnection, petition: &Id) -> Result<i64, diesel::result::Error> {
     let shards: Vec<i64> = pc::table.filter(pc::petition_id.eq(petition)).select(pc::signatures).load(conn)?;
     Ok(shards.into_iter().sum())
+}
+
+/// Confirmed signatures collected by other instances that count (their origin is not
+/// blocked), by origin host.
+pub fn by_origin(conn: &mut DbConnection, petition: &Id) -> Result<Vec<(String, i64)>, diesel::result::Error> {
+    oc::table
+        .filter(oc::petition_id.eq(petition))
+        .filter(oc::counted.eq(true))
+        .filter(oc::signatures.gt(0))
+        .order(oc::origin_host.asc())
+        .select((oc::origin_host, oc::signatures))
+        .load(conn)
 }
 
 pub fn totals(conn: &mut DbConnection, petitions: &[Id]) -> Result<HashMap<Id, i64>, diesel::result::Error> {
     let rows: Vec<(Id, i64)> =
         pc::table.filter(pc::petition_id.eq_any(petitions)).select((pc::petition_id, pc::signatures)).load(conn)?;
+    let remote: Vec<(Id, i64)> = oc::table
+        .filter(oc::petition_id.eq_any(petitions))
+        .filter(oc::counted.eq(true))
+        .select((oc::petition_id, oc::signatures))
+        .load(conn)?;
     let mut totals = HashMap::with_capacity(petitions.len());
-    for (id, n) in rows {
+    for (id, n) in rows.into_iter().chain(remote) {
         *totals.entry(id).or_insert(0) += n;
     }
     Ok(totals)

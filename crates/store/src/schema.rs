@@ -253,6 +253,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    remote_signatures (attestation_id) {
+        attestation_id -> Text,
+        petition_id -> Text,
+        origin_host -> Text,
+        sign_activity_id -> Text,
+        digest -> Text,
+        display_name -> Nullable<Text>,
+        country -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        confirmed_at -> Timestamp,
+        received_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+        activity -> Text,
+    }
+}
+
+diesel::table! {
+    petition_origin_counts (petition_id, origin_host) {
+        petition_id -> Text,
+        origin_host -> Text,
+        signatures -> BigInt,
+        counted -> Bool,
+    }
+}
+
+diesel::joinable!(remote_signatures -> petitions (petition_id));
+diesel::joinable!(petition_origin_counts -> petitions (petition_id));
 diesel::joinable!(organizers -> organizations (organization_id));
 diesel::joinable!(api_tokens -> organizers (organizer_id));
 diesel::joinable!(sessions -> organizers (organizer_id));
@@ -285,6 +313,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     remote_petitions,
     remote_posts,
     jobs,
+    remote_signatures,
+    petition_origin_counts,
 );
 
 // Appended after the rest (2026-12-01-000002_withdraw_tokens). Pairs are listed one by one:

@@ -1,0 +1,460 @@
+//! Signatures across instances (`Sign`): a person signs, on their own instance, a petition
+//! that lives on another. Their instance keeps their personal data and sends the petition's
+//! instance an attestation of only what the petition asks and the signer made public, with
+//! a digest of their email that lets the petition's instance count each person once,
+//! whichever instance they signed on. This module holds both sides: the documents, the
+//! digest, and what the petition's instance does with a `Sign` and an `Undo(Sign)`.
+//!
+//! The petition's instance keeps every attestation as received (`remote_signatures`) and
+//! counts them by origin (`petition_origin_counts`, read by `signons_signature::counts`).
+//! Withdrawn attestations keep their row, so a replayed `Sign` never counts twice; an
+//! origin that gets blocked leaves the count (`counted`), and comes back when unblocked.
+
+use crate::activities::{object_id, Envelope};
+use crate::actors::RemoteActor;
+use crate::outgoing::{OutgoingActivity, WithContext};
+use crate::urls::{host_of, same_host};
+use crate::{delivery, policy, FederationContext, FederationError, LocalRef, Urls};
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::{AcceptType, RejectType};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use sha2::Digest as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use signons_petition::PetitionStatus;
+use signons_store::schema::{petition_origin_counts as oc, remote_signatures as rs};
+use signons_store::{DbConnection, Id};
+use std::collections::BTreeMap;
+use url::Url;
+
+/// Attestations one `Sign` may carry (a batch of signatures confirmed together).
+pub const MAX_ATTESTATIONS: usize = 500;
+const MAX_NAME: usize = 100;
+const MAX_COUNTRY: usize = 64;
+const MAX_POSTAL_CODE: usize = 16;
+
+/// The digest of a signer's canonical email for one petition: HMAC-SHA256 of the email,
+/// keyed with the SHA-256 of the petition's id (its actor URL), in lowercase hex. Every
+/// instance computes the same one for the same person and petition, so the petition's
+/// instance can refuse a second signature from another instance; and the same person's
+/// digests for two petitions cannot be matched to each other.
+pub fn digest(petition: &Url, canonical_email: &str) -> Result<String, FederationError> {
+    let key = sha2::Sha256::digest(petition.as_str().as_bytes());
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key)
+        .map_err(|e| FederationError::Invalid(format!("digest key: {e}")))?;
+    mac.update(canonical_email.as_bytes());
+    Ok(hex::encode(mac.finalize().into_bytes()))
+}
+
+fn is_digest(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// One signature, as the signer's instance attests it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attestation {
+    /// Stable for the signature, on the signer's instance: what `Undo(Sign)` names.
+    pub id: Url,
+    /// The display name, only if the signer made it public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Only if the petition asks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// When the signer confirmed, to the second.
+    pub confirmed: DateTime<Utc>,
+    pub digest: String,
+}
+
+/// The signer's instance actor sends attestations for a petition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sign {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Url,
+    pub actor: Url,
+    pub to: [Url; 1],
+    pub object: Url,
+    pub attestations: Vec<Attestation>,
+}
+
+/// The petition's answer to a `Sign`: the attestations it counted (`Accept`), or those it
+/// refused, with why (`Reject`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer<K> {
+    #[serde(rename = "type")]
+    pub kind: K,
+    pub id: Url,
+    pub actor: Url,
+    pub to: [Url; 1],
+    /// The `Sign` answered.
+    pub object: Url,
+    pub attestations: Vec<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectReason>,
+}
+
+impl OutgoingActivity for Sign {
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+}
+
+impl<K: Serialize> OutgoingActivity for Answer<K> {
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+}
+
+/// Why a petition's instance refused a signature; shown to the signer in their language by
+/// their instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectReason {
+    /// This person (this digest) already signed the petition, on some instance.
+    AlreadySigned,
+    /// The petition no longer takes signatures.
+    PetitionClosed,
+    /// The petition's instance does not accept signatures from the signer's instance.
+    InstanceRefused,
+}
+
+/// `Sign` of `attestations` for the petition `petition`, by our instance actor, queued for
+/// `inbox` (the petition's) in the caller's transaction. Returns the activity's id.
+pub fn enqueue_sign(
+    conn: &mut DbConnection,
+    urls: &Urls,
+    petition: &Url,
+    inbox: &Url,
+    attestations: Vec<Attestation>,
+) -> Result<Url, FederationError> {
+    let sign = WithContext::new(
+        urls,
+        Sign {
+            kind: "Sign",
+            id: urls.new_activity(),
+            actor: urls.actor(&LocalRef::Instance),
+            to: [petition.clone()],
+            object: petition.clone(),
+            attestations,
+        },
+    );
+    delivery::enqueue(conn, &sign, std::slice::from_ref(inbox))?;
+    Ok(sign.activity.id)
+}
+
+/// An attestation checked against its sender and the petition: what is stored.
+struct Checked {
+    attestation: Attestation,
+}
+
+fn check(value: &Value, sender: &Url, asks_country: bool, asks_postal_code: bool) -> Result<Checked, FederationError> {
+    let mut a: Attestation = serde_json::from_value(value.clone())?;
+    // An instance attests only its own signers.
+    same_host(sender, &a.id)?;
+    if !is_digest(&a.digest) {
+        return Err(FederationError::Invalid("an attestation's digest is not 64 hex digits".into()));
+    }
+    let text = |v: Option<String>, max: usize, what: &str| -> Result<Option<String>, FederationError> {
+        match v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+            Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => {
+                Err(FederationError::Invalid(format!("an attestation's {what} is too long or not text")))
+            }
+            other => Ok(other),
+        }
+    };
+    a.name = text(a.name, MAX_NAME, "name")?;
+    // What the petition does not ask is not kept, whatever the sender put there.
+    a.country = if asks_country { text(a.country, MAX_COUNTRY, "country")? } else { None };
+    a.postal_code = if asks_postal_code { text(a.postal_code, MAX_POSTAL_CODE, "postal code")? } else { None };
+    Ok(Checked { attestation: a })
+}
+
+/// What became of each attestation of one `Sign`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub accepted: Vec<Url>,
+    pub rejected: BTreeMap<RejectReason, Vec<Url>>,
+    /// Received before (a replay or a retry): changed nothing, answered nothing.
+    pub repeated: usize,
+}
+
+/// A `Sign` for one of our petitions: each attestation is counted under its origin, or
+/// refused; the sender gets an `Accept` and/or `Reject`s.
+pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Result<Outcome, FederationError> {
+    let petition_url = object_id(&e.object).ok_or_else(|| FederationError::Invalid("Sign has no object".into()))?;
+    let Some(LocalRef::Petition(slug)) = data.urls.parse_local(&petition_url) else {
+        return Err(FederationError::NotFound);
+    };
+    if e.attestations.is_empty() || e.attestations.len() > MAX_ATTESTATIONS {
+        return Err(FederationError::Invalid(format!("a Sign carries 1 to {MAX_ATTESTATIONS} attestations")));
+    }
+    let origin = host_of(&e.actor).ok_or_else(|| FederationError::Invalid("the actor has no host".into()))?;
+    let sender = ObjectId::<RemoteActor>::from(e.actor.clone()).dereference(data).await?;
+    let inbox = sender.shared_inbox.clone().unwrap_or_else(|| sender.inbox.clone());
+    let (urls, sign_id, actor) = (data.urls.clone(), e.id.clone(), e.actor.clone());
+    let outcome = data
+        .db
+        .write_async(move |conn| -> Result<Outcome, FederationError> {
+            let petition = signons_petition::petition::find(conn, &slug)?;
+            if matches!(petition.status, PetitionStatus::Draft | PetitionStatus::Removed) {
+                return Err(FederationError::NotFound);
+            }
+            let checked = e
+                .attestations
+                .iter()
+                .map(|v| check(v, &actor, petition.ask_country, petition.ask_postal_code))
+                .collect::<Result<Vec<_>, _>>()?;
+            let allowed = policy::allows(conn, &origin)?;
+            let mut outcome = Outcome::default();
+            for Checked { attestation: a } in checked {
+                let known: i64 =
+                    rs::table.filter(rs::attestation_id.eq(a.id.as_str())).count().get_result(conn)?;
+                if known > 0 {
+                    outcome.repeated += 1;
+                    continue;
+                }
+                let reason = if petition.status != PetitionStatus::Open {
+                    Some(RejectReason::PetitionClosed)
+                } else if !allowed {
+                    Some(RejectReason::InstanceRefused)
+                } else if signed(conn, &petition.id, &a.digest)? {
+                    Some(RejectReason::AlreadySigned)
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    outcome.rejected.entry(reason).or_default().push(a.id);
+                    continue;
+                }
+                diesel::insert_into(rs::table)
+                    .values((
+                        rs::attestation_id.eq(a.id.as_str()),
+                        rs::petition_id.eq(&petition.id),
+                        rs::origin_host.eq(&origin),
+                        rs::sign_activity_id.eq(sign_id.as_str()),
+                        rs::digest.eq(&a.digest),
+                        rs::display_name.eq(&a.name),
+                        rs::country.eq(&a.country),
+                        rs::postal_code.eq(&a.postal_code),
+                        rs::confirmed_at.eq(a.confirmed.naive_utc()),
+                        rs::received_at.eq(signons_store::now()),
+                        rs::activity.eq(&raw),
+                    ))
+                    .execute(conn)?;
+                outcome.accepted.push(a.id);
+            }
+            bump(conn, &petition.id, &origin, outcome.accepted.len() as i64)?;
+            answer(conn, &urls, &petition_url, &sign_id, &inbox, &outcome)?;
+            Ok(outcome)
+        })
+        .await?;
+    data.wake.notify_one();
+    tracing::info!(
+        origin = %host_of(&e.id).unwrap_or_default(),
+        accepted = outcome.accepted.len(),
+        rejected = outcome.rejected.values().map(Vec::len).sum::<usize>(),
+        repeated = outcome.repeated,
+        "signatures received"
+    );
+    Ok(outcome)
+}
+
+/// Whether this person already counts for the petition, through another instance.
+fn signed(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, FederationError> {
+    let n: i64 = rs::table
+        .filter(rs::petition_id.eq(petition))
+        .filter(rs::digest.eq(digest))
+        .filter(rs::withdrawn_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Adds `delta` to the petition's count from `origin`.
+fn bump(conn: &mut DbConnection, petition: &Id, origin: &str, delta: i64) -> Result<(), FederationError> {
+    if delta == 0 {
+        return Ok(());
+    }
+    let row = (oc::petition_id.eq(petition), oc::origin_host.eq(origin), oc::signatures.eq(delta), oc::counted.eq(true));
+    signons_store::on_each_backend!(conn, |c| diesel::insert_into(oc::table)
+        .values(row)
+        .on_conflict((oc::petition_id, oc::origin_host))
+        .do_update()
+        .set(oc::signatures.eq(oc::signatures + delta))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Queues the petition's `Accept` of what it counted and a `Reject` per reason.
+fn answer(
+    conn: &mut DbConnection,
+    urls: &Urls,
+    petition: &Url,
+    sign: &Url,
+    inbox: &Url,
+    outcome: &Outcome,
+) -> Result<(), FederationError> {
+    if !outcome.accepted.is_empty() {
+        let accept = Answer {
+            kind: AcceptType::Accept,
+            id: urls.new_activity(),
+            actor: petition.clone(),
+            to: [sign_actor(sign)],
+            object: sign.clone(),
+            attestations: outcome.accepted.clone(),
+            reason: None,
+        };
+        delivery::enqueue(conn, &WithContext::new(urls, accept), std::slice::from_ref(inbox))?;
+    }
+    for (reason, ids) in &outcome.rejected {
+        let reject = Answer {
+            kind: RejectType::Reject,
+            id: urls.new_activity(),
+            actor: petition.clone(),
+            to: [sign_actor(sign)],
+            object: sign.clone(),
+            attestations: ids.clone(),
+            reason: Some(*reason),
+        };
+        delivery::enqueue(conn, &WithContext::new(urls, reject), std::slice::from_ref(inbox))?;
+    }
+    Ok(())
+}
+
+/// The instance actor of the server that sent `sign` (Signons sends `Sign` from `/actor`).
+fn sign_actor(sign: &Url) -> Url {
+    let mut actor = sign.clone();
+    actor.set_path("/actor");
+    actor.set_query(None);
+    actor.set_fragment(None);
+    actor
+}
+
+/// `Undo(Sign)`: the signer withdrew. Only attestations of the sender's own host are
+/// withdrawn; returns how many were.
+pub async fn receive_undo(e: Envelope, data: &FederationContext) -> Result<usize, FederationError> {
+    let origin = host_of(&e.actor).ok_or_else(|| FederationError::Invalid("the actor has no host".into()))?;
+    let ids: Vec<Url> = e
+        .object
+        .get("attestations")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(object_id).collect())
+        .unwrap_or_default();
+    if ids.is_empty() || ids.len() > MAX_ATTESTATIONS {
+        return Err(FederationError::Invalid(format!("an Undo(Sign) names 1 to {MAX_ATTESTATIONS} attestations")));
+    }
+    let withdrawn = data
+        .db
+        .write_async(move |conn| -> Result<usize, FederationError> {
+            let mut withdrawn = 0;
+            for id in ids.iter().filter(|id| host_of(id).as_deref() == Some(origin.as_str())) {
+                let petition: Option<Id> = diesel::update(
+                    rs::table
+                        .filter(rs::attestation_id.eq(id.as_str()))
+                        .filter(rs::origin_host.eq(&origin))
+                        .filter(rs::withdrawn_at.is_null()),
+                )
+                .set(rs::withdrawn_at.eq(signons_store::now()))
+                .returning(rs::petition_id)
+                .get_result(conn)
+                .optional()?;
+                if let Some(petition) = petition {
+                    bump(conn, &petition, &origin, -1)?;
+                    withdrawn += 1;
+                }
+            }
+            Ok(withdrawn)
+        })
+        .await?;
+    tracing::info!(origin = %host_of(&e.actor).unwrap_or_default(), withdrawn, "signatures withdrawn");
+    Ok(withdrawn)
+}
+
+/// What a petition's organizers see of the attestations it received: each `Sign` as it
+/// was received (with its proof, once proofs are sent), newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub attestation: String,
+    pub origin: String,
+    pub received_at: chrono::NaiveDateTime,
+    pub withdrawn: bool,
+    pub activity: Value,
+}
+
+pub fn received(conn: &mut DbConnection, petition: &Id, limit: i64) -> Result<Vec<Received>, FederationError> {
+    let rows: Vec<(String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, String)> = rs::table
+        .filter(rs::petition_id.eq(petition))
+        .order((rs::received_at.desc(), rs::attestation_id.desc()))
+        .limit(limit)
+        .select((rs::attestation_id, rs::origin_host, rs::received_at, rs::withdrawn_at, rs::activity))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(attestation, origin, received_at, withdrawn_at, activity)| Received {
+            attestation,
+            origin,
+            received_at,
+            withdrawn: withdrawn_at.is_some(),
+            activity: serde_json::from_str(&activity).unwrap_or(Value::Null),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_is_keyed_by_the_petition() {
+        let a = Url::parse("https://alpha.example/p/trees").unwrap();
+        let b = Url::parse("https://alpha.example/p/bees").unwrap();
+        let d = digest(&a, "jeanne@example.org").unwrap();
+        assert!(is_digest(&d), "{d}");
+        assert_eq!(d, digest(&a, "jeanne@example.org").unwrap());
+        assert_ne!(d, digest(&b, "jeanne@example.org").unwrap());
+        assert_ne!(d, digest(&a, "jeanne2@example.org").unwrap());
+        // The construction, spelled out: HMAC-SHA256, key = SHA-256 of the petition's URL.
+        let key = sha2::Sha256::digest(a.as_str().as_bytes());
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+        mac.update(b"jeanne@example.org");
+        assert_eq!(d, hex::encode(mac.finalize().into_bytes()));
+    }
+
+    #[test]
+    fn attestations_keep_only_what_the_petition_asks() {
+        let sender = Url::parse("https://beta.example/actor").unwrap();
+        let value = serde_json::json!({
+            "id": "https://beta.example/attestations/1",
+            "name": "  Jeanne L. ",
+            "country": "France",
+            "postalCode": "75011",
+            "confirmed": "2026-12-02T10:00:00Z",
+            "digest": "a".repeat(64),
+            "email": "jeanne@example.org",
+        });
+        let checked = check(&value, &sender, true, false).unwrap().attestation;
+        assert_eq!(checked.name.as_deref(), Some("Jeanne L."));
+        assert_eq!(checked.country.as_deref(), Some("France"));
+        assert_eq!(checked.postal_code, None);
+        let other = Url::parse("https://gamma.example/actor").unwrap();
+        assert!(check(&value, &other, true, true).is_err(), "an instance attests only its own signers");
+        let mut bad = value.clone();
+        bad["digest"] = "xyz".into();
+        assert!(check(&bad, &sender, true, true).is_err());
+        let mut long = value.clone();
+        long["name"] = "n".repeat(101).into();
+        assert!(check(&long, &sender, true, true).is_err());
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE petition_origin_counts;
+DROP TABLE remote_signatures;
