@@ -7,8 +7,11 @@ use crate::helpers::*;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 use signons_federation::policy::{self, DomainPolicy};
-use signons_federation::{follows, posts};
-use signons_store::schema::{ap_followers, ap_following, ap_received, jobs, remote_petitions, remote_posts};
+use signons_federation::proof::{self, ProofError};
+use signons_federation::{follows, keys, posts, FederationError};
+use signons_store::schema::{
+    ap_followers, ap_following, ap_received, ap_remote_actors, jobs, remote_petitions, remote_posts,
+};
 use std::time::Duration;
 
 on_both_backends! {
@@ -22,6 +25,7 @@ on_both_backends! {
     organizer_posts_news_and_removes_on_the_web => web_news_and_remove_sqlite, web_news_and_remove_postgres;
     following_an_organization => following_an_organization_sqlite, following_an_organization_postgres;
     signatures_are_checked => signatures_are_checked_sqlite, signatures_are_checked_postgres;
+    proofs_are_checked_with_the_instance_key => proofs_are_checked_sqlite, proofs_are_checked_postgres;
 }
 
 /// Two processes of one instance share its PostgreSQL database and its delivery queue: each
@@ -655,4 +659,84 @@ async fn signatures_are_checked(backend: Backend) {
     let (status, body) = deliver(signed(follow(4)).await).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(followers_of(&beta, &format!("{}/actor", beta.url)).await, [format!("{}/actor", alpha.url)]);
+}
+
+/// Alpha's instance actor publishes its Ed25519 key as a Multikey; beta fetches it the first
+/// time it checks a proof alpha made, keeps it, and takes only what that key signed under
+/// that key's id.
+async fn proofs_are_checked_with_the_instance_key(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    let alpha_actor = url::Url::parse(&format!("{}/actor", alpha.url)).unwrap();
+    let key = keys::assertion_key(&alpha.state.fed().db, &alpha_actor).await.unwrap();
+    let method = url::Url::parse(&format!("{alpha_actor}#ed25519-key")).unwrap();
+
+    // What alpha serves.
+    let served =
+        send(alpha.public_api().client.get(alpha_actor.as_str()).header("accept", "application/activity+json"))
+            .await
+            .expect(200)
+            .json();
+    assert_eq!(
+        served["assertionMethod"],
+        json!([{
+            "id": method.as_str(),
+            "type": "Multikey",
+            "controller": alpha_actor.as_str(),
+            "publicKeyMultibase": key.public_multibase,
+        }])
+    );
+    let context = served["@context"].as_array().unwrap();
+    assert!(context.contains(&json!("https://w3id.org/security/multikey/v1")), "{context:?}");
+    assert!(context.contains(&json!("https://w3id.org/security/data-integrity/v2")), "{context:?}");
+
+    let document = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/data-integrity/v2"],
+        "id": format!("{}/activities/proof-test", alpha.url),
+        "type": "Note",
+        "content": "Proven by alpha.",
+    });
+    let signed = proof::sign(&document, &key.signing, &method, chrono::Utc::now()).unwrap();
+    let data = beta.state.federation.to_request_data();
+    let refused = |r: Result<(), FederationError>| match r {
+        Err(FederationError::Proof(e)) => e,
+        other => panic!("expected a refused proof, got {other:?}"),
+    };
+
+    // Beta does not know alpha yet: it fetches alpha's actor, keeps its key, and verifies.
+    proof::verify_from(&data, &signed, &alpha_actor).await.unwrap();
+    let alpha_url = alpha_actor.to_string();
+    let stored: Option<String> = beta
+        .read(move |conn| {
+            ap_remote_actors::table
+                .filter(ap_remote_actors::url.eq(alpha_url))
+                .select(ap_remote_actors::assertion_keys)
+                .first(conn)
+        })
+        .await;
+    let stored: Value = serde_json::from_str(&stored.expect("alpha's keys are kept")).unwrap();
+    assert_eq!(stored, json!([{ "id": method.as_str(), "publicKeyMultibase": key.public_multibase }]));
+
+    // The same document changed after it was signed.
+    let mut tampered = signed.clone();
+    tampered["content"] = json!("Proven by someone else.");
+    assert_eq!(refused(proof::verify_from(&data, &tampered, &alpha_actor).await), ProofError::BadSignature);
+
+    // Signed by another key under alpha's key id.
+    let forged = proof::sign(&document, &proof::generate_key(), &method, chrono::Utc::now()).unwrap();
+    assert_eq!(refused(proof::verify_from(&data, &forged, &alpha_actor).await), ProofError::BadSignature);
+
+    // Alpha's key, but the proof names another actor's key: it is not alpha's.
+    let organization = url::Url::parse(&format!("{}/o/{ORGANIZATION}#ed25519-key", alpha.url)).unwrap();
+    let elsewhere = proof::sign(&document, &key.signing, &organization, chrono::Utc::now()).unwrap();
+    assert!(matches!(refused(proof::verify_from(&data, &elsewhere, &alpha_actor).await), ProofError::UnknownKey(..)));
+    // Or a key id alpha does not publish (beta refetches alpha once, and still does not find it).
+    let unknown = url::Url::parse(&format!("{alpha_actor}#another-key")).unwrap();
+    let unpublished = proof::sign(&document, &key.signing, &unknown, chrono::Utc::now()).unwrap();
+    assert!(matches!(refused(proof::verify_from(&data, &unpublished, &alpha_actor).await), ProofError::UnknownKey(..)));
+    // A proof from alpha is not one from beta's own instance, nor from another server's actor.
+    let beta_actor = url::Url::parse(&format!("{}/actor", beta.url)).unwrap();
+    assert!(matches!(refused(proof::verify_from(&data, &signed, &beta_actor).await), ProofError::UnknownKey(..)));
+    // The genuine one still verifies after all that.
+    proof::verify_from(&data, &signed, &alpha_actor).await.unwrap();
 }

@@ -35,6 +35,9 @@ pub struct LocalActor {
     pub shared_inbox: Url,
     pub subject: Subject,
     pub keys: KeyPair,
+    /// `publicKeyMultibase` of the actor's Ed25519 assertion key, published in
+    /// `assertionMethod`; only the instance actor has one for now.
+    pub assertion_key: Option<String>,
 }
 
 impl LocalActor {
@@ -70,8 +73,15 @@ impl LocalActor {
                 }
             }
         };
-        let keys = keys::for_actor(&data.db, &data.urls.actor(reference)).await?;
-        Ok(Some(LocalActor::new(&data.urls, reference.clone(), subject, keys)))
+        let url = data.urls.actor(reference);
+        let keys = keys::for_actor(&data.db, &url).await?;
+        let actor = LocalActor::new(&data.urls, reference.clone(), subject, keys);
+        // Only the instance actor proves what it sends (the `Sign` of a signature made here);
+        // other actors would get one here when they need it.
+        Ok(Some(match reference {
+            LocalRef::Instance => actor.with_assertion_key(keys::assertion_key(&data.db, &url).await?.public_multibase),
+            _ => actor,
+        }))
     }
 
     pub fn new(urls: &Urls, reference: LocalRef, subject: Subject, keys: KeyPair) -> Self {
@@ -82,7 +92,18 @@ impl LocalActor {
             reference,
             subject,
             keys,
+            assertion_key: None,
         }
+    }
+
+    pub fn with_assertion_key(mut self, public_key_multibase: String) -> Self {
+        self.assertion_key = Some(public_key_multibase);
+        self
+    }
+
+    /// The id of the actor's assertion key: `{actor}#ed25519-key`.
+    pub fn assertion_key_id(&self) -> Url {
+        assertion_key_id(&self.url)
     }
 
     /// A removed petition: served as a `Tombstone`, its key kept to sign its `Delete`.
@@ -139,12 +160,27 @@ impl Actor for LocalActor {
     }
 }
 
+/// The id of a local actor's assertion key.
+pub fn assertion_key_id(actor: &Url) -> Url {
+    let mut id = actor.clone();
+    id.set_fragment(Some("ed25519-key"));
+    id
+}
+
 /// The document an actor of ours serves (and an `Update` of a petition embeds).
 pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
     let urls = &data.urls;
     let r = &actor.reference;
+    let mut context = context(urls);
+    if actor.assertion_key.is_some() {
+        // `Multikey`, `controller` and `publicKeyMultibase` (multikey/v1), `assertionMethod`
+        // (data-integrity/v2), beside security/v1 which defines `publicKey`.
+        if let Some(list) = context.as_array_mut() {
+            list.splice(2..2, [json!(crate::proof::MULTIKEY_CONTEXT), json!(crate::proof::DATA_INTEGRITY_CONTEXT)]);
+        }
+    }
     let mut doc = json!({
-        "@context": context(urls),
+        "@context": context,
         "id": actor.url.as_str(),
         "preferredUsername": urls.username(r),
         "inbox": urls.inbox(r).as_str(),
@@ -159,6 +195,17 @@ pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
         "manuallyApprovesFollowers": false,
         "discoverable": true,
     });
+    if let Some(multibase) = &actor.assertion_key {
+        merge(
+            &mut doc,
+            json!({ "assertionMethod": [{
+                "id": actor.assertion_key_id().as_str(),
+                "type": "Multikey",
+                "controller": actor.url.as_str(),
+                "publicKeyMultibase": multibase,
+            }] }),
+        );
+    }
     let extra = match &actor.subject {
         Subject::Instance => json!({
             "type": "Application",
@@ -235,6 +282,17 @@ pub struct RemoteActor {
     pub shared_inbox: Option<Url>,
     pub public_key_pem: String,
     pub fetched_at: NaiveDateTime,
+    /// The Ed25519 `Multikey`s of its `assertionMethod`, each checked to be its own.
+    pub assertion_keys: Vec<PublishedKey>,
+}
+
+/// An assertion key a remote actor publishes, as kept (in `ap_remote_actors.assertion_keys`,
+/// a JSON array of these).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedKey {
+    pub id: Url,
+    pub public_key_multibase: String,
 }
 
 /// A remote actor as stored; its URLs are parsed into a `RemoteActor`.
@@ -250,6 +308,7 @@ struct RemoteActorRow {
     shared_inbox: Option<String>,
     public_key_pem: String,
     fetched_at: NaiveDateTime,
+    assertion_keys: Option<String>,
 }
 
 impl RemoteActor {
@@ -264,7 +323,14 @@ impl RemoteActor {
             shared_inbox: row.shared_inbox.as_deref().map(Url::parse).transpose()?,
             public_key_pem: row.public_key_pem,
             fetched_at: row.fetched_at,
+            assertion_keys: row.assertion_keys.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default(),
         })
+    }
+
+    /// The assertion key with this id, if the actor publishes it.
+    pub fn assertion_key(&self, id: &Url) -> Option<ed25519_dalek::VerifyingKey> {
+        let key = self.assertion_keys.iter().find(|k| &k.id == id)?;
+        crate::proof::decode_public_key_multibase(&key.public_key_multibase).ok()
     }
 
     pub fn find(conn: &mut signons_store::DbConnection, url: &str) -> Result<Option<Self>, FederationError> {
@@ -291,6 +357,48 @@ pub struct RemoteActorJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<Endpoints>,
     pub public_key: PublicKey,
+    /// FEP-521a: verification methods, of which Signons keeps the Ed25519 `Multikey`s. Kept
+    /// as raw JSON: other servers publish other key types, or bare references, which are
+    /// skipped rather than refusing the actor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_method: Option<Value>,
+}
+
+/// At most this many assertion keys are kept per actor: enough for a rotation or two.
+const ASSERTION_KEYS_MAX: usize = 8;
+
+/// The Ed25519 `Multikey`s of an actor document's `assertionMethod` that the actor
+/// controls: declared in its own document (`{actor}#…`) with `controller` the actor.
+/// Anything else is skipped.
+pub fn published_keys(json: &RemoteActorJson) -> Vec<PublishedKey> {
+    let entries = match &json.assertion_method {
+        Some(Value::Array(entries)) => entries.as_slice(),
+        Some(one) => std::slice::from_ref(one),
+        None => &[],
+    };
+    let mut keys = Vec::new();
+    for entry in entries {
+        let text = |name: &str| entry.get(name).and_then(Value::as_str);
+        if text("type") != Some("Multikey") || text("controller") != Some(json.id.as_str()) {
+            continue;
+        }
+        let (Some(id), Some(multibase)) = (text("id").and_then(|id| Url::parse(id).ok()), text("publicKeyMultibase"))
+        else {
+            continue;
+        };
+        let mut document = id.clone();
+        document.set_fragment(None);
+        if document != json.id || id.fragment().is_none() || keys.iter().any(|k: &PublishedKey| k.id == id) {
+            continue;
+        }
+        if crate::proof::decode_public_key_multibase(multibase).is_ok() {
+            keys.push(PublishedKey { id, public_key_multibase: multibase.to_owned() });
+        }
+        if keys.len() == ASSERTION_KEYS_MAX {
+            break;
+        }
+    }
+    keys
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -321,6 +429,21 @@ impl Object for RemoteActor {
     }
 
     async fn into_json(self, _: &FederationContext) -> Result<RemoteActorJson, FederationError> {
+        let assertion_method = (!self.assertion_keys.is_empty()).then(|| {
+            Value::Array(
+                self.assertion_keys
+                    .iter()
+                    .map(|k| {
+                        json!({
+                            "id": k.id.as_str(),
+                            "type": "Multikey",
+                            "controller": self.url.as_str(),
+                            "publicKeyMultibase": k.public_key_multibase,
+                        })
+                    })
+                    .collect(),
+            )
+        });
         Ok(RemoteActorJson {
             kind: self.kind,
             id: self.url.clone(),
@@ -333,6 +456,7 @@ impl Object for RemoteActor {
                 owner: self.url,
                 public_key_pem: self.public_key_pem,
             },
+            assertion_method,
         })
     }
 
@@ -370,7 +494,9 @@ impl Object for RemoteActor {
             .map(|u| clean_text(u, 100))
             .filter(|u| !u.is_empty())
             .unwrap_or_else(|| host.clone());
+        let assertion_keys = published_keys(&json);
         let actor = RemoteActor {
+            assertion_keys,
             url: json.id,
             host,
             kind: json.kind,
@@ -382,6 +508,9 @@ impl Object for RemoteActor {
             fetched_at: signons_store::now(),
         };
         let row = actor.clone();
+        // NULL when there is none, as for actors kept before the column existed.
+        let stored_keys =
+            (!row.assertion_keys.is_empty()).then(|| serde_json::to_string(&row.assertion_keys)).transpose()?;
         data.db
             .write_async(move |conn| -> Result<(), FederationError> {
                 let values = (
@@ -393,6 +522,7 @@ impl Object for RemoteActor {
                     ra::shared_inbox.eq(row.shared_inbox.as_ref().map(Url::as_str)),
                     ra::public_key_pem.eq(&row.public_key_pem),
                     ra::fetched_at.eq(row.fetched_at),
+                    ra::assertion_keys.eq(stored_keys.as_deref()),
                 );
                 signons_store::on_each_backend!(conn, |c| diesel::insert_into(ra::table)
                     .values((ra::url.eq(row.url.as_str()), values))

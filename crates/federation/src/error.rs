@@ -24,6 +24,8 @@ pub enum FederationError {
     Unreachable { url: String, reason: String },
     #[error("key generation failed: {0}")]
     Keys(String),
+    #[error("object-integrity proof refused: {0}")]
+    Proof(#[from] crate::proof::ProofError),
     #[error(transparent)]
     Petition(#[from] signons_petition::PetitionError),
     #[error(transparent)]
@@ -66,6 +68,8 @@ impl FederationError {
                 Ap::ParseReceivedActivity { .. } => (400, "invalid_activity"),
                 _ => (400, "fetch_failed"),
             },
+            // Like a bad HTTP signature: the sender did not prove what it claims.
+            FederationError::Proof(_) => (401, "bad_proof"),
             FederationError::NotFound => (404, "not_found"),
             FederationError::Duplicate => (202, "duplicate"),
             FederationError::Unreachable { .. } => (502, "unreachable"),

@@ -3,6 +3,7 @@
 
 use crate::FederationError;
 use diesel::prelude::*;
+use signons_store::schema::ap_assertion_keys as a;
 use signons_store::schema::ap_local_keys as k;
 use signons_store::{Database, DbConnection};
 use url::Url;
@@ -60,4 +61,79 @@ pub fn stored(conn: &mut DbConnection, actor: &str) -> Result<Option<KeyPair>, F
         .first(conn)
         .optional()?;
     Ok(row.map(|(public_pem, private_pem)| KeyPair { public_pem, private_pem }))
+}
+
+/// A local actor's Ed25519 key pair, for object-integrity proofs; its public half is
+/// published as a `Multikey` in the actor's `assertionMethod`.
+#[derive(Clone)]
+pub struct AssertionKey {
+    pub signing: ed25519_dalek::SigningKey,
+    /// `publicKeyMultibase` of the public key.
+    pub public_multibase: String,
+}
+
+impl std::fmt::Debug for AssertionKey {
+    // Never the secret key, in logs or panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionKey").field("public_multibase", &self.public_multibase).finish_non_exhaustive()
+    }
+}
+
+/// The actor's assertion key, made and stored the first time it is asked for. Like the RSA
+/// keys, two processes (or requests) may race: each inserts its own, only the first insert
+/// is kept (the others do nothing), and every one of them returns the stored key.
+pub async fn assertion_key(db: &Database, actor: &Url) -> Result<AssertionKey, FederationError> {
+    let id = actor.to_string();
+    if let Some(key) = stored_assertion_async(db, id.clone()).await? {
+        return Ok(key);
+    }
+    // Cheap, unlike RSA: no need for a blocking thread.
+    let signing = crate::proof::generate_key();
+    let public = crate::proof::public_key_multibase(&signing.verifying_key());
+    let secret = crate::proof::secret_key_multibase(&signing);
+    let row_id = id.clone();
+    let saved = db
+        .write_async(move |conn| -> Result<(), FederationError> {
+            let row = (
+                a::actor_url.eq(&row_id),
+                a::public_key_multibase.eq(&public),
+                a::secret_key_multibase.eq(&secret),
+                a::created_at.eq(signons_store::now()),
+            );
+            signons_store::on_each_backend!(conn, |c| diesel::insert_into(a::table)
+                .values(row)
+                .on_conflict(a::actor_url)
+                .do_nothing()
+                .execute(c))?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = saved {
+        tracing::debug!(error = %e, "assertion key not stored (made concurrently?)");
+    }
+    stored_assertion_async(db, id).await?.ok_or(FederationError::NotFound)
+}
+
+async fn stored_assertion_async(db: &Database, id: String) -> Result<Option<AssertionKey>, FederationError> {
+    db.read_async(move |conn| stored_assertion(conn, &id)).await
+}
+
+/// The actor's assertion key, if it was made.
+pub fn stored_assertion(conn: &mut DbConnection, actor: &str) -> Result<Option<AssertionKey>, FederationError> {
+    let row: Option<(String, String)> = a::table
+        .filter(a::actor_url.eq(actor))
+        .select((a::public_key_multibase, a::secret_key_multibase))
+        .first(conn)
+        .optional()?;
+    let Some((public_multibase, secret)) = row else {
+        return Ok(None);
+    };
+    let signing = crate::proof::decode_secret_key_multibase(&secret)?;
+    // A row whose halves disagree would publish one key and sign with another.
+    if crate::proof::public_key_multibase(&signing.verifying_key()) != public_multibase {
+        return Err(FederationError::Keys(format!(
+            "the stored assertion key of {actor} does not match its public key"
+        )));
+    }
+    Ok(Some(AssertionKey { signing, public_multibase }))
 }

@@ -21,6 +21,7 @@ pub mod outgoing;
 pub mod policy;
 pub mod posts;
 pub mod progress;
+pub mod proof;
 pub mod remote;
 pub mod sign;
 pub mod urls;

@@ -135,7 +135,9 @@ fn local_actor(urls: &Urls, reference: LocalRef, subject: Subject, public_pem: &
 }
 
 fn instance_actor(urls: &Urls) -> LocalActor {
+    // The W3C vc-di-eddsa example key (fixtures/proofs/keyPair.json): a fixed, valid key.
     local_actor(urls, LocalRef::Instance, Subject::Instance, INSTANCE_KEY)
+        .with_assertion_key("z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2".into())
 }
 
 fn organization_actor(urls: &Urls) -> LocalActor {

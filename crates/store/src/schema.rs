@@ -122,6 +122,16 @@ diesel::table! {
         shared_inbox -> Nullable<Text>,
         public_key_pem -> Text,
         fetched_at -> Timestamp,
+        assertion_keys -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ap_assertion_keys (actor_url) {
+        actor_url -> Text,
+        public_key_multibase -> Text,
+        secret_key_multibase -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -301,6 +311,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     petition_counters,
     outgoing_emails,
     ap_local_keys,
+    ap_assertion_keys,
     ap_remote_actors,
     ap_followers,
     ap_following,
