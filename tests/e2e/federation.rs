@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 use signons_federation::policy::{self, DomainPolicy};
 use signons_federation::proof::{self, ProofError};
-use signons_federation::{follows, keys, posts, FederationError};
+use signons_federation::{follows, keys, posts, sign, FederationError};
 use signons_store::schema::{
     ap_followers, ap_following, ap_received, ap_remote_actors, jobs, remote_petitions, remote_posts,
 };
@@ -26,6 +26,7 @@ on_both_backends! {
     following_an_organization => following_an_organization_sqlite, following_an_organization_postgres;
     signatures_are_checked => signatures_are_checked_sqlite, signatures_are_checked_postgres;
     proofs_are_checked_with_the_instance_key => proofs_are_checked_sqlite, proofs_are_checked_postgres;
+    signatures_of_other_instances_count_by_origin => signatures_of_other_instances_sqlite, signatures_of_other_instances_postgres;
 }
 
 /// Two processes of one instance share its PostgreSQL database and its delivery queue: each
@@ -739,4 +740,128 @@ async fn proofs_are_checked_with_the_instance_key(backend: Backend) {
     assert!(matches!(refused(proof::verify_from(&data, &signed, &beta_actor).await), ProofError::UnknownKey(..)));
     // The genuine one still verifies after all that.
     proof::verify_from(&data, &signed, &alpha_actor).await.unwrap();
+}
+
+/// An attestation from `from` of a signer (by email) for the petition at `petition`.
+fn attestation(from: &TestApp, petition: &url::Url, email: &str, name: Option<&str>) -> sign::Attestation {
+    sign::Attestation {
+        id: url::Url::parse(&format!("{}/attestations/{}", from.url, uuid::Uuid::now_v7())).unwrap(),
+        name: name.map(str::to_owned),
+        country: Some("France".into()),
+        postal_code: None,
+        confirmed: chrono::Utc::now(),
+        digest: sign::digest(petition, email).unwrap(),
+    }
+}
+
+/// `from`'s instance actor sends `Sign` of these attestations to the petition.
+async fn send_sign(from: &TestApp, petition: &url::Url, attestations: Vec<sign::Attestation>) {
+    let (urls, petition, inbox) = (from.state.fed().urls.clone(), petition.clone(), petition_inbox(petition));
+    from.state
+        .db
+        .write_async(move |conn| sign::enqueue_sign(conn, &urls, &petition, &inbox, attestations))
+        .await
+        .unwrap();
+    from.state.fed().wake.notify_one();
+}
+
+/// `from`'s instance actor withdraws these attestations (`Undo(Sign)`).
+async fn send_undo(from: &TestApp, petition: &url::Url, ids: &[url::Url]) {
+    let (urls, petition, ids) = (from.state.fed().urls.clone(), petition.clone(), ids.to_vec());
+    let inbox = petition_inbox(&petition);
+    from.state.db.write_async(move |conn| sign::enqueue_undo(conn, &urls, &petition, &inbox, ids)).await.unwrap();
+    from.state.fed().wake.notify_one();
+    wait_queue_empty(from).await;
+}
+
+fn petition_inbox(petition: &url::Url) -> url::Url {
+    petition.join(&format!("{}/inbox", petition.path())).unwrap()
+}
+
+/// What alpha's API says of its petition: the count and its breakdown by instance.
+async fn breakdown(alpha: &TestApp, slug: &str) -> (i64, Value) {
+    let p = alpha.public_api().get(&format!("/petitions/{slug}")).await.json();
+    (p["total_signatures"].as_i64().unwrap(), p["signatures_by_instance"].clone())
+}
+
+/// Beta and gamma collect signatures for a petition of alpha: alpha counts them under
+/// their origin, once per person across instances, ignores replays and withdrawals of
+/// another instance's signatures, and takes a blocked instance's signatures out of the
+/// count until it is unblocked.
+async fn signatures_of_other_instances_count_by_origin(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    let gamma = instance(backend).await;
+    let slug = alpha.create_petition("Signed on three instances", true).await;
+    let petition = url::Url::parse(&format!("{}/p/{slug}", alpha.url)).unwrap();
+    let (b1, b2) = (
+        attestation(&beta, &petition, "ann@example.org", Some("Ann B.")),
+        attestation(&beta, &petition, "bob@example.org", None),
+    );
+    send_sign(&beta, &petition, vec![b1.clone(), b2.clone()]).await;
+    // Ann again, through gamma: the same person is not counted twice.
+    let (g1, g2) = (
+        attestation(&gamma, &petition, "ann@example.org", None),
+        attestation(&gamma, &petition, "cat@example.org", None),
+    );
+    wait_queue_empty(&beta).await;
+    send_sign(&gamma, &petition, vec![g1.clone(), g2.clone()]).await;
+    let expected = json!({ host(&alpha): 0, host(&beta): 2, host(&gamma): 1 });
+    eventually("alpha to count 3 remote signatures", DEADLINE, || async {
+        let (total, by) = breakdown(&alpha, &slug).await;
+        (total == 3 && by == expected).then_some(())
+    })
+    .await;
+    let kept: Vec<(String, String)> = alpha
+        .read(|conn| {
+            signons_store::schema::remote_signatures::table
+                .select((
+                    signons_store::schema::remote_signatures::attestation_id,
+                    signons_store::schema::remote_signatures::activity,
+                ))
+                .load(conn)
+        })
+        .await;
+    assert_eq!(kept.len(), 3, "Ann's second signature is not kept");
+    assert!(kept.iter().all(|(_, a)| !a.contains("@example.org")), "no email address is sent: {kept:?}");
+    assert!(kept.iter().any(|(_, a)| a.contains("Ann B.")), "the public name is");
+    let countries: Vec<Option<String>> = alpha
+        .read(|conn| {
+            signons_store::schema::remote_signatures::table
+                .select(signons_store::schema::remote_signatures::country)
+                .load(conn)
+        })
+        .await;
+    assert!(countries.iter().all(Option::is_none), "a country the petition does not ask is not kept: {countries:?}");
+
+    // A replay (the same attestations in a new Sign) counts nothing.
+    send_sign(&beta, &petition, vec![b1.clone()]).await;
+    wait_queue_empty(&beta).await;
+    // Gamma cannot withdraw beta's signature; beta can.
+    send_undo(&gamma, &petition, &[b1.id.clone()]).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // past the snapshot's second
+    assert_eq!(breakdown(&alpha, &slug).await.0, 3);
+    send_undo(&beta, &petition, &[b1.id.clone()]).await;
+    eventually("the withdrawal to count", DEADLINE, || async { (breakdown(&alpha, &slug).await.0 == 2).then_some(()) })
+        .await;
+
+    // Blocking gamma takes its signature out of the count; unblocking brings it back.
+    let gamma_host = host(&gamma);
+    alpha
+        .state
+        .db
+        .write_async(move |conn| policy::set_rule(conn, &gamma_host, Some(DomainPolicy::Block)))
+        .await
+        .unwrap();
+    eventually("gamma's signature to leave the count", DEADLINE, || async {
+        let (total, by) = breakdown(&alpha, &slug).await;
+        (total == 1 && by.get(host(&gamma)).is_none()).then_some(())
+    })
+    .await;
+    let gamma_host = host(&gamma);
+    alpha.state.db.write_async(move |conn| policy::set_rule(conn, &gamma_host, None)).await.unwrap();
+    eventually("gamma's signature to come back", DEADLINE, || async {
+        (breakdown(&alpha, &slug).await.0 == 2).then_some(())
+    })
+    .await;
 }

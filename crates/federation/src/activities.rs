@@ -98,6 +98,10 @@ impl Activity for Incoming {
 
     async fn verify(&self, _: &FederationContext) -> Result<(), FederationError> {
         let e = self.envelope();
+        if matches!(self, Incoming::Undo(_)) && object_type(&e.object) == Some("Sign") {
+            // Names the attestations it withdraws, not one object (see `sign`).
+            return Ok(());
+        }
         let object = required_id(&e.object)?;
         match self {
             // What is created, updated or deleted must be the sender's own. (A boost may be

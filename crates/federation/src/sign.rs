@@ -16,13 +16,13 @@ use crate::outgoing::{OutgoingActivity, WithContext};
 use crate::urls::{host_of, same_host};
 use crate::{delivery, policy, FederationContext, FederationError, LocalRef, Urls};
 use activitypub_federation::fetch::object_id::ObjectId;
-use activitypub_federation::kinds::activity::{AcceptType, RejectType};
+use activitypub_federation::kinds::activity::{AcceptType, RejectType, UndoType};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
-use sha2::Digest as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::Digest as _;
 use signons_petition::PetitionStatus;
 use signons_store::schema::{petition_origin_counts as oc, remote_signatures as rs};
 use signons_store::{DbConnection, Id};
@@ -42,8 +42,8 @@ const MAX_POSTAL_CODE: usize = 16;
 /// digests for two petitions cannot be matched to each other.
 pub fn digest(petition: &Url, canonical_email: &str) -> Result<String, FederationError> {
     let key = sha2::Sha256::digest(petition.as_str().as_bytes());
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key)
-        .map_err(|e| FederationError::Invalid(format!("digest key: {e}")))?;
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| FederationError::Invalid(format!("digest key: {e}")))?;
     mac.update(canonical_email.as_bytes());
     Ok(hex::encode(mac.finalize().into_bytes()))
 }
@@ -154,6 +154,60 @@ pub fn enqueue_sign(
     Ok(sign.activity.id)
 }
 
+/// The withdrawal of attestations (`Undo` of a `Sign` naming them).
+#[derive(Debug, Clone, Serialize)]
+pub struct UndoSign {
+    #[serde(rename = "type")]
+    pub kind: UndoType,
+    pub id: Url,
+    pub actor: Url,
+    pub to: [Url; 1],
+    pub object: SignRef,
+}
+
+/// The signatures withdrawn: the petition, and the attestations by id.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignRef {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub actor: Url,
+    pub object: Url,
+    pub attestations: Vec<Url>,
+}
+
+impl OutgoingActivity for UndoSign {
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+}
+
+/// `Undo(Sign)` of the attestations `ids` of ours for `petition`, queued for its `inbox`
+/// in the caller's transaction.
+pub fn enqueue_undo(
+    conn: &mut DbConnection,
+    urls: &Urls,
+    petition: &Url,
+    inbox: &Url,
+    ids: Vec<Url>,
+) -> Result<Url, FederationError> {
+    let actor = urls.actor(&LocalRef::Instance);
+    let undo = WithContext::new(
+        urls,
+        UndoSign {
+            kind: UndoType::Undo,
+            id: urls.new_activity(),
+            actor: actor.clone(),
+            to: [petition.clone()],
+            object: SignRef { kind: "Sign", actor, object: petition.clone(), attestations: ids },
+        },
+    );
+    delivery::enqueue(conn, &undo, std::slice::from_ref(inbox))?;
+    Ok(undo.activity.id)
+}
+
 /// An attestation checked against its sender and the petition: what is stored.
 struct Checked {
     attestation: Attestation,
@@ -219,8 +273,7 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
             let allowed = policy::allows(conn, &origin)?;
             let mut outcome = Outcome::default();
             for Checked { attestation: a } in checked {
-                let known: i64 =
-                    rs::table.filter(rs::attestation_id.eq(a.id.as_str())).count().get_result(conn)?;
+                let known: i64 = rs::table.filter(rs::attestation_id.eq(a.id.as_str())).count().get_result(conn)?;
                 if known > 0 {
                     outcome.repeated += 1;
                     continue;
@@ -287,7 +340,8 @@ fn bump(conn: &mut DbConnection, petition: &Id, origin: &str, delta: i64) -> Res
     if delta == 0 {
         return Ok(());
     }
-    let row = (oc::petition_id.eq(petition), oc::origin_host.eq(origin), oc::signatures.eq(delta), oc::counted.eq(true));
+    let row =
+        (oc::petition_id.eq(petition), oc::origin_host.eq(origin), oc::signatures.eq(delta), oc::counted.eq(true));
     signons_store::on_each_backend!(conn, |c| diesel::insert_into(oc::table)
         .values(row)
         .on_conflict((oc::petition_id, oc::origin_host))

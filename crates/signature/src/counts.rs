@@ -50,6 +50,25 @@ pub fn by_origin(conn: &mut DbConnection, petition: &Id) -> Result<Vec<(String, 
         .load(conn)
 }
 
+/// `by_origin` of several petitions, in one read.
+pub fn by_origin_many(
+    conn: &mut DbConnection,
+    petitions: &[Id],
+) -> Result<HashMap<Id, Vec<(String, i64)>>, diesel::result::Error> {
+    let rows: Vec<(Id, String, i64)> = oc::table
+        .filter(oc::petition_id.eq_any(petitions))
+        .filter(oc::counted.eq(true))
+        .filter(oc::signatures.gt(0))
+        .order((oc::petition_id.asc(), oc::origin_host.asc()))
+        .select((oc::petition_id, oc::origin_host, oc::signatures))
+        .load(conn)?;
+    let mut by = HashMap::new();
+    for (id, host, n) in rows {
+        by.entry(id).or_insert_with(Vec::new).push((host, n));
+    }
+    Ok(by)
+}
+
 pub fn totals(conn: &mut DbConnection, petitions: &[Id]) -> Result<HashMap<Id, i64>, diesel::result::Error> {
     let rows: Vec<(Id, i64)> =
         pc::table.filter(pc::petition_id.eq_any(petitions)).select((pc::petition_id, pc::signatures)).load(conn)?;

@@ -16,7 +16,9 @@ pub struct ApiPetition {
 }
 
 impl ApiPetition {
-    pub fn new(public_url: &str, p: &Petition, count: i64) -> Self {
+    /// `count` is the whole count; `by_origin`, the part other instances collected (by
+    /// host), the rest being this instance's.
+    pub fn new(public_url: &str, p: &Petition, count: i64, by_origin: &[(String, i64)]) -> Self {
         let host = url::Url::parse(public_url)
             .ok()
             .and_then(|u| {
@@ -29,7 +31,12 @@ impl ApiPetition {
         ApiPetition {
             view: PetitionView::new(p, count, public_url),
             description: p.description_md.clone(),
-            signatures_by_instance: BTreeMap::from([(host, count)]),
+            signatures_by_instance: {
+                let remote: i64 = by_origin.iter().map(|(_, n)| n).sum();
+                let mut by: BTreeMap<String, i64> = by_origin.iter().cloned().collect();
+                by.insert(host, count - remote);
+                by
+            },
         }
     }
 }

@@ -136,20 +136,27 @@ fn open_total(conn: &mut DbConnection) -> Result<i64, AppError> {
 /// Up to `limit` open petitions, newest first, older than the cursor if given; the total;
 /// and the next page's cursor.
 pub async fn api_page(db: &Database, public_url: &str, after: Option<Cursor>, limit: i64) -> Result<ApiPage, AppError> {
-    let (total, mut petitions, totals) = db
+    let (total, mut petitions, totals, by_origin) = db
         .read_async(move |conn| -> Result<_, AppError> {
             let total = open_total(conn)?;
             // One more than asked: whether there is a next page, without a second query.
             let petitions = petition::list_open_before(conn, after.as_ref().map(|c| &c.0), limit + 1)?;
             let totals = with_totals(conn, &petitions)?;
-            Ok((total, petitions, totals))
+            let ids: Vec<Id> = petitions.iter().map(|p| p.id.clone()).collect();
+            let by_origin = signons_signature::counts::by_origin_many(conn, &ids)?;
+            Ok((total, petitions, totals, by_origin))
         })
         .await?;
     let more = petitions.len() as i64 > limit;
     petitions.truncate(usize::try_from(limit).unwrap_or(0));
     let next = if more { petitions.last().map(|p| Cursor(p.id.clone())) } else { None };
-    let petitions =
-        petitions.iter().map(|p| ApiPetition::new(public_url, p, totals.get(&p.id).copied().unwrap_or(0))).collect();
+    let petitions = petitions
+        .iter()
+        .map(|p| {
+            let origins = by_origin.get(&p.id).map(Vec::as_slice).unwrap_or_default();
+            ApiPetition::new(public_url, p, totals.get(&p.id).copied().unwrap_or(0), origins)
+        })
+        .collect();
     Ok(ApiPage { total, petitions, next })
 }
 

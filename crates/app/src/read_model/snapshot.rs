@@ -30,6 +30,8 @@ const RECENT_NEWS: i64 = 5;
 pub struct PetitionSnapshot {
     pub petition: Petition,
     pub count: i64,
+    /// The part of `count` other instances collected, by host.
+    pub by_origin: Vec<(String, i64)>,
     pub signers: Vec<PublicSigner>,
     /// Its latest news and milestones (what its followers received).
     pub news: Vec<NewsView>,
@@ -45,12 +47,14 @@ impl PetitionSnapshot {
             if petition.status == PetitionStatus::Removed {
                 return Err(AppError::Gone);
             }
-            let count = signons_signature::counts::total(conn, &petition.id)?;
+            let by_origin = signons_signature::counts::by_origin(conn, &petition.id)?;
+            let count =
+                signons_signature::counts::local(conn, &petition.id)? + by_origin.iter().map(|(_, n)| n).sum::<i64>();
             let signers = signons_signature::signing::recent_public(conn, &petition.id, RECENT_SIGNERS)?;
             let own = signons_federation::LocalRef::Petition(petition.slug.clone());
             let posts = signons_federation::posts::posts_by(conn, &own, RECENT_NEWS)?;
             let news = posts.into_iter().map(|p| NewsView::new(p.body_html, p.created_at)).collect();
-            Ok(PetitionSnapshot { petition, count, signers, news })
+            Ok(PetitionSnapshot { petition, count, by_origin, signers, news })
         })
         .await
     }

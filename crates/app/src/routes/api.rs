@@ -51,8 +51,8 @@ impl FromRequest for ApiOrganizer {
     }
 }
 
-fn api_petition(state: &AppState, p: &Petition, count: i64) -> ApiPetition {
-    ApiPetition::new(&state.config.public_url, p, count)
+fn api_petition(state: &AppState, p: &Petition, count: i64, by_origin: &[(String, i64)]) -> ApiPetition {
+    ApiPetition::new(&state.config.public_url, p, count, by_origin)
 }
 
 #[derive(Deserialize)]
@@ -111,7 +111,7 @@ pub async fn create_petition(
         .await?;
     state.fed().wake.notify_one();
     state.invalidate_petition(&created.slug);
-    let p = api_petition(&state, &created, 0);
+    let p = api_petition(&state, &created, 0, &[]);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/petitions/{}", created.slug)))
         .json(serde_json::json!({ "slug": p.view.slug, "url": p.view.url, "status": p.view.status, "petition": p })))
@@ -160,13 +160,14 @@ pub async fn list_petitions(req: HttpRequest, state: web::Data<AppState>) -> Res
     Ok(HttpResponse::Ok().content_type("application/json").body(body.value.as_ref().clone()))
 }
 
-async fn load(state: &AppState, slug: String) -> Result<(Petition, i64), AppError> {
+async fn load(state: &AppState, slug: String) -> Result<(Petition, i64, Vec<(String, i64)>), AppError> {
     state
         .db
         .read_async(move |conn| -> Result<_, AppError> {
             let p = petition::find(conn, &slug)?;
-            let count = signons_signature::counts::total(conn, &p.id)?;
-            Ok((p, count))
+            let by_origin = signons_signature::counts::by_origin(conn, &p.id)?;
+            let count = signons_signature::counts::local(conn, &p.id)? + by_origin.iter().map(|(_, n)| n).sum::<i64>();
+            Ok((p, count, by_origin))
         })
         .await
 }
@@ -191,7 +192,8 @@ pub async fn get_petition(
         return Ok(HttpResponse::Ok().json(body));
     }
     let s = public_snapshot(&state, &slug).await?;
-    let body = serde_json::to_vec(&api_petition(&state, &s.petition, s.count)).map_err(AppError::internal)?;
+    let body =
+        serde_json::to_vec(&api_petition(&state, &s.petition, s.count, &s.by_origin)).map_err(AppError::internal)?;
     Ok(public_json(&req, body))
 }
 
@@ -233,7 +235,7 @@ pub async fn publish_petition(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let p = crate::federate::change(&state, organizer.0, slug.into_inner(), petition::publish).await?;
-    Ok(HttpResponse::Ok().json(api_petition(&state, &p, 0)))
+    Ok(HttpResponse::Ok().json(api_petition(&state, &p, 0, &[])))
 }
 
 #[post("/petitions/{slug}/close")]
@@ -243,8 +245,8 @@ pub async fn close_petition(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let p = crate::federate::change(&state, organizer.0, slug.into_inner(), petition::close).await?;
-    let (p, count) = load(&state, p.slug).await?;
-    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count)))
+    let (p, count, by_origin) = load(&state, p.slug).await?;
+    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
 }
 
 /// Removes a petition: its signatures are deleted, followers get a `Delete`, its address
