@@ -838,10 +838,10 @@ async fn signatures_of_other_instances_count_by_origin(backend: Backend) {
     send_sign(&beta, &petition, vec![b1.clone()]).await;
     wait_queue_empty(&beta).await;
     // Gamma cannot withdraw beta's signature; beta can.
-    send_undo(&gamma, &petition, &[b1.id.clone()]).await;
+    send_undo(&gamma, &petition, std::slice::from_ref(&b1.id)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await; // past the snapshot's second
     assert_eq!(breakdown(&alpha, &slug).await.0, 3);
-    send_undo(&beta, &petition, &[b1.id.clone()]).await;
+    send_undo(&beta, &petition, std::slice::from_ref(&b1.id)).await;
     eventually("the withdrawal to count", DEADLINE, || async { (breakdown(&alpha, &slug).await.0 == 2).then_some(()) })
         .await;
 
