@@ -177,7 +177,8 @@ async fn answer(e: Envelope, data: &FederationContext, state: FollowState) -> Re
     Ok(())
 }
 
-/// Unfollow (the only thing we let be undone).
+/// Unfollow (the only thing we let be undone). An embedded follow is matched by its
+/// follower and the actor it followed: Lemmy restates a follow with a new id.
 async fn undo(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
     if object_type(&e.object).is_some_and(|t| t != "Follow") {
         return Ok(());
@@ -188,11 +189,15 @@ async fn undo(e: Envelope, data: &FederationContext) -> Result<(), FederationErr
             return Err(FederationError::Invalid("an actor can only undo its own follow".into()));
         }
     }
+    let followed = e.object.get("object").and_then(object_id);
     let actor = e.actor.to_string();
     data.db
         .write_async(move |conn| -> Result<usize, FederationError> {
-            Ok(diesel::delete(f::table.filter(f::follow_id.eq(follow.as_str())).filter(f::follower.eq(&actor)))
-                .execute(conn)?)
+            let mine = f::table.filter(f::follower.eq(&actor));
+            Ok(match followed {
+                Some(local) => diesel::delete(mine.filter(f::local_actor.eq(local.as_str()))).execute(conn)?,
+                None => diesel::delete(mine.filter(f::follow_id.eq(follow.as_str()))).execute(conn)?,
+            })
         })
         .await?;
     Ok(())
