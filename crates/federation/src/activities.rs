@@ -191,16 +191,23 @@ async fn undo(e: Envelope, data: &FederationContext) -> Result<(), FederationErr
     }
     let followed = e.object.get("object").and_then(object_id);
     let actor = e.actor.to_string();
-    data.db
-        .write_async(move |conn| -> Result<usize, FederationError> {
-            let mine = f::table.filter(f::follower.eq(&actor));
-            Ok(match followed {
-                Some(local) => diesel::delete(mine.filter(f::local_actor.eq(local.as_str()))).execute(conn)?,
-                None => diesel::delete(mine.filter(f::follow_id.eq(follow.as_str()))).execute(conn)?,
-            })
-        })
-        .await?;
+    data.db.write_async(move |conn| remove_follow(conn, &actor, followed.as_ref(), &follow)).await?;
     Ok(())
+}
+
+/// Forgets `follower`'s follow: of `followed` when the `Undo` names it, else the follow
+/// with id `follow_id`. Returns how many were forgotten.
+pub fn remove_follow(
+    conn: &mut signons_store::DbConnection,
+    follower: &str,
+    followed: Option<&Url>,
+    follow_id: &Url,
+) -> Result<usize, FederationError> {
+    let mine = f::table.filter(f::follower.eq(follower));
+    Ok(match followed {
+        Some(local) => diesel::delete(mine.filter(f::local_actor.eq(local.as_str()))).execute(conn)?,
+        None => diesel::delete(mine.filter(f::follow_id.eq(follow_id.as_str()))).execute(conn)?,
+    })
 }
 
 /// A note from a server we follow: kept, with the petition it is about.
