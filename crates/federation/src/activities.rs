@@ -250,6 +250,10 @@ async fn announce(e: Envelope, data: &FederationContext) -> Result<(), Federatio
             let id = required_id(&e.object)?;
             activitypub_federation::fetch::fetch_object_http::<_, Value>(&id, data).await?.object
         }
+        // A group's relay of a `Create` (FEP-1b12, as Signons petitions send): its note.
+        Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("Create") => {
+            map.get("object").cloned().unwrap_or(Value::Null)
+        }
         other => other.clone(),
     };
     create(object, &e.actor, data).await

@@ -330,6 +330,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_final_client_errors_are_refusals() {
+        use reqwest::StatusCode;
+        for refused in [400, 401, 403, 404, 410, 422] {
+            assert!(is_refusal(StatusCode::from_u16(refused).unwrap()), "{refused}");
+        }
+        // Later may work: retried.
+        for retried in [200, 202, 408, 429, 500, 502, 503] {
+            assert!(!is_refusal(StatusCode::from_u16(retried).unwrap()), "{retried}");
+        }
+    }
+
+    #[test]
     fn backoff_doubles_up_to_a_day() {
         let base = TimeDelta::minutes(1);
         assert_eq!(backoff(base, 0), TimeDelta::minutes(1));
