@@ -309,10 +309,14 @@ async fn blocked_domain_is_refused(backend: Backend) {
     let rule = alpha_host.clone();
     beta.state.db.write_async(move |conn| policy::set_rule(conn, &rule, Some(DomainPolicy::Block))).await.unwrap();
     let received = received_count(&beta).await;
+    let sent = metric(&alpha, "signons_federation_deliveries_total{result=\"sent\"}").await;
 
-    // Alpha still delivers; beta refuses before reading the body, and alpha gives up at once.
+    // Alpha still delivers; beta refuses before reading the body, and alpha gives up at once:
+    // a 4xx is counted as refused, not as sent.
     let slug = alpha.create_petition("Blocked news", true).await;
     wait_queue_empty(&alpha).await;
+    assert_eq!(metric(&alpha, "signons_federation_deliveries_total{result=\"refused\"}").await, 1);
+    assert_eq!(metric(&alpha, "signons_federation_deliveries_total{result=\"sent\"}").await, sent);
     beta.public_api().get(&format!("/petitions/{slug}@{alpha_host}")).await.expect(404);
     assert_eq!(received_count(&beta).await, received);
 
@@ -410,7 +414,15 @@ async fn discovery_and_content_negotiation(backend: Backend) {
     assert_eq!(actor["signatureGoal"], 100);
     assert_eq!(actor["status"], "open");
     assert_eq!(actor["target"], "The city council");
-    assert_eq!(actor["attributedTo"], format!("{}/o/{ORGANIZATION}", app.url));
+    // Lemmy reads `attributedTo` as the community's moderators (one URL per community); the
+    // organization is our `organization`, and the moderators collection lists it.
+    assert_eq!(actor["attributedTo"], format!("{}/p/{slug}/moderators", app.url));
+    assert_eq!(actor["organization"], format!("{}/o/{ORGANIZATION}", app.url));
+    let moderators = get(format!("/p/{slug}/moderators"), "application/activity+json").await.expect(200).json();
+    assert_eq!(moderators["type"], "OrderedCollection");
+    assert_eq!(moderators["orderedItems"], json!([format!("{}/o/{ORGANIZATION}", app.url)]));
+    get(format!("/p/{draft}/moderators"), "application/activity+json").await.expect(404);
+    assert!(actor["summary"].as_str().unwrap().contains("0 / 100"), "Lemmy shows only the summary");
     assert_eq!(actor["attachment"][0]["value"], "0 / 100");
     assert!(actor["publicKey"]["publicKeyPem"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
     assert!(actor["@context"].as_array().unwrap().contains(&json!(format!("{}/ns", app.url))));
@@ -426,6 +438,7 @@ async fn discovery_and_content_negotiation(backend: Backend) {
     assert_eq!(instance_actor["type"], "Application");
     let followers = get(format!("/p/{slug}/followers"), "application/activity+json").await.expect(200).json();
     assert_eq!(followers["totalItems"], 0);
+    assert_eq!((&followers["type"], &followers["items"]), (&json!("Collection"), &json!([])), "as Lemmy reads it");
     let outbox = get(format!("/o/{ORGANIZATION}/outbox"), "application/activity+json").await.expect(200).json();
     assert_eq!(outbox["orderedItems"][0]["type"], "Create");
     assert!(outbox["orderedItems"][0]["object"]["content"].as_str().unwrap().contains("Save the park"));
@@ -433,6 +446,16 @@ async fn discovery_and_content_negotiation(backend: Backend) {
     let note_path = note_url.strip_prefix(&app.url).unwrap().to_owned();
     assert_eq!(get(note_path.clone(), "application/activity+json").await.expect(200).json()["type"], "Note");
     assert_eq!(get(note_path, "text/html").await.expect(303).location(), format!("/p/{slug}"));
+    // A petition's outbox: its Announces of its organization's Create of each news (what
+    // Lemmy backfills a community from).
+    post_news(&app, &slug, "Benches too.").await;
+    let outbox = get(format!("/p/{slug}/outbox"), "application/activity+json").await.expect(200).json();
+    assert_eq!(outbox["totalItems"], 1);
+    let item = &outbox["orderedItems"][0];
+    assert_eq!((&item["type"], &item["actor"]), (&json!("Announce"), &json!(format!("{}/p/{slug}", app.url))));
+    assert_eq!(item["object"]["type"], "Create");
+    assert_eq!(item["object"]["actor"], format!("{}/o/{ORGANIZATION}", app.url));
+    assert!(item["object"]["object"]["content"].as_str().unwrap().contains("Benches too."));
 
     let ns = get("/ns".into(), "application/ld+json").await.expect(200).json();
     for term in ["signatureCount", "signatureGoal", "status", "target", "signatureFields"] {

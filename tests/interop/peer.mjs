@@ -23,6 +23,7 @@ import http from "node:http";
 import { configure, defaultTextFormatter } from "@logtape/logtape";
 import {
   Accept,
+  Announce,
   Create,
   createFederation,
   Endpoints,
@@ -148,6 +149,25 @@ const inbox = {
 inbox.accepted.promise.catch(() => {});
 inbox.created.promise.catch(() => {});
 
+/** A Create or an Announce: resolves `inbox.created` if it carries a Note with our news. */
+async function newsArrived(activity) {
+  inbox.creates++;
+  // An embedded object is read as is; an object given by id is fetched (and checked)
+  // by the library. The petition's Announce of an embedded Create (FEP-1b12, for Lemmy)
+  // carries no Note directly, and is skipped here.
+  const object = await activity.getObject();
+  if (!(object instanceof Note)) {
+    note(`ignoring a ${activity.constructor.name} of ${object?.constructor?.name ?? "nothing"} (${activity.id?.href})`);
+    return;
+  }
+  const content = object.content?.toString() ?? "";
+  if (inbox.newsText != null && content.includes(inbox.newsText)) {
+    inbox.created.resolve({ create: activity, note: object, content });
+  } else {
+    note(`ignoring a Note that is not our news (${activity.id?.href})`);
+  }
+}
+
 function buildFederation(cfg, keyPair) {
   const federation = createFederation({
     kv: new MemoryKvStore(),
@@ -192,22 +212,11 @@ function buildFederation(cfg, keyPair) {
         inbox.accepted.reject(new StepError(`Signons rejected the Follow (${reject.id?.href})`));
       }
     })
-    .on(Create, async (_ctx, create) => {
-      inbox.creates++;
-      // An embedded object is read as is; an object given by id is fetched (and checked)
-      // by the library.
-      const object = await create.getObject();
-      if (!(object instanceof Note)) {
-        note(`ignoring a Create of ${object?.constructor?.name ?? "nothing"} (${create.id?.href})`);
-        return;
-      }
-      const content = object.content?.toString() ?? "";
-      if (inbox.newsText != null && content.includes(inbox.newsText)) {
-        inbox.created.resolve({ create, note: object, content });
-      } else {
-        note(`ignoring a Create(Note) that is not our news (${create.id?.href})`);
-      }
-    })
+    // News reaches a follower of the petition as the petition's boost (Announce of the
+    // note's id, fetched and checked by the library), as Mastodon reads it; an organization
+    // or instance follower gets the organization's Create. Either one counts.
+    .on(Create, (_ctx, create) => newsArrived(create))
+    .on(Announce, (_ctx, announce) => newsArrived(announce))
     .onError((_ctx, error) => {
       note(`inbox listener error: ${error?.stack ?? error}`);
     });
@@ -403,7 +412,7 @@ async function run(cfg, state) {
 
   // g. The Create(Note) carrying it.
   step = "create";
-  const created = await wait(`a Create(Note) containing "${inbox.newsText}"`, inbox.created.promise);
+  const created = await wait(`a Create or Announce of a Note containing "${inbox.newsText}"`, inbox.created.promise);
   const { create, note: received, content } = created;
   if (create.actorId == null || create.actorId.origin !== group.id.origin) {
     fail(`the Create came from ${create.actorId?.href}, not from ${group.id.origin}`);

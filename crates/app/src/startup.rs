@@ -151,6 +151,7 @@ impl Application {
                 .service(federation::actor_outbox)
                 .service(federation::instance_followers)
                 .service(federation::actor_followers)
+                .service(federation::petition_moderators)
                 .service(federation::note)
                 .service(federation::webfinger)
                 .service(federation::nodeinfo_links)

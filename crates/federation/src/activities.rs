@@ -202,7 +202,8 @@ async fn answer(e: Envelope, data: &FederationContext, state: FollowState) -> Re
     Ok(())
 }
 
-/// Unfollow, or the withdrawal of signatures (`Undo(Sign)`).
+/// Unfollow, or the withdrawal of signatures (`Undo(Sign)`). An embedded follow is matched
+/// by its follower and the actor it followed: Lemmy restates a follow with a new id.
 async fn undo(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
     if object_type(&e.object) == Some("Sign") {
         return crate::sign::receive_undo(e, data).await.map(|_| ());
@@ -216,14 +217,25 @@ async fn undo(e: Envelope, data: &FederationContext) -> Result<(), FederationErr
             return Err(FederationError::Invalid("an actor can only undo its own follow".into()));
         }
     }
+    let followed = e.object.get("object").and_then(object_id);
     let actor = e.actor.to_string();
-    data.db
-        .write_async(move |conn| -> Result<usize, FederationError> {
-            Ok(diesel::delete(f::table.filter(f::follow_id.eq(follow.as_str())).filter(f::follower.eq(&actor)))
-                .execute(conn)?)
-        })
-        .await?;
+    data.db.write_async(move |conn| remove_follow(conn, &actor, followed.as_ref(), &follow)).await?;
     Ok(())
+}
+
+/// Forgets `follower`'s follow: of `followed` when the `Undo` names it, else the follow
+/// with id `follow_id`. Returns how many were forgotten.
+pub fn remove_follow(
+    conn: &mut signons_store::DbConnection,
+    follower: &str,
+    followed: Option<&Url>,
+    follow_id: &Url,
+) -> Result<usize, FederationError> {
+    let mine = f::table.filter(f::follower.eq(follower));
+    Ok(match followed {
+        Some(local) => diesel::delete(mine.filter(f::local_actor.eq(local.as_str()))).execute(conn)?,
+        None => diesel::delete(mine.filter(f::follow_id.eq(follow_id.as_str()))).execute(conn)?,
+    })
 }
 
 /// A note from a server we follow: kept, with the petition it is about.
@@ -265,6 +277,10 @@ async fn announce(e: Envelope, data: &FederationContext) -> Result<(), Federatio
         Value::String(_) => {
             let id = required_id(&e.object)?;
             activitypub_federation::fetch::fetch_object_http::<_, Value>(&id, data).await?.object
+        }
+        // A group's relay of a `Create` (FEP-1b12, as Signons petitions send): its note.
+        Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("Create") => {
+            map.get("object").cloned().unwrap_or(Value::Null)
         }
         other => other.clone(),
     };

@@ -4,7 +4,7 @@
 //! the helpers every document uses) needs nothing of this module.
 
 use crate::keys::{self, KeyPair};
-use crate::objects::{context, escape, link, thousands, timestamp};
+use crate::objects::{context, count_line, escape, link, thousands, timestamp};
 use crate::remote::clean_text;
 use crate::urls::host_of;
 use crate::{FederationContext, FederationData, FederationError, LocalRef, Urls};
@@ -225,9 +225,13 @@ pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
     doc
 }
 
-/// A petition's own terms (`/ns`), plus `attachment` for Mastodon's profile table.
+/// A petition's own terms (`/ns`), plus `attachment` for Mastodon's profile table. Its
+/// `attributedTo` is its own moderators collection, as Lemmy reads it (a URL it keeps once
+/// per community); the organization is our `organization`. The summary ends with the count,
+/// the only part Lemmy shows.
 fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
-    let url = urls.actor(&LocalRef::Petition(petition.slug.clone()));
+    let reference = LocalRef::Petition(petition.slug.clone());
+    let url = urls.actor(&reference);
     let mut fields = vec!["name", "email"];
     if petition.ask_country {
         fields.push("country");
@@ -238,9 +242,10 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
     json!({
         "type": "Group",
         "name": petition.title,
-        "summary": petition.description_html.as_str(),
+        "summary": format!("{}{}", petition.description_html.as_str(), count_line(count, petition.goal, url.as_str())),
         "url": url.as_str(),
-        "attributedTo": urls.actor(&LocalRef::Organization(petition.organization.slug.clone())).as_str(),
+        "attributedTo": urls.moderators(&reference).as_str(),
+        "organization": urls.actor(&LocalRef::Organization(petition.organization.slug.clone())).as_str(),
         "published": petition.published_at.map(timestamp),
         "updated": timestamp(petition.updated_at),
         "endTime": petition.end_at.map(timestamp),

@@ -28,7 +28,7 @@ pub async fn build(data: FederationData, allow_local: bool) -> Result<Config, Fe
     FederationConfig::builder()
         .domain(domain)
         .app_data(data)
-        .client(reqwest_middleware::ClientWithMiddleware::from(client))
+        .client(reqwest_middleware::ClientBuilder::new(client).with(crate::delivery::RefusalRecorder).build())
         .request_timeout(TIMEOUT)
         .debug(allow_local)
         .allow_http_urls(allow_local)

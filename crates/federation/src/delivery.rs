@@ -20,7 +20,7 @@ use signons_store::jobs::{self, Job, Queue};
 use signons_store::runner::{Handler, Outcome, Runner, RunnerConfig, Waker};
 use signons_store::DbConnection;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -173,16 +173,65 @@ impl DeliveryWorker {
             give_up_after: self.give_up_after,
         };
         let waker = Waker::from_notify(data.wake.clone());
-        let handler = Deliver { config: self.config, actors: Mutex::default() };
+        let handler = Deliver { config: self.config, actors: Mutex::default(), refused: Mutex::default() };
         Runner::new(data.db.clone(), handler, config, waker, self.shutdown).run().await;
     }
 }
 
-/// What one delivery job does, and the sending actors met lately (most deliveries come
-/// from a few actors, and each needs its key).
+/// What one delivery job does, the sending actors met lately (most deliveries come from a
+/// few actors, and each needs its key), and the jobs whose inbox refused them (the runner
+/// only knows `Dropped`; `recorded` counts these as refused).
 struct Deliver {
     config: crate::context::Config,
     actors: Mutex<HashMap<String, (Instant, Option<LocalActor>)>>,
+    refused: Mutex<HashSet<String>>,
+}
+
+/// The most of a refusal's body that is kept for the log.
+const REFUSAL_BODY_MAX: usize = 2_000;
+
+/// A 4xx answer to a delivery: the server will never take it, so it is not retried. 408
+/// and 429 say "later", and are retried like a 5xx.
+fn is_refusal(status: reqwest::StatusCode) -> bool {
+    status.is_client_error()
+        && status != reqwest::StatusCode::REQUEST_TIMEOUT
+        && status != reqwest::StatusCode::TOO_MANY_REQUESTS
+}
+
+tokio::task_local! {
+    /// Where the HTTP client's middleware leaves the refusal of the delivery under way in
+    /// this task (the library takes a 4xx for a success and drops its answer).
+    static REFUSAL: Arc<Mutex<Option<String>>>;
+}
+
+/// The HTTP client's middleware that notes a refusal (status and the start of its body)
+/// for the delivery under way; other requests (fetches) pass through untouched.
+pub(crate) struct RefusalRecorder;
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for RefusalRecorder {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let response = next.run(req, extensions).await?;
+        let status = response.status();
+        let Ok(slot) = REFUSAL.try_with(Arc::clone) else { return Ok(response) };
+        if !is_refusal(status) {
+            return Ok(response);
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        let text: String = String::from_utf8_lossy(&body).chars().take(REFUSAL_BODY_MAX).collect();
+        if let Ok(mut slot) = slot.lock() {
+            *slot = Some(format!("{status}: {text}"));
+        }
+        // The library reads the answer too: it gets the same status and body.
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        Ok(reqwest::Response::from(rebuilt))
+    }
 }
 
 impl Handler for Deliver {
@@ -192,7 +241,15 @@ impl Handler for Deliver {
             Err(e) => return Outcome::Fail(format!("unreadable delivery job: {e}")),
         };
         let data = self.config.to_request_data();
-        match self.send(&data, &delivery).await {
+        let refusal = Arc::new(Mutex::new(None));
+        let sent = REFUSAL.scope(refusal.clone(), self.send(&data, &delivery)).await;
+        if let Some(answer) = refusal.lock().ok().and_then(|mut r| r.take()) {
+            if let Ok(mut refused) = self.refused.lock() {
+                refused.insert(job.id.as_str().to_owned());
+            }
+            return Outcome::Dropped(format!("refused by the inbox: {answer}"));
+        }
+        match sent {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Retry(e.to_string()),
         }
@@ -204,6 +261,12 @@ impl Handler for Deliver {
         let host = job.partition_key.as_deref().unwrap_or_default();
         match outcome {
             Outcome::Done => FederationMetrics::add(&metrics.deliveries_sent),
+            Outcome::Dropped(reason)
+                if self.refused.lock().is_ok_and(|mut refused| refused.remove(job.id.as_str())) =>
+            {
+                FederationMetrics::add(&metrics.deliveries_refused);
+                tracing::warn!(host, inbox_answer = %reason, "delivery refused: not retried");
+            }
             Outcome::Dropped(reason) => {
                 FederationMetrics::add(&metrics.deliveries_dropped);
                 tracing::info!(host, %reason, "delivery dropped");
@@ -265,6 +328,18 @@ impl Deliver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_final_client_errors_are_refusals() {
+        use reqwest::StatusCode;
+        for refused in [400, 401, 403, 404, 410, 422] {
+            assert!(is_refusal(StatusCode::from_u16(refused).unwrap()), "{refused}");
+        }
+        // Later may work: retried.
+        for retried in [200, 202, 408, 429, 500, 502, 503] {
+            assert!(!is_refusal(StatusCode::from_u16(retried).unwrap()), "{retried}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_up_to_a_day() {

@@ -5,7 +5,7 @@
 
 use crate::follows::follower_inboxes;
 use crate::objects::{escape, Post, PostKind};
-use crate::outgoing::delete_object;
+use crate::outgoing::{delete_object, group_announce};
 use crate::posts::{petition_link, say};
 use crate::{delivery, keys, progress, FederationError, LocalRef, Urls};
 use diesel::prelude::*;
@@ -53,6 +53,10 @@ pub fn petition_removed(
     let own = follower_inboxes(conn, urls, std::slice::from_ref(&reference))?;
     if keys::stored(conn, url.as_str())?.is_some() {
         delivery::enqueue(conn, &delete_object(urls, &urls.new_activity(), &url, &url), &own)?;
+        // Lemmy takes a community's deletion only from a moderator, relayed by the
+        // community (it knows the petition's key already: it answers 410 from now on).
+        let by_org = delete_object(urls, &urls.new_activity(), &org, &url);
+        delivery::enqueue(conn, &group_announce(urls, &petition.slug, &urls.new_activity(), &by_org)?, &own)?;
     }
     let org_ref = LocalRef::Organization(petition.organization.slug.clone());
     let others: Vec<Url> = follower_inboxes(conn, urls, &[org_ref, LocalRef::Instance])?

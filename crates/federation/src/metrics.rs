@@ -9,6 +9,8 @@ pub struct FederationMetrics {
     pub deliveries_given_up: AtomicU64,
     /// Deliveries not made because the policy refused the instance since they were queued.
     pub deliveries_dropped: AtomicU64,
+    /// Deliveries the other server answered with a 4xx (not 408 or 429): not retried.
+    pub deliveries_refused: AtomicU64,
     pub received_processed: AtomicU64,
     pub received_ignored: AtomicU64,
     pub received_duplicate: AtomicU64,
@@ -28,6 +30,7 @@ impl FederationMetrics {
             ("signons_federation_deliveries_total", "result=\"failed\"", DELIVERIES, get(&self.delivery_failures)),
             ("signons_federation_deliveries_total", "result=\"given_up\"", DELIVERIES, get(&self.deliveries_given_up)),
             ("signons_federation_deliveries_total", "result=\"dropped\"", DELIVERIES, get(&self.deliveries_dropped)),
+            ("signons_federation_deliveries_total", "result=\"refused\"", DELIVERIES, get(&self.deliveries_refused)),
             ("signons_federation_received_total", "outcome=\"processed\"", RECEIVED, get(&self.received_processed)),
             ("signons_federation_received_total", "outcome=\"ignored\"", RECEIVED, get(&self.received_ignored)),
             ("signons_federation_received_total", "outcome=\"duplicate\"", RECEIVED, get(&self.received_duplicate)),

@@ -38,7 +38,9 @@ pub fn ns_document(urls: &Urls) -> Value {
             "signatureGoal": { "@id": "signons:signatureGoal", "@type": "xsd:nonNegativeInteger" },
             "status": { "@id": "signons:status" },
             "target": { "@id": "signons:target" },
-            "signatureFields": { "@id": "signons:signatureFields", "@container": "@set" }
+            "signatureFields": { "@id": "signons:signatureFields", "@container": "@set" },
+            "organization": { "@id": "signons:organization", "@type": "@id" },
+            "postKind": { "@id": "signons:postKind" }
         }
     })
 }
@@ -106,18 +108,23 @@ signons_store::text_enum! {
 }
 
 impl Post {
-    /// Who says it: the organization announces a new petition; the petition itself posts
-    /// its news and milestones.
+    /// Who writes it: always the organization (the note's `attributedTo`, its `Create`'s
+    /// actor). A petition is a `Group`, and Lemmy takes posts only from people and
+    /// organizations; the petition distributes its posts by announcing them (FEP-1b12).
     pub fn author(&self) -> LocalRef {
-        match self.kind {
-            PostKind::Published => LocalRef::Organization(self.organization_slug.clone()),
-            PostKind::News | PostKind::Milestone => LocalRef::Petition(self.petition_slug.clone()),
-        }
+        LocalRef::Organization(self.organization_slug.clone())
+    }
+
+    /// Whether it is posted in the petition (news, milestones: the petition announces it
+    /// and lists it in its outbox), rather than about it (the launch note).
+    pub fn in_petition(&self) -> bool {
+        matches!(self.kind, PostKind::News | PostKind::Milestone)
     }
 }
 
 /// A post as a `Note`. `audience` names the petition, so other Signons instances (and
-/// Lemmy-style servers) know what it is about.
+/// Lemmy-style servers) know what it is about; `postKind` (ours) tells another Signons
+/// instance which notes are the petition's own news, now that the organization writes all.
 pub fn note_json(urls: &Urls, post: &Post) -> Value {
     let author = post.author();
     let petition = urls.actor(&LocalRef::Petition(post.petition_slug.clone()));
@@ -130,14 +137,45 @@ pub fn note_json(urls: &Urls, post: &Post) -> Value {
         "url": petition.as_str(),
         "audience": petition.as_str(),
         "published": timestamp(post.created_at),
+        "postKind": post.kind.as_str(),
         "to": [PUBLIC],
         "cc": [urls.followers(&author).as_str()],
     })
 }
 
-/// An `OrderedCollection` that shows only its size (followers).
+/// An `OrderedCollection` of `total` items (an outbox, before its items are added).
 pub fn collection(id: &str, total: i64) -> Value {
     json!({ "type": "OrderedCollection", "id": id, "totalItems": total })
+}
+
+/// A followers collection: its size only. Lemmy reads a community's subscriber count from
+/// a `Collection` with `totalItems` and an `items` array it requires but does not read, so
+/// the followers themselves are never listed.
+pub fn followers_collection(id: &str, total: i64) -> Value {
+    json!({ "type": "Collection", "id": id, "totalItems": total, "items": [] })
+}
+
+/// A petition's moderators (its `attributedTo`): its organization, which Lemmy then lets
+/// update and delete the community.
+pub fn moderators_collection(urls: &Urls, petition: &LocalRef, organization: &LocalRef) -> Value {
+    json!({
+        "type": "OrderedCollection",
+        "id": urls.moderators(petition).as_str(),
+        "totalItems": 1,
+        "orderedItems": [urls.actor(organization).as_str()],
+    })
+}
+
+/// The line a petition's `summary` ends with: its count, for servers that show only the
+/// summary (Lemmy). Another Signons instance removes it again (`strip_count_line`), since
+/// it shows `signatureCount` itself.
+pub fn count_line(count: i64, goal: i64, petition_url: &str) -> String {
+    format!(
+        "<p>Signatures: {} / {} · {}</p>",
+        thousands(count),
+        thousands(goal),
+        link(petition_url, "Sign the petition")
+    )
 }
 
 /// A document to embed in another (an activity's `object`): the outer one carries the

@@ -1,12 +1,13 @@
 //! The activities our actors send, as typed documents, and their builders: a post's
-//! `Create` and `Announce`, a petition's `Update` and `Delete`, the instance's `Follow` and
-//! `Undo`, and the `Accept` the inbox answers a follow with. They are only ever built and
+//! `Create` and `Announce`s, a petition's `Update` and `Delete`, the petition's FEP-1b12
+//! `Announce` of its organization's activities, the instance's `Follow` and `Undo`, and the
+//! `Accept` the inbox answers a follow with. They are only ever built and
 //! serialized (into the delivery queue, or an outbox); what we accept is parsed by
 //! `activities`. Field names follow the JSON (`kind` is `type`).
 
 use crate::actors::{actor_json, LocalActor};
 use crate::objects::{context, note_json, timestamp, without_context, Post};
-use crate::{FederationData, LocalRef, Urls};
+use crate::{FederationData, FederationError, LocalRef, Urls};
 use activitypub_federation::kinds::activity::{
     AcceptType, AnnounceType, CreateType, DeleteType, FollowType, UndoType, UpdateType,
 };
@@ -65,7 +66,7 @@ macro_rules! outgoing_activity {
         }
     )*};
 }
-outgoing_activity!(Create, Announce, Update, Delete, Follow, Undo, Accept);
+outgoing_activity!(Create, Announce, GroupAnnounce, Update, Delete, Follow, Undo, Accept);
 
 /// A post, as a `Note` embedded whole, from its author.
 #[derive(Debug, Clone, Serialize)]
@@ -91,6 +92,20 @@ pub struct Announce {
     pub to: Public,
     pub cc: [Url; 1],
     pub object: Url,
+}
+
+/// A petition relays an activity of its organization (FEP-1b12), embedded whole (without
+/// its `@context`): how Lemmy takes posts, updates and deletions in a community, whose own
+/// actor must be a person or an organization, never the `Group`.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupAnnounce {
+    #[serde(rename = "type")]
+    pub kind: AnnounceType,
+    pub id: Url,
+    pub actor: Url,
+    pub to: Public,
+    pub cc: [Url; 1],
+    pub object: Value,
 }
 
 /// A petition's actor, embedded whole (without its `@context`), so that the receiver gets
@@ -156,7 +171,7 @@ fn suffixed(url: &Url, suffix: &str) -> Url {
     url
 }
 
-/// `Create(Note)` of a post, from its author.
+/// `Create(Note)` of a post, from its author (the organization).
 pub fn create_note(urls: &Urls, post: &Post) -> WithContext<Create> {
     let author = post.author();
     let create = Create {
@@ -187,13 +202,62 @@ pub fn announce_note(urls: &Urls, post: &Post) -> WithContext<Announce> {
     WithContext::new(urls, announce)
 }
 
-/// `Update` of a petition's actor, with id `id`: the whole `Group`, as its actor serves it.
+/// The petition's plain boost of one of its posts, by the note's id: what Mastodon (which
+/// cannot read an `Announce` of an activity) shows, after fetching the note.
+pub fn petition_boost(urls: &Urls, post: &Post) -> WithContext<Announce> {
+    let petition = LocalRef::Petition(post.petition_slug.clone());
+    let note = urls.note(&post.id);
+    let announce = Announce {
+        kind: AnnounceType::Announce,
+        id: suffixed(&note, "petition-boost"),
+        actor: urls.actor(&petition),
+        published: timestamp(post.created_at),
+        to: PUBLIC,
+        cc: [urls.followers(&petition)],
+        object: note,
+    };
+    WithContext::new(urls, announce)
+}
+
+/// The petition `slug`'s `Announce`, with id `id`, of its organization's `activity`.
+pub fn group_announce(
+    urls: &Urls,
+    slug: &str,
+    id: &Url,
+    activity: &impl Serialize,
+) -> Result<WithContext<GroupAnnounce>, FederationError> {
+    let petition = LocalRef::Petition(slug.to_owned());
+    let announce = GroupAnnounce {
+        kind: AnnounceType::Announce,
+        id: id.clone(),
+        actor: urls.actor(&petition),
+        to: PUBLIC,
+        cc: [urls.followers(&petition)],
+        object: without_context(serde_json::to_value(activity)?),
+    };
+    Ok(WithContext::new(urls, announce))
+}
+
+/// The petition's `Announce` of the organization's `Create` of a post in it.
+pub fn announce_create(urls: &Urls, post: &Post) -> Result<WithContext<GroupAnnounce>, FederationError> {
+    let id = suffixed(&urls.note(&post.id), "petition-announce");
+    group_announce(urls, &post.petition_slug, &id, &create_note(urls, post))
+}
+
+/// `Update` of a petition's actor, with id `id`: the whole `Group`, as its actor serves it,
+/// sent by the petition itself.
 pub fn update_group(data: &FederationData, actor: &LocalActor, id: &Url) -> WithContext<Update> {
+    update_group_by(data, actor, &actor.url, id)
+}
+
+/// The same `Update`, sent by `by` (the petition, or its organization inside the
+/// petition's `Announce`).
+pub fn update_group_by(data: &FederationData, actor: &LocalActor, by: &Url, id: &Url) -> WithContext<Update> {
     let urls = &data.urls;
     let update = Update {
         kind: UpdateType::Update,
         id: id.clone(),
-        actor: actor.url.clone(),
+        actor: by.clone(),
         to: PUBLIC,
         cc: [urls.followers(&actor.reference)],
         object: without_context(actor_json(data, actor)),

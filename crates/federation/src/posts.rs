@@ -6,7 +6,7 @@
 
 use crate::follows::follower_inboxes;
 use crate::objects::{link, Post, PostKind};
-use crate::outgoing::{announce_note, create_note};
+use crate::outgoing::{announce_create, announce_note, create_note, petition_boost};
 use crate::{delivery, FederationError, LocalRef, Urls};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -62,21 +62,40 @@ fn store_post(
     })
 }
 
-/// Sends a post: `Create` from its author to the author's followers and the instance's;
-/// for a petition's post, an `Announce` from its organization to the organization's
-/// followers that did not get the `Create`.
+/// Sends a post. The organization writes it: its `Create` goes to the instance's
+/// followers, and its boost (`Announce` by id) to its own followers. A post in a petition
+/// (news, milestone) goes to the petition's followers twice: inside the petition's
+/// `Announce` (FEP-1b12, what Lemmy reads), and as the petition's plain boost (what
+/// Mastodon shows). Lemmy refuses the boost (400), as it refuses Lemmy's own: that is the
+/// price of one queue for both, since a follow does not say which software sent it.
+/// Each inbox gets each post by one path only, the petition's first.
 fn deliver(conn: &mut DbConnection, urls: &Urls, post: &Post) -> Result<(), FederationError> {
-    let author = post.author();
-    let create_to = follower_inboxes(conn, urls, &[author.clone(), LocalRef::Instance])?;
+    let org = post.author();
+    let mut got: HashSet<Url> = HashSet::new();
+    if post.in_petition() {
+        let petition = LocalRef::Petition(post.petition_slug.clone());
+        let to = follower_inboxes(conn, urls, std::slice::from_ref(&petition))?;
+        delivery::enqueue(conn, &announce_create(urls, post)?, &to)?;
+        delivery::enqueue(conn, &petition_boost(urls, post), &to)?;
+        got.extend(to);
+    }
+    let create_to: Vec<Url> =
+        follower_inboxes(conn, urls, &[LocalRef::Instance])?.into_iter().filter(|u| !got.contains(u)).collect();
     delivery::enqueue(conn, &create_note(urls, post), &create_to)?;
-    if let LocalRef::Petition(_) = author {
-        let org = LocalRef::Organization(post.organization_slug.clone());
-        let got: HashSet<&Url> = create_to.iter().collect();
+    got.extend(create_to);
+    if post.in_petition() {
         let announce_to: Vec<Url> = follower_inboxes(conn, urls, std::slice::from_ref(&org))?
             .into_iter()
             .filter(|u| !got.contains(u))
             .collect();
         delivery::enqueue(conn, &announce_note(urls, post), &announce_to)?;
+    } else {
+        // The launch note: the organization's own followers get its `Create` too.
+        let create_to: Vec<Url> = follower_inboxes(conn, urls, std::slice::from_ref(&org))?
+            .into_iter()
+            .filter(|u| !got.contains(u))
+            .collect();
+        delivery::enqueue(conn, &create_note(urls, post), &create_to)?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use crate::actors::{LocalActor, Subject};
 use crate::follows::follower_inboxes;
 use crate::objects::{thousands, Post, PostKind};
-use crate::outgoing::update_group;
+use crate::outgoing::{group_announce, update_group, update_group_by};
 use crate::posts::{petition_link, say};
 use crate::{delivery, keys, FederationError, LocalRef, Urls};
 use chrono::{NaiveDateTime, TimeDelta};
@@ -75,8 +75,14 @@ pub fn petition_updated(
     let actor = LocalActor::new(urls, reference.clone(), subject, keys);
     let update = update_group(data, &actor, &urls.new_activity());
     let org = LocalRef::Organization(petition.organization.slug.clone());
-    let inboxes = follower_inboxes(conn, urls, &[reference, org, LocalRef::Instance])?;
+    let inboxes = follower_inboxes(conn, urls, &[reference.clone(), org.clone(), LocalRef::Instance])?;
     delivery::enqueue(conn, &update, &inboxes)?;
+    // Lemmy takes a community's update only from a moderator (the organization), relayed by
+    // the community; it refuses the petition's own, which Mastodon and Signons read.
+    let by_org = update_group_by(data, &actor, &urls.actor(&org), &urls.new_activity());
+    let announce = group_announce(urls, &petition.slug, &urls.new_activity(), &by_org)?;
+    let own = follower_inboxes(conn, urls, &[reference])?;
+    delivery::enqueue(conn, &announce, &own)?;
     Ok(())
 }
 

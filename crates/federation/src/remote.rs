@@ -61,7 +61,11 @@ pub struct GroupJson {
     #[serde(default)]
     pub summary: String,
     pub url: Option<Url>,
+    /// The petition's moderators collection (or, in documents of older Signons, its
+    /// organization): `organization` names the organization when it is there.
     pub attributed_to: Url,
+    #[serde(default)]
+    pub organization: Option<Url>,
     pub signature_count: i64,
     pub signature_goal: i64,
     pub status: String,
@@ -86,6 +90,21 @@ pub struct RemotePetition {
     pub end_at: Option<NaiveDateTime>,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+impl GroupJson {
+    /// The petition's organization: `organization`, or `attributedTo` in older documents.
+    pub fn organization(&self) -> &Url {
+        self.organization.as_ref().unwrap_or(&self.attributed_to)
+    }
+
+    /// The description: `summary` without the count line Signons adds for Lemmy (this
+    /// instance shows `signatureCount` itself).
+    fn description(&self) -> &str {
+        let page = self.url.as_ref().unwrap_or(&self.id);
+        let line = crate::objects::count_line(self.signature_count, self.signature_goal, page.as_str());
+        self.summary.strip_suffix(line.as_str()).unwrap_or(&self.summary)
+    }
 }
 
 impl RemotePetition {
@@ -122,6 +141,7 @@ fn validate_group(json: &GroupJson) -> Result<(), FederationError> {
         return Err(FederationError::Invalid("a petition is a Group".into()));
     }
     same_host(&json.id, &json.attributed_to)?;
+    same_host(&json.id, json.organization())?;
     if let Some(url) = &json.url {
         same_host(&json.id, url)?;
     }
@@ -147,10 +167,10 @@ pub fn upsert_petition(conn: &mut DbConnection, json: &GroupJson) -> Result<Remo
     }
     let values = (
         rp::title.eq(title),
-        rp::summary_html.eq(clean_html(&json.summary)?),
+        rp::summary_html.eq(clean_html(json.description())?),
         rp::target.eq(clean_text(&json.target, TITLE_MAX)),
         rp::page_url.eq(json.url.as_ref().unwrap_or(&json.id).as_str()),
-        rp::attributed_to.eq(json.attributed_to.as_str()),
+        rp::attributed_to.eq(json.organization().as_str()),
         rp::signature_count.eq(json.signature_count),
         rp::signature_goal.eq(json.signature_goal),
         rp::status.eq(&json.status),
@@ -257,6 +277,10 @@ pub struct NoteJson {
     pub content: String,
     pub audience: Option<Url>,
     pub published: Option<DateTime<Utc>>,
+    /// Ours: `news` and `milestone` are the petition's own posts, written by its
+    /// organization.
+    #[serde(default)]
+    pub post_kind: Option<String>,
 }
 
 /// Stores a post once (a second delivery of the same note changes nothing); returns
@@ -268,9 +292,16 @@ pub fn store_post(conn: &mut DbConnection, note: &NoteJson, petition: Option<&Ur
     same_host(&note.id, &note.attributed_to)?;
     let host = host_of(&note.id).ok_or_else(|| FederationError::Invalid("a note without host".into()))?;
     let now = signons_store::now();
+    // Who speaks: the petition, for its news and milestones (their organization writes
+    // them); older Signons made the petition their author.
+    let in_petition = matches!(note.post_kind.as_deref(), Some("news" | "milestone"));
+    let speaker = match petition {
+        Some(p) if in_petition && note.audience.as_ref() == Some(p) => p,
+        _ => &note.attributed_to,
+    };
     let row = (
         rpo::url.eq(note.id.as_str()),
-        rpo::actor.eq(note.attributed_to.as_str()),
+        rpo::actor.eq(speaker.as_str()),
         rpo::host.eq(host),
         rpo::petition_url.eq(petition.map(Url::as_str)),
         rpo::content_html.eq(clean_html(&note.content)?),

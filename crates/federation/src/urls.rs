@@ -88,6 +88,12 @@ impl Urls {
         self.join(&format!("{}/followers", self.actor(actor).path()))
     }
 
+    /// A petition's moderators (its `attributedTo`): Lemmy keeps that URL per community, so
+    /// each petition needs its own.
+    pub fn moderators(&self, actor: &LocalRef) -> Url {
+        self.join(&format!("{}/moderators", self.actor(actor).path()))
+    }
+
     pub fn key_id(&self, actor: &LocalRef) -> Url {
         let mut url = self.actor(actor);
         url.set_fragment(Some("main-key"));

@@ -271,7 +271,14 @@ fn sent_actors_match_the_fixtures() {
     assert_eq!(group["type"], "Group");
     assert_eq!(group["id"], PETITION_URL);
     assert_eq!(group["preferredUsername"], PETITION_SLUG);
-    assert_eq!(group["attributedTo"], "https://signons.example/o/friends-of-trees");
+    // Lemmy keeps `attributedTo` as the community's moderators, one URL per community.
+    assert_eq!(group["attributedTo"], "https://signons.example/p/plant-trees-in-the-school-yard/moderators");
+    assert_eq!(group["organization"], "https://signons.example/o/friends-of-trees");
+    // Lemmy shows only the summary: it ends with the count.
+    let summary = group["summary"].as_str().unwrap();
+    assert!(summary.starts_with("<p>Our school yard has <strong>no shade</strong>"), "{summary}");
+    assert!(summary.ends_with(&objects::count_line(COUNT, 2_000, PETITION_URL)), "{summary}");
+    assert!(summary.contains("1,234 / 2,000"), "{summary}");
     assert_eq!(group["signatureCount"], COUNT);
     assert_eq!(group["signatureGoal"], 2_000);
     assert_eq!(group["status"], "open");
@@ -288,6 +295,100 @@ fn sent_actors_match_the_fixtures() {
     }
     let as_group: GroupJson = serde_json::from_value(group).unwrap();
     assert_eq!((as_group.signature_count, as_group.signature_goal), (COUNT, 2_000));
+    assert_eq!(as_group.organization().as_str(), "https://signons.example/o/friends-of-trees");
+
+    // Another Signons keeps the organization and the description without the count line.
+    let stored = data.db.write(move |conn| remote::upsert_petition(conn, &as_group)).unwrap();
+    assert_eq!(stored.attributed_to, "https://signons.example/o/friends-of-trees");
+    assert!(!stored.summary_html.contains("Signatures:"), "{}", stored.summary_html);
+    assert!(stored.summary_html.contains("no shade"), "{}", stored.summary_html);
+}
+
+#[test]
+fn sent_collections_match_the_fixtures() {
+    let urls = urls();
+    let petition = LocalRef::Petition(PETITION_SLUG.into());
+    let org = LocalRef::Organization(ORG_SLUG.into());
+    let moderators = with_context_of(&urls, objects::moderators_collection(&urls, &petition, &org));
+    check_sent("moderators.json", &moderators);
+    // What Lemmy reads: an OrderedCollection of the moderators' actors.
+    assert_eq!(moderators["type"], "OrderedCollection");
+    assert_eq!(moderators["id"], "https://signons.example/p/plant-trees-in-the-school-yard/moderators");
+    assert_eq!(moderators["orderedItems"], json!(["https://signons.example/o/friends-of-trees"]));
+
+    let followers = with_context_of(&urls, objects::followers_collection(urls.followers(&petition).as_str(), 42));
+    check_sent("followers.json", &followers);
+    // Lemmy reads a `Collection` (not ordered) with `totalItems` and a required `items`.
+    assert_eq!(followers["type"], "Collection");
+    assert_eq!(followers["totalItems"], 42);
+    assert_eq!(followers["items"], json!([]), "followers are never listed");
+}
+
+fn with_context_of(urls: &Urls, doc: Value) -> Value {
+    objects::with_context(urls, doc)
+}
+
+#[test]
+fn sent_petition_announces_match_the_fixtures() {
+    let (_temp, db) = database();
+    let data = federation_data(db);
+    let urls = urls();
+    let org_url = "https://signons.example/o/friends-of-trees";
+
+    // News in the petition: the organization's Create, inside the petition's Announce.
+    let news = news_post(&urls);
+    let announce = json(outgoing::announce_create(&urls, &news).unwrap());
+    check_sent("announce-create-note.json", &announce);
+    assert_eq!(announce["type"], "Announce");
+    assert_eq!(announce["actor"], PETITION_URL);
+    assert_eq!(announce["cc"], json!(["https://signons.example/p/plant-trees-in-the-school-yard/followers"]));
+    let create = &announce["object"];
+    assert!(create.get("@context").is_none(), "the context is the outer activity's");
+    assert_eq!(create["type"], "Create");
+    assert_eq!(create["actor"], org_url, "Lemmy takes posts from people and organizations, not groups");
+    assert_eq!(create["object"]["attributedTo"], org_url);
+    assert_eq!(create["object"]["audience"], PETITION_URL, "the community it is posted in");
+    assert_eq!(create["object"]["postKind"], "news");
+    assert_ne!(announce["id"], create["id"]);
+
+    // The plain boost, for Mastodon, which fetches the note.
+    let boost = json(outgoing::petition_boost(&urls, &news));
+    check_sent("petition-boost.json", &boost);
+    assert_eq!(boost["actor"], PETITION_URL);
+    assert_eq!(boost["object"], urls.note(&news.id).as_str());
+    assert_ne!(boost["id"], announce["id"]);
+
+    // A count update and a removal: sent by the organization, inside the petition's Announce.
+    let actor = petition_actor(&urls);
+    let update_id = url("https://signons.example/activities/0195a3f7-1c2d-7e4f-9a0b-1c2d3e4f5a6c");
+    let by_org = outgoing::update_group_by(&data, &actor, &url(org_url), &update_id);
+    let announce_id = url("https://signons.example/activities/0195a3f7-1c2d-7e4f-9a0b-1c2d3e4f5a6d");
+    let update = json(outgoing::group_announce(&urls, PETITION_SLUG, &announce_id, &by_org).unwrap());
+    check_sent("announce-update-group.json", &update);
+    assert_eq!(update["actor"], PETITION_URL);
+    assert_eq!(update["object"]["type"], "Update");
+    assert_eq!(update["object"]["actor"], org_url);
+    assert_eq!(update["object"]["object"]["id"], PETITION_URL);
+    assert!(update["object"]["object"]["summary"].as_str().unwrap().contains("1,234 / 2,000"));
+
+    let delete_id = url("https://signons.example/activities/0195d2e4-7b3c-7f4d-9e5f-60718293a4b6");
+    let by_org = outgoing::delete_object(&urls, &delete_id, &url(org_url), &url(PETITION_URL));
+    let announce_id = url("https://signons.example/activities/0195d2e4-7b3c-7f4d-9e5f-60718293a4b7");
+    let delete = json(outgoing::group_announce(&urls, PETITION_SLUG, &announce_id, &by_org).unwrap());
+    check_sent("announce-delete-petition.json", &delete);
+    assert_eq!(delete["object"]["type"], "Delete");
+    assert_eq!(delete["object"]["actor"], org_url);
+    assert_eq!(delete["object"]["object"], PETITION_URL);
+
+    // Another Signons instance reads the announced Create as the petition's news.
+    let Incoming::Announce(e) = incoming(&announce) else { panic!("not an Announce") };
+    assert_eq!(host(&object_id(&e.object).unwrap()), host(&e.actor), "an announce of its own server");
+    let note: NoteJson = serde_json::from_value(e.object["object"].clone()).unwrap();
+    let petition_url = url(PETITION_URL);
+    let (_temp2, db2) = database();
+    db2.write(move |conn| remote::store_post(conn, &note, Some(&petition_url))).unwrap();
+    let shown = db2.read(|conn| remote::posts_about(conn, PETITION_URL)).unwrap();
+    assert_eq!(shown.len(), 1, "written by the organization, shown as the petition's news");
 }
 
 #[test]
@@ -297,9 +398,10 @@ fn sent_notes_and_activities_match_the_fixtures() {
     let news = news_post(&urls);
     let note = objects::with_context(&urls, objects::note_json(&urls, &news));
     check_sent("note.json", &note);
-    assert_eq!(note["attributedTo"], PETITION_URL, "news is said by the petition");
+    assert_eq!(note["attributedTo"], "https://signons.example/o/friends-of-trees", "the organization writes news");
+    assert_eq!(note["postKind"], "news", "what tells another Signons it is the petition's news");
     assert_eq!(note["audience"], PETITION_URL);
-    assert_eq!(note["cc"], json!(["https://signons.example/p/plant-trees-in-the-school-yard/followers"]));
+    assert_eq!(note["cc"], json!(["https://signons.example/o/friends-of-trees/followers"]));
 
     let create = json(outgoing::create_note(&urls, &published_post(&urls)));
     check_sent("create-note.json", &create);
@@ -308,7 +410,8 @@ fn sent_notes_and_activities_match_the_fixtures() {
 
     let milestone = json(outgoing::create_note(&urls, &milestone_post(&urls)));
     check_sent("create-note-milestone.json", &milestone);
-    assert_eq!(milestone["actor"], PETITION_URL);
+    assert_eq!(milestone["actor"], "https://signons.example/o/friends-of-trees");
+    assert_eq!(milestone["object"]["postKind"], "milestone");
 
     let announce = json(outgoing::announce_note(&urls, &news));
     check_sent("announce.json", &announce);
@@ -537,6 +640,64 @@ fn accepted_follow_undo_and_accept() {
     assert_eq!(our_follow.as_str(), "https://signons.example/activities/01937a4c-5e2f-7b18-a3d9-6c0e4f8b2a17");
     assert_eq!(urls.parse_local(&url(accept.object["actor"].as_str().unwrap())), Some(LocalRef::Instance));
     assert_eq!(accept.object["object"], accept.actor.as_str());
+}
+
+#[test]
+fn accepted_lemmy_follow_and_undo() {
+    let urls = urls();
+    let Incoming::Follow(follow) = incoming(&load("accepted/lemmy-follow.json")) else { panic!("not a Follow") };
+    let target = object_id(&follow.object).unwrap();
+    assert_eq!(urls.parse_local(&target), Some(LocalRef::Petition(PETITION_SLUG.into())));
+
+    let Incoming::Undo(undo) = incoming(&load("accepted/lemmy-undo-follow.json")) else { panic!("not an Undo") };
+    assert_eq!(undo.actor, follow.actor);
+    assert_eq!(undo.object["actor"], undo.actor.as_str());
+    // Lemmy restates the follow with a new id: only the follower and the followed match.
+    let restated = object_id(&undo.object).unwrap();
+    assert_ne!(restated, follow.id);
+    let followed = object_id(&undo.object["object"]).unwrap();
+    assert_eq!(followed, target);
+
+    let (_temp, db) = database();
+    let (rowan, follow_id) = (follow.actor.to_string(), follow.id.to_string());
+    db.write(move |conn| -> Result<(), FederationError> {
+        use diesel::prelude::*;
+        use signons_store::schema::{ap_followers as f, ap_remote_actors as ra};
+        diesel::insert_into(ra::table)
+            .values((
+                ra::url.eq(&rowan),
+                ra::host.eq("lemmy.example"),
+                ra::kind.eq("Person"),
+                ra::username.eq("rowan"),
+                ra::inbox.eq("https://lemmy.example/u/rowan/inbox"),
+                ra::public_key_pem.eq(INSTANCE_KEY),
+                ra::fetched_at.eq(signons_store::now()),
+            ))
+            .execute(conn)?;
+        for local in [PETITION_URL, "https://signons.example/o/friends-of-trees"] {
+            diesel::insert_into(f::table)
+                .values((
+                    f::local_actor.eq(local),
+                    f::follower.eq(&rowan),
+                    f::follower_host.eq("lemmy.example"),
+                    f::follow_id.eq(&follow_id),
+                    f::created_at.eq(signons_store::now()),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let (actor, inner) = (undo.actor.to_string(), restated.clone());
+    let other = url("https://lemmy.example/u/mallory");
+    let (o, f2) = (other.to_string(), followed.clone());
+    let i2 = inner.clone();
+    assert_eq!(db.write(move |conn| activities::remove_follow(conn, &o, Some(&f2), &i2)).unwrap(), 0, "another's");
+    let removed = db.write(move |conn| activities::remove_follow(conn, &actor, Some(&followed), &inner)).unwrap();
+    assert_eq!(removed, 1, "the petition's follow goes, the organization's stays");
+    // Given by id only (no embedded follow), the id still decides.
+    let (actor, id) = (undo.actor.to_string(), follow.id.clone());
+    assert_eq!(db.write(move |conn| activities::remove_follow(conn, &actor, None, &id)).unwrap(), 1);
 }
 
 #[test]

@@ -148,16 +148,25 @@ async fn collection_response(
     }
 }
 
-/// The actor's latest posts, as `Create(Note)`s, and how many it made.
+/// The actor's latest posts, as `Create(Note)`s, and how many it made. A petition's are
+/// its `Announce`s of those `Create`s: Lemmy fills a community from them, and reads an
+/// outbox only if every item is an `Announce`.
 async fn outbox_response(state: &AppState, actor: LocalRef) -> HttpResponse {
     let urls = state.fed().urls.clone();
     let who = actor.clone();
     collection_response(state, &actor, move |conn| {
         // Items are embedded in the collection, which carries the context.
-        let items: Vec<outgoing::Create> = posts::posts_by(conn, &who, OUTBOX_SIZE)?
-            .iter()
-            .map(|p| outgoing::create_note(&urls, p).activity)
-            .collect();
+        let posts = posts::posts_by(conn, &who, OUTBOX_SIZE)?;
+        let items: Vec<Value> = match who {
+            LocalRef::Petition(_) => posts
+                .iter()
+                .map(|p| Ok(serde_json::to_value(outgoing::announce_create(&urls, p)?.activity)?))
+                .collect::<Result<_, FederationError>>()?,
+            _ => posts
+                .iter()
+                .map(|p| serde_json::to_value(outgoing::create_note(&urls, p).activity))
+                .collect::<Result<_, _>>()?,
+        };
         let mut body = collection(urls.outbox(&who).as_str(), posts::post_count(conn, &who)?);
         body["orderedItems"] = serde_json::to_value(items)?;
         Ok(body)
@@ -181,9 +190,25 @@ async fn followers_response(state: &AppState, actor: LocalRef) -> HttpResponse {
     let urls = state.fed().urls.clone();
     let who = actor.clone();
     collection_response(state, &actor, move |conn| {
-        Ok(collection(urls.followers(&who).as_str(), follows::follower_count(conn, &urls, &who)?))
+        Ok(objects::followers_collection(urls.followers(&who).as_str(), follows::follower_count(conn, &urls, &who)?))
     })
     .await
+}
+
+/// A petition's moderators: its organization (the `Group`'s `attributedTo`, for Lemmy).
+#[get("/p/{slug}/moderators")]
+pub async fn petition_moderators(state: web::Data<AppState>, slug: web::Path<String>) -> HttpResponse {
+    let petition = LocalRef::Petition(slug.into_inner());
+    let data = state.fed();
+    let owner = match LocalActor::load(data, &petition).await {
+        Ok(Some(actor)) if !actor.is_removed() => match actor.subject {
+            actors::Subject::Petition { petition, .. } => LocalRef::Organization(petition.organization.slug),
+            _ => return federation_error(FederationError::NotFound),
+        },
+        Ok(_) => return federation_error(FederationError::NotFound),
+        Err(e) => return federation_error(e),
+    };
+    activity_json(&with_context(&data.urls, objects::moderators_collection(&data.urls, &petition, &owner)))
 }
 
 #[get("/actor/followers")]
