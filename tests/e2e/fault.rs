@@ -67,6 +67,33 @@ fn recipients(sink: &SmtpSink) -> Vec<String> {
     sink.received().into_iter().flat_map(|m| m.rcpt_to).collect()
 }
 
+/// The payload and holder of each running job of `queue`.
+async fn running(db: &signons_store::Database, queue: Queue) -> Vec<(String, Option<String>)> {
+    db.read_async(move |conn| -> Result<Vec<(String, Option<String>)>, signons_store::StoreError> {
+        Ok(jobs::table
+            .filter(jobs::queue.eq(queue))
+            .filter(jobs::state.eq(JobState::Running))
+            .select((jobs::payload, jobs::locked_by))
+            .load(conn)?)
+    })
+    .await
+    .unwrap()
+}
+
+/// Waits until `queue` holds no job at all: each was done.
+async fn wait_drained(db: &signons_store::Database, queue: Queue, what: &str) {
+    eventually(what, Duration::from_secs(60), || async {
+        let left = db
+            .read_async(move |conn| -> Result<i64, signons_store::StoreError> {
+                Ok(jobs::table.filter(jobs::queue.eq(queue)).count().get_result(conn)?)
+            })
+            .await
+            .unwrap();
+        (left == 0).then_some(())
+    })
+    .await;
+}
+
 #[actix_web::test]
 async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
     let pg = test_database(Backend::Postgres);
@@ -97,17 +124,7 @@ async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
     // A's relay stops answering: A's batch is stuck in the middle, each of its emails
     // waiting for the answer to DATA, every other job of A's recorded as sent.
     sink_a.hold();
-    let running = || async {
-        db.read_async(|conn| -> Result<Vec<(String, Option<String>)>, signons_store::StoreError> {
-            Ok(jobs::table
-                .filter(jobs::queue.eq(Queue::Email))
-                .filter(jobs::state.eq(JobState::Running))
-                .select((jobs::payload, jobs::locked_by))
-                .load(conn)?)
-        })
-        .await
-        .unwrap()
-    };
+    let running = || running(&db, Queue::Email);
     let held = eventually("A's batch to be held mid-send", DEADLINE, || async {
         let running = running().await;
         (sink_a.waiting() == CONCURRENCY && running.len() == CONCURRENCY).then_some(running)
@@ -131,16 +148,7 @@ async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
     // SIGKILL in the middle of the batch: its emails were never acknowledged by A's relay.
     a.child.start_kill().unwrap();
     a.child.wait().await.unwrap();
-    eventually("every email to be sent", Duration::from_secs(60), || async {
-        let left = db
-            .read_async(|conn| -> Result<i64, signons_store::StoreError> {
-                Ok(jobs::table.filter(jobs::queue.eq(Queue::Email)).count().get_result(conn)?)
-            })
-            .await
-            .unwrap();
-        (left == 0).then_some(())
-    })
-    .await;
+    wait_drained(&db, Queue::Email, "every email to be sent").await;
 
     let mut times: HashMap<String, usize> = HashMap::new();
     for to in recipients(&sink_a).into_iter().chain(recipients(&sink_b)) {
@@ -259,17 +267,7 @@ async fn a_killed_process_s_deliveries_are_sent_once_by_the_other_postgres() {
     for (inbox, _) in &inboxes {
         inbox.hold(true);
     }
-    let running = || async {
-        db.read_async(|conn| -> Result<Vec<(String, Option<String>)>, signons_store::StoreError> {
-            Ok(jobs::table
-                .filter(jobs::queue.eq(Queue::Delivery))
-                .filter(jobs::state.eq(JobState::Running))
-                .select((jobs::payload, jobs::locked_by))
-                .load(conn)?)
-        })
-        .await
-        .unwrap()
-    };
+    let running = || running(&db, Queue::Delivery);
     let held = eventually("A's deliveries to be held mid-send", DEADLINE, || async {
         let running = running().await;
         let waiting: usize = inboxes.iter().map(|(i, _)| i.waiting()).sum();
@@ -300,16 +298,7 @@ async fn a_killed_process_s_deliveries_are_sent_once_by_the_other_postgres() {
     }
     a.child.start_kill().unwrap();
     a.child.wait().await.unwrap();
-    eventually("every delivery to be made", Duration::from_secs(60), || async {
-        let left = db
-            .read_async(|conn| -> Result<i64, signons_store::StoreError> {
-                Ok(jobs::table.filter(jobs::queue.eq(Queue::Delivery)).count().get_result(conn)?)
-            })
-            .await
-            .unwrap();
-        (left == 0).then_some(())
-    })
-    .await;
+    wait_drained(&db, Queue::Delivery, "every delivery to be made").await;
 
     for (inbox, url) in &inboxes {
         let mut times: HashMap<String, usize> = HashMap::new();

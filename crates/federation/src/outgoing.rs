@@ -67,6 +67,7 @@ macro_rules! outgoing_activity {
     )*};
 }
 outgoing_activity!(Create, Announce, GroupAnnounce, Update, Delete, Follow, Undo, Accept);
+pub(crate) use outgoing_activity;
 
 /// A post, as a `Note` embedded whole, from its author.
 #[derive(Debug, Clone, Serialize)]

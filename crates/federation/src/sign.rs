@@ -99,14 +99,6 @@ pub struct Answer<K> {
     pub reason: Option<RejectReason>,
 }
 
-impl OutgoingActivity for Sign {
-    fn id(&self) -> &Url {
-        &self.id
-    }
-    fn actor(&self) -> &Url {
-        &self.actor
-    }
-}
 
 impl<K: Serialize> OutgoingActivity for Answer<K> {
     fn id(&self) -> &Url {
@@ -154,6 +146,8 @@ pub fn enqueue_sign(
     Ok(sign.activity.id)
 }
 
+crate::outgoing::outgoing_activity!(Sign, UndoSign);
+
 /// The withdrawal of attestations (`Undo` of a `Sign` naming them).
 #[derive(Debug, Clone, Serialize)]
 pub struct UndoSign {
@@ -175,14 +169,6 @@ pub struct SignRef {
     pub attestations: Vec<Url>,
 }
 
-impl OutgoingActivity for UndoSign {
-    fn id(&self) -> &Url {
-        &self.id
-    }
-    fn actor(&self) -> &Url {
-        &self.actor
-    }
-}
 
 /// `Undo(Sign)` of the attestations `ids` of ours for `petition`, queued for its `inbox`
 /// in the caller's transaction.
