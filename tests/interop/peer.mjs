@@ -5,8 +5,9 @@
 // talks to a running Signons server the way another fediverse server would. It resolves a
 // petition by WebFinger, fetches its Group actor, follows it with a signed request, waits
 // for the Accept and for the activity (a Create, or the petition's Announce) carrying
-// fresh news, and checks that the library really rejects unsigned and tampered deliveries. One line per step on stdout; on failure a
-// message on stderr and exit status 1. See README.md beside this file.
+// fresh news, and checks that the library really rejects unsigned and tampered
+// deliveries. One line per step on stdout; on failure a message on stderr and exit
+// status 1. See README.md beside this file.
 //
 // Environment:
 //   SIGNONS_URL     base URL of the Signons server, e.g. http://localhost:8541
