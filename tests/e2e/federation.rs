@@ -517,7 +517,7 @@ async fn hostile_inbox_requests_get_4xx(backend: Backend) {
 
 /// Fedify (npm `@fedify/fedify`, installed by `make interop-deps`) resolves the petition by
 /// WebFinger, follows it with a signed request, and checks our signatures on the Accept
-/// and on the `Create(Note)` of news; see tests/interop/README.md.
+/// and on the petition's `Announce` of the news note (fetched); see tests/interop/README.md.
 async fn fedify_follows_a_petition(backend: Backend) {
     let app = instance(backend).await;
     let slug = app.create_petition("Save the park", true).await;

@@ -4,9 +4,10 @@
 // Signons interop peer: an independent ActivityPub implementation (Fedify, from npm) that
 // talks to a running Signons server the way another fediverse server would. It resolves a
 // petition by WebFinger, fetches its Group actor, follows it with a signed request, waits
-// for the Accept and for a Create(Note) of fresh news, and checks that the library really
-// rejects unsigned and tampered deliveries. One line per step on stdout; on failure a
-// message on stderr and exit status 1. See README.md beside this file.
+// for the Accept and for the activity (a Create, or the petition's Announce) carrying
+// fresh news, and checks that the library really rejects unsigned and tampered
+// deliveries. One line per step on stdout; on failure a message on stderr and exit
+// status 1. See README.md beside this file.
 //
 // Environment:
 //   SIGNONS_URL     base URL of the Signons server, e.g. http://localhost:8541
@@ -410,7 +411,7 @@ async function run(cfg, state) {
   if (posted.status !== 201) fail(`POST ${newsUrl} answered ${posted.status}, expected 201: ${short(await posted.text())}`);
   out(`news posted ${posted.headers.get("location") ?? newsUrl}`);
 
-  // g. The Create(Note) carrying it.
+  // g. The Create or Announce carrying it.
   step = "create";
   const created = await wait(`a Create or Announce of a Note containing "${inbox.newsText}"`, inbox.created.promise);
   const { create, note: received, content } = created;
