@@ -99,7 +99,6 @@ pub struct Answer<K> {
     pub reason: Option<RejectReason>,
 }
 
-
 impl<K: Serialize> OutgoingActivity for Answer<K> {
     fn id(&self) -> &Url {
         &self.id
@@ -168,7 +167,6 @@ pub struct SignRef {
     pub object: Url,
     pub attestations: Vec<Url>,
 }
-
 
 /// `Undo(Sign)` of the attestations `ids` of ours for `petition`, queued for its `inbox`
 /// in the caller's transaction.
