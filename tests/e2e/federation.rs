@@ -857,6 +857,15 @@ async fn signatures_of_other_instances_count_by_origin(backend: Backend) {
         .await;
     assert!(countries.iter().all(Option::is_none), "a country the petition does not ask is not kept: {countries:?}");
 
+    // Alpha's organizers, and only they, list what was received, as received.
+    let listed = alpha.api().await.get(&format!("/petitions/{slug}/attestations")).await.json();
+    let listed = listed["attestations"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().all(|a| a["activity"]["type"] == "Sign" && a["withdrawn"] == false), "{listed:?}");
+    alpha.public_api().get(&format!("/petitions/{slug}/attestations")).await.expect_error(401, "unauthorized");
+    let other = alpha.create_organizer("other@example.org", "another-association").await;
+    alpha.api_with_token(&other).get(&format!("/petitions/{slug}/attestations")).await.expect_error(403, "forbidden");
+
     // A replay (the same attestations in a new Sign) counts nothing.
     send_sign(&beta, &petition, vec![b1.clone()]).await;
     wait_queue_empty(&beta).await;

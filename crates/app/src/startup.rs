@@ -115,6 +115,7 @@ impl Application {
                         .service(api::list_petitions)
                         .service(api::publish_petition)
                         .service(api::close_petition)
+                        .service(api::petition_attestations)
                         .service(api::post_news)
                         .service(api::remove_petition)
                         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),

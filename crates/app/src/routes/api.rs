@@ -228,6 +228,31 @@ pub async fn sign_petition(
     })))
 }
 
+/// How many attestations one answer lists (the newest).
+const ATTESTATIONS_LIMIT: i64 = 1_000;
+
+/// The `Sign` activities other instances sent for this petition, each as received (with
+/// its proof when it carries one), newest first; for its organizers only.
+#[get("/petitions/{slug}/attestations")]
+pub async fn petition_attestations(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, organization) = (slug.into_inner(), organizer.0.organization.id.clone());
+    let received = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let p = petition::find(conn, &slug)?;
+            if p.organization.id != organization {
+                return Err(AppError::Forbidden);
+            }
+            signons_federation::sign::received(conn, &p.id, ATTESTATIONS_LIMIT).map_err(AppError::internal)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "attestations": received })))
+}
+
 #[post("/petitions/{slug}/publish")]
 pub async fn publish_petition(
     state: web::Data<AppState>,
