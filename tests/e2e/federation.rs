@@ -777,15 +777,24 @@ fn attestation(from: &TestApp, petition: &url::Url, email: &str, name: Option<&s
     }
 }
 
+/// `from`'s instance actor's `Sign` of these attestations, with its proof.
+async fn proven_sign(from: &TestApp, petition: &url::Url, attestations: Vec<sign::Attestation>) -> sign::Proven {
+    let urls = from.state.fed().urls.clone();
+    let key = keys::assertion_key(&from.state.db, &urls.actor(&signons_federation::LocalRef::Instance)).await.unwrap();
+    sign::proven_sign(&urls, &key, petition, attestations).unwrap()
+}
+
+/// `from`'s delivery queue sends `sign` to the petition's inbox.
+async fn deliver_sign(from: &TestApp, petition: &url::Url, sign: sign::Proven) {
+    let inbox = petition_inbox(petition);
+    from.state.db.write_async(move |conn| sign::enqueue_sign(conn, &sign, &inbox)).await.unwrap();
+    from.state.fed().wake.notify_one();
+}
+
 /// `from`'s instance actor sends `Sign` of these attestations to the petition.
 async fn send_sign(from: &TestApp, petition: &url::Url, attestations: Vec<sign::Attestation>) {
-    let (urls, petition, inbox) = (from.state.fed().urls.clone(), petition.clone(), petition_inbox(petition));
-    from.state
-        .db
-        .write_async(move |conn| sign::enqueue_sign(conn, &urls, &petition, &inbox, attestations))
-        .await
-        .unwrap();
-    from.state.fed().wake.notify_one();
+    let sign = proven_sign(from, petition, attestations).await;
+    deliver_sign(from, petition, sign).await;
 }
 
 /// `from`'s instance actor withdraws these attestations (`Undo(Sign)`).
@@ -865,6 +874,25 @@ async fn signatures_of_other_instances_count_by_origin(backend: Backend) {
     alpha.public_api().get(&format!("/petitions/{slug}/attestations")).await.expect_error(401, "unauthorized");
     let other = alpha.create_organizer("other@example.org", "another-association").await;
     alpha.api_with_token(&other).get(&format!("/petitions/{slug}/attestations")).await.expect_error(403, "forbidden");
+
+    // Forged: an attestation changed after the proof was made; a proof by another key;
+    // a petition that does not exist. Each changes nothing.
+    let mut forged = proven_sign(&beta, &petition, vec![attestation(&beta, &petition, "dan@example.org", None)]).await;
+    forged.body["attestations"][0]["digest"] = sign::digest(&petition, "eve@example.org").unwrap().into();
+    deliver_sign(&beta, &petition, forged).await;
+    let gamma_signed =
+        proven_sign(&gamma, &petition, vec![attestation(&beta, &petition, "fay@example.org", None)]).await;
+    let mut stolen = proven_sign(&beta, &petition, vec![attestation(&beta, &petition, "fay@example.org", None)]).await;
+    stolen.body["proof"] = gamma_signed.body["proof"].clone();
+    deliver_sign(&beta, &petition, stolen).await;
+    let nowhere = url::Url::parse(&format!("{}/p/no-such-petition", alpha.url)).unwrap();
+    let unseen = proven_sign(&beta, &nowhere, vec![attestation(&beta, &nowhere, "gus@example.org", None)]).await;
+    deliver_sign(&beta, &nowhere, unseen).await;
+    wait_queue_empty(&beta).await;
+    let refused = metric(&beta, "signons_federation_deliveries_total{result=\"refused\"}").await;
+    assert_eq!(refused, 3, "alpha refused the three with a 4xx");
+    let kept: i64 = alpha.read(|conn| signons_store::schema::remote_signatures::table.count().get_result(conn)).await;
+    assert_eq!(kept, 3, "nothing forged was kept");
 
     // A replay (the same attestations in a new Sign) counts nothing.
     send_sign(&beta, &petition, vec![b1.clone()]).await;

@@ -131,6 +131,9 @@ impl Activity for Incoming {
             Incoming::Sign(e) => {
                 let mut raw = serde_json::to_value(&e)?;
                 raw["type"] = "Sign".into();
+                // Signed by the sending instance's assertion key, over the whole activity:
+                // what is kept can be checked again later, by anyone.
+                crate::proof::verify_from(data, &raw, &e.actor).await?;
                 crate::sign::receive(e, raw.to_string(), data).await.map(|_| ())
             }
             Incoming::Undo(e) => undo(e, data).await,

@@ -11,7 +11,8 @@
 //! origin that gets blocked leaves the count (`counted`), and comes back when unblocked.
 
 use crate::activities::{object_id, Envelope};
-use crate::actors::RemoteActor;
+use crate::actors::{assertion_key_id, RemoteActor};
+use crate::keys::AssertionKey;
 use crate::outgoing::{OutgoingActivity, WithContext};
 use crate::urls::{host_of, same_host};
 use crate::{delivery, policy, FederationContext, FederationError, LocalRef, Urls};
@@ -121,28 +122,56 @@ pub enum RejectReason {
     InstanceRefused,
 }
 
-/// `Sign` of `attestations` for the petition `petition`, by our instance actor, queued for
-/// `inbox` (the petition's) in the caller's transaction. Returns the activity's id.
-pub fn enqueue_sign(
-    conn: &mut DbConnection,
+/// `Sign` of `attestations` for the petition `petition`, by our instance actor, with its
+/// object-integrity proof made with `key` (the instance actor's assertion key: see
+/// `keys::assertion_key`), as it is sent.
+pub fn proven_sign(
     urls: &Urls,
+    key: &AssertionKey,
     petition: &Url,
-    inbox: &Url,
     attestations: Vec<Attestation>,
-) -> Result<Url, FederationError> {
+) -> Result<Proven, FederationError> {
+    let actor = urls.actor(&LocalRef::Instance);
     let sign = WithContext::new(
         urls,
         Sign {
             kind: "Sign",
             id: urls.new_activity(),
-            actor: urls.actor(&LocalRef::Instance),
+            actor: actor.clone(),
             to: [petition.clone()],
             object: petition.clone(),
             attestations,
         },
     );
-    delivery::enqueue(conn, &sign, std::slice::from_ref(inbox))?;
-    Ok(sign.activity.id)
+    let body = crate::proof::sign(&serde_json::to_value(&sign)?, &key.signing, &assertion_key_id(&actor), Utc::now())?;
+    Ok(Proven { body, id: sign.activity.id, actor })
+}
+
+/// An activity with its proof, sent exactly as it was proven.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct Proven {
+    pub body: Value,
+    #[serde(skip)]
+    pub id: Url,
+    #[serde(skip)]
+    pub actor: Url,
+}
+
+impl OutgoingActivity for Proven {
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+}
+
+/// Queues `sign` (see `proven_sign`) for the petition's `inbox`, in the caller's
+/// transaction.
+pub fn enqueue_sign(conn: &mut DbConnection, sign: &Proven, inbox: &Url) -> Result<(), FederationError> {
+    delivery::enqueue(conn, sign, std::slice::from_ref(inbox))?;
+    Ok(())
 }
 
 crate::outgoing::outgoing_activity!(Sign, UndoSign);
@@ -245,7 +274,10 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
     let outcome = data
         .db
         .write_async(move |conn| -> Result<Outcome, FederationError> {
-            let petition = signons_petition::petition::find(conn, &slug)?;
+            let petition = match signons_petition::petition::find(conn, &slug) {
+                Err(signons_petition::PetitionError::NotFound) => return Err(FederationError::NotFound),
+                found => found?,
+            };
             if matches!(petition.status, PetitionStatus::Draft | PetitionStatus::Removed) {
                 return Err(FederationError::NotFound);
             }
