@@ -189,32 +189,25 @@ pub fn create_note(urls: &Urls, post: &Post) -> WithContext<Create> {
 
 /// `Announce` (boost) of a petition's post by the petition's organization.
 pub fn announce_note(urls: &Urls, post: &Post) -> WithContext<Announce> {
-    let org = LocalRef::Organization(post.organization_slug.clone());
-    let note = urls.note(&post.id);
-    let announce = Announce {
-        kind: AnnounceType::Announce,
-        id: suffixed(&note, "announce"),
-        actor: urls.actor(&org),
-        published: timestamp(post.created_at),
-        to: PUBLIC,
-        cc: [urls.followers(&org)],
-        object: note,
-    };
-    WithContext::new(urls, announce)
+    boost(urls, post, LocalRef::Organization(post.organization_slug.clone()), "announce")
 }
 
 /// The petition's plain boost of one of its posts, by the note's id: what Mastodon (which
 /// cannot read an `Announce` of an activity) shows, after fetching the note.
 pub fn petition_boost(urls: &Urls, post: &Post) -> WithContext<Announce> {
-    let petition = LocalRef::Petition(post.petition_slug.clone());
+    boost(urls, post, LocalRef::Petition(post.petition_slug.clone()), "petition-boost")
+}
+
+/// A boost of `post` by the actor `by`, to its followers, with id `{note}/{suffix}`.
+fn boost(urls: &Urls, post: &Post, by: LocalRef, suffix: &str) -> WithContext<Announce> {
     let note = urls.note(&post.id);
     let announce = Announce {
         kind: AnnounceType::Announce,
-        id: suffixed(&note, "petition-boost"),
-        actor: urls.actor(&petition),
+        id: suffixed(&note, suffix),
+        actor: urls.actor(&by),
         published: timestamp(post.created_at),
         to: PUBLIC,
-        cc: [urls.followers(&petition)],
+        cc: [urls.followers(&by)],
         object: note,
     };
     WithContext::new(urls, announce)
