@@ -222,11 +222,12 @@ pub fn enqueue_undo(
 }
 
 /// An attestation checked against its sender and the petition: what is stored.
-struct Checked {
-    attestation: Attestation,
-}
-
-fn check(value: &Value, sender: &Url, asks_country: bool, asks_postal_code: bool) -> Result<Checked, FederationError> {
+fn check(
+    value: &Value,
+    sender: &Url,
+    asks_country: bool,
+    asks_postal_code: bool,
+) -> Result<Attestation, FederationError> {
     let mut a: Attestation = serde_json::from_value(value.clone())?;
     // An instance attests only its own signers.
     same_host(sender, &a.id)?;
@@ -245,7 +246,7 @@ fn check(value: &Value, sender: &Url, asks_country: bool, asks_postal_code: bool
     // What the petition does not ask is not kept, whatever the sender put there.
     a.country = if asks_country { text(a.country, MAX_COUNTRY, "country")? } else { None };
     a.postal_code = if asks_postal_code { text(a.postal_code, MAX_POSTAL_CODE, "postal code")? } else { None };
-    Ok(Checked { attestation: a })
+    Ok(a)
 }
 
 /// What became of each attestation of one `Sign`.
@@ -288,7 +289,7 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
                 .collect::<Result<Vec<_>, _>>()?;
             let allowed = policy::allows(conn, &origin)?;
             let mut outcome = Outcome::default();
-            for Checked { attestation: a } in checked {
+            for a in checked {
                 let known: i64 = rs::table.filter(rs::attestation_id.eq(a.id.as_str())).count().get_result(conn)?;
                 if known > 0 {
                     outcome.repeated += 1;
@@ -325,7 +326,7 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
                 outcome.accepted.push(a.id);
             }
             bump(conn, &petition.id, &origin, outcome.accepted.len() as i64)?;
-            answer(conn, &urls, &petition_url, &sign_id, &inbox, &outcome)?;
+            answer(conn, &urls, &petition_url, &sign_id, &actor, &inbox, &outcome)?;
             Ok(outcome)
         })
         .await?;
@@ -373,6 +374,7 @@ fn answer(
     urls: &Urls,
     petition: &Url,
     sign: &Url,
+    sender: &Url,
     inbox: &Url,
     outcome: &Outcome,
 ) -> Result<(), FederationError> {
@@ -381,7 +383,7 @@ fn answer(
             kind: AcceptType::Accept,
             id: urls.new_activity(),
             actor: petition.clone(),
-            to: [sign_actor(sign)],
+            to: [sender.clone()],
             object: sign.clone(),
             attestations: outcome.accepted.clone(),
             reason: None,
@@ -393,7 +395,7 @@ fn answer(
             kind: RejectType::Reject,
             id: urls.new_activity(),
             actor: petition.clone(),
-            to: [sign_actor(sign)],
+            to: [sender.clone()],
             object: sign.clone(),
             attestations: ids.clone(),
             reason: Some(*reason),
@@ -401,15 +403,6 @@ fn answer(
         delivery::enqueue(conn, &WithContext::new(urls, reject), std::slice::from_ref(inbox))?;
     }
     Ok(())
-}
-
-/// The instance actor of the server that sent `sign` (Signons sends `Sign` from `/actor`).
-fn sign_actor(sign: &Url) -> Url {
-    let mut actor = sign.clone();
-    actor.set_path("/actor");
-    actor.set_query(None);
-    actor.set_fragment(None);
-    actor
 }
 
 /// `Undo(Sign)`: the signer withdrew. Only attestations of the sender's own host are
@@ -453,7 +446,7 @@ pub async fn receive_undo(e: Envelope, data: &FederationContext) -> Result<usize
 }
 
 /// What a petition's organizers see of the attestations it received: each `Sign` as it
-/// was received (with its proof, once proofs are sent), newest first.
+/// was received, proof included, newest first.
 #[derive(Debug, Clone, Serialize)]
 pub struct Received {
     pub attestation: String,
@@ -463,21 +456,32 @@ pub struct Received {
     pub activity: Value,
 }
 
+/// The columns `received` reads.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = rs)]
+struct ReceivedRow {
+    attestation_id: String,
+    origin_host: String,
+    received_at: chrono::NaiveDateTime,
+    withdrawn_at: Option<chrono::NaiveDateTime>,
+    activity: String,
+}
+
 pub fn received(conn: &mut DbConnection, petition: &Id, limit: i64) -> Result<Vec<Received>, FederationError> {
-    let rows: Vec<(String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, String)> = rs::table
+    let rows: Vec<ReceivedRow> = rs::table
         .filter(rs::petition_id.eq(petition))
         .order((rs::received_at.desc(), rs::attestation_id.desc()))
         .limit(limit)
-        .select((rs::attestation_id, rs::origin_host, rs::received_at, rs::withdrawn_at, rs::activity))
+        .select(ReceivedRow::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(attestation, origin, received_at, withdrawn_at, activity)| Received {
-            attestation,
-            origin,
-            received_at,
-            withdrawn: withdrawn_at.is_some(),
-            activity: serde_json::from_str(&activity).unwrap_or(Value::Null),
+        .map(|r| Received {
+            attestation: r.attestation_id,
+            origin: r.origin_host,
+            received_at: r.received_at,
+            withdrawn: r.withdrawn_at.is_some(),
+            activity: serde_json::from_str(&r.activity).unwrap_or(Value::Null),
         })
         .collect())
 }
@@ -514,7 +518,7 @@ mod tests {
             "digest": "a".repeat(64),
             "email": "jeanne@example.org",
         });
-        let checked = check(&value, &sender, true, false).unwrap().attestation;
+        let checked = check(&value, &sender, true, false).unwrap();
         assert_eq!(checked.name.as_deref(), Some("Jeanne L."));
         assert_eq!(checked.country.as_deref(), Some("France"));
         assert_eq!(checked.postal_code, None);

@@ -29,7 +29,16 @@ pub fn add(conn: &mut DbConnection, petition: &Id, delta: i64) -> Result<(), die
 
 /// Confirmed signatures of the petition: its own and those of other instances that count.
 pub fn total(conn: &mut DbConnection, petition: &Id) -> Result<i64, diesel::result::Error> {
-    Ok(local(conn, petition)? + by_origin(conn, petition)?.iter().map(|(_, n)| n).sum::<i64>())
+    Ok(total_by_origin(conn, petition)?.0)
+}
+
+/// `total`, and the part of it other instances collected, by origin (`by_origin`).
+pub fn total_by_origin(
+    conn: &mut DbConnection,
+    petition: &Id,
+) -> Result<(i64, Vec<(String, i64)>), diesel::result::Error> {
+    let origins = by_origin(conn, petition)?;
+    Ok((local(conn, petition)? + origins.iter().map(|(_, n)| n).sum::<i64>(), origins))
 }
 
 /// Confirmed signatures collected here.
@@ -41,13 +50,7 @@ pub fn local(conn: &mut DbConnection, petition: &Id) -> Result<i64, diesel::resu
 /// Confirmed signatures collected by other instances that count (their origin is not
 /// blocked), by origin host.
 pub fn by_origin(conn: &mut DbConnection, petition: &Id) -> Result<Vec<(String, i64)>, diesel::result::Error> {
-    oc::table
-        .filter(oc::petition_id.eq(petition))
-        .filter(oc::counted.eq(true))
-        .filter(oc::signatures.gt(0))
-        .order(oc::origin_host.asc())
-        .select((oc::origin_host, oc::signatures))
-        .load(conn)
+    Ok(by_origin_many(conn, std::slice::from_ref(petition))?.remove(petition).unwrap_or_default())
 }
 
 /// `by_origin` of several petitions, in one read.

@@ -19,15 +19,8 @@ impl ApiPetition {
     /// `count` is the whole count; `by_origin`, the part other instances collected (by
     /// host), the rest being this instance's.
     pub fn new(public_url: &str, p: &Petition, count: i64, by_origin: &[(String, i64)]) -> Self {
-        let host = url::Url::parse(public_url)
-            .ok()
-            .and_then(|u| {
-                u.host_str().map(|h| match u.port() {
-                    Some(port) => format!("{h}:{port}"),
-                    None => h.to_owned(),
-                })
-            })
-            .unwrap_or_default();
+        let host =
+            url::Url::parse(public_url).ok().and_then(|u| signons_federation::urls::host_of(&u)).unwrap_or_default();
         ApiPetition {
             view: PetitionView::new(p, count, public_url),
             description: p.description_md.clone(),

@@ -47,9 +47,7 @@ impl PetitionSnapshot {
             if petition.status == PetitionStatus::Removed {
                 return Err(AppError::Gone);
             }
-            let by_origin = signons_signature::counts::by_origin(conn, &petition.id)?;
-            let count =
-                signons_signature::counts::local(conn, &petition.id)? + by_origin.iter().map(|(_, n)| n).sum::<i64>();
+            let (count, by_origin) = signons_signature::counts::total_by_origin(conn, &petition.id)?;
             let signers = signons_signature::signing::recent_public(conn, &petition.id, RECENT_SIGNERS)?;
             let own = signons_federation::LocalRef::Petition(petition.slug.clone());
             let posts = signons_federation::posts::posts_by(conn, &own, RECENT_NEWS)?;

@@ -165,8 +165,7 @@ async fn load(state: &AppState, slug: String) -> Result<(Petition, i64, Vec<(Str
         .db
         .read_async(move |conn| -> Result<_, AppError> {
             let p = petition::find(conn, &slug)?;
-            let by_origin = signons_signature::counts::by_origin(conn, &p.id)?;
-            let count = signons_signature::counts::local(conn, &p.id)? + by_origin.iter().map(|(_, n)| n).sum::<i64>();
+            let (count, by_origin) = signons_signature::counts::total_by_origin(conn, &p.id)?;
             Ok((p, count, by_origin))
         })
         .await
