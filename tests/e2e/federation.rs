@@ -68,16 +68,16 @@ async fn metric(app: &TestApp, sample: &str) -> u64 {
     line.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
-async fn instance(backend: Backend) -> TestApp {
+pub(crate) async fn instance(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, Options { federation: true, ..Options::default() }).await
 }
 
-fn host(app: &TestApp) -> String {
+pub(crate) fn host(app: &TestApp) -> String {
     format!("localhost:{}", app.port)
 }
 
 /// What `signons federation follow URL` does, then waits for the Accept.
-async fn follow(follower: &TestApp, target: &str) {
+pub(crate) async fn follow(follower: &TestApp, target: &str) {
     let data = follower.state.federation.to_request_data();
     let actor = follows::resolve_followable(target, &data).await.expect("the target resolves");
     let urls = data.urls.clone();
@@ -128,7 +128,7 @@ async fn queued(app: &TestApp) -> Vec<(String, i32)> {
     rows.into_iter().map(|(host, attempts)| (host.unwrap_or_default(), attempts)).collect()
 }
 
-async fn wait_queue_empty(app: &TestApp) {
+pub(crate) async fn wait_queue_empty(app: &TestApp) {
     eventually("every delivery to be sent", DEADLINE, || async { queued(app).await.is_empty().then_some(()) }).await;
 }
 
@@ -142,7 +142,12 @@ async fn received_count(app: &TestApp) -> i64 {
 }
 
 /// The remote petition as `follower`'s API shows it, once it arrived.
-async fn remote_petition(follower: &TestApp, handle: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn remote_petition(
+    follower: &TestApp,
+    handle: &str,
+    what: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
     eventually(what, DEADLINE, || async {
         let r = follower.public_api().get(&format!("/petitions/{handle}")).await;
         (r.status == 200).then(|| r.json()).filter(|p| ok(p))
@@ -811,7 +816,7 @@ fn petition_inbox(petition: &url::Url) -> url::Url {
 }
 
 /// What alpha's API says of its petition: the count and its breakdown by instance.
-async fn breakdown(alpha: &TestApp, slug: &str) -> (i64, Value) {
+pub(crate) async fn breakdown(alpha: &TestApp, slug: &str) -> (i64, Value) {
     let p = alpha.public_api().get(&format!("/petitions/{slug}")).await.json();
     (p["total_signatures"].as_i64().unwrap(), p["signatures_by_instance"].clone())
 }

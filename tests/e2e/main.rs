@@ -34,6 +34,7 @@ mod helpers;
 mod i18n;
 mod mail;
 mod organizer;
+mod sign_elsewhere;
 mod signing;
 mod smtp;
 mod system;

@@ -186,7 +186,14 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
                     );
                 }
             }
-            let fed = crate::federate::configure(config, &db).await?;
+            // Following sends no email: a queue that nobody wakes is enough.
+            let signing = signons_signature::SigningContext::new(
+                signons_render::Renderer::new()?,
+                signons_mail::MailQueue::new(),
+                config.public_url.clone(),
+                chrono::TimeDelta::hours(config.confirm_link_hours),
+            );
+            let fed = crate::federate::configure(config, &db, &signing).await?;
             let data = fed.to_request_data();
             let actor = signons_federation::follows::resolve_followable(&target, &data).await.map_err(fail)?;
             db.write(|conn| signons_federation::follows::follow(conn, &data.urls, &actor)).map_err(fail)?;

@@ -16,7 +16,11 @@ use signons_store::{Database, DbConnection};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub async fn configure(config: &Config, db: &Database) -> anyhow::Result<context::Config> {
+pub async fn configure(
+    config: &Config,
+    db: &Database,
+    signing: &signons_signature::SigningContext,
+) -> anyhow::Result<context::Config> {
     let urls = Urls::new(&config.public_url).context("public_url")?;
     let data = FederationData {
         db: db.clone(),
@@ -24,6 +28,7 @@ pub async fn configure(config: &Config, db: &Database) -> anyhow::Result<context
         instance_name: config.instance_name.clone(),
         wake: Arc::default(),
         metrics: Arc::default(),
+        signing: signing.clone(),
     };
     context::build(data, config.federation_allow_local).await.context("cannot set up federation")
 }
@@ -127,6 +132,7 @@ impl From<FederationError> for AppError {
         match e {
             FederationError::NotFound => AppError::NotFound,
             FederationError::Petition(p) => p.into(),
+            FederationError::Signature(s) => s.into(),
             FederationError::Invalid(m) => AppError::BadRequest(m),
             FederationError::Blocked(d) => AppError::InvalidState(format!("{d} is blocked")),
             FederationError::Unreachable { url, reason } => {

@@ -83,7 +83,7 @@ impl Application {
         } else {
             config.workers
         };
-        let federation = crate::federate::configure(&config, &db).await?;
+        let federation = crate::federate::configure(&config, &db, &signing).await?;
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         tokio::spawn(crate::maintenance::run(state.clone()));
         crate::federate::spawn_workers(&state);

@@ -120,11 +120,11 @@ impl Activity for Incoming {
     async fn receive(self, data: &FederationContext) -> Result<(), FederationError> {
         match self {
             Incoming::Follow(e) => follow(e, data).await,
-            Incoming::Accept(e) | Incoming::Reject(e) if !e.attestations.is_empty() => {
-                // The answer to a `Sign` of ours. Signing here for another instance's
-                // petition is not built yet (issue 9): nothing of ours waits for it.
-                tracing::info!(host = host_of(&e.actor).unwrap_or_default(), "answer to a Sign");
-                Ok(())
+            Incoming::Accept(e) if !e.attestations.is_empty() => sign_answer(e, data, None).await,
+            Incoming::Reject(e) if !e.attestations.is_empty() => {
+                let reason = e.rest.get("reason").cloned().unwrap_or_default();
+                let reason: crate::sign::RejectReason = serde_json::from_value(reason)?;
+                sign_answer(e, data, Some(reason)).await
             }
             Incoming::Accept(e) => answer(e, data, FollowState::Accepted).await,
             Incoming::Reject(e) => answer(e, data, FollowState::Rejected).await,
@@ -143,6 +143,24 @@ impl Activity for Incoming {
             Incoming::Delete(e) => delete(e, data).await,
         }
     }
+}
+
+/// A petition of another instance answers a `Sign` of ours: `reason` is a refusal's. The
+/// sender must be the petition: only its answers about its own signatures count.
+async fn sign_answer(
+    e: Envelope,
+    data: &FederationContext,
+    reason: Option<crate::sign::RejectReason>,
+) -> Result<(), FederationError> {
+    let ids: Vec<Url> = e.attestations.iter().filter_map(object_id).collect();
+    let answer = if reason.is_some() { crate::sent::SentAnswer::Rejected } else { crate::sent::SentAnswer::Accepted };
+    let fed = (**data).clone();
+    let petition = e.actor.clone();
+    let answered =
+        data.db.write_async(move |conn| crate::sent::answered(conn, &fed, &petition, &ids, answer, reason)).await?;
+    data.signing.queue.wake();
+    tracing::info!(host = host_of(&e.actor).unwrap_or_default(), %answer, answered, "answer to a Sign");
+    Ok(())
 }
 
 /// Someone follows one of our actors: store them and accept.

@@ -14,6 +14,9 @@ pub struct FederationData {
     /// Wakes the delivery worker after activities were queued.
     pub wake: Arc<Notify>,
     pub metrics: Arc<crate::metrics::FederationMetrics>,
+    /// How our signers of other instances' petitions are written to (their confirmation,
+    /// and a refusal by the petition's instance).
+    pub signing: signons_signature::SigningContext,
 }
 
 /// What handlers receive: the data, plus the library's request state (fetch counter).

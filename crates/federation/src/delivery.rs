@@ -41,6 +41,37 @@ pub struct DeliveryJob {
     pub body: String,
 }
 
+/// A delivery job whose activity is made when it runs: the next `Sign` of a petition of
+/// another instance, with the signatures confirmed here since the last one (see `sent`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignaturesJob {
+    /// The petition's id.
+    pub signatures_for: String,
+}
+
+/// What the delivery queue holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Payload {
+    Activity(DeliveryJob),
+    Signatures(SignaturesJob),
+}
+
+/// Queues `job` for the petition's `inbox`, to run after `delay`, in the caller's
+/// transaction (policy as for `enqueue`: a blocked instance gets nothing).
+pub fn enqueue_signatures(
+    conn: &mut DbConnection,
+    inbox: &Url,
+    job: &SignaturesJob,
+    delay: TimeDelta,
+) -> Result<(), FederationError> {
+    let Some(host) = host_of(inbox) else { return Err(FederationError::Invalid("an inbox without host".into())) };
+    if policy::Policy::load(conn)?.allows(&host) {
+        jobs::enqueue_after(conn, Queue::Delivery, Some(&host), job, delay)?;
+    }
+    Ok(())
+}
+
 /// Queues `activity` for each inbox, in the caller's transaction, under its id and its
 /// actor (whose key signs it). Inboxes of domains the policy refuses are skipped. Returns
 /// how many deliveries were queued.
@@ -184,7 +215,7 @@ impl DeliveryWorker {
 struct Deliver {
     config: crate::context::Config,
     actors: Mutex<HashMap<String, (Instant, Option<LocalActor>)>>,
-    refused: Mutex<HashSet<String>>,
+    refused: Mutex<HashMap<String, u16>>,
 }
 
 /// The most of a refusal's body that is kept for the log.
@@ -201,7 +232,7 @@ fn is_refusal(status: reqwest::StatusCode) -> bool {
 tokio::task_local! {
     /// Where the HTTP client's middleware leaves the refusal of the delivery under way in
     /// this task (the library takes a 4xx for a success and drops its answer).
-    static REFUSAL: Arc<Mutex<Option<String>>>;
+    static REFUSAL: Arc<Mutex<Option<(u16, String)>>>;
 }
 
 /// The HTTP client's middleware that notes a refusal (status and the start of its body)
@@ -225,7 +256,7 @@ impl reqwest_middleware::Middleware for RefusalRecorder {
         let body = response.bytes().await.unwrap_or_default();
         let text: String = String::from_utf8_lossy(&body).chars().take(REFUSAL_BODY_MAX).collect();
         if let Ok(mut slot) = slot.lock() {
-            *slot = Some(format!("{status}: {text}"));
+            *slot = Some((status.as_u16(), format!("{status}: {text}")));
         }
         // The library reads the answer too: it gets the same status and body.
         let mut rebuilt = http::Response::new(body);
@@ -236,22 +267,11 @@ impl reqwest_middleware::Middleware for RefusalRecorder {
 
 impl Handler for Deliver {
     async fn run(&self, job: Job) -> Outcome {
-        let delivery: DeliveryJob = match job.payload() {
-            Ok(d) => d,
-            Err(e) => return Outcome::Fail(format!("unreadable delivery job: {e}")),
-        };
         let data = self.config.to_request_data();
-        let refusal = Arc::new(Mutex::new(None));
-        let sent = REFUSAL.scope(refusal.clone(), self.send(&data, &delivery)).await;
-        if let Some(answer) = refusal.lock().ok().and_then(|mut r| r.take()) {
-            if let Ok(mut refused) = self.refused.lock() {
-                refused.insert(job.id.as_str().to_owned());
-            }
-            return Outcome::Dropped(format!("refused by the inbox: {answer}"));
-        }
-        match sent {
-            Ok(outcome) => outcome,
-            Err(e) => Outcome::Retry(e.to_string()),
+        match job.payload() {
+            Ok(Payload::Activity(delivery)) => self.deliver(&data, &job, &delivery).await,
+            Ok(Payload::Signatures(signatures)) => self.deliver_signatures(&data, &job, &signatures).await,
+            Err(e) => Outcome::Fail(format!("unreadable delivery job: {e}")),
         }
     }
 
@@ -262,7 +282,7 @@ impl Handler for Deliver {
         match outcome {
             Outcome::Done => FederationMetrics::add(&metrics.deliveries_sent),
             Outcome::Dropped(reason)
-                if self.refused.lock().is_ok_and(|mut refused| refused.remove(job.id.as_str())) =>
+                if self.refused.lock().is_ok_and(|mut refused| refused.remove(job.id.as_str()).is_some()) =>
             {
                 FederationMetrics::add(&metrics.deliveries_refused);
                 tracing::warn!(host, inbox_answer = %reason, "delivery refused: not retried");
@@ -284,6 +304,79 @@ impl Handler for Deliver {
 }
 
 impl Deliver {
+    /// Sends one activity; a refusal (4xx) is noted for `recorded`, with its status.
+    async fn deliver(&self, data: &Data<crate::FederationData>, job: &Job, delivery: &DeliveryJob) -> Outcome {
+        let refusal = Arc::new(Mutex::new(None));
+        let sent = REFUSAL.scope(refusal.clone(), self.send(data, delivery)).await;
+        if let Some((status, answer)) = refusal.lock().ok().and_then(|mut r| r.take()) {
+            if let Ok(mut refused) = self.refused.lock() {
+                refused.insert(job.id.as_str().to_owned(), status);
+            }
+            return Outcome::Dropped(format!("refused by the inbox: {answer}"));
+        }
+        match sent {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Retry(e.to_string()),
+        }
+    }
+
+    /// Makes and sends the next `Sign` of a petition (see `sent`), then records it.
+    async fn deliver_signatures(
+        &self,
+        data: &Data<crate::FederationData>,
+        job: &Job,
+        signatures: &SignaturesJob,
+    ) -> Outcome {
+        let (urls, petition) = (data.urls.clone(), signatures.signatures_for.clone());
+        let batch = match data.db.read_async(move |conn| crate::sent::next_batch(conn, &urls, &petition)).await {
+            Ok(Some(batch)) => batch,
+            Ok(None) => return Outcome::Dropped("no signature waits for this petition".into()),
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        let proven = match self.sign(data, &batch).await {
+            Ok(proven) => proven,
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        let delivery = DeliveryJob {
+            activity_id: proven.id.to_string(),
+            actor: proven.actor.to_string(),
+            inbox: batch.inbox.to_string(),
+            body: proven.body.to_string(),
+        };
+        let outcome = self.deliver(data, job, &delivery).await;
+        let refused = self.refused.lock().ok().and_then(|r| r.get(job.id.as_str()).copied());
+        let reason = match (&outcome, refused) {
+            (Outcome::Done, _) => None,
+            // The petition is gone there.
+            (Outcome::Dropped(_), Some(404 | 410)) => Some(crate::sign::RejectReason::PetitionClosed),
+            (Outcome::Dropped(_), Some(_)) => Some(crate::sign::RejectReason::InstanceRefused),
+            _ => return outcome,
+        };
+        let fed = (**data).clone();
+        let recorded = data.db.write_async(move |conn| crate::sent::delivered(conn, &fed, &batch, reason)).await;
+        match recorded {
+            Ok(next) => {
+                data.signing.queue.wake();
+                if next {
+                    crate::sent::after_commit(data);
+                }
+                outcome
+            }
+            // Sent, not recorded: sent again later, and counted once there (same ids).
+            Err(e) => Outcome::Retry(format!("signatures sent, but not recorded: {e}")),
+        }
+    }
+
+    async fn sign(
+        &self,
+        data: &Data<crate::FederationData>,
+        batch: &crate::sent::Batch,
+    ) -> Result<crate::sign::Proven, FederationError> {
+        let actor = data.urls.actor(&crate::LocalRef::Instance);
+        let key = crate::keys::assertion_key(&data.db, &actor).await?;
+        crate::sign::proven_sign(&data.urls, &key, &batch.petition, batch.attestations.clone())
+    }
+
     async fn send(&self, data: &Data<crate::FederationData>, row: &DeliveryJob) -> Result<Outcome, FederationError> {
         let inbox = Url::parse(&row.inbox)?;
         if !policy::allows_url(&data.db, &inbox).await? {

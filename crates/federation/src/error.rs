@@ -28,6 +28,9 @@ pub enum FederationError {
     Proof(#[from] crate::proof::ProofError),
     #[error(transparent)]
     Petition(#[from] signons_petition::PetitionError),
+    /// Signing, here, a petition of another instance: refused as a local signature is.
+    #[error(transparent)]
+    Signature(#[from] signons_signature::SignatureError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -73,7 +76,16 @@ impl FederationError {
             FederationError::NotFound => (404, "not_found"),
             FederationError::Duplicate => (202, "duplicate"),
             FederationError::Unreachable { .. } => (502, "unreachable"),
-            FederationError::Keys(_) | FederationError::Petition(_) | FederationError::Store(_) => (500, "internal"),
+            FederationError::Keys(_)
+            | FederationError::Petition(_)
+            | FederationError::Signature(_)
+            | FederationError::Store(_) => (500, "internal"),
         }
+    }
+}
+
+impl From<signons_mail::MailError> for FederationError {
+    fn from(e: signons_mail::MailError) -> Self {
+        FederationError::Signature(e.into())
     }
 }

@@ -23,6 +23,7 @@ pub mod posts;
 pub mod progress;
 pub mod proof;
 pub mod remote;
+pub mod sent;
 pub mod sign;
 pub mod urls;
 

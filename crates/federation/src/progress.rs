@@ -222,6 +222,12 @@ mod tests {
             instance_name: "Signons Example".into(),
             wake: Default::default(),
             metrics: Default::default(),
+            signing: signons_signature::SigningContext::new(
+                signons_render::Renderer::new().unwrap(),
+                signons_mail::MailQueue::new(),
+                "https://signons.example".into(),
+                chrono::TimeDelta::hours(1),
+            ),
         }
     }
 

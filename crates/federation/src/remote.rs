@@ -71,6 +71,12 @@ pub struct GroupJson {
     pub status: String,
     pub target: String,
     pub end_time: Option<DateTime<Utc>>,
+    /// What a signer is asked: `name`, `email`, and `country`, `postalCode` when asked.
+    #[serde(default)]
+    pub signature_fields: Vec<String>,
+    /// Where a `Sign` for it goes (`{id}/inbox` in documents that leave it out).
+    #[serde(default)]
+    pub inbox: Option<Url>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
@@ -90,6 +96,9 @@ pub struct RemotePetition {
     pub end_at: Option<NaiveDateTime>,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub ask_country: bool,
+    pub ask_postal_code: bool,
+    pub inbox: Option<String>,
 }
 
 impl GroupJson {
@@ -111,6 +120,19 @@ impl RemotePetition {
     /// `slug@host`, how pages and the API address it.
     pub fn handle(&self) -> String {
         format!("{}@{}", self.slug, self.host)
+    }
+
+    /// Whether it takes signatures now, as its home instance last said.
+    pub fn accepts_signatures(&self, now: NaiveDateTime) -> bool {
+        self.status == "open" && self.end_at.is_none_or(|end| end > now)
+    }
+
+    /// Where a `Sign` for it goes.
+    pub fn inbox_url(&self) -> Result<Url, FederationError> {
+        match &self.inbox {
+            Some(inbox) => Ok(Url::parse(inbox)?),
+            None => Ok(Url::parse(&format!("{}/inbox", self.url))?),
+        }
     }
 }
 
@@ -145,6 +167,9 @@ fn validate_group(json: &GroupJson) -> Result<(), FederationError> {
     if let Some(url) = &json.url {
         same_host(&json.id, url)?;
     }
+    if let Some(inbox) = &json.inbox {
+        same_host(&json.id, inbox)?;
+    }
     signons_petition::Slug::parse("preferredUsername", &json.preferred_username)
         .map_err(|_| FederationError::Invalid("preferredUsername is not a slug".into()))?;
     if !(0..=COUNT_MAX).contains(&json.signature_count) || !(0..=COUNT_MAX).contains(&json.signature_goal) {
@@ -176,6 +201,9 @@ pub fn upsert_petition(conn: &mut DbConnection, json: &GroupJson) -> Result<Remo
         rp::status.eq(&json.status),
         rp::end_at.eq(json.end_time.map(|t| t.naive_utc())),
         rp::updated_at.eq(now),
+        rp::ask_country.eq(json.signature_fields.iter().any(|f| f == "country")),
+        rp::ask_postal_code.eq(json.signature_fields.iter().any(|f| f == "postalCode")),
+        rp::inbox.eq(json.inbox.as_ref().map(Url::as_str)),
     );
     let updated = diesel::update(rp::table.filter(rp::url.eq(json.id.as_str()))).set(values.clone()).execute(conn)?;
     if updated == 0 {

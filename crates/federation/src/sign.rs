@@ -109,17 +109,25 @@ impl<K: Serialize> OutgoingActivity for Answer<K> {
     }
 }
 
-/// Why a petition's instance refused a signature; shown to the signer in their language by
-/// their instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RejectReason {
-    /// This person (this digest) already signed the petition, on some instance.
-    AlreadySigned,
-    /// The petition no longer takes signatures.
-    PetitionClosed,
-    /// The petition's instance does not accept signatures from the signer's instance.
-    InstanceRefused,
+signons_store::text_enum! {
+    /// Why a petition's instance refused a signature; shown to the signer in their language
+    /// by their instance (which keeps it in `sent_signatures.reason`).
+    #[derive(PartialOrd, Ord)]
+    pub enum RejectReason {
+        /// This person (this digest) already signed the petition, on some instance.
+        AlreadySigned = "already-signed",
+        /// The petition no longer takes signatures.
+        PetitionClosed = "petition-closed",
+        /// The petition's instance does not accept signatures from the signer's instance.
+        InstanceRefused = "instance-refused",
+    }
+}
+
+impl<'de> Deserialize<'de> for RejectReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        RejectReason::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown reason {s:?}")))
+    }
 }
 
 /// `Sign` of `attestations` for the petition `petition`, by our instance actor, with its

@@ -108,6 +108,20 @@ impl Urls {
         self.join(&format!("/notes/{id}"))
     }
 
+    /// The id of an attestation of ours: one of our signers' signatures of another
+    /// instance's petition (see `sent`).
+    pub fn attestation(&self, signature: &signons_store::Id) -> Url {
+        self.join(&format!("/attestations/{signature}"))
+    }
+
+    /// Which of our signatures an attestation id names, if it is one of ours.
+    pub fn parse_attestation(&self, url: &Url) -> Option<signons_store::Id> {
+        if host_of(url).as_deref() != Some(self.host.as_str()) {
+            return None;
+        }
+        signons_store::Id::parse(url.path().strip_prefix("/attestations/")?)
+    }
+
     /// A fresh id for an activity we send.
     pub fn new_activity(&self) -> Url {
         self.join(&format!("/activities/{}", uuid::Uuid::now_v7()))

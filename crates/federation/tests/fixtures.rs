@@ -95,6 +95,12 @@ fn federation_data(db: Database) -> FederationData {
         instance_name: INSTANCE_NAME.into(),
         wake: Arc::default(),
         metrics: Arc::default(),
+        signing: signons_signature::SigningContext::new(
+            signons_render::Renderer::new().unwrap(),
+            signons_mail::MailQueue::new(),
+            urls().base().to_string(),
+            chrono::TimeDelta::hours(1),
+        ),
     }
 }
 

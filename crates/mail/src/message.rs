@@ -25,6 +25,10 @@ pub enum Message {
     },
     /// Sent when an address signs a petition it has already signed.
     AlreadySigned { petition_title: String, signer_name: String, petition_url: String, withdraw_url: String },
+    /// Sent when the instance of another instance's petition did not count a signature
+    /// confirmed here. `reason_key` names the reason's text: `refused-already-signed`,
+    /// `refused-petition-closed` or `refused-instance-refused`.
+    SignatureRefused { petition_title: String, signer_name: String, petition_url: String, reason_key: String },
 }
 
 impl Message {
@@ -32,6 +36,7 @@ impl Message {
         match self {
             Message::ConfirmSignature { .. } => "confirm_signature",
             Message::AlreadySigned { .. } => "already_signed",
+            Message::SignatureRefused { .. } => "signature_refused",
         }
     }
 
@@ -39,9 +44,9 @@ impl Message {
         let name = self.template();
         let mut context = Context::from_serialize(self).map_err(signons_render::RenderError::from)?;
         let title = match self {
-            Message::ConfirmSignature { petition_title, .. } | Message::AlreadySigned { petition_title, .. } => {
-                petition_title.clone()
-            }
+            Message::ConfirmSignature { petition_title, .. }
+            | Message::AlreadySigned { petition_title, .. }
+            | Message::SignatureRefused { petition_title, .. } => petition_title.clone(),
         };
         let subject = Renderer::translate(
             locale,

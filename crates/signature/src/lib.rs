@@ -12,4 +12,4 @@ pub mod signing;
 pub use error::SignatureError;
 pub use pg_batch::PgSignBatcher;
 pub use signer::{SignatureInput, SignerEmail, ValidSignature};
-pub use signing::{Confirmation, PublicSigner, SigningContext, TokenPage};
+pub use signing::{Confirmation, Elsewhere, PublicSigner, SigningContext, TokenPage};

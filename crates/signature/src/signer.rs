@@ -106,17 +106,23 @@ fn postal_code(input: &str) -> Result<String, FieldError> {
 impl SignatureInput {
     /// Parses every field, asking for country and postal code only where the petition does.
     pub fn validate(&self, petition: &Petition) -> Result<ValidSignature, FieldErrors> {
+        self.validate_asking(petition.ask_country, petition.ask_postal_code)
+    }
+
+    /// `validate` for a petition that asks country and postal code as said (one of another
+    /// instance, whose fields arrive by federation).
+    pub fn validate_asking(&self, ask_country: bool, ask_postal_code: bool) -> Result<ValidSignature, FieldErrors> {
         let mut errors = FieldErrors::default();
         let name = errors.check(fields::text("name", &self.name, 1, NAME_MAX, false));
         let email = errors.check(SignerEmail::parse(&self.email));
-        let country = if petition.ask_country {
+        let country = if ask_country {
             errors
                 .check(fields::text("country", self.country.as_deref().unwrap_or(""), 2, COUNTRY_MAX, false))
                 .map(Some)
         } else {
             Some(None)
         };
-        let postal_code = if petition.ask_postal_code {
+        let postal_code = if ask_postal_code {
             errors.check(postal_code(self.postal_code.as_deref().unwrap_or(""))).map(Some)
         } else {
             Some(None)

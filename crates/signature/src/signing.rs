@@ -27,11 +27,15 @@ pub struct SigningContext {
 }
 
 impl SigningContext {
-    fn confirm_url(&self, token: &Token) -> String {
+    pub fn new(renderer: Renderer, queue: MailQueue, public_url: String, confirm_ttl: TimeDelta) -> Self {
+        SigningContext { renderer, queue, public_url, confirm_ttl, pg_batch: Default::default() }
+    }
+
+    pub fn confirm_url(&self, token: &Token) -> String {
         format!("{}/s/{}", self.public_url, token.expose())
     }
 
-    fn withdraw_url(&self, token: &Token) -> String {
+    pub fn withdraw_url(&self, token: &Token) -> String {
         format!("{}/w/{}", self.public_url, token.expose())
     }
 }
@@ -317,6 +321,29 @@ pub struct TokenPage {
     pub public: bool,
     pub opt_in: bool,
     pub confirmed: bool,
+    /// For a petition of another instance: where it is counted, and how far it got.
+    pub elsewhere: Option<Elsewhere>,
+}
+
+/// Where a signature of another instance's petition stands, on its confirm page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Elsewhere {
+    /// The petition's instance.
+    pub host: String,
+    /// `waiting` (confirmed here, not yet answered there), `counted` or `refused`.
+    pub state: &'static str,
+    /// Why it was refused: `already-signed`, `petition-closed` or `instance-refused`.
+    pub reason: Option<&'static str>,
+    /// The translation keys of both, for pages.
+    pub state_key: String,
+    pub reason_key: Option<String>,
+}
+
+impl Elsewhere {
+    pub fn new(host: String, state: &'static str, reason: Option<&'static str>) -> Self {
+        let state_key = format!("elsewhere-{state}");
+        Elsewhere { host, state, reason, state_key, reason_key: reason.map(|r| format!("refused-{r}")) }
+    }
 }
 
 /// What pressing the confirmation button did.
@@ -383,6 +410,7 @@ fn page(row: TokenRow) -> TokenPage {
         public: row.public,
         opt_in: row.opt_in,
         confirmed: row.confirmed_at.is_some(),
+        elsewhere: None,
     }
 }
 

@@ -76,6 +76,18 @@ pub fn enqueue<T: Serialize>(
     partition: Option<&str>,
     payload: &T,
 ) -> Result<Id, StoreError> {
+    enqueue_after(conn, queue, partition, payload, TimeDelta::zero())
+}
+
+/// `enqueue`, for a job that waits `delay` before it may run (to gather work that comes
+/// in the meantime). Until then it holds up the later jobs of its partition.
+pub fn enqueue_after<T: Serialize>(
+    conn: &mut DbConnection,
+    queue: Queue,
+    partition: Option<&str>,
+    payload: &T,
+    delay: TimeDelta,
+) -> Result<Id, StoreError> {
     let payload = serde_json::to_string(payload).map_err(|e| StoreError::Payload(e.to_string()))?;
     let id = Id::new();
     let now = crate::now();
@@ -87,7 +99,7 @@ pub fn enqueue<T: Serialize>(
             j::payload.eq(payload),
             j::state.eq(JobState::Queued),
             j::attempts.eq(0),
-            j::run_at.eq(now),
+            j::run_at.eq(now + delay),
             j::created_at.eq(now),
         ))
         .execute(conn)?;

@@ -231,6 +231,9 @@ diesel::table! {
         end_at -> Nullable<Timestamp>,
         received_at -> Timestamp,
         updated_at -> Timestamp,
+        ask_country -> Bool,
+        ask_postal_code -> Bool,
+        inbox -> Nullable<Text>,
     }
 }
 
@@ -341,3 +344,41 @@ diesel::table! {
 diesel::joinable!(withdraw_tokens -> signatures (signature_id));
 diesel::allow_tables_to_appear_in_same_query!(withdraw_tokens, signatures);
 diesel::allow_tables_to_appear_in_same_query!(withdraw_tokens, petitions);
+
+// Appended (2026-12-03-000001_sent_signatures): our signers' signatures of other
+// instances' petitions.
+diesel::table! {
+    sent_signatures (id) {
+        id -> Text,
+        petition_url -> Text,
+        name -> Text,
+        email -> Text,
+        email_canonical -> Text,
+        country -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        public -> Bool,
+        opt_in -> Bool,
+        locale -> Text,
+        confirm_token_hash -> Nullable<Text>,
+        withdraw_token_hash -> Nullable<Text>,
+        token_expires_at -> Timestamp,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        answer -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sent_withdraw_tokens (token_hash) {
+        token_hash -> Text,
+        signature_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sent_withdraw_tokens -> sent_signatures (signature_id));
+diesel::allow_tables_to_appear_in_same_query!(sent_signatures, sent_withdraw_tokens);
+diesel::allow_tables_to_appear_in_same_query!(sent_signatures, remote_petitions);

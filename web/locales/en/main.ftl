@@ -153,9 +153,21 @@ error-internal-error = Something went wrong on our side. Please try again later.
 # Federation
 petition-follow-handle = Follow it on Mastodon or Lemmy:
 home-remote = From instances we follow
-remote-banner = This petition lives on { $host }; signatures are collected there.
-remote-sign-at = Sign on { $host }
+remote-banner = This petition lives on { $host }. Sign it here: your signature counts there, and your email address stays here.
+remote-sign-at = See it on { $host }
 remote-news = News
+remote-sign-privacy = Your email address stays on { $instance }. { $host } receives only your confirmation, a code that stops anyone signing twice, and what you choose to make public.
+remote-sign-opt-in = Send me news of this petition (by { $instance }, which keeps your address)
+remote-thanks-elsewhere = Once you confirm, { $instance } sends your signature to { $host }, where the petition is counted.
+elsewhere-waiting = Your signature was sent to { $host }: it will appear in the count shortly.
+elsewhere-counted = { $host } counted your signature.
+elsewhere-refused = { $host } did not count your signature.
+refused-already-signed = This address has already signed this petition, on this or another instance.
+refused-petition-closed = The petition no longer accepts signatures.
+refused-instance-refused = The petition's instance does not accept signatures from this instance.
+email-signature-refused-subject = Your signature was not counted: { $title }
+email-refused-intro = You confirmed your signature of “{ $title }”, but the petition's instance did not count it:
+email-refused-data = Your address stays on this instance only; it was never sent to the petition's instance.
 
 # Admin: federation policy
 admin-federation-link = Federation

@@ -153,9 +153,21 @@ error-internal-error = Un problème est survenu de notre côté. Merci de réess
 # Fédération
 petition-follow-handle = Suivez-la sur Mastodon ou Lemmy :
 home-remote = Des instances que nous suivons
-remote-banner = Cette pétition est hébergée par { $host } ; les signatures y sont recueillies.
-remote-sign-at = Signer sur { $host }
+remote-banner = Cette pétition est hébergée par { $host }. Signez-la ici : votre signature y est comptée, et votre adresse e-mail reste ici.
+remote-sign-at = La voir sur { $host }
 remote-news = Nouvelles
+remote-sign-privacy = Votre adresse e-mail reste sur { $instance }. { $host } ne reçoit que votre confirmation, un code qui empêche de signer deux fois, et ce que vous choisissez de rendre public.
+remote-sign-opt-in = Recevoir les nouvelles de cette pétition (envoyées par { $instance }, qui garde votre adresse)
+remote-thanks-elsewhere = Dès votre confirmation, { $instance } transmet votre signature à { $host }, où la pétition est comptée.
+elsewhere-waiting = Votre signature a été transmise à { $host } : elle apparaîtra bientôt dans le décompte.
+elsewhere-counted = { $host } a compté votre signature.
+elsewhere-refused = { $host } n'a pas compté votre signature.
+refused-already-signed = Cette adresse a déjà signé cette pétition, sur cette instance ou une autre.
+refused-petition-closed = La pétition n'accepte plus de signatures.
+refused-instance-refused = L'instance de la pétition n'accepte pas les signatures venant de cette instance.
+email-signature-refused-subject = Votre signature n'a pas été comptée : { $title }
+email-refused-intro = Vous avez confirmé votre signature de « { $title } », mais l'instance de la pétition ne l'a pas comptée :
+email-refused-data = Votre adresse reste sur cette instance seulement ; elle n'a jamais été transmise à l'instance de la pétition.
 
 # Administration : politique de fédération
 admin-federation-link = Fédération

@@ -2,7 +2,26 @@
 
 use crate::error::AppError;
 use crate::read_model::views::{NewsView, RemotePetitionView};
+use signons_federation::remote::RemotePetition;
 use signons_store::Database;
+
+/// `slug@host`, checked: a well-formed slug and host name, or not found.
+fn parse_handle(handle: &str) -> Result<(String, String), AppError> {
+    let (slug, host) = handle.split_once('@').ok_or(AppError::NotFound)?;
+    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+    if signons_petition::Slug::parse("slug", slug).is_err() || host.is_empty() || !host.chars().all(host_chars) {
+        return Err(AppError::NotFound);
+    }
+    Ok((slug.to_owned(), host.to_ascii_lowercase()))
+}
+
+/// The remote petition addressed `slug@host`, as stored (what signing it needs).
+pub async fn find(db: &Database, handle: &str) -> Result<RemotePetition, AppError> {
+    let (slug, host) = parse_handle(handle)?;
+    db.read_async(move |conn| signons_federation::remote::find_petition(conn, &slug, &host))
+        .await?
+        .ok_or(AppError::NotFound)
+}
 
 /// A remote petition addressed `slug@host`, with its posts.
 pub async fn load(
@@ -10,12 +29,7 @@ pub async fn load(
     public_url: &str,
     handle: &str,
 ) -> Result<(RemotePetitionView, Vec<NewsView>), AppError> {
-    let (slug, host) = handle.split_once('@').ok_or(AppError::NotFound)?;
-    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
-    if signons_petition::Slug::parse("slug", slug).is_err() || host.is_empty() || !host.chars().all(host_chars) {
-        return Err(AppError::NotFound);
-    }
-    let (slug, host) = (slug.to_owned(), host.to_ascii_lowercase());
+    let (slug, host) = parse_handle(handle)?;
     let found = db
         .read_async(move |conn| -> Result<_, signons_federation::FederationError> {
             let Some(p) = signons_federation::remote::find_petition(conn, &slug, &host)? else { return Ok(None) };

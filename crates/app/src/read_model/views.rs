@@ -26,6 +26,8 @@ pub struct PetitionView {
     pub ask_postal_code: bool,
     pub accepts_signatures: bool,
     pub published_at: Option<NaiveDateTime>,
+    /// Always false: see `RemotePetitionView`.
+    pub remote: bool,
 }
 
 impl PetitionView {
@@ -53,6 +55,7 @@ impl PetitionView {
             ask_postal_code: p.ask_postal_code,
             accepts_signatures: p.accepts_signatures(signons_store::now()),
             published_at: p.published_at,
+            remote: false,
         }
     }
 }
@@ -76,6 +79,11 @@ pub struct RemotePetitionView {
     pub status: String,
     pub end_date: Option<String>,
     pub remote: bool,
+    /// Its organization, as `name@host` (the documents carry its address, not its name).
+    pub organization: String,
+    pub ask_country: bool,
+    pub ask_postal_code: bool,
+    pub accepts_signatures: bool,
 }
 
 impl RemotePetitionView {
@@ -97,7 +105,20 @@ impl RemotePetitionView {
             status: p.status.clone(),
             end_date: p.end_at.map(|d| d.format("%Y-%m-%d").to_string()),
             remote: true,
+            organization: organization_handle(&p.attributed_to, &p.host),
+            ask_country: p.ask_country,
+            ask_postal_code: p.ask_postal_code,
+            accepts_signatures: p.accepts_signatures(signons_store::now()),
         }
+    }
+}
+
+/// `name@host` for an organization's address `https://host/o/name`; the host alone for
+/// any other address.
+fn organization_handle(url: &str, host: &str) -> String {
+    match url.rsplit_once("/o/") {
+        Some((_, name)) if !name.is_empty() && !name.contains('/') => format!("{name}@{host}"),
+        _ => host.to_owned(),
     }
 }
 

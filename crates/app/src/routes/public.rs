@@ -14,7 +14,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use signons_petition::{FieldErrors, PetitionStatus};
 use signons_render::{Context, Locale};
-use signons_signature::{signing, Confirmation, SignatureInput};
+use signons_signature::{signing, Confirmation, SignatureError, SignatureInput, TokenPage};
 use std::sync::Arc;
 
 #[get("/")]
@@ -108,17 +108,55 @@ pub(crate) fn petition_context(
     own: bool,
     form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
 ) -> Context {
-    let mut context = Context::new();
+    let mut context = form_context(locale, form);
     context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
     context.insert("signers", &snapshot.signers);
     context.insert("news", &snapshot.news);
     context.insert("own", &own);
+    context
+}
+
+/// The sign form's part of a page: empty, or shown again with the signer's input, what is
+/// wrong with it, and a notice (translation key).
+fn form_context(locale: Locale, form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>) -> Context {
+    let mut context = Context::new();
     let empty = SignForm { public: true, ..SignForm::default() };
     let (values, errors, notice) = form.unwrap_or((&empty, None, None));
     context.insert("form", values);
     context.insert("errors", &errors.map(|e| errors_context(locale, e)).unwrap_or_else(|| serde_json::json!({})));
     context.insert("notice", &notice.map(|k| signons_render::Renderer::translate(locale, k, &[])));
     context
+}
+
+/// The page of a petition of another instance (`slug@host`), with its sign form: signed
+/// here, counted there.
+async fn remote_petition_page(
+    state: &AppState,
+    visitor: &Visitor,
+    handle: &str,
+    form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
+    status: StatusCode,
+) -> PageResult {
+    let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, handle).await?;
+    let mut context = form_context(visitor.locale, form);
+    context.insert("petition", &petition);
+    context.insert("posts", &posts);
+    Ok(visitor.render(state, "remote_petition.html", context, status))
+}
+
+/// The sign form's page again, for either kind of petition.
+async fn sign_form_page(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: &str,
+    form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
+    status: StatusCode,
+) -> PageResult {
+    if slug.contains('@') {
+        remote_petition_page(state, visitor, slug, form, status).await
+    } else {
+        petition_page(state, visitor, slug, form, status).await
+    }
 }
 
 /// The petition page, rendered for this visitor (not cached: organizers, and the sign
@@ -184,11 +222,7 @@ pub async fn show_petition(
         return Ok(crate::routes::federation::actor_response(&state, reference).await);
     }
     if slug.contains('@') {
-        let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, &slug).await?;
-        let mut context = Context::new();
-        context.insert("petition", &petition);
-        context.insert("posts", &posts);
-        return Ok(visitor.render(&state, "remote_petition.html", context, StatusCode::OK));
+        return remote_petition_page(&state, &visitor, &slug, None, StatusCode::OK).await;
     }
     match visitor.organizer {
         None => Ok(cached_petition_page(&state, &visitor, &req, &slug).await?),
@@ -207,13 +241,21 @@ pub async fn sign_petition(
     let form: SignForm = parse_form(&body)?;
     let notice = |key: &'static str| Some((&form, None, Some(key)));
     if visitor.check_csrf(&form.csrf).is_err() {
-        return petition_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
+        return sign_form_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
     }
     if !crate::rate_limit::allow_sign(&state, &req) {
-        return petition_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
+        return sign_form_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
             .await;
     }
     let signed = match &visitor.organizer {
+        _ if slug.contains('@') => {
+            let petition = read_model::remote::find(&state.db, &slug).await?;
+            match signons_federation::sent::sign(state.fed(), &petition, &form.input(), visitor.locale).await {
+                Ok(()) => Ok(()),
+                Err(signons_federation::FederationError::Signature(e)) => Err(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
         None => {
             let snapshot = state.snapshots.get(&state.db, &slug).await?;
             signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &form.input(), visitor.locale)
@@ -225,7 +267,7 @@ pub async fn sign_petition(
         Ok(()) => Ok(redirect(&format!("/p/{}/thanks", slug.as_str()))),
         Err(signons_signature::SignatureError::Invalid(errors)) => {
             let again = Some((&form, Some(&errors), Some("sign-fix-errors")));
-            petition_page(&state, &visitor, &slug, again, StatusCode::UNPROCESSABLE_ENTITY).await
+            sign_form_page(&state, &visitor, &slug, again, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -233,6 +275,12 @@ pub async fn sign_petition(
 
 #[get("/p/{slug}/thanks")]
 pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+    if slug.contains('@') {
+        let (petition, _) = read_model::remote::load(&state.db, &state.config.public_url, &slug).await?;
+        let mut context = Context::new();
+        context.insert("petition", &petition);
+        return Ok(visitor.render(&state, "thanks.html", context, StatusCode::OK));
+    }
     let snapshot = visible_petition(&state, &visitor, &slug).await?;
     let mut context = Context::new();
     context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
@@ -289,22 +337,71 @@ async fn act_on_token(
     if visitor.check_csrf(&form.csrf).is_err() {
         return token_page(state, visitor, token, action, Some("error-csrf-failed")).await;
     }
+    let urls = state.fed().urls.clone();
     let (template, done) = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             Ok(match action {
-                TokenAction::Confirm => match signing::confirm(conn, &token)? {
+                TokenAction::Confirm => match confirm_either(conn, &token)? {
                     Confirmation::Confirmed(page) => ("confirmed.html", page),
                     Confirmation::AlreadyConfirmed(page) => ("already_confirmed.html", page),
                 },
-                TokenAction::Withdraw => ("withdrawn.html", signing::withdraw(conn, &token)?),
+                TokenAction::Withdraw => ("withdrawn.html", withdraw_either(conn, &urls, &token)?),
             })
         })
         .await?;
+    if done.elsewhere.is_some() || matches!(action, TokenAction::Withdraw) {
+        // A `Sign` to batch, or an `Undo(Sign)` to deliver.
+        signons_federation::sent::after_commit(state.fed());
+        state.fed().wake.notify_one();
+    }
     let mut context = Context::new();
     context.insert("page", &done);
     context.insert("petition_url", &format!("{}/p/{}", state.config.public_url, done.petition_slug));
     Ok(visitor.render(state, template, context, StatusCode::OK))
+}
+
+/// An email link is one of a signature of ours, or else of a signature of another
+/// instance's petition (`signons_federation::sent`).
+fn confirm_either(conn: &mut signons_store::DbConnection, token: &str) -> Result<Confirmation, AppError> {
+    match signing::confirm(conn, token) {
+        Err(SignatureError::TokenInvalid) => {
+            signons_federation::sent::confirm(conn, token)?.ok_or(AppError::TokenInvalid)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn withdraw_either(
+    conn: &mut signons_store::DbConnection,
+    urls: &signons_federation::Urls,
+    token: &str,
+) -> Result<TokenPage, AppError> {
+    match signing::withdraw(conn, token) {
+        Err(SignatureError::TokenInvalid) => {
+            signons_federation::sent::withdraw(conn, urls, token)?.ok_or(AppError::TokenInvalid)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn token_page_either(
+    conn: &mut signons_store::DbConnection,
+    token: &str,
+    action: TokenAction,
+) -> Result<TokenPage, AppError> {
+    let local = match action {
+        TokenAction::Confirm => signing::confirm_page(conn, token),
+        TokenAction::Withdraw => signing::withdraw_page(conn, token),
+    };
+    match local {
+        Err(SignatureError::TokenInvalid) => match action {
+            TokenAction::Confirm => signons_federation::sent::confirm_page(conn, token)?,
+            TokenAction::Withdraw => signons_federation::sent::withdraw_page(conn, token)?,
+        }
+        .ok_or(AppError::TokenInvalid),
+        other => Ok(other?),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -321,16 +418,7 @@ async fn token_page(
     notice: Option<&str>,
 ) -> PageResult {
     let t = token.clone();
-    let page = state
-        .db
-        .read_async(move |conn| {
-            match action {
-                TokenAction::Confirm => signing::confirm_page(conn, &t),
-                TokenAction::Withdraw => signing::withdraw_page(conn, &t),
-            }
-            .map_err(AppError::from)
-        })
-        .await?;
+    let page = state.db.read_async(move |conn| token_page_either(conn, &t, action)).await?;
     let mut context = Context::new();
     if matches!(action, TokenAction::Confirm) && page.confirmed {
         // A used link: it did its work, say so (a refused CSRF check changes nothing here).
@@ -398,14 +486,13 @@ mod cached_page_tests {
         let slug = petition.slug;
         let config = RawConfig { database_url: Some(temp.url_string()), ..RawConfig::default() }.validate().unwrap();
         let renderer = signons_render::Renderer::new().unwrap();
-        let signing = signons_signature::SigningContext {
-            renderer: renderer.clone(),
-            queue: signons_mail::MailQueue::new(),
-            public_url: config.public_url.clone(),
-            confirm_ttl: chrono::TimeDelta::hours(1),
-            pg_batch: Default::default(),
-        };
-        let federation = crate::federate::configure(&config, &db).await.unwrap();
+        let signing = signons_signature::SigningContext::new(
+            renderer.clone(),
+            signons_mail::MailQueue::new(),
+            config.public_url.clone(),
+            chrono::TimeDelta::hours(1),
+        );
+        let federation = crate::federate::configure(&config, &db, &signing).await.unwrap();
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         Setup { state, slug, organizer, _db: temp }
     }

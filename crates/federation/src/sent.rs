@@ -1,0 +1,511 @@
+//! Our signers' signatures of petitions that live on other instances: the signer's side
+//! of `Sign` (`sign` holds the documents and the petition's side). A person signs here,
+//! confirms by email here, and their personal data stays here (`sent_signatures`). Once
+//! confirmed, an attestation of it goes to the petition's instance in the next `Sign` of
+//! that petition, and the answer (`Accept`, or `Reject` with a reason) is kept, shown on
+//! the confirm page, and emailed to the signer when it is a refusal.
+//!
+//! Batching: the confirmation that finds nothing else waiting for the petition queues a
+//! `SignaturesJob` (a delivery job, partitioned by the petition's host) that runs
+//! `BATCH_WINDOW` later and so gathers every signature confirmed meanwhile, up to
+//! `MAX_ATTESTATIONS` per `Sign`. Once a `Sign` is delivered, the job queues the next one
+//! if more wait. Confirming and that check both lock the petition's row first, so that no
+//! confirmation falls between a job's last look and its end. A repeated delivery (a
+//! killed process, a lost answer) carries the same attestation ids, which the petition's
+//! instance counts once.
+
+use crate::remote::RemotePetition;
+use crate::sign::{self, Attestation, RejectReason, MAX_ATTESTATIONS};
+use crate::urls::host_of;
+use crate::{delivery, FederationData, FederationError, Urls};
+use chrono::{NaiveDateTime, SubsecRound, TimeDelta};
+use diesel::prelude::*;
+use signons_mail::{Email, Message};
+use signons_render::Locale;
+use signons_signature::{Confirmation, Elsewhere, SignatureError, SignatureInput, TokenPage, ValidSignature};
+use signons_store::schema::{remote_petitions as rp, sent_signatures as ss, sent_withdraw_tokens as swt};
+use signons_store::{DbConnection, Id, Token};
+use std::sync::Arc;
+use url::Url;
+
+/// How long the first signature confirmed for a petition waits for others to go with it.
+pub const BATCH_WINDOW: TimeDelta = TimeDelta::seconds(1);
+
+signons_store::text_enum! {
+    /// The petition's instance's answer to one of our attestations.
+    pub enum SentAnswer {
+        Accepted = "accepted",
+        Rejected = "rejected",
+    }
+}
+
+/// What the signer submitted, written whole for a new address and over a pending one.
+/// There is no comment: an attestation carries none.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = ss, treat_none_as_null = true)]
+struct Submitted<'a> {
+    name: &'a str,
+    email: &'a str,
+    country: Option<&'a str>,
+    postal_code: Option<&'a str>,
+    public: bool,
+    opt_in: bool,
+    locale: &'a str,
+}
+
+impl<'a> Submitted<'a> {
+    fn new(sig: &'a ValidSignature, locale: Locale) -> Self {
+        Submitted {
+            name: &sig.name,
+            email: sig.email.address(),
+            country: sig.country.as_deref(),
+            postal_code: sig.postal_code.as_deref(),
+            public: sig.public,
+            opt_in: sig.opt_in,
+            locale: locale.code(),
+        }
+    }
+}
+
+/// One signing: the submission, its fresh links, and the two emails it may send.
+struct Signing {
+    petition_url: String,
+    sig: ValidSignature,
+    locale: Locale,
+    confirm: Token,
+    withdraw: Token,
+    confirm_ttl: TimeDelta,
+    confirmation: Email,
+    already_signed: Email,
+}
+
+/// Signs, here, a petition of another instance. As for our own petitions, the answer is the
+/// same whether the address is new, pending or has already signed; only the email differs.
+pub async fn sign(
+    data: &FederationData,
+    petition: &RemotePetition,
+    input: &SignatureInput,
+    locale: Locale,
+) -> Result<(), FederationError> {
+    let ctx = &data.signing;
+    if !petition.accepts_signatures(signons_store::now()) {
+        return Err(SignatureError::PetitionClosed.into());
+    }
+    let mut sig =
+        input.validate_asking(petition.ask_country, petition.ask_postal_code).map_err(SignatureError::Invalid)?;
+    sig.comment = None;
+    let (confirm, withdraw) = (Token::generate(), Token::generate());
+    let to = sig.email.address().to_owned();
+    let confirmation = Message::ConfirmSignature {
+        petition_title: petition.title.clone(),
+        signer_name: sig.name.clone(),
+        confirm_url: ctx.confirm_url(&confirm),
+        withdraw_url: ctx.withdraw_url(&withdraw),
+        hours_valid: ctx.confirm_ttl.num_hours(),
+    }
+    .render(&ctx.renderer, locale, &to)?;
+    let already_signed = Message::AlreadySigned {
+        petition_title: petition.title.clone(),
+        signer_name: sig.name.clone(),
+        petition_url: format!("{}/p/{}", ctx.public_url, petition.handle()),
+        withdraw_url: ctx.withdraw_url(&withdraw),
+    }
+    .render(&ctx.renderer, locale, &to)?;
+    let signing = Arc::new(Signing {
+        petition_url: petition.url.clone(),
+        sig,
+        locale,
+        confirm,
+        withdraw,
+        confirm_ttl: ctx.confirm_ttl,
+        confirmation,
+        already_signed,
+    });
+    // As for local signatures: the row may change between two statements; a new try sees it
+    // as it now is.
+    for _ in 0..3 {
+        let (s, queue) = (signing.clone(), ctx.queue.clone());
+        if data.db.write_async(move |conn| sign_in(conn, &queue, &s)).await? {
+            ctx.queue.wake();
+            return Ok(());
+        }
+    }
+    Err(SignatureError::Contended.into())
+}
+
+/// One transaction of `sign`; false if the existing row changed under it.
+fn sign_in(conn: &mut DbConnection, queue: &signons_mail::MailQueue, s: &Signing) -> Result<bool, FederationError> {
+    let now = signons_store::now();
+    let submitted = Submitted::new(&s.sig, s.locale);
+    let row = (
+        ss::id.eq(Id::new()),
+        ss::petition_url.eq(&s.petition_url),
+        ss::email_canonical.eq(s.sig.email.canonical()),
+        &submitted,
+        ss::confirm_token_hash.eq(Some(s.confirm.hash())),
+        ss::withdraw_token_hash.eq(Some(s.withdraw.hash())),
+        ss::token_expires_at.eq(now + s.confirm_ttl),
+        ss::created_at.eq(now),
+    );
+    let inserted = signons_store::on_each_backend!(&mut *conn, |c| diesel::insert_into(ss::table)
+        .values(row)
+        .on_conflict((ss::petition_url, ss::email_canonical))
+        .do_nothing()
+        .execute(c))?;
+    if inserted == 1 {
+        queue.enqueue(conn, &s.confirmation)?;
+        return Ok(true);
+    }
+    let existing: Option<(Id, Option<NaiveDateTime>)> = ss::table
+        .filter(ss::petition_url.eq(&s.petition_url))
+        .filter(ss::email_canonical.eq(s.sig.email.canonical()))
+        .select((ss::id, ss::confirmed_at))
+        .first(conn)
+        .optional()?;
+    let Some((id, confirmed_at)) = existing else { return Ok(false) };
+    let email = match confirmed_at {
+        // Pending: this submission replaces the last one whole, with a new confirm link.
+        None => {
+            let updated = diesel::update(ss::table.filter(ss::id.eq(&id)).filter(ss::confirmed_at.is_null()))
+                .set((
+                    &submitted,
+                    ss::confirm_token_hash.eq(Some(s.confirm.hash())),
+                    ss::token_expires_at.eq(now + s.confirm_ttl),
+                ))
+                .execute(conn)?;
+            (updated == 1).then_some(&s.confirmation)
+        }
+        // Confirmed: nothing changes but a new withdraw link (the no-op update locks the row).
+        Some(_) => {
+            let locked = diesel::update(ss::table.filter(ss::id.eq(&id)))
+                .set(ss::confirmed_at.eq(ss::confirmed_at))
+                .execute(conn)?;
+            (locked == 1).then_some(&s.already_signed)
+        }
+    };
+    let Some(email) = email else { return Ok(false) };
+    diesel::insert_into(swt::table)
+        .values((swt::token_hash.eq(s.withdraw.hash()), swt::signature_id.eq(&id), swt::created_at.eq(now)))
+        .execute(conn)?;
+    queue.enqueue(conn, email)?;
+    Ok(true)
+}
+
+/// A signature behind a link.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ss)]
+struct SentRow {
+    id: Id,
+    petition_url: String,
+    name: String,
+    email: String,
+    email_canonical: String,
+    country: Option<String>,
+    postal_code: Option<String>,
+    public: bool,
+    opt_in: bool,
+    locale: String,
+    confirmed_at: Option<NaiveDateTime>,
+    token_expires_at: NaiveDateTime,
+    answer: Option<SentAnswer>,
+    reason: Option<RejectReason>,
+}
+
+fn by_confirm_token(conn: &mut DbConnection, token: &Token) -> Result<Option<SentRow>, FederationError> {
+    Ok(ss::table.filter(ss::confirm_token_hash.eq(token.hash())).select(SentRow::as_select()).first(conn).optional()?)
+}
+
+/// Every withdraw link the signature was sent: the first on the row, later ones in
+/// `sent_withdraw_tokens`.
+fn by_withdraw_token(conn: &mut DbConnection, token: &Token) -> Result<Option<SentRow>, FederationError> {
+    let later = swt::table.filter(swt::token_hash.eq(token.hash())).select(swt::signature_id);
+    Ok(ss::table
+        .filter(ss::withdraw_token_hash.eq(token.hash()).or(ss::id.eq_any(later)))
+        .select(SentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn petition(conn: &mut DbConnection, url: &str) -> Result<Option<RemotePetition>, FederationError> {
+    Ok(rp::table.find(url).select(RemotePetition::as_select()).first(conn).optional()?)
+}
+
+/// Takes the petition's row lock: confirming and the end of a `Sign` job take it first.
+fn lock_petition(conn: &mut DbConnection, url: &str) -> Result<(), FederationError> {
+    diesel::update(rp::table.find(url)).set(rp::url.eq(rp::url)).execute(conn)?;
+    Ok(())
+}
+
+/// What the confirm and withdraw pages show. A petition forgotten here since (unfollowed)
+/// is named by its address.
+fn page(conn: &mut DbConnection, row: &SentRow) -> Result<TokenPage, FederationError> {
+    let url = Url::parse(&row.petition_url)?;
+    let host = host_of(&url).unwrap_or_default();
+    let (slug, title) = match petition(conn, &row.petition_url)? {
+        Some(p) => (p.handle(), p.title),
+        None => {
+            let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default().to_owned();
+            (format!("{last}@{host}"), row.petition_url.clone())
+        }
+    };
+    let elsewhere = row.confirmed_at.map(|_| {
+        let state = match row.answer {
+            None => "waiting",
+            Some(SentAnswer::Accepted) => "counted",
+            Some(SentAnswer::Rejected) => "refused",
+        };
+        Elsewhere::new(host, state, row.reason.map(RejectReason::as_str))
+    });
+    Ok(TokenPage {
+        petition_slug: slug,
+        petition_title: title,
+        signer_name: row.name.clone(),
+        country: row.country.clone(),
+        postal_code: row.postal_code.clone(),
+        comment: None,
+        public: row.public,
+        opt_in: row.opt_in,
+        confirmed: row.confirmed_at.is_some(),
+        elsewhere,
+    })
+}
+
+/// The confirmation link's page, if the link is one of a signature of another instance's
+/// petition (`None` otherwise). Looks, never changes anything.
+pub fn confirm_page(conn: &mut DbConnection, token: &str) -> Result<Option<TokenPage>, FederationError> {
+    let Some(token) = Token::parse(token) else { return Ok(None) };
+    let Some(row) = by_confirm_token(conn, &token)? else { return Ok(None) };
+    if row.confirmed_at.is_none() && row.token_expires_at <= signons_store::now() {
+        return Err(SignatureError::TokenExpired.into());
+    }
+    Ok(Some(page(conn, &row)?))
+}
+
+/// Confirms such a signature, if the link is one (`None` otherwise): it joins the next
+/// `Sign` of its petition. Pressing again changes nothing. Call `after_commit` once the
+/// transaction committed.
+pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Option<Confirmation>, FederationError> {
+    let Some(token) = Token::parse(token) else { return Ok(None) };
+    let Some(row) = by_confirm_token(conn, &token)? else { return Ok(None) };
+    if row.confirmed_at.is_some() {
+        return Ok(Some(Confirmation::AlreadyConfirmed(page(conn, &row)?)));
+    }
+    let now = signons_store::now();
+    if row.token_expires_at <= now {
+        return Err(SignatureError::TokenExpired.into());
+    }
+    let Some(petition) = petition(conn, &row.petition_url)?.filter(|p| p.accepts_signatures(now)) else {
+        return Err(SignatureError::PetitionClosed.into());
+    };
+    lock_petition(conn, &petition.url)?;
+    let others_waiting = waiting(conn, &petition.url)? > 0;
+    let updated = diesel::update(
+        ss::table
+            .filter(ss::id.eq(&row.id))
+            .filter(ss::confirm_token_hash.eq(token.hash()))
+            .filter(ss::confirmed_at.is_null()),
+    )
+    .set(ss::confirmed_at.eq(Some(now)))
+    .execute(conn)?;
+    if updated != 1 {
+        return match by_confirm_token(conn, &token)? {
+            Some(now_row) if now_row.confirmed_at.is_some() => {
+                Ok(Some(Confirmation::AlreadyConfirmed(page(conn, &now_row)?)))
+            }
+            _ => Err(SignatureError::TokenInvalid.into()),
+        };
+    }
+    if !others_waiting {
+        // Otherwise a job is queued or under way for them, and takes this one too.
+        queue_batch(conn, &petition, BATCH_WINDOW)?;
+    }
+    let confirmed = SentRow { confirmed_at: Some(now), ..row };
+    Ok(Some(Confirmation::Confirmed(page(conn, &confirmed)?)))
+}
+
+/// To call after a transaction that confirmed a signature (or delivered a batch) has
+/// committed: wakes the delivery worker when the batch it queued becomes due.
+pub fn after_commit(data: &FederationData) {
+    let wake = data.wake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(BATCH_WINDOW.to_std().unwrap_or_default()).await;
+        wake.notify_one();
+    });
+}
+
+/// Signatures of the petition confirmed here and not yet delivered.
+fn waiting(conn: &mut DbConnection, petition_url: &str) -> Result<i64, FederationError> {
+    Ok(ss::table
+        .filter(ss::petition_url.eq(petition_url))
+        .filter(ss::confirmed_at.is_not_null())
+        .filter(ss::delivered_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+fn queue_batch(conn: &mut DbConnection, petition: &RemotePetition, delay: TimeDelta) -> Result<(), FederationError> {
+    let inbox = petition.inbox_url()?;
+    let job = delivery::SignaturesJob { signatures_for: petition.url.clone() };
+    delivery::enqueue_signatures(conn, &inbox, &job, delay)
+}
+
+/// The withdraw link's page, if the link is one of ours (`None` otherwise).
+pub fn withdraw_page(conn: &mut DbConnection, token: &str) -> Result<Option<TokenPage>, FederationError> {
+    let Some(token) = Token::parse(token) else { return Ok(None) };
+    match by_withdraw_token(conn, &token)? {
+        Some(row) => Ok(Some(page(conn, &row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Withdraws such a signature, if the link is one (`None` otherwise): its personal data is
+/// deleted here and, once confirmed, an `Undo(Sign)` withdraws it from the petition's
+/// count. The `Undo` goes even when no `Sign` carried it yet: one may be under way, and
+/// it is delivered after it (the same partition); a petition's instance that never saw the
+/// attestation ignores it.
+pub fn withdraw(conn: &mut DbConnection, urls: &Urls, token: &str) -> Result<Option<TokenPage>, FederationError> {
+    let Some(token) = Token::parse(token) else { return Ok(None) };
+    let Some(row) = by_withdraw_token(conn, &token)? else { return Ok(None) };
+    let page = page(conn, &row)?;
+    let deleted = diesel::delete(ss::table.filter(ss::id.eq(&row.id))).execute(conn)?;
+    if deleted != 1 {
+        return Err(SignatureError::TokenInvalid.into());
+    }
+    if row.confirmed_at.is_some() && row.answer != Some(SentAnswer::Rejected) {
+        let petition_url = Url::parse(&row.petition_url)?;
+        let inbox = match petition(conn, &row.petition_url)? {
+            Some(p) => p.inbox_url()?,
+            None => Url::parse(&format!("{}/inbox", row.petition_url))?,
+        };
+        sign::enqueue_undo(conn, urls, &petition_url, &inbox, vec![urls.attestation(&row.id)])?;
+    }
+    Ok(Some(page))
+}
+
+/// The next `Sign` of a petition: the signatures confirmed here and not yet delivered,
+/// oldest first, at most `MAX_ATTESTATIONS`. `None` when none waits, or the petition is no
+/// longer known here.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub petition: Url,
+    pub inbox: Url,
+    pub attestations: Vec<Attestation>,
+    ids: Vec<Id>,
+}
+
+pub fn next_batch(conn: &mut DbConnection, urls: &Urls, petition_url: &str) -> Result<Option<Batch>, FederationError> {
+    let Some(p) = petition(conn, petition_url)? else { return Ok(None) };
+    let rows: Vec<SentRow> = ss::table
+        .filter(ss::petition_url.eq(petition_url))
+        .filter(ss::confirmed_at.is_not_null())
+        .filter(ss::delivered_at.is_null())
+        .order((ss::confirmed_at.asc(), ss::id.asc()))
+        .limit(MAX_ATTESTATIONS as i64)
+        .select(SentRow::as_select())
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let petition = Url::parse(&p.url)?;
+    let mut attestations = Vec::with_capacity(rows.len());
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(confirmed) = row.confirmed_at else { continue };
+        // Only what the petition asks (now), and the name only if the signer made it public.
+        attestations.push(Attestation {
+            id: urls.attestation(&row.id),
+            name: row.public.then(|| row.name.clone()),
+            country: row.country.filter(|_| p.ask_country),
+            postal_code: row.postal_code.filter(|_| p.ask_postal_code),
+            confirmed: confirmed.and_utc().trunc_subsecs(0),
+            digest: sign::digest(&petition, &row.email_canonical)?,
+        });
+        ids.push(row.id);
+    }
+    Ok(Some(Batch { petition, inbox: p.inbox_url()?, attestations, ids }))
+}
+
+/// The petition's instance took `batch` (`refused`: it answered 4xx, and never will):
+/// marks its signatures delivered (refused ones rejected, and their signers told), then
+/// queues the next `Sign` if more wait. Returns whether one was queued.
+pub fn delivered(
+    conn: &mut DbConnection,
+    data: &FederationData,
+    batch: &Batch,
+    refused: Option<RejectReason>,
+) -> Result<bool, FederationError> {
+    let now = signons_store::now();
+    lock_petition(conn, batch.petition.as_str())?;
+    diesel::update(ss::table.filter(ss::id.eq_any(&batch.ids)).filter(ss::delivered_at.is_null()))
+        .set(ss::delivered_at.eq(Some(now)))
+        .execute(conn)?;
+    if let Some(reason) = refused {
+        mark_answered(conn, data, batch.petition.as_str(), &batch.ids, SentAnswer::Rejected, Some(reason))?;
+    }
+    let left = waiting(conn, batch.petition.as_str())?;
+    if left == 0 {
+        return Ok(false);
+    }
+    let Some(p) = petition(conn, batch.petition.as_str())? else { return Ok(false) };
+    let delay = if left >= MAX_ATTESTATIONS as i64 { TimeDelta::zero() } else { BATCH_WINDOW };
+    queue_batch(conn, &p, delay)?;
+    Ok(true)
+}
+
+/// The petition `petition` answered attestations of ours: kept, and a refusal emailed to
+/// each signer in their language. Answers to attestations of another petition, or already
+/// answered, change nothing. Returns how many were answered.
+pub fn answered(
+    conn: &mut DbConnection,
+    data: &FederationData,
+    petition: &Url,
+    attestations: &[Url],
+    answer: SentAnswer,
+    reason: Option<RejectReason>,
+) -> Result<usize, FederationError> {
+    let ids: Vec<Id> = attestations.iter().filter_map(|a| data.urls.parse_attestation(a)).collect();
+    mark_answered(conn, data, petition.as_str(), &ids, answer, reason)
+}
+
+fn mark_answered(
+    conn: &mut DbConnection,
+    data: &FederationData,
+    petition_url: &str,
+    ids: &[Id],
+    answer: SentAnswer,
+    reason: Option<RejectReason>,
+) -> Result<usize, FederationError> {
+    let now = signons_store::now();
+    let rows: Vec<SentRow> = ss::table
+        .filter(ss::id.eq_any(ids))
+        .filter(ss::petition_url.eq(petition_url))
+        .filter(ss::confirmed_at.is_not_null())
+        .filter(ss::answer.is_null())
+        .select(SentRow::as_select())
+        .load(conn)?;
+    let answered: Vec<&Id> = rows.iter().map(|r| &r.id).collect();
+    diesel::update(ss::table.filter(ss::id.eq_any(&answered)))
+        .set((ss::answer.eq(Some(answer)), ss::reason.eq(reason), ss::answered_at.eq(Some(now))))
+        .execute(conn)?;
+    // An answer says it arrived, even if the delivery's own end was not recorded.
+    diesel::update(ss::table.filter(ss::id.eq_any(&answered)).filter(ss::delivered_at.is_null()))
+        .set(ss::delivered_at.eq(Some(now)))
+        .execute(conn)?;
+    if let (SentAnswer::Rejected, Some(reason)) = (answer, reason) {
+        let ctx = &data.signing;
+        let title = petition(conn, petition_url)?.map(|p| (p.title.clone(), p.handle()));
+        for row in &rows {
+            let (petition_title, handle) = title.clone().unwrap_or_else(|| (petition_url.to_owned(), String::new()));
+            let locale = Locale::from_code(&row.locale).unwrap_or_default();
+            let email = Message::SignatureRefused {
+                petition_title,
+                signer_name: row.name.clone(),
+                petition_url: format!("{}/p/{handle}", ctx.public_url),
+                reason_key: format!("refused-{}", reason.as_str()),
+            }
+            .render(&ctx.renderer, locale, &row.email)?;
+            ctx.queue.enqueue(conn, &email)?;
+        }
+    }
+    Ok(rows.len())
+}

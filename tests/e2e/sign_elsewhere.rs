@@ -1,0 +1,214 @@
+//! Signing, on one's own instance, a petition that lives on another: beta's and gamma's
+//! signers sign a petition of alpha on their own instance, confirm by email there, and
+//! alpha counts them under their origin. What leaves the signer's instance is only the
+//! attestation; the answer (counted, or refused with a reason) reaches the signer.
+
+use crate::federation::{breakdown, follow, host, instance, remote_petition, wait_queue_empty};
+use crate::helpers::*;
+use diesel::prelude::*;
+use signons_store::schema::{remote_signatures, sent_signatures};
+use std::time::Duration;
+
+on_both_backends! {
+    signed_elsewhere_counts_at_home => signed_elsewhere_counts_at_home_sqlite, signed_elsewhere_counts_at_home_postgres;
+    signatures_wait_while_home_is_down => signatures_wait_while_home_is_down_sqlite, signatures_wait_while_home_is_down_postgres;
+}
+
+/// Signs `handle` (a petition of another instance) through `app`'s form, as a visitor
+/// would, and returns the confirmation email.
+async fn sign_here(app: &TestApp, browser: &Browser, handle: &str, fields: &[(&str, &str)]) -> crate::mail::Mail {
+    let page = browser.get(&format!("/p/{handle}")).await;
+    page.expect(200).contains(&format!("action=\"/p/{handle}/sign\""));
+    let csrf = page.csrf();
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let r = browser.post_form(&format!("/p/{handle}/sign"), &form).await;
+    r.expect(303);
+    assert_eq!(r.location(), format!("/p/{handle}/thanks"));
+    let email = fields.iter().find(|(k, _)| *k == "email").map(|(_, v)| *v).unwrap();
+    app.next_email_to(email).await
+}
+
+/// Confirms through the emailed link; returns the page the button leads to.
+async fn confirm(app: &TestApp, browser: &Browser, mail: &crate::mail::Mail) -> Response {
+    browser.follow_and_press(&mail.confirm_link(&app.url)).await
+}
+
+async fn sent_rows(app: &TestApp) -> Vec<(String, Option<String>, Option<String>)> {
+    app.read(|conn| {
+        sent_signatures::table
+            .order(sent_signatures::created_at)
+            .select((sent_signatures::email, sent_signatures::answer, sent_signatures::reason))
+            .load(conn)
+    })
+    .await
+}
+
+async fn signed_elsewhere_counts_at_home(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    let gamma = instance(backend).await;
+    follow(&beta, &alpha.url).await;
+    follow(&gamma, &alpha.url).await;
+    let slug = alpha
+        .create_petition_with(serde_json::json!({
+            "title": "Signed on three instances", "target": "The council",
+            "description": "Counted at home, whatever instance its signers use.", "goal": 100, "publish": true, "ask_country": true,
+        }))
+        .await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the petition to reach beta", |_| true).await;
+    remote_petition(&gamma, &handle, "the petition to reach gamma", |_| true).await;
+
+    // The form asks what the petition asks (country), and no comment: an attestation has none.
+    let ann = beta.browser();
+    let page = ann.get(&format!("/p/{handle}")).await;
+    page.expect(200).contains("name=\"country\"").lacks("name=\"comment\"").lacks("name=\"postal_code\"");
+    // Invalid input is refused here, before anything is stored or sent.
+    let csrf = page.csrf();
+    let bad = ann.post_form(&format!("/p/{handle}/sign"), &[("csrf", &csrf), ("name", "Ann"), ("email", "nope")]).await;
+    bad.expect(422).contains("id=\"email-error\"").contains("id=\"country-error\"").contains("value=\"Ann\"");
+
+    // Ann signs on beta, with a comment and a postal code the petition does not ask.
+    let fields = [
+        ("name", "Ann Beta"),
+        ("email", "Ann.Beta+petitions@example.org"),
+        ("country", "France"),
+        ("postal_code", "75011"),
+        ("comment", "a secret comment"),
+        ("public", "on"),
+    ];
+    let mail = sign_here(&beta, &ann, &handle, &fields).await;
+    assert!(mail.subject.contains("Signed on three instances"), "{}", mail.subject);
+    // Nothing is counted before she confirms.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(breakdown(&alpha, &slug).await.0, 0);
+    let done = confirm(&beta, &ann, &mail).await;
+    done.expect(200).contains(&host(&alpha));
+
+    // Bob on gamma, in French, keeps his name private.
+    let bob = gamma.browser_in("fr");
+    let bob_mail = sign_here(
+        &gamma,
+        &bob,
+        &handle,
+        &[("name", "Bob Gamma"), ("email", "bob@example.org"), ("country", "Belgique")],
+    )
+    .await;
+    confirm(&gamma, &bob, &bob_mail).await.expect(200);
+    let expected = serde_json::json!({ host(&alpha): 0, host(&beta): 1, host(&gamma): 1 });
+    eventually("alpha to count both", DEADLINE, || async {
+        let (total, by) = breakdown(&alpha, &slug).await;
+        (total == 2 && by == expected).then_some(())
+    })
+    .await;
+
+    // What reached alpha: no email address, no comment, no postal code; the public name
+    // and the country the petition asks.
+    let received: Vec<(String, Option<String>, Option<String>)> = alpha
+        .read(|conn| {
+            remote_signatures::table
+                .order(remote_signatures::received_at)
+                .select((remote_signatures::activity, remote_signatures::display_name, remote_signatures::country))
+                .load(conn)
+        })
+        .await;
+    assert_eq!(received.len(), 2);
+    for (activity, _, _) in &received {
+        for secret in
+            ["example.org", "Ann.Beta", "a secret comment", "75011", "postalCode", "comment", "email", "optIn"]
+        {
+            assert!(!activity.contains(secret), "{secret} left the signer's instance: {activity}");
+        }
+    }
+    let names: Vec<_> = received.iter().map(|(_, n, c)| (n.clone(), c.clone())).collect();
+    assert!(names.contains(&(Some("Ann Beta".into()), Some("France".into()))), "{names:?}");
+    assert!(names.contains(&(None, Some("Belgique".into()))), "Bob's name stays private: {names:?}");
+
+    // Beta learns that alpha counted Ann; the confirm link says so.
+    eventually("beta to record alpha's Accept", DEADLINE, || async {
+        (sent_rows(&beta).await.first().and_then(|r| r.1.clone()).as_deref() == Some("accepted")).then_some(())
+    })
+    .await;
+    let link = mail.confirm_link(&beta.url);
+    ann.get(link.strip_prefix(&beta.url).unwrap()).await.expect(200).contains("counted your signature");
+
+    // Ann again, on gamma (another address form of the same mailbox): gamma confirms, alpha
+    // refuses, and gamma tells her why, in her language, by email and on the confirm page.
+    let ann_fr = gamma.browser_in("fr");
+    let again = sign_here(
+        &gamma,
+        &ann_fr,
+        &handle,
+        &[("name", "Ann"), ("email", "ann.beta@example.org"), ("country", "France")],
+    )
+    .await;
+    confirm(&gamma, &ann_fr, &again).await.expect(200);
+    let refusal = gamma.next_email_to("ann.beta@example.org").await;
+    assert!(refusal.subject.contains("n'a pas été comptée"), "{}", refusal.subject);
+    assert!(refusal.text().contains("déjà signé"), "{}", refusal.text());
+    let link = again.confirm_link(&gamma.url);
+    ann_fr.get(link.strip_prefix(&gamma.url).unwrap()).await.expect(200).contains("pas compté votre signature");
+    assert_eq!(breakdown(&alpha, &slug).await.0, 2, "counted once");
+
+    // Signing again on beta changes nothing there but an "already signed" email.
+    let repeat = sign_here(&beta, &ann, &handle, &fields).await;
+    assert!(repeat.subject.contains("already signed"), "{}", repeat.subject);
+
+    // Ann withdraws on beta: the count goes down at alpha, and her data is gone from beta.
+    let withdraw = repeat.withdraw_link(&beta.url);
+    ann.follow_and_press(&withdraw).await.expect(200);
+    eventually("the withdrawal to reach alpha", DEADLINE, || async {
+        let (total, by) = breakdown(&alpha, &slug).await;
+        (total == 1 && by.get(host(&beta)).is_none_or(|n| n == 0)).then_some(())
+    })
+    .await;
+    assert!(sent_rows(&beta).await.is_empty(), "beta keeps nothing of Ann");
+}
+
+/// Alpha is down while beta's signers confirm: beta keeps their signatures and sends them
+/// when alpha is back, in few deliveries, each counted once.
+async fn signatures_wait_while_home_is_down(backend: Backend) {
+    let mut alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    follow(&beta, &alpha.url).await;
+    let slug = alpha.create_petition("Counted once alpha is back", true).await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the petition to reach beta", |_| true).await;
+    wait_queue_empty(&alpha).await;
+    alpha.stop().await;
+    for i in 0..5 {
+        let browser = beta.browser();
+        let email = format!("signer{i}@example.org");
+        let name = format!("Signer {i}");
+        let mail = sign_here(&beta, &browser, &handle, &[("name", &name), ("email", &email)]).await;
+        confirm(&beta, &browser, &mail).await.expect(200).contains(&host(&alpha));
+    }
+    // Beta tries, fails, and keeps them.
+    eventually("beta to try alpha and fail", DEADLINE, || async {
+        let rows: Vec<(i32, Option<String>)> = beta
+            .read(|conn| {
+                signons_store::schema::jobs::table
+                    .select((signons_store::schema::jobs::attempts, signons_store::schema::jobs::last_error))
+                    .load(conn)
+            })
+            .await;
+        rows.iter().any(|(attempts, error)| *attempts > 0 && error.is_some()).then_some(())
+    })
+    .await;
+    alpha.start_again().await;
+    eventually("alpha to count the five", DEADLINE, || async { (breakdown(&alpha, &slug).await.0 == 5).then_some(()) })
+        .await;
+    wait_queue_empty(&beta).await;
+    let mut signs: Vec<String> =
+        alpha.read(|conn| remote_signatures::table.select(remote_signatures::sign_activity_id).load(conn)).await;
+    signs.dedup();
+    let signs = signs.len();
+    assert!(signs <= 2, "the five travel together, not one per signature: {signs} Signs");
+    eventually("beta to record alpha's answers", DEADLINE, || async {
+        sent_rows(&beta).await.iter().all(|r| r.1.as_deref() == Some("accepted")).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(breakdown(&alpha, &slug).await.0, 5, "each counted once");
+}
