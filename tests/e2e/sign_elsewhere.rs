@@ -151,6 +151,33 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
     ann_fr.get(link.strip_prefix(&gamma.url).unwrap()).await.expect(200).contains("pas compté votre signature");
     assert_eq!(breakdown(&alpha, &slug).await.0, 2, "counted once");
 
+    // Cat signed on alpha itself; signing again through beta is refused by alpha.
+    let signer = |name: &str, email: &str| serde_json::json!({ "name": name, "email": email, "country": "France" });
+    alpha.sign_with(&slug, signer("Cat", "cat@example.org")).await.expect(202);
+    let cat_mail = alpha.next_email_to("cat@example.org").await;
+    let cat = alpha.browser();
+    cat.follow_and_press(&cat_mail.confirm_link(&alpha.url)).await.expect(200);
+    eventually("alpha to count Cat", DEADLINE, || async { (breakdown(&alpha, &slug).await.0 == 3).then_some(()) })
+        .await;
+    let cat_beta = beta.browser();
+    let via_beta =
+        sign_here(&beta, &cat_beta, &handle, &[("name", "Cat"), ("email", "cat@example.org"), ("country", "France")])
+            .await;
+    confirm(&beta, &cat_beta, &via_beta).await.expect(200);
+    let refusal = beta.next_email_to("cat@example.org").await;
+    assert!(refusal.text().contains("already signed this petition"), "{}", refusal.text());
+    // Bob, counted through gamma, signs on alpha too: alpha does not count him again.
+    alpha.sign_with(&slug, signer("Bob", "bob@example.org")).await.expect(202);
+    let bob_here = alpha.next_email_to("bob@example.org").await;
+    let bob_alpha = alpha.browser();
+    bob_alpha
+        .follow_and_press(&bob_here.confirm_link(&alpha.url))
+        .await
+        .expect(200)
+        .contains("through another instance");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(breakdown(&alpha, &slug).await.0, 3, "Ann, Bob and Cat, once each");
+
     // Signing again on beta changes nothing there but an "already signed" email.
     let repeat = sign_here(&beta, &ann, &handle, &fields).await;
     assert!(repeat.subject.contains("already signed"), "{}", repeat.subject);
@@ -160,10 +187,13 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
     ann.follow_and_press(&withdraw).await.expect(200);
     eventually("the withdrawal to reach alpha", DEADLINE, || async {
         let (total, by) = breakdown(&alpha, &slug).await;
-        (total == 1 && by.get(host(&beta)).is_none_or(|n| n == 0)).then_some(())
+        (total == 2 && by.get(host(&beta)).is_none_or(|n| n == 0)).then_some(())
     })
     .await;
-    assert!(sent_rows(&beta).await.is_empty(), "beta keeps nothing of Ann");
+    assert!(
+        sent_rows(&beta).await.iter().all(|(email, _, _)| email != "Ann.Beta+petitions@example.org"),
+        "beta keeps nothing of Ann"
+    );
 }
 
 /// Alpha is down while beta's signers confirm: beta keeps their signatures and sends them

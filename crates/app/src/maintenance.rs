@@ -15,6 +15,11 @@ const EVERY: Duration = Duration::from_secs(600);
 const PENDING_GRACE: TimeDelta = TimeDelta::days(7);
 
 pub async fn run(state: web::Data<AppState>) {
+    match fill_digests(&state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(signatures = n, "digests of earlier signatures computed"),
+        Err(e) => tracing::error!(error = %e, "cannot compute the digests of earlier signatures"),
+    }
     loop {
         if let Err(e) = once(&state).await {
             tracing::error!(error = format!("{e:#}"), "maintenance failed");
@@ -23,6 +28,22 @@ pub async fn run(state: web::Data<AppState>) {
             _ = state.shutdown.cancelled() => return,
             _ = tokio::time::sleep(EVERY) => {}
         }
+    }
+}
+
+/// Signatures confirmed before they had a digest get one, 1,000 per transaction.
+async fn fill_digests(state: &AppState) -> Result<usize, AppError> {
+    let mut total = 0;
+    loop {
+        let public_url = state.config.public_url.clone();
+        let n = state
+            .db
+            .write_async(move |conn| signons_signature::signing::fill_digests(conn, &public_url, 1_000))
+            .await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n;
     }
 }
 

@@ -20,10 +20,8 @@ use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::{AcceptType, RejectType, UndoType};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::Digest as _;
 use signons_petition::PetitionStatus;
 use signons_store::schema::{petition_origin_counts as oc, remote_signatures as rs};
 use signons_store::{DbConnection, Id};
@@ -36,17 +34,10 @@ const MAX_NAME: usize = 100;
 const MAX_COUNTRY: usize = 64;
 const MAX_POSTAL_CODE: usize = 16;
 
-/// The digest of a signer's canonical email for one petition: HMAC-SHA256 of the email,
-/// keyed with the SHA-256 of the petition's id (its actor URL), in lowercase hex. Every
-/// instance computes the same one for the same person and petition, so the petition's
-/// instance can refuse a second signature from another instance; and the same person's
-/// digests for two petitions cannot be matched to each other.
+/// The digest of a signer's canonical email for one petition (see
+/// `signons_signature::digest`).
 pub fn digest(petition: &Url, canonical_email: &str) -> Result<String, FederationError> {
-    let key = sha2::Sha256::digest(petition.as_str().as_bytes());
-    let mut mac =
-        Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| FederationError::Invalid(format!("digest key: {e}")))?;
-    mac.update(canonical_email.as_bytes());
-    Ok(hex::encode(mac.finalize().into_bytes()))
+    Ok(signons_signature::digest::of(petition.as_str(), canonical_email))
 }
 
 fn is_digest(s: &str) -> bool {
@@ -349,15 +340,16 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
     Ok(outcome)
 }
 
-/// Whether this person already counts for the petition, through another instance.
+/// Whether this person already counts for the petition: signed here, or through another
+/// instance.
 fn signed(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, FederationError> {
-    let n: i64 = rs::table
+    let remote: i64 = rs::table
         .filter(rs::petition_id.eq(petition))
         .filter(rs::digest.eq(digest))
         .filter(rs::withdrawn_at.is_null())
         .count()
         .get_result(conn)?;
-    Ok(n > 0)
+    Ok(remote > 0 || signons_signature::signing::signed_here(conn, petition, digest)?)
 }
 
 /// Adds `delta` to the petition's count from `origin`.
@@ -507,11 +499,7 @@ mod tests {
         assert_eq!(d, digest(&a, "jeanne@example.org").unwrap());
         assert_ne!(d, digest(&b, "jeanne@example.org").unwrap());
         assert_ne!(d, digest(&a, "jeanne2@example.org").unwrap());
-        // The construction, spelled out: HMAC-SHA256, key = SHA-256 of the petition's URL.
-        let key = sha2::Sha256::digest(a.as_str().as_bytes());
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-        mac.update(b"jeanne@example.org");
-        assert_eq!(d, hex::encode(mac.finalize().into_bytes()));
+        // The construction itself is checked in `signons_signature::digest`.
     }
 
     #[test]

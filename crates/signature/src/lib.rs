@@ -3,6 +3,7 @@
 //! give each petition its count, and retention (purge and anonymization).
 
 pub mod counts;
+pub mod digest;
 pub mod error;
 mod pg_batch;
 pub mod retention;

@@ -36,6 +36,7 @@ pub fn anonymize_closed(conn: &mut DbConnection, now: NaiveDateTime, after: Time
                 s::comment.eq(None::<String>),
                 s::confirm_token_hash.eq(None::<String>),
                 s::withdraw_token_hash.eq(None::<String>),
+                s::digest.eq(None::<String>),
                 s::anonymized_at.eq(Some(now)),
             ))
             .execute(conn)?;

@@ -353,6 +353,9 @@ pub enum Confirmation {
     Confirmed(TokenPage),
     /// It already counted (a second click, or a second tab): nothing changed.
     AlreadyConfirmed(TokenPage),
+    /// The same person already counts through another instance: not counted again, and
+    /// this pending signature is gone.
+    CountedElsewhere(TokenPage),
 }
 
 /// A signature behind a link, with its petition's slug and title.
@@ -367,6 +370,7 @@ struct TokenRow {
     petition_title: String,
     #[diesel(column_name = name)]
     signer_name: String,
+    email_canonical: String,
     country: Option<String>,
     postal_code: Option<String>,
     comment: Option<String>,
@@ -425,8 +429,11 @@ pub fn confirm_page(conn: &mut DbConnection, token: &str) -> Result<TokenPage, S
     Ok(page(row))
 }
 
-/// Confirms a signature: it counts from now on; pressing again changes nothing.
-pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Confirmation, SignatureError> {
+/// Confirms a signature: it counts from now on; pressing again changes nothing. A person
+/// who already counts through another instance (by their digest: see `digest`) is not
+/// counted again: their pending signature is deleted. `public_url` is this instance's,
+/// which names the petition in the digest.
+pub fn confirm(conn: &mut DbConnection, public_url: &str, token: &str) -> Result<Confirmation, SignatureError> {
     let token = Token::parse(token).ok_or(SignatureError::TokenInvalid)?;
     let row = by_confirm_token(conn, &token)?.ok_or(SignatureError::TokenInvalid)?;
     if row.confirmed_at.is_some() {
@@ -440,6 +447,11 @@ pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Confirmation, Sig
     if !petition.accepts_signatures(now) {
         return Err(SignatureError::PetitionClosed);
     }
+    let digest = crate::digest::of(&crate::digest::petition_id(public_url, &petition.slug), &row.email_canonical);
+    if counted_elsewhere(conn, &row.petition_id, &digest)? {
+        diesel::delete(s::table.filter(s::id.eq(&row.id)).filter(s::confirmed_at.is_null())).execute(conn)?;
+        return Ok(Confirmation::CountedElsewhere(page(row)));
+    }
     // The guards make a concurrent second confirm update nothing, and so count nothing.
     let updated = diesel::update(
         s::table
@@ -447,7 +459,7 @@ pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Confirmation, Sig
             .filter(s::confirm_token_hash.eq(token.hash()))
             .filter(s::confirmed_at.is_null()),
     )
-    .set(s::confirmed_at.eq(Some(now)))
+    .set((s::confirmed_at.eq(Some(now)), s::digest.eq(Some(&digest))))
     .execute(conn)?;
     if updated != 1 {
         // Another request confirmed it (or withdrew it, or signed again with a new link)
@@ -461,6 +473,47 @@ pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Confirmation, Sig
     let mut page = page(row);
     page.confirmed = true;
     Ok(Confirmation::Confirmed(page))
+}
+
+/// Whether the person with this digest counts for the petition through another instance.
+fn counted_elsewhere(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, SignatureError> {
+    use signons_store::schema::remote_signatures as rs;
+    let n: i64 = rs::table
+        .filter(rs::petition_id.eq(petition))
+        .filter(rs::digest.eq(digest))
+        .filter(rs::withdrawn_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Whether the person with this digest signed the petition here (and confirmed).
+pub fn signed_here(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, SignatureError> {
+    let n: i64 = s::table
+        .filter(s::petition_id.eq(petition))
+        .filter(s::digest.eq(digest))
+        .filter(s::confirmed_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Digests of signatures confirmed before signatures had one (at most `limit` per call;
+/// returns how many were filled): run at start until none is left.
+pub fn fill_digests(conn: &mut DbConnection, public_url: &str, limit: i64) -> Result<usize, SignatureError> {
+    let rows: Vec<(Id, String, String)> = s::table
+        .inner_join(petitions::table)
+        .filter(s::confirmed_at.is_not_null())
+        .filter(s::digest.is_null())
+        .filter(s::anonymized_at.is_null())
+        .select((s::id, petitions::slug, s::email_canonical))
+        .limit(limit)
+        .load(conn)?;
+    for (id, slug, email) in &rows {
+        let digest = crate::digest::of(&crate::digest::petition_id(public_url, slug), email);
+        diesel::update(s::table.filter(s::id.eq(id))).set(s::digest.eq(Some(digest))).execute(conn)?;
+    }
+    Ok(rows.len())
 }
 
 pub fn withdraw_page(conn: &mut DbConnection, token: &str) -> Result<TokenPage, SignatureError> {

@@ -57,7 +57,7 @@ async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
     sign(&db, &ctx, &slug, "Cy", "cy@example.org").await;
     for email in ["ada@example.org", "bob@example.org"] {
         let token = last_token(&db, email);
-        db.write(|conn| signing::confirm(conn, &token)).unwrap();
+        db.write(|conn| signing::confirm(conn, "https://signons.example", &token)).unwrap();
     }
     let total = |db: &Database| db.read(|conn| -> Result<_, StoreError> { Ok(counts::total(conn, &id)?) }).unwrap();
     assert_eq!(total(&db), 2);
@@ -151,7 +151,7 @@ async fn closed_petitions_refuse_signatures_and_confirmations(backend: TestBacke
     let input = SignatureInput { name: "Bob".into(), email: "bob@example.org".into(), ..Default::default() };
     let refused = signing::sign(&db, &ctx, &slug, &input, Locale::En).await;
     assert!(matches!(refused, Err(signons_signature::SignatureError::PetitionClosed)), "{refused:?}");
-    let refused = db.write(|conn| signing::confirm(conn, &token));
+    let refused = db.write(|conn| signing::confirm(conn, "https://signons.example", &token));
     assert!(matches!(refused, Err(signons_signature::SignatureError::PetitionClosed)), "{refused:?}");
     // The maintenance step closes it for good.
     let closed = db.write(|conn| petition::close_ended(conn, signons_store::now())).unwrap();

@@ -77,6 +77,7 @@ diesel::table! {
         created_at -> Timestamp,
         confirmed_at -> Nullable<Timestamp>,
         anonymized_at -> Nullable<Timestamp>,
+        digest -> Nullable<Text>,
     }
 }
 

@@ -155,6 +155,7 @@ petition-follow-handle = Follow it on Mastodon or Lemmy:
 home-remote = From instances we follow
 remote-banner = This petition lives on { $host }. Sign it here: your signature counts there, and your email address stays here.
 remote-sign-at = See it on { $host }
+counted-elsewhere-body = You have already signed “{ $title }” through another instance: your signature counts once, and nothing changes. This confirmation is deleted.
 remote-news = News
 remote-sign-privacy = Your email address stays on { $instance }. { $host } receives only your confirmation, a code that stops anyone signing twice, and what you choose to make public.
 remote-sign-opt-in = Send me news of this petition (by { $instance }, which keeps your address)

@@ -155,6 +155,7 @@ petition-follow-handle = Suivez-la sur Mastodon ou Lemmy :
 home-remote = Des instances que nous suivons
 remote-banner = Cette pétition est hébergée par { $host }. Signez-la ici : votre signature y est comptée, et votre adresse e-mail reste ici.
 remote-sign-at = La voir sur { $host }
+counted-elsewhere-body = Vous avez déjà signé « { $title } » depuis une autre instance : votre signature compte une fois, rien ne change. Cette confirmation est supprimée.
 remote-news = Nouvelles
 remote-sign-privacy = Votre adresse e-mail reste sur { $instance }. { $host } ne reçoit que votre confirmation, un code qui empêche de signer deux fois, et ce que vous choisissez de rendre public.
 remote-sign-opt-in = Recevoir les nouvelles de cette pétition (envoyées par { $instance }, qui garde votre adresse)

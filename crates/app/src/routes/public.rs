@@ -338,13 +338,15 @@ async fn act_on_token(
         return token_page(state, visitor, token, action, Some("error-csrf-failed")).await;
     }
     let urls = state.fed().urls.clone();
+    let public_url = state.config.public_url.clone();
     let (template, done) = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             Ok(match action {
-                TokenAction::Confirm => match confirm_either(conn, &token)? {
+                TokenAction::Confirm => match confirm_either(conn, &public_url, &token)? {
                     Confirmation::Confirmed(page) => ("confirmed.html", page),
                     Confirmation::AlreadyConfirmed(page) => ("already_confirmed.html", page),
+                    Confirmation::CountedElsewhere(page) => ("counted_elsewhere.html", page),
                 },
                 TokenAction::Withdraw => ("withdrawn.html", withdraw_either(conn, &urls, &token)?),
             })
@@ -363,8 +365,12 @@ async fn act_on_token(
 
 /// An email link is one of a signature of ours, or else of a signature of another
 /// instance's petition (`signons_federation::sent`).
-fn confirm_either(conn: &mut signons_store::DbConnection, token: &str) -> Result<Confirmation, AppError> {
-    match signing::confirm(conn, token) {
+fn confirm_either(
+    conn: &mut signons_store::DbConnection,
+    public_url: &str,
+    token: &str,
+) -> Result<Confirmation, AppError> {
+    match signing::confirm(conn, public_url, token) {
         Err(SignatureError::TokenInvalid) => {
             signons_federation::sent::confirm(conn, token)?.ok_or(AppError::TokenInvalid)
         }

@@ -1,0 +1,2 @@
+DROP INDEX signatures_digest_idx;
+ALTER TABLE signatures DROP COLUMN digest;
