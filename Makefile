@@ -9,7 +9,7 @@ export PGUSER ?= postgres
 run:
 	$(CARGO) run --bin signons -- serve
 
-## demo: two federating instances, alpha on http://localhost:8541 and beta on :8551 (Ctrl-C stops)
+## demo: three federating instances, alpha on http://localhost:8541, beta on :8551, gamma on :8561 (Ctrl-C stops)
 demo:
 	./deploy/demo.sh
 
