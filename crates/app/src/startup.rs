@@ -152,6 +152,8 @@ impl Application {
                 .service(federation::actor_outbox)
                 .service(federation::instance_followers)
                 .service(federation::actor_followers)
+                .service(federation::instance_petitions)
+                .service(federation::organization_petitions)
                 .service(federation::petition_moderators)
                 .service(federation::note)
                 .service(federation::webfinger)
