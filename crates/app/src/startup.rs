@@ -126,6 +126,7 @@ impl Application {
                 .service(system::metrics)
                 .service(system::static_file)
                 .service(public::home)
+                .service(public::petitions)
                 .service(public::set_language)
                 .service(organizer::login_form)
                 .service(organizer::login)
