@@ -25,6 +25,7 @@ on_both_backends! {
     spoofed_forwarding_headers_do_not_lift_the_limit => spoofed_forwarding_headers_do_not_lift_the_limit_sqlite, spoofed_forwarding_headers_do_not_lift_the_limit_postgres;
     forwarded_for_counts_only_as_our_proxy_wrote_it => forwarded_for_counts_only_as_our_proxy_wrote_it_sqlite, forwarded_for_counts_only_as_our_proxy_wrote_it_postgres;
     nul_and_control_characters_are_refused => nul_and_control_characters_are_refused_sqlite, nul_and_control_characters_are_refused_postgres;
+    bad_listing_requests_get_a_clear_page => bad_listing_requests_sqlite, bad_listing_requests_postgres;
 }
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -862,4 +863,46 @@ async fn nul_and_control_characters_are_refused(backend: Backend) {
     assert_eq!(app.api().await.post("/petitions", &body).await.invalid_fields(), ["title", "target", "description"]);
 
     app.assert_unchanged(&before).await;
+}
+
+/// The listing's search and page: too long, with control characters, not a number, not a
+/// query string at all, or a search that is markup: each a 400 page that says what is
+/// wrong and keeps the search box, or the search shown as text; never a 5xx.
+async fn bad_listing_requests_get_a_clear_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_petition("Keep the harbour clean", true).await;
+    let browser = app.browser();
+    let long = "a".repeat(101);
+    for (query, says) in [
+        (format!("q={long}"), "The search is too long: 100 characters at most."),
+        ("q=%00".to_owned(), "The search contains characters that are not allowed."),
+        ("q=a%0Ab".to_owned(), "The search contains characters that are not allowed."),
+        ("page=abc".to_owned(), "This is not a page number: use a whole number from 1 to 500."),
+        ("page=0".to_owned(), "This is not a page number"),
+        ("page=-3".to_owned(), "This is not a page number"),
+        ("page=501".to_owned(), "This is not a page number"),
+        ("page=99999999999999999999999999".to_owned(), "This is not a page number"),
+        ("q=a&q=b".to_owned(), "This address could not be read."),
+    ] {
+        let r = browser.get(&format!("/petitions?{query}")).await;
+        r.expect(400).contains(says).contains("name=\"q\"").lacks("Keep the harbour clean");
+    }
+    // A long search is shown back cut to what the box takes; markup is shown as text.
+    browser
+        .get(&format!("/petitions?q={}", "b".repeat(5000)))
+        .await
+        .expect(400)
+        .contains(&"b".repeat(100))
+        .lacks(&"b".repeat(101));
+    let markup = "<script>alert(1)</script>";
+    let r = browser.get("/petitions?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    r.expect(200).lacks(markup).contains(&escaped(markup)).contains("No petition matches");
+    // Bytes that are not UTF-8 are searched for as the replacement character.
+    browser.get("/petitions?q=%FF").await.expect(200).contains("No petition matches “\u{FFFD}”");
+    // `%` and `_` are searched for as they are, not as wildcards.
+    browser.get("/petitions?q=%25").await.expect(200).contains("No petition matches");
+    browser.get("/petitions?q=h_rbour").await.expect(200).contains("No petition matches");
+    browser.get("/petitions?q=HARBOUR").await.expect(200).contains("Keep the harbour clean");
+    // A page past the last one says so.
+    browser.get("/petitions?page=7").await.expect(200).contains("There are fewer pages than that.");
 }

@@ -27,6 +27,7 @@ on_both_backends! {
     signatures_are_checked => signatures_are_checked_sqlite, signatures_are_checked_postgres;
     proofs_are_checked_with_the_instance_key => proofs_are_checked_sqlite, proofs_are_checked_postgres;
     signatures_of_other_instances_count_by_origin => signatures_of_other_instances_sqlite, signatures_of_other_instances_postgres;
+    petitions_published_before_a_follow_are_backfilled => backfill_sqlite, backfill_postgres;
 }
 
 /// Two processes of one instance share its PostgreSQL database and its delivery queue: each
@@ -176,8 +177,8 @@ async fn follow_deliver_and_unfollow(backend: Backend) {
     assert_eq!(p["total_signatures"], 0);
     assert_eq!(p["origin_url"], format!("{}/p/{slug}", alpha.url));
     assert_eq!(p["signatures_by_instance"][host(&alpha)], 0);
-    // What was published before the follow is not sent afterwards.
-    beta.public_api().get(&format!("/petitions/{before}@{}", host(&alpha))).await.expect(404);
+    // What was published before the follow is fetched once the follow is accepted.
+    remote_petition(&beta, &format!("{before}@{}", host(&alpha)), "the backfilled petition", |_| true).await;
 
     // News reaches beta, sanitized Markdown and all.
     post_news(&alpha, &slug, "We met the **mayor** <script>alert(1)</script>today.").await;
@@ -606,10 +607,18 @@ async fn following_an_organization(backend: Backend) {
     let alpha = instance(backend).await;
     let beta = instance(backend).await;
     alpha.organizer_token().await;
+    // Published before the follow: the organization's own is backfilled, another
+    // organization's is not.
+    let older = alpha.create_petition("Older petition of the organization", true).await;
+    let other = alpha.create_organizer("other@example.org", "other-org").await;
+    let body = json!({ "title": "Another organization's", "target": "Someone", "goal": 10, "publish": true,
+        "description": "Not from the organization beta follows, so not fetched." });
+    let not_ours = alpha.api_with_token(&other).post("/petitions", &body).await.expect(201).json();
     let org_url = format!("{}/o/{ORGANIZATION}", alpha.url);
     follow(&beta, &format!("{ORGANIZATION}@{}", host(&alpha))).await;
     assert_eq!(followers_of(&alpha, &org_url).await, [format!("{}/actor", beta.url)]);
     assert!(followers_of(&alpha, &format!("{}/actor", alpha.url)).await.is_empty());
+    remote_petition(&beta, &format!("{older}@{}", host(&alpha)), "the organization's older petition", |_| true).await;
 
     let slug = alpha.create_petition("Trees on every street", true).await;
     let handle = format!("{slug}@{}", host(&alpha));
@@ -628,6 +637,8 @@ async fn following_an_organization(backend: Backend) {
     assert_eq!(received.iter().filter(|id| id.ends_with("/create")).count(), 1, "only the launch: {received:?}");
     wait_queue_empty(&alpha).await;
     assert_eq!(remote_post_contents(&beta).await.len(), 2, "the launch and the news, once each");
+    let not_ours = format!("{}@{}", not_ours["slug"].as_str().unwrap(), host(&alpha));
+    beta.public_api().get(&format!("/petitions/{not_ours}")).await.expect(404);
 }
 
 /// A request signed with alpha's instance key (as alpha's server would sign it) is taken;
@@ -929,4 +940,99 @@ async fn signatures_of_other_instances_count_by_origin(backend: Backend) {
         (breakdown(&alpha, &slug).await.0 == 2).then_some(())
     })
     .await;
+}
+
+/// The open petitions alpha published before beta followed it are listed on beta once the
+/// follow is accepted, beside beta's own, marked with alpha's host and found by beta's
+/// search; drafts and closed petitions are not fetched. Alpha serves them a page of 20 at
+/// a time; following again fetches them again and changes nothing.
+async fn petitions_published_before_a_follow_are_backfilled(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    let oak = alpha
+        .create_petition_with(json!({
+            "title": "Save the old oak",
+            "target": "The city council",
+            "description": "The oak of the market square is four hundred years old: keep it standing.",
+            "goal": 500,
+            "publish": true,
+        }))
+        .await;
+    // Enough for a second page of alpha's collection.
+    for n in 0..21 {
+        alpha.create_petition(&format!("Bench number {n} in the park"), true).await;
+    }
+    alpha.create_petition("Still a draft", false).await;
+    let closed = alpha.create_petition("Already decided", true).await;
+    alpha.api().await.post(&format!("/petitions/{closed}/close"), &json!({})).await.expect(200);
+    beta.create_petition("Bike lanes on the bridge", true).await;
+    let oak_handle = format!("{oak}@{}", host(&alpha));
+    beta.browser().get("/petitions?q=oak").await.expect(200).contains("No petition matches").lacks(&oak_handle);
+
+    // Alpha's collection: every open petition, newest first, 20 a page.
+    let get_json = |url: String| {
+        let client = alpha.public_api().client;
+        async move { send(client.get(url).header("accept", "application/activity+json")).await.expect(200).json() }
+    };
+    let actor = get_json(format!("{}/actor", alpha.url)).await;
+    assert_eq!(actor["petitions"], format!("{}/actor/petitions", alpha.url));
+    let collection = get_json(format!("{}/actor/petitions", alpha.url)).await;
+    assert_eq!((&collection["type"], &collection["totalItems"]), (&json!("OrderedCollection"), &json!(22)));
+    let first = get_json(collection["first"].as_str().unwrap().to_owned()).await;
+    assert_eq!(first["orderedItems"].as_array().unwrap().len(), 20);
+    assert_eq!(first["orderedItems"][0]["name"], "Bench number 20 in the park");
+    let second = get_json(first["next"].as_str().unwrap().to_owned()).await;
+    let last: Vec<&str> =
+        second["orderedItems"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert_eq!(last, ["Bench number 0 in the park", "Save the old oak"]);
+    assert!(second.get("next").is_none(), "the last page");
+
+    follow(&beta, &alpha.url).await;
+    let remote_rows = || beta.read(|conn| remote_petitions::table.count().get_result::<i64>(conn));
+    eventually("beta to backfill alpha's open petitions", DEADLINE, || async {
+        (remote_rows().await == 22).then_some(())
+    })
+    .await;
+
+    // Listed beside beta's own petition (on two pages of 20), marked with alpha's host,
+    // linking to its page here.
+    let first_page = beta.browser().get("/petitions").await;
+    first_page.expect(200).contains("23 petitions").contains("Bike lanes on the bridge").contains("rel=\"next\"");
+    first_page.contains(&format!("on {}", host(&alpha)));
+    let second_page = beta.browser().get("/petitions?page=2").await;
+    second_page.expect(200).contains("Page 2 of 2").contains("rel=\"prev\"");
+    let both = format!("{}{}", first_page.body, second_page.body);
+    assert!(both.contains(&format!("href=\"/p/{oak_handle}\"")), "{both}");
+    assert!(!both.contains("Still a draft") && !both.contains("Already decided"), "{both}");
+    beta.browser().get("/").await.expect(200).contains("href=\"/petitions\"");
+    let p = remote_petition(&beta, &oak_handle, "the oak petition", |_| true).await;
+    assert_eq!((&p["title"], &p["goal"]), (&json!("Save the old oak"), &json!(500)));
+    beta.browser().get(&format!("/p/{oak_handle}")).await.expect(200).contains("four hundred years old");
+
+    // Beta's search finds it by title or text, whatever the case; other words do not.
+    for q in ["OLD OAK", "hundred years"] {
+        let found = beta.browser().get(&format!("/petitions?q={}", q.replace(' ', "+"))).await;
+        found.expect(200).contains(&format!("href=\"/p/{oak_handle}\"")).contains(&format!("on {}", host(&alpha)));
+        found.contains("1 petition matches").lacks("Bike lanes on the bridge").lacks("Bench number");
+    }
+    let none = beta.browser().get("/petitions?q=submarine").await;
+    none.expect(200).contains("No petition matches “submarine”").lacks(&oak_handle);
+    let bridge = beta.browser().get("/petitions?q=bridge").await;
+    bridge.expect(200).contains("Bike lanes on the bridge").lacks(&oak_handle);
+
+    // Following again fetches again: the same rows, refreshed, none added.
+    let refreshed = || {
+        let oak = oak.clone();
+        beta.read(move |conn| {
+            remote_petitions::table
+                .filter(remote_petitions::slug.eq(oak))
+                .select(remote_petitions::updated_at)
+                .first::<chrono::NaiveDateTime>(conn)
+        })
+    };
+    let before = refreshed().await;
+    follow(&beta, &alpha.url).await;
+    eventually("the second backfill", DEADLINE, || async { (refreshed().await > before).then_some(()) }).await;
+    assert_eq!(remote_rows().await, 22);
+    beta.browser().get("/petitions?q=oak").await.expect(200).contains("1 petition matches");
 }

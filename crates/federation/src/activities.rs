@@ -220,6 +220,10 @@ async fn answer(e: Envelope, data: &FederationContext, state: FollowState) -> Re
         return Err(FederationError::Invalid("this answers no follow of ours".into()));
     }
     tracing::info!(host = host_of(&e.actor).unwrap_or_default(), state = %state, "follow answered");
+    if state == FollowState::Accepted {
+        // What it published before this follow: the activities to come bring only the rest.
+        crate::catalog::spawn_backfill(data, e.actor);
+    }
     Ok(())
 }
 

@@ -179,22 +179,20 @@ pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
             list.splice(2..2, [json!(crate::proof::MULTIKEY_CONTEXT), json!(crate::proof::DATA_INTEGRITY_CONTEXT)]);
         }
     }
-    let mut doc = json!({
-        "@context": context,
-        "id": actor.url.as_str(),
-        "preferredUsername": urls.username(r),
-        "inbox": urls.inbox(r).as_str(),
-        "outbox": urls.outbox(r).as_str(),
-        "followers": urls.followers(r).as_str(),
-        "endpoints": { "sharedInbox": urls.shared_inbox().as_str() },
-        "publicKey": {
-            "id": urls.key_id(r).as_str(),
-            "owner": actor.url.as_str(),
-            "publicKeyPem": actor.keys.public_pem,
-        },
-        "manuallyApprovesFollowers": false,
-        "discoverable": true,
-    });
+    let mut doc = json!({ "@context": context });
+    merge(&mut doc, actor_base(urls, r));
+    merge(
+        &mut doc,
+        json!({
+            "publicKey": {
+                "id": urls.key_id(r).as_str(),
+                "owner": actor.url.as_str(),
+                "publicKeyPem": actor.keys.public_pem,
+            },
+            "manuallyApprovesFollowers": false,
+            "discoverable": true,
+        }),
+    );
     if let Some(multibase) = &actor.assertion_key {
         merge(
             &mut doc,
@@ -212,16 +210,41 @@ pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
             "name": data.instance_name,
             "summary": format!("<p>{} — Signons</p>", escape(&data.instance_name)),
             "url": urls.home().as_str(),
+            "petitions": urls.petitions(r).as_str(),
         }),
         Subject::Organization(org) => json!({
             "type": "Organization",
             "name": org.name,
             "summary": format!("<p>{}</p>", escape(&format!("Petitions of {} on {}", org.name, data.instance_name))),
             "url": actor.url.as_str(),
+            "petitions": urls.petitions(r).as_str(),
         }),
         Subject::Petition { petition, count } => petition_fields(urls, petition, *count),
     };
     merge(&mut doc, extra);
+    doc
+}
+
+/// What every actor document of ours starts with, whoever the actor is: its id, its
+/// handle and its endpoints (`actor_json` adds its key and how it takes followers).
+fn actor_base(urls: &Urls, r: &LocalRef) -> Value {
+    json!({
+        "id": urls.actor(r).as_str(),
+        "preferredUsername": urls.username(r),
+        "inbox": urls.inbox(r).as_str(),
+        "outbox": urls.outbox(r).as_str(),
+        "followers": urls.followers(r).as_str(),
+        "endpoints": { "sharedInbox": urls.shared_inbox().as_str() },
+    })
+}
+
+/// A petition as an item of a `petitions` collection: its actor document without the key
+/// and without `@context` (the collection carries it). A petition gets its key pair only
+/// when it is fetched or sends something, and listing a thousand petitions must not make
+/// a thousand keys; whoever needs the key fetches the petition itself.
+pub fn petition_item(urls: &Urls, petition: &Petition, count: i64) -> Value {
+    let mut doc = actor_base(urls, &LocalRef::Petition(petition.slug.clone()));
+    merge(&mut doc, petition_fields(urls, petition, count));
     doc
 }
 

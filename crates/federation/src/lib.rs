@@ -6,6 +6,7 @@
 
 pub mod activities;
 pub mod actors;
+pub mod catalog;
 pub mod context;
 pub mod data;
 pub mod delivery;

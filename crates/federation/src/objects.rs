@@ -40,6 +40,7 @@ pub fn ns_document(urls: &Urls) -> Value {
             "target": { "@id": "signons:target" },
             "signatureFields": { "@id": "signons:signatureFields", "@container": "@set" },
             "organization": { "@id": "signons:organization", "@type": "@id" },
+            "petitions": { "@id": "signons:petitions", "@type": "@id" },
             "postKind": { "@id": "signons:postKind" }
         }
     })

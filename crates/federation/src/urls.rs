@@ -88,6 +88,12 @@ impl Urls {
         self.join(&format!("{}/followers", self.actor(actor).path()))
     }
 
+    /// The open petitions of the instance or of an organization, a paged collection that
+    /// a server following it reads once its follow is accepted (`catalog`).
+    pub fn petitions(&self, actor: &LocalRef) -> Url {
+        self.join(&format!("{}/petitions", self.actor(actor).path()))
+    }
+
     /// A petition's moderators (its `attributedTo`): Lemmy keeps that URL per community, so
     /// each petition needs its own.
     pub fn moderators(&self, actor: &LocalRef) -> Url {

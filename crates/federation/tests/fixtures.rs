@@ -15,7 +15,7 @@ use signons_federation::actors::{self, LocalActor, RemoteActorJson, Subject};
 use signons_federation::keys::KeyPair;
 use signons_federation::objects::{self, Post, PostKind};
 use signons_federation::remote::{self, GroupJson, NoteJson};
-use signons_federation::{discovery, outgoing, posts, FederationData, FederationError, LocalRef, Urls};
+use signons_federation::{catalog, discovery, outgoing, posts, FederationData, FederationError, LocalRef, Urls};
 use signons_petition::{petition, Organization, Petition, PetitionInput, PetitionStatus, SafeHtml};
 use signons_store::testing::{TempDatabase, TestBackend};
 use signons_store::{Database, Id};
@@ -328,6 +328,25 @@ fn sent_collections_match_the_fixtures() {
     assert_eq!(followers["type"], "Collection");
     assert_eq!(followers["totalItems"], 42);
     assert_eq!(followers["items"], json!([]), "followers are never listed");
+
+    // The open petitions of the instance (an organization's are the same, under its id).
+    let petitions = with_context_of(&urls, catalog::collection_document(&urls, &LocalRef::Instance, 1));
+    check_sent("petitions.json", &petitions);
+    assert_eq!(petitions["first"], "https://signons.example/actor/petitions?page=true");
+    let totals = std::collections::HashMap::from([(sample_petition().id, COUNT)]);
+    let page = catalog::page_document(&urls, &LocalRef::Instance, None, &[sample_petition()], &totals).unwrap();
+    let page = with_context_of(&urls, page);
+    check_sent("petitions-page.json", &page);
+    assert_eq!(page["id"], petitions["first"], "a page is fetched at the URL it names itself by");
+    assert!(page.get("next").is_none(), "one petition, one page");
+    let item = &page["orderedItems"][0];
+    assert!(item.get("publicKey").is_none() && item.get("@context").is_none(), "{item}");
+    // Another Signons reads each item as it reads the petition's own document.
+    let group: GroupJson = serde_json::from_value(item.clone()).unwrap();
+    assert_eq!((group.id.as_str(), group.signature_count), (PETITION_URL, COUNT));
+    let (_temp, db) = database();
+    let stored = db.write(move |conn| remote::upsert_petition(conn, &group)).unwrap();
+    assert_eq!((stored.title.as_str(), stored.host.as_str()), (PETITION_TITLE, "signons.example"));
 }
 
 fn with_context_of(urls: &Urls, doc: Value) -> Value {

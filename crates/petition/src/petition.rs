@@ -241,7 +241,7 @@ pub fn list_open_after(
     after: Option<&Id>,
     limit: i64,
 ) -> Result<Vec<Petition>, PetitionError> {
-    list_open_page(conn, after, limit, false)
+    list_open_page(conn, None, after, limit, false)
 }
 
 /// Open petitions, newest first (by id: ids are time-ordered), those older than `before`
@@ -251,12 +251,34 @@ pub fn list_open_before(
     before: Option<&Id>,
     limit: i64,
 ) -> Result<Vec<Petition>, PetitionError> {
-    list_open_page(conn, before, limit, true)
+    list_open_page(conn, None, before, limit, true)
 }
 
-/// One keyset page of open petitions, past `cursor` in the direction asked.
+/// The same pages, of one organization's open petitions only when `organization` is given:
+/// the petitions an instance or an organization serves to the servers that follow it.
+pub fn list_open_of(
+    conn: &mut DbConnection,
+    organization: Option<&Id>,
+    before: Option<&Id>,
+    limit: i64,
+) -> Result<Vec<Petition>, PetitionError> {
+    list_open_page(conn, organization, before, limit, true)
+}
+
+/// How many petitions are open, on the instance or in one organization.
+pub fn count_open(conn: &mut DbConnection, organization: Option<&Id>) -> Result<i64, PetitionError> {
+    let mut query = petitions::table.filter(petitions::status.eq(PetitionStatus::Open)).into_boxed();
+    if let Some(org) = organization {
+        query = query.filter(petitions::organization_id.eq(org));
+    }
+    Ok(query.count().get_result(conn)?)
+}
+
+/// One keyset page of open petitions (of one organization, if given), past `cursor` in
+/// the direction asked.
 fn list_open_page(
     conn: &mut DbConnection,
+    organization: Option<&Id>,
     cursor: Option<&Id>,
     limit: i64,
     newest_first: bool,
@@ -267,6 +289,9 @@ fn list_open_page(
         .limit(limit)
         .select(PetitionRow::as_select())
         .into_boxed();
+    if let Some(org) = organization {
+        query = query.filter(petitions::organization_id.eq(org));
+    }
     query = match (newest_first, cursor) {
         (false, None) => query.order(petitions::id.asc()),
         (false, Some(c)) => query.order(petitions::id.asc()).filter(petitions::id.gt(c)),

@@ -113,6 +113,9 @@ fn leak_arg_name(name: &str) -> &'static str {
         "email",
         "status",
         "host",
+        "query",
+        "page",
+        "pages",
     ];
     KNOWN.iter().find(|k| **k == name).copied().unwrap_or("arg")
 }

@@ -257,3 +257,32 @@ admin-jobs-retry = Retry
 admin-jobs-retry-all = Retry every dead job
 admin-jobs-done-retry = The jobs are queued again; they are sent within seconds.
 admin-jobs-error-unknown = There is no such dead job (it may have been retried already).
+
+# The listing of petitions (GET /petitions)
+nav-petitions = Petitions
+list-title = Petitions
+list-intro = The petitions of this instance and of the instances it follows; those of another instance are marked with its name, and signed there.
+list-search-label = Search in titles and texts
+list-search-button = Search
+list-count = { $count ->
+    [one] 1 petition
+   *[other] { $count } petitions
+}
+list-count-search = { $count ->
+    [one] 1 petition matches “{ $query }”
+   *[other] { $count } petitions match “{ $query }”
+}
+list-empty = No petition is published yet.
+list-no-match = No petition matches “{ $query }”.
+list-past-end = There are fewer pages than that.
+list-first-page = Back to the first page
+list-from-host = on { $host }
+list-pages-label = Pages
+list-previous = Previous page
+list-next = Next page
+list-page = Page { $page } of { $pages }
+list-error-search-too-long = The search is too long: { $max } characters at most.
+list-error-search-characters = The search contains characters that are not allowed.
+list-error-page = This is not a page number: use a whole number from 1 to { $max }.
+list-error-query = This address could not be read. Type your search again.
+home-all-petitions = All petitions, and search

@@ -257,3 +257,32 @@ admin-jobs-retry = Relancer
 admin-jobs-retry-all = Relancer toutes les tâches abandonnées
 admin-jobs-done-retry = Les tâches sont de nouveau en file ; elles partent dans les secondes qui viennent.
 admin-jobs-error-unknown = Cette tâche abandonnée n'existe pas (elle a peut-être déjà été relancée).
+
+# La liste des pétitions (GET /petitions)
+nav-petitions = Pétitions
+list-title = Pétitions
+list-intro = Les pétitions de cette instance et des instances qu’elle suit ; celles d’une autre instance portent son nom, et se signent là-bas.
+list-search-label = Rechercher dans les titres et les textes
+list-search-button = Rechercher
+list-count = { $count ->
+    [one] 1 pétition
+   *[other] { $count } pétitions
+}
+list-count-search = { $count ->
+    [one] 1 pétition correspond à « { $query } »
+   *[other] { $count } pétitions correspondent à « { $query } »
+}
+list-empty = Aucune pétition n’est encore publiée.
+list-no-match = Aucune pétition ne correspond à « { $query } ».
+list-past-end = Il y a moins de pages que cela.
+list-first-page = Revenir à la première page
+list-from-host = sur { $host }
+list-pages-label = Pages
+list-previous = Page précédente
+list-next = Page suivante
+list-page = Page { $page } sur { $pages }
+list-error-search-too-long = La recherche est trop longue : { $max } caractères au plus.
+list-error-search-characters = La recherche contient des caractères qui ne sont pas acceptés.
+list-error-page = Ce n’est pas un numéro de page : indiquez un nombre entier de 1 à { $max }.
+list-error-query = Cette adresse n’a pas pu être lue. Tapez à nouveau votre recherche.
+home-all-petitions = Toutes les pétitions, et la recherche

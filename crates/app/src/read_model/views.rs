@@ -122,6 +122,56 @@ fn organization_handle(url: &str, host: &str) -> String {
     }
 }
 
+/// A petition in the listing page (`GET /petitions`), where this instance's petitions and
+/// those of the instances it follows are shown together: a remote one is marked with its
+/// home instance, a local one with its organization.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedPetition {
+    /// How it is addressed here (`/p/{handle}`): its slug, or `slug@host` for another
+    /// instance's.
+    pub handle: String,
+    pub title: String,
+    pub target: String,
+    pub total_signatures: i64,
+    pub goal: i64,
+    pub percent: i64,
+    pub open: bool,
+    /// The organization of a petition of this instance.
+    pub organization: Option<String>,
+    /// The home instance (`host[:port]`) of a petition of another instance.
+    pub host: Option<String>,
+}
+
+impl ListedPetition {
+    pub fn local(p: &PetitionView) -> Self {
+        ListedPetition {
+            handle: p.slug.clone(),
+            title: p.title.clone(),
+            target: p.target.clone(),
+            total_signatures: p.total_signatures,
+            goal: p.goal,
+            percent: p.percent,
+            open: p.status == PetitionStatus::Open,
+            organization: Some(p.organization.clone()),
+            host: None,
+        }
+    }
+
+    pub fn remote(p: &RemotePetitionView) -> Self {
+        ListedPetition {
+            handle: p.slug.clone(),
+            title: p.title.clone(),
+            target: p.target.clone(),
+            total_signatures: p.total_signatures,
+            goal: p.goal,
+            percent: p.percent,
+            open: p.status == "open",
+            organization: None,
+            host: Some(p.host.clone()),
+        }
+    }
+}
+
 /// A petition's news or milestone, on its page (local or remote) and in the API.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewsView {

@@ -14,7 +14,7 @@ use signons_federation::actors::{self, LocalActor};
 use signons_federation::inbox::Outcome;
 use signons_federation::metrics::FederationMetrics;
 use signons_federation::objects::{self, collection, with_context};
-use signons_federation::{discovery, follows, outgoing, posts, FederationError, LocalRef, ACTIVITY_JSON};
+use signons_federation::{catalog, discovery, follows, outgoing, posts, FederationError, LocalRef, ACTIVITY_JSON};
 use signons_render::Context;
 
 /// Whether the client asks for ActivityPub JSON rather than a page.
@@ -183,6 +183,49 @@ pub async fn instance_outbox(state: web::Data<AppState>) -> HttpResponse {
 pub async fn actor_outbox(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
     let (kind, name) = path.into_inner();
     outbox_response(&state, reference(&kind, name)).await
+}
+
+#[derive(Deserialize)]
+pub struct PetitionsQuery {
+    page: Option<String>,
+    before: Option<String>,
+}
+
+/// The open petitions of the instance or of an organization: the collection (`totalItems`,
+/// `first`), or one page of it (`?page=true`, then `&before=` the cursor `next` gives).
+async fn petitions_response(state: &AppState, actor: LocalRef, req: &HttpRequest) -> HttpResponse {
+    let query = match web::Query::<PetitionsQuery>::from_query(req.query_string()) {
+        Ok(query) => query.into_inner(),
+        Err(e) => return federation_error(FederationError::Invalid(e.to_string())),
+    };
+    let before = match query.before.as_deref() {
+        None => None,
+        Some(text) => match catalog::Cursor::parse(text) {
+            Some(cursor) => Some(cursor),
+            None => return federation_error(FederationError::Invalid("before is not a page cursor".into())),
+        },
+    };
+    let urls = state.fed().urls.clone();
+    let who = actor.clone();
+    collection_response(state, &actor, move |conn| match (query.page, before) {
+        (None, None) => catalog::collection(conn, &urls, &who),
+        (_, before) => catalog::page(conn, &urls, &who, before.as_ref()),
+    })
+    .await
+}
+
+#[get("/actor/petitions")]
+pub async fn instance_petitions(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    petitions_response(&state, LocalRef::Instance, &req).await
+}
+
+#[get("/o/{name}/petitions")]
+pub async fn organization_petitions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> HttpResponse {
+    petitions_response(&state, LocalRef::Organization(name.into_inner()), &req).await
 }
 
 /// How many follow the actor (the followers themselves are not listed).

@@ -1,4 +1,5 @@
-//! Public pages: the home page, petitions, signing, and the links of the emails.
+//! Public pages: the home page, the listing of petitions, petitions, signing, and the links
+//! of the emails.
 
 use crate::error::AppError;
 use crate::http_cache::{if_none_match, not_modified, PRIVATE_PAGE};
@@ -43,6 +44,71 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor
         }
     };
     Ok(serve_page(&visitor, &req, &page))
+}
+
+#[derive(Deserialize)]
+struct ListingQuery {
+    q: Option<String>,
+    page: Option<String>,
+}
+
+/// `GET /petitions?q=…&page=…`: this instance's published petitions and those of the
+/// instances it follows, searched by title and text, a page at a time. A request it
+/// cannot serve (a search too long, a page that is not one) gets the page with the search
+/// box and what is wrong, as a 400.
+#[get("/petitions")]
+pub async fn petitions(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> PageResult {
+    use read_model::lists::{Listing, ListingError, SEARCH_MAX_CHARS};
+    let (typed, listing) = match web::Query::<ListingQuery>::from_query(req.query_string()) {
+        Ok(query) => (query.q.clone().unwrap_or_default(), Listing::parse(query.q.as_deref(), query.page.as_deref())),
+        Err(_) => (String::new(), Err(ListingError::Unreadable)),
+    };
+    let mut context = Context::new();
+    // The search box shows what was typed, as much as it takes, without control characters.
+    let shown: String = typed.chars().filter(|c| !c.is_control()).take(SEARCH_MAX_CHARS).collect();
+    context.insert("q", shown.trim());
+    context.insert("q_max", &SEARCH_MAX_CHARS);
+    let listing = match listing {
+        Ok(listing) => listing,
+        Err(e) => {
+            let (key, max) = e.message();
+            let message = signons_render::Renderer::translate(visitor.locale, key, &[("max", max.into())]);
+            context.insert("error", &message);
+            return Ok(visitor.render(&state, "petitions.html", context, StatusCode::BAD_REQUEST));
+        }
+    };
+    let page = read_model::lists::listing(&state.db, &state.config.public_url, &listing).await?;
+    // The query string of page `n` of the same search (the template writes the path: tera
+    // would escape its slash).
+    let href = |n: i64| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(q) = &listing.search {
+            query.append_pair("q", q);
+        }
+        if n > 1 {
+            query.append_pair("page", &n.to_string());
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            query
+        } else {
+            format!("?{query}")
+        }
+    };
+    context.insert("searched", &listing.search);
+    context.insert("petitions", &page.petitions);
+    context.insert("total", &page.total);
+    context.insert("page", &listing.page);
+    context.insert("pages", &page.pages);
+    context.insert("first_query", &href(1));
+    // Links to the pages around this one, when there are (the first page's query is empty).
+    let previous = (listing.page > 1 && listing.page <= page.pages).then(|| href(listing.page - 1));
+    let next = (listing.page < page.pages).then(|| href(listing.page + 1));
+    context.insert("has_previous", &previous.is_some());
+    context.insert("previous_query", &previous.unwrap_or_default());
+    context.insert("has_next", &next.is_some());
+    context.insert("next_query", &next.unwrap_or_default());
+    Ok(visitor.render(&state, "petitions.html", context, StatusCode::OK))
 }
 
 /// What the sign form sends.
