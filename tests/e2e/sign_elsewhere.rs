@@ -103,6 +103,14 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
     })
     .await;
 
+    // Alpha's page shows the breakdown.
+    alpha
+        .browser()
+        .page_until(&format!("/p/{slug}"), "the breakdown", |p| p.body.contains("Signed on:"))
+        .await
+        .contains(&format!("{}: 1", host(&beta)))
+        .contains(&format!("{}: 1", host(&gamma)));
+
     // What reached alpha: no email address, no comment, no postal code; the public name
     // and the country the petition asks.
     let received: Vec<(String, Option<String>, Option<String>)> = alpha

@@ -27,6 +27,7 @@ signature-count = { $count ->
 petition-to = To: { $target }
 petition-by = By { $organization }
 petition-goal = of { $goal } needed
+petition-by-instance = Signed on:
 petition-progress = { $percent }% of the goal
 petition-ends = Closes on { $date }
 petition-draft-banner = Draft: only your organization can see this petition until it is published.

@@ -27,6 +27,7 @@ signature-count = { $count ->
 petition-to = À : { $target }
 petition-by = Par { $organization }
 petition-goal = sur { $goal } visées
+petition-by-instance = Signée sur :
 petition-progress = { $percent } % de l'objectif
 petition-ends = Se termine le { $date }
 petition-draft-banner = Brouillon : seule votre organisation voit cette pétition jusqu'à sa publication.

@@ -19,17 +19,10 @@ impl ApiPetition {
     /// `count` is the whole count; `by_origin`, the part other instances collected (by
     /// host), the rest being this instance's.
     pub fn new(public_url: &str, p: &Petition, count: i64, by_origin: &[(String, i64)]) -> Self {
-        let host =
-            url::Url::parse(public_url).ok().and_then(|u| signons_federation::urls::host_of(&u)).unwrap_or_default();
         ApiPetition {
             view: PetitionView::new(p, count, public_url),
             description: p.description_md.clone(),
-            signatures_by_instance: {
-                let remote: i64 = by_origin.iter().map(|(_, n)| n).sum();
-                let mut by: BTreeMap<String, i64> = by_origin.iter().cloned().collect();
-                by.insert(host, count - remote);
-                by
-            },
+            signatures_by_instance: crate::read_model::views::by_instance(public_url, count, by_origin),
         }
     }
 }

@@ -113,6 +113,20 @@ impl RemotePetitionView {
     }
 }
 
+/// A petition's count by instance: `by_origin` (what other instances collected, by host)
+/// and the rest of `count` under this instance's own host.
+pub fn by_instance(
+    public_url: &str,
+    count: i64,
+    by_origin: &[(String, i64)],
+) -> std::collections::BTreeMap<String, i64> {
+    let host = url::Url::parse(public_url).ok().and_then(|u| signons_federation::urls::host_of(&u)).unwrap_or_default();
+    let remote: i64 = by_origin.iter().map(|(_, n)| n).sum();
+    let mut by: std::collections::BTreeMap<String, i64> = by_origin.iter().cloned().collect();
+    by.insert(host, count - remote);
+    by
+}
+
 /// `name@host` for an organization's address `https://host/o/name`; the host alone for
 /// any other address.
 fn organization_handle(url: &str, host: &str) -> String {

@@ -179,6 +179,12 @@ pub(crate) fn petition_context(
     context.insert("signers", &snapshot.signers);
     context.insert("news", &snapshot.news);
     context.insert("own", &own);
+    // Shown once other instances collected signatures for it.
+    let by_instance = match snapshot.by_origin.is_empty() {
+        true => Default::default(),
+        false => read_model::views::by_instance(&state.config.public_url, snapshot.count, &snapshot.by_origin),
+    };
+    context.insert("by_instance", &by_instance);
     context
 }
 
