@@ -12,6 +12,7 @@ use std::time::Duration;
 on_both_backends! {
     signed_elsewhere_counts_at_home => signed_elsewhere_counts_at_home_sqlite, signed_elsewhere_counts_at_home_postgres;
     signatures_wait_while_home_is_down => signatures_wait_while_home_is_down_sqlite, signatures_wait_while_home_is_down_postgres;
+    partners_collect_and_tell_their_signers => partners_collect_and_tell_their_signers_sqlite, partners_collect_and_tell_their_signers_postgres;
 }
 
 /// Signs `handle` (a petition of another instance) through `app`'s form, as a visitor
@@ -249,4 +250,67 @@ async fn signatures_wait_while_home_is_down(backend: Backend) {
     .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(breakdown(&alpha, &slug).await.0, 5, "each counted once");
+}
+
+/// A coalition: alpha's petition names beta's organization as a partner. Beta shows the
+/// partner, and its signers ask news from it; the partner's news reaches them by email,
+/// and alpha takes it as the petition's news (which its followers get). Nobody else can
+/// post news for the petition that way.
+async fn partners_collect_and_tell_their_signers(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    let gamma = instance(backend).await;
+    let partner = beta.create_organizer("green@beta.example", "green-beta").await;
+    let stranger = gamma.create_organizer("nobody@gamma.example", "not-a-partner").await;
+    follow(&beta, &alpha.url).await;
+    follow(&gamma, &alpha.url).await;
+    let slug = alpha.create_petition("Carried by a coalition", true).await;
+    let partners = serde_json::json!({ "partners": [format!("green-beta@{}", host(&beta))] });
+    let named = alpha.api().await.put(&format!("/petitions/{slug}/partners"), &partners).await;
+    named.expect(200);
+    assert_eq!(named.json()["partners"][0]["handle"], format!("green-beta@{}", host(&beta)));
+    alpha.browser().page_until(&format!("/p/{slug}"), "the partner", |p| p.body.contains("Carried with:")).await;
+    // Bad input: an unknown local organization, too many partners, another organization's petition.
+    let unknown = serde_json::json!({ "partners": ["no-such-organization"] });
+    alpha.api().await.put(&format!("/petitions/{slug}/partners"), &unknown).await.expect(400);
+    let many: Vec<String> = (0..21).map(|i| format!("org-{i}")).collect();
+    let many = serde_json::json!({ "partners": many });
+    alpha.api().await.put(&format!("/petitions/{slug}/partners"), &many).await.expect(400);
+    let other = alpha.create_organizer("other@alpha.example", "another-association").await;
+    alpha.api_with_token(&other).put(&format!("/petitions/{slug}/partners"), &partners).await.expect(403);
+
+    // Beta shows the partner, and its opt-in is for the partner.
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the petition with its partner", |_| true).await;
+    let signer = beta.browser();
+    signer
+        .page_until(&format!("/p/{handle}"), "the partner on beta", |p| p.body.contains("green-beta@"))
+        .await
+        .contains("Send me news from green-beta");
+    let fields = [("name", "Noa"), ("email", "noa@example.org"), ("opt_in", "on")];
+    let mail = sign_here(&beta, &signer, &handle, &fields).await;
+    confirm(&beta, &signer, &mail).await.expect(200);
+    let quiet = [("name", "Quiet"), ("email", "quiet@example.org")];
+    let quiet_mail = sign_here(&beta, &signer, &handle, &quiet).await;
+    confirm(&beta, &signer, &quiet_mail).await.expect(200);
+
+    // The partner posts news: Noa gets it, Quiet does not; alpha shows it on the petition.
+    let news = serde_json::json!({ "text": "We handed the petition to the **mayor**." });
+    let posted = beta.api_with_token(&partner).post(&format!("/petitions/{handle}/news"), &news).await;
+    assert_eq!(posted.expect(201).json()["emailed"], 1);
+    let email = beta.next_email_to("noa@example.org").await;
+    assert!(email.text().contains("We handed the petition to the **mayor**."), "{}", email.text());
+    alpha
+        .browser()
+        .page_until(&format!("/p/{slug}"), "the partner's news", |p| p.body.contains("handed the petition"))
+        .await
+        .contains("<strong>green-beta</strong>");
+    // Gamma's organization is no partner: refused on gamma, and alpha would not take it.
+    let refused = gamma.api_with_token(&stranger).post(&format!("/petitions/{handle}/news"), &news).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    beta.wait_mail_queue_empty().await;
+    assert!(
+        beta.outbox_emails().iter().all(|(_, m)| !(m.to == "quiet@example.org" && m.subject.starts_with("News"))),
+        "no news for a signer who did not ask"
+    );
 }

@@ -11,7 +11,7 @@ use signons_federation::delivery::DeliveryWorker;
 use signons_federation::objects::Post;
 use signons_federation::{context, FederationData};
 use signons_federation::{lifecycle, posts, progress, FederationError, Urls};
-use signons_petition::{Organizer, Petition, PetitionStatus};
+use signons_petition::{Organizer, Partner, Partners, Petition, PetitionStatus};
 use signons_store::{Database, DbConnection};
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,6 +101,86 @@ pub async fn change(state: &AppState, organizer: Organizer, slug: String, step: 
     state.fed().wake.notify_one();
     state.invalidate_petition(&p.slug);
     Ok(p)
+}
+
+/// Names the petition's partners, replacing the last list: each input is one of our
+/// organizations (its slug), or another instance's actor (`name@host` or its URL),
+/// resolved here. Followers of a published petition get an `Update` of it.
+pub async fn set_partners(
+    state: &AppState,
+    organizer: Organizer,
+    slug: String,
+    inputs: Vec<String>,
+) -> Result<Petition, AppError> {
+    if inputs.len() > signons_petition::partners::MAX_PARTNERS {
+        return Err(AppError::BadRequest(format!("at most {} partners", signons_petition::partners::MAX_PARTNERS)));
+    }
+    let data = state.federation.to_request_data();
+    let mut partners = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let input = input.trim().to_owned();
+        if !input.contains('@') && !input.contains("://") {
+            let wanted = input.clone();
+            let org = state
+                .db
+                .read_async(move |conn| signons_petition::organization::find_organization(conn, &wanted))
+                .await
+                .map_err(|_| AppError::BadRequest(format!("no organization {input:?} on this instance")))?;
+            let actor = data.urls.actor(&signons_federation::LocalRef::Organization(org.slug.clone()));
+            partners.push(Partner {
+                id: actor.to_string(),
+                name: org.name,
+                handle: format!("{}@{}", org.slug, data.urls.host()),
+            });
+        } else {
+            let actor = signons_federation::follows::resolve_followable(&input, &data)
+                .await
+                .map_err(|e| AppError::BadRequest(format!("cannot find the partner {input:?}: {e}")))?;
+            partners.push(Partner {
+                id: actor.url.to_string(),
+                name: actor.name.clone().unwrap_or_else(|| actor.username.clone()),
+                handle: format!("{}@{}", actor.username, actor.host),
+            });
+        }
+    }
+    let partners = Partners::new(partners).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let fed = state.fed().clone();
+    let p = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = signons_petition::petition::set_partners(conn, &organizer, &slug, &partners)?;
+            if matches!(p.status, PetitionStatus::Open | PetitionStatus::Closed) {
+                let count = signons_signature::counts::total(conn, &p.id)?;
+                progress::petition_updated(conn, &fed, &p, count)?;
+            }
+            Ok(p)
+        })
+        .await?;
+    state.fed().wake.notify_one();
+    state.invalidate_petition(&p.slug);
+    Ok(p)
+}
+
+/// News of our organization, a partner of another instance's petition (`slug@host`):
+/// emailed to our signers of it who asked news, sent to the petition's instance (which
+/// relays it to its followers). Returns how many signers it was emailed to.
+pub async fn post_partner_news(
+    state: &AppState,
+    organizer: Organizer,
+    handle: &str,
+    text: String,
+) -> Result<usize, AppError> {
+    let petition = crate::read_model::remote::find(&state.db, handle).await?;
+    let fed = state.fed().clone();
+    let emailed = state
+        .db
+        .write_async(move |conn| {
+            signons_federation::partners::post_news(conn, &fed, &organizer.organization, &petition, &text)
+        })
+        .await?;
+    state.fed().wake.notify_one();
+    state.signing.queue.wake();
+    Ok(emailed)
 }
 
 /// Organizers' news on a published petition: stored, shown on its page, sent to followers.

@@ -117,6 +117,7 @@ impl Application {
                         .service(api::close_petition)
                         .service(api::petition_attestations)
                         .service(api::post_news)
+                        .service(api::set_partners)
                         .service(api::remove_petition)
                         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
                 )

@@ -270,6 +270,17 @@ async fn create(object: Value, actor: &Url, data: &FederationContext) -> Result<
     }
     let note: NoteJson = serde_json::from_value(object)?;
     same_host(actor, &note.id)?;
+    // News of a partner of one of our petitions, addressed to it by the partner itself:
+    // relayed as the petition's news.
+    let ours = note.audience.as_ref().and_then(|a| data.urls.parse_local(a));
+    if let (Some(crate::LocalRef::Petition(slug)), true) = (ours, note.attributed_to == *actor) {
+        let urls = data.urls.clone();
+        let taken = data.db.write_async(move |conn| crate::partners::receive_news(conn, &urls, &slug, &note)).await?;
+        if taken {
+            data.wake.notify_one();
+        }
+        return Ok(());
+    }
     let host = host_of(actor).unwrap_or_default();
     let followed = data.db.read_async(move |conn| remote::follows_host(conn, &host)).await?;
     if !followed {

@@ -277,6 +277,7 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
         "status": petition.status.as_str(),
         "target": petition.target,
         "signatureFields": fields,
+        "partners": partners(petition),
         "attachment": [
             {
                 "type": "PropertyValue",
@@ -287,6 +288,21 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
             { "type": "PropertyValue", "name": "Sign", "value": link(url.as_str(), url.as_str()) },
         ],
     })
+}
+
+/// The organizations that carry the petition beside its own, as embedded actors; left out
+/// when there are none.
+fn partners(petition: &Petition) -> Value {
+    let list = petition.partners.as_slice();
+    if list.is_empty() {
+        return Value::Null;
+    }
+    list.iter()
+        .map(|p| {
+            let username = p.handle.split_once('@').map_or(p.handle.as_str(), |(u, _)| u);
+            json!({ "type": "Organization", "id": p.id, "name": p.name, "preferredUsername": username })
+        })
+        .collect()
 }
 
 fn merge(doc: &mut Value, extra: Value) {

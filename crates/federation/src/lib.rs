@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod objects;
 pub mod outgoing;
+pub mod partners;
 pub mod policy;
 pub mod posts;
 pub mod progress;

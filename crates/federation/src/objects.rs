@@ -41,7 +41,8 @@ pub fn ns_document(urls: &Urls) -> Value {
             "signatureFields": { "@id": "signons:signatureFields", "@container": "@set" },
             "organization": { "@id": "signons:organization", "@type": "@id" },
             "petitions": { "@id": "signons:petitions", "@type": "@id" },
-            "postKind": { "@id": "signons:postKind" }
+            "postKind": { "@id": "signons:postKind" },
+            "partners": { "@id": "signons:partners", "@container": "@list" }
         }
     })
 }

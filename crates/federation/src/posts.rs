@@ -116,6 +116,18 @@ pub fn news(
     say(conn, urls, petition, PostKind::News, body, None)
 }
 
+/// News of a partner organization of the petition, as it sent it (sanitized HTML naming
+/// the partner: see `partners::receive_news`), relayed as the petition's own.
+pub fn partner_news(
+    conn: &mut DbConnection,
+    urls: &Urls,
+    petition: &Petition,
+    body_html: String,
+) -> Result<Post, FederationError> {
+    let body = format!("{body_html}<p>{}</p>", petition_link(urls, petition));
+    say(conn, urls, petition, PostKind::News, body, None)
+}
+
 /// A news note's content: the organizers' Markdown, rendered and sanitized, then a link to
 /// the petition.
 pub fn news_body(urls: &Urls, slug: &str, title: &str, markdown: &str) -> String {

@@ -8,6 +8,7 @@ use activitypub_federation::traits::Object;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use signons_store::schema::{ap_following, remote_petitions as rp, remote_posts as rpo};
 use signons_store::DbConnection;
 use std::collections::HashSet;
@@ -77,6 +78,10 @@ pub struct GroupJson {
     /// Where a `Sign` for it goes (`{id}/inbox` in documents that leave it out).
     #[serde(default)]
     pub inbox: Option<Url>,
+    /// The organizations that carry it beside its own (any instance's): each an embedded
+    /// actor with at least `id` and `name`.
+    #[serde(default)]
+    pub partners: Vec<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
@@ -99,6 +104,7 @@ pub struct RemotePetition {
     pub ask_country: bool,
     pub ask_postal_code: bool,
     pub inbox: Option<String>,
+    pub partners: signons_petition::Partners,
 }
 
 impl GroupJson {
@@ -181,6 +187,25 @@ fn validate_group(json: &GroupJson) -> Result<(), FederationError> {
     Ok(())
 }
 
+/// A remote petition's partners, as far as they can be read: an entry without an http(s)
+/// `id` or a `name` is left out, and so are those past the first twenty.
+fn partners_of(json: &GroupJson) -> signons_petition::Partners {
+    let read = |v: &Value| -> Option<signons_petition::Partner> {
+        let id = Url::parse(v.get("id")?.as_str()?).ok()?;
+        let name = clean_text(v.get("name")?.as_str()?, TITLE_MAX);
+        let host = host_of(&id)?;
+        let username = v
+            .get("preferredUsername")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| id.path_segments().and_then(|mut s| s.next_back()).map(str::to_owned))?;
+        let partner = signons_petition::Partner { id: id.to_string(), name, handle: format!("{username}@{host}") };
+        signons_petition::Partners::new(vec![partner.clone()]).ok().map(|_| partner)
+    };
+    let partners = json.partners.iter().filter_map(read).take(signons_petition::partners::MAX_PARTNERS).collect();
+    signons_petition::Partners::new(partners).unwrap_or_default()
+}
+
 /// Stores (or refreshes) a remote petition from its JSON.
 pub fn upsert_petition(conn: &mut DbConnection, json: &GroupJson) -> Result<RemotePetition, FederationError> {
     validate_group(json)?;
@@ -204,6 +229,7 @@ pub fn upsert_petition(conn: &mut DbConnection, json: &GroupJson) -> Result<Remo
         rp::ask_country.eq(json.signature_fields.iter().any(|f| f == "country")),
         rp::ask_postal_code.eq(json.signature_fields.iter().any(|f| f == "postalCode")),
         rp::inbox.eq(json.inbox.as_ref().map(Url::as_str)),
+        rp::partners.eq(partners_of(json).to_json()),
     );
     let updated = diesel::update(rp::table.filter(rp::url.eq(json.id.as_str()))).set(values.clone()).execute(conn)?;
     if updated == 0 {

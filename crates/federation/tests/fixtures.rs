@@ -132,6 +132,7 @@ fn sample_petition() -> Petition {
         updated_at: at("2025-03-10 12:30:00"),
         published_at: Some(at("2025-03-02 09:15:00")),
         closed_at: None,
+        partners: Default::default(),
     }
 }
 

@@ -29,6 +29,16 @@ pub enum Message {
     /// confirmed here. `reason_key` names the reason's text: `refused-already-signed`,
     /// `refused-petition-closed` or `refused-instance-refused`.
     SignatureRefused { petition_title: String, signer_name: String, petition_url: String, reason_key: String },
+    /// News of a petition's partner organization, to the signers who asked it. `text` is
+    /// its Markdown (the text part), `html` the same, rendered and sanitized.
+    PartnerNews {
+        petition_title: String,
+        organization: String,
+        signer_name: String,
+        text: String,
+        html: String,
+        petition_url: String,
+    },
 }
 
 impl Message {
@@ -37,6 +47,7 @@ impl Message {
             Message::ConfirmSignature { .. } => "confirm_signature",
             Message::AlreadySigned { .. } => "already_signed",
             Message::SignatureRefused { .. } => "signature_refused",
+            Message::PartnerNews { .. } => "partner_news",
         }
     }
 
@@ -46,7 +57,8 @@ impl Message {
         let title = match self {
             Message::ConfirmSignature { petition_title, .. }
             | Message::AlreadySigned { petition_title, .. }
-            | Message::SignatureRefused { petition_title, .. } => petition_title.clone(),
+            | Message::SignatureRefused { petition_title, .. }
+            | Message::PartnerNews { petition_title, .. } => petition_title.clone(),
         };
         let subject = Renderer::translate(
             locale,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod fields;
 pub mod markdown;
 pub mod organization;
+pub mod partners;
 pub mod password;
 pub mod petition;
 pub mod slug;
@@ -15,6 +16,7 @@ pub use error::PetitionError;
 pub use fields::{FieldError, FieldErrors};
 pub use markdown::SafeHtml;
 pub use organization::{Organization, Organizer};
+pub use partners::{Partner, Partners};
 pub use petition::{Petition, PetitionInput, PetitionStatus};
 pub use slug::Slug;
 

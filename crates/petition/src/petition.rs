@@ -40,6 +40,8 @@ pub struct Petition {
     pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// The organizations that carry it beside its own (see `partners`).
+    pub partners: crate::Partners,
 }
 
 impl Petition {
@@ -170,6 +172,7 @@ struct PetitionRow {
     updated_at: NaiveDateTime,
     published_at: Option<NaiveDateTime>,
     closed_at: Option<NaiveDateTime>,
+    partners: crate::Partners,
     #[diesel(embed)]
     organization: Organization,
 }
@@ -193,6 +196,7 @@ fn from_row(row: PetitionRow) -> Petition {
         updated_at: row.updated_at,
         published_at: row.published_at,
         closed_at: row.closed_at,
+        partners: row.partners,
     }
 }
 
@@ -454,6 +458,24 @@ pub fn remove(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Res
             petitions::closed_at.eq(Some(current.closed_at.unwrap_or(now))),
             petitions::updated_at.eq(now),
         ))
+        .execute(conn)?;
+    find(conn, slug)
+}
+
+/// Names the organizations that carry the organizer's petition beside their own (the
+/// whole list, replacing the last one). Any petition but a removed one.
+pub fn set_partners(
+    conn: &mut DbConnection,
+    organizer: &Organizer,
+    slug: &str,
+    partners: &crate::Partners,
+) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    if current.status == PetitionStatus::Removed {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "changed" });
+    }
+    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+        .set((petitions::partners.eq(partners.to_json()), petitions::updated_at.eq(signons_store::now())))
         .execute(conn)?;
     find(conn, slug)
 }

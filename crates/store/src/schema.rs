@@ -55,6 +55,7 @@ diesel::table! {
         updated_at -> Timestamp,
         published_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        partners -> Text,
     }
 }
 
@@ -235,6 +236,7 @@ diesel::table! {
         ask_country -> Bool,
         ask_postal_code -> Bool,
         inbox -> Nullable<Text>,
+        partners -> Text,
     }
 }
 

@@ -28,6 +28,7 @@ petition-to = To: { $target }
 petition-by = By { $organization }
 petition-goal = of { $goal } needed
 petition-by-instance = Signed on:
+petition-partners = Carried with:
 petition-progress = { $percent }% of the goal
 petition-ends = Closes on { $date }
 petition-draft-banner = Draft: only your organization can see this petition until it is published.
@@ -114,6 +115,9 @@ editor-fields = Also ask signers for
 editor-preview = Preview
 editor-save-draft = Save as draft
 
+email-partner-news-subject = News: { $title }
+email-news-intro = { $organization } has news about “{ $title }”, which you signed:
+email-news-why = You get this email because you asked for news from { $organization } when you signed.
 email-hello = Hello { $name },
 email-confirm-signature-subject = Confirm your signature: { $title }
 email-confirm-intro = Thank you for signing “{ $title }”. Your signature counts once you confirm it with this link:

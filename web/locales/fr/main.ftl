@@ -28,6 +28,7 @@ petition-to = À : { $target }
 petition-by = Par { $organization }
 petition-goal = sur { $goal } visées
 petition-by-instance = Signée sur :
+petition-partners = Portée avec :
 petition-progress = { $percent } % de l'objectif
 petition-ends = Se termine le { $date }
 petition-draft-banner = Brouillon : seule votre organisation voit cette pétition jusqu'à sa publication.
@@ -114,6 +115,9 @@ editor-fields = Demander aussi aux signataires
 editor-preview = Aperçu
 editor-save-draft = Enregistrer le brouillon
 
+email-partner-news-subject = Nouvelles : { $title }
+email-news-intro = { $organization } donne des nouvelles de « { $title } », que vous avez signée :
+email-news-why = Vous recevez cet e-mail parce que vous avez demandé les nouvelles de { $organization } en signant.
 email-hello = Bonjour { $name },
 email-confirm-signature-subject = Confirmez votre signature : { $title }
 email-confirm-intro = Merci d'avoir signé « { $title } ». Votre signature compte dès que vous la confirmez avec ce lien :

@@ -28,6 +28,8 @@ pub struct PetitionView {
     pub published_at: Option<NaiveDateTime>,
     /// Always false: see `RemotePetitionView`.
     pub remote: bool,
+    /// The organizations that carry it beside its own.
+    pub partners: Vec<signons_petition::Partner>,
 }
 
 impl PetitionView {
@@ -56,6 +58,7 @@ impl PetitionView {
             accepts_signatures: p.accepts_signatures(signons_store::now()),
             published_at: p.published_at,
             remote: false,
+            partners: p.partners.as_slice().to_vec(),
         }
     }
 }
@@ -84,6 +87,10 @@ pub struct RemotePetitionView {
     pub ask_country: bool,
     pub ask_postal_code: bool,
     pub accepts_signatures: bool,
+    pub partners: Vec<signons_petition::Partner>,
+    /// The names of its partners that are organizations of this instance: a signer here
+    /// asks news from them.
+    pub local_partners: Vec<String>,
 }
 
 impl RemotePetitionView {
@@ -109,6 +116,14 @@ impl RemotePetitionView {
             ask_country: p.ask_country,
             ask_postal_code: p.ask_postal_code,
             accepts_signatures: p.accepts_signatures(signons_store::now()),
+            partners: p.partners.as_slice().to_vec(),
+            local_partners: p
+                .partners
+                .as_slice()
+                .iter()
+                .filter(|x| x.id.starts_with(&format!("{public_url}/o/")))
+                .map(|x| x.name.clone())
+                .collect(),
         }
     }
 }

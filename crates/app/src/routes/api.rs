@@ -286,6 +286,26 @@ pub async fn remove_petition(
 }
 
 #[derive(Deserialize)]
+struct PartnersInput {
+    #[serde(default)]
+    partners: Vec<String>,
+}
+
+/// Names the organizations that carry the petition beside its own (the whole list): our
+/// organizations by slug, others by `name@host` or actor URL.
+#[actix_web::put("/petitions/{slug}/partners")]
+pub async fn set_partners(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+    body: web::Json<PartnersInput>,
+) -> Result<HttpResponse, AppError> {
+    let inputs = body.into_inner().partners;
+    let p = crate::federate::set_partners(&state, organizer.0, slug.into_inner(), inputs).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "partners": p.partners })))
+}
+
+#[derive(Deserialize)]
 struct NewsInput {
     #[serde(default)]
     text: String,
@@ -301,6 +321,11 @@ pub async fn post_news(
 ) -> Result<HttpResponse, AppError> {
     let text = signons_petition::fields::text("text", &body.text, 1, signons_federation::posts::NEWS_MAX, true)
         .map_err(|e| AppError::Invalid(signons_petition::FieldErrors(vec![e])))?;
+    if slug.contains('@') {
+        // A petition of another instance, of which the organizer's organization is a partner.
+        let emailed = crate::federate::post_partner_news(&state, organizer.0, &slug, text).await?;
+        return Ok(HttpResponse::Created().json(serde_json::json!({ "emailed": emailed })));
+    }
     let post = crate::federate::post_news(&state, organizer.0, slug.into_inner(), text).await?;
     let url = state.fed().urls.note(&post.id);
     Ok(HttpResponse::Created().insert_header((header::LOCATION, url.as_str())).json(serde_json::json!({

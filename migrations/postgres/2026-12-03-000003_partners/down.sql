@@ -1,0 +1,2 @@
+ALTER TABLE remote_petitions DROP COLUMN partners;
+ALTER TABLE petitions DROP COLUMN partners;
