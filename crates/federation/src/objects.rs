@@ -42,7 +42,14 @@ pub fn ns_document(urls: &Urls) -> Value {
             "organization": { "@id": "signons:organization", "@type": "@id" },
             "petitions": { "@id": "signons:petitions", "@type": "@id" },
             "postKind": { "@id": "signons:postKind" },
-            "partners": { "@id": "signons:partners", "@container": "@list" }
+            "partners": { "@id": "signons:partners", "@container": "@list" },
+            "Sign": "signons:Sign",
+            "attestations": { "@id": "signons:attestations", "@container": "@set" },
+            "confirmed": { "@id": "signons:confirmed", "@type": "xsd:dateTime" },
+            "digest": { "@id": "signons:digest" },
+            "country": { "@id": "signons:country" },
+            "postalCode": { "@id": "signons:postalCode" },
+            "reason": { "@id": "signons:reason" }
         }
     })
 }

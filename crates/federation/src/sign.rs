@@ -130,20 +130,36 @@ pub fn proven_sign(
     petition: &Url,
     attestations: Vec<Attestation>,
 ) -> Result<Proven, FederationError> {
-    let actor = urls.actor(&LocalRef::Instance);
-    let sign = WithContext::new(
+    let sign = sign_activity(urls, &urls.new_activity(), petition, attestations);
+    prove(urls, &sign, &key.signing, Utc::now())
+}
+
+/// `Sign` of `attestations` for the petition `petition`, by our instance actor, with id
+/// `id`, before its proof.
+pub fn sign_activity(urls: &Urls, id: &Url, petition: &Url, attestations: Vec<Attestation>) -> WithContext<Sign> {
+    WithContext::new(
         urls,
         Sign {
             kind: "Sign",
-            id: urls.new_activity(),
-            actor: actor.clone(),
+            id: id.clone(),
+            actor: urls.actor(&LocalRef::Instance),
             to: [petition.clone()],
             object: petition.clone(),
             attestations,
         },
-    );
-    let body = crate::proof::sign(&serde_json::to_value(&sign)?, &key.signing, &assertion_key_id(&actor), Utc::now())?;
-    Ok(Proven { body, id: sign.activity.id, actor })
+    )
+}
+
+/// `sign` with its proof by our instance actor's assertion key `key`, made at `created`.
+pub fn prove(
+    urls: &Urls,
+    sign: &WithContext<Sign>,
+    key: &ed25519_dalek::SigningKey,
+    created: chrono::DateTime<Utc>,
+) -> Result<Proven, FederationError> {
+    let actor = urls.actor(&LocalRef::Instance);
+    let body = crate::proof::sign(&serde_json::to_value(sign)?, key, &assertion_key_id(&actor), created)?;
+    Ok(Proven { body, id: sign.activity.id.clone(), actor })
 }
 
 /// An activity with its proof, sent exactly as it was proven.
@@ -205,19 +221,24 @@ pub fn enqueue_undo(
     inbox: &Url,
     ids: Vec<Url>,
 ) -> Result<Url, FederationError> {
+    let undo = undo_sign(urls, &urls.new_activity(), petition, ids);
+    delivery::enqueue(conn, &undo, std::slice::from_ref(inbox))?;
+    Ok(undo.activity.id)
+}
+
+/// `Undo(Sign)` of the attestations `ids` of ours for `petition`, with id `id`.
+pub fn undo_sign(urls: &Urls, id: &Url, petition: &Url, ids: Vec<Url>) -> WithContext<UndoSign> {
     let actor = urls.actor(&LocalRef::Instance);
-    let undo = WithContext::new(
+    WithContext::new(
         urls,
         UndoSign {
             kind: UndoType::Undo,
-            id: urls.new_activity(),
+            id: id.clone(),
             actor: actor.clone(),
             to: [petition.clone()],
             object: SignRef { kind: "Sign", actor, object: petition.clone(), attestations: ids },
         },
-    );
-    delivery::enqueue(conn, &undo, std::slice::from_ref(inbox))?;
-    Ok(undo.activity.id)
+    )
 }
 
 /// An attestation checked against its sender and the petition: what is stored.
@@ -378,31 +399,60 @@ fn answer(
     inbox: &Url,
     outcome: &Outcome,
 ) -> Result<(), FederationError> {
+    let to = std::slice::from_ref(inbox);
     if !outcome.accepted.is_empty() {
-        let accept = Answer {
-            kind: AcceptType::Accept,
-            id: urls.new_activity(),
-            actor: petition.clone(),
-            to: [sender.clone()],
-            object: sign.clone(),
-            attestations: outcome.accepted.clone(),
-            reason: None,
-        };
-        delivery::enqueue(conn, &WithContext::new(urls, accept), std::slice::from_ref(inbox))?;
+        let accept = accept_sign(urls, &urls.new_activity(), petition, sign, sender, outcome.accepted.clone());
+        delivery::enqueue(conn, &accept, to)?;
     }
     for (reason, ids) in &outcome.rejected {
-        let reject = Answer {
-            kind: RejectType::Reject,
-            id: urls.new_activity(),
-            actor: petition.clone(),
-            to: [sender.clone()],
-            object: sign.clone(),
-            attestations: ids.clone(),
-            reason: Some(*reason),
-        };
-        delivery::enqueue(conn, &WithContext::new(urls, reject), std::slice::from_ref(inbox))?;
+        let reject = reject_sign(urls, &urls.new_activity(), petition, sign, sender, ids.clone(), *reason);
+        delivery::enqueue(conn, &reject, to)?;
     }
     Ok(())
+}
+
+/// The petition `petition`'s `Accept` of the attestations `ids` of the `Sign` `sign`
+/// from `sender`.
+pub fn accept_sign(
+    urls: &Urls,
+    id: &Url,
+    petition: &Url,
+    sign: &Url,
+    sender: &Url,
+    ids: Vec<Url>,
+) -> WithContext<Answer<AcceptType>> {
+    let answer = Answer {
+        kind: AcceptType::Accept,
+        id: id.clone(),
+        actor: petition.clone(),
+        to: [sender.clone()],
+        object: sign.clone(),
+        attestations: ids,
+        reason: None,
+    };
+    WithContext::new(urls, answer)
+}
+
+/// The petition's `Reject`, with `reason`, of the attestations `ids`.
+pub fn reject_sign(
+    urls: &Urls,
+    id: &Url,
+    petition: &Url,
+    sign: &Url,
+    sender: &Url,
+    ids: Vec<Url>,
+    reason: RejectReason,
+) -> WithContext<Answer<RejectType>> {
+    let answer = Answer {
+        kind: RejectType::Reject,
+        id: id.clone(),
+        actor: petition.clone(),
+        to: [sender.clone()],
+        object: sign.clone(),
+        attestations: ids,
+        reason: Some(reason),
+    };
+    WithContext::new(urls, answer)
 }
 
 /// `Undo(Sign)`: the signer withdrew. Only attestations of the sender's own host are

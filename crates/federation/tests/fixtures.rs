@@ -941,3 +941,65 @@ fn every_accepted_fixture_is_checked() {
         }
     }
 }
+
+/// Signatures across instances, as sent: a `Sign` from this instance (the signer's) with
+/// its proof by the W3C test key, its `Undo`, and the petition's `Accept` and `Reject`
+/// (here as if the petition were ours too). What another implementation must produce and
+/// read; the proof verifies with the key's public half.
+#[test]
+fn sent_signatures_across_instances_match_the_fixtures() {
+    use signons_federation::sign::{self, Attestation, RejectReason};
+    let urls = urls();
+    let petition = url("https://a.example/p/plant-trees");
+    let ann = urls.attestation(&Id::parse("0195a2b3-c4d5-7e6f-8091-a2b3c4d5e600").unwrap());
+    let bob = urls.attestation(&Id::parse("0195a2b3-c4d5-7e6f-8091-a2b3c4d5e601").unwrap());
+    let confirmed = chrono::DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z").unwrap().to_utc();
+    let attestations = vec![
+        Attestation {
+            id: ann.clone(),
+            name: Some("Ann B.".into()),
+            country: Some("France".into()),
+            postal_code: None,
+            confirmed,
+            digest: sign::digest(&petition, "ann@example.org").unwrap(),
+        },
+        Attestation {
+            id: bob.clone(),
+            name: None,
+            country: Some("Belgique".into()),
+            postal_code: None,
+            confirmed,
+            digest: sign::digest(&petition, "bob@example.org").unwrap(),
+        },
+    ];
+    let sign_id = url("https://signons.example/activities/0195a2b3-c4d5-7e6f-8091-a2b3c4d5e610");
+    let unproven = sign::sign_activity(&urls, &sign_id, &petition, attestations);
+    let pair = load("proofs/keyPair.json");
+    let key =
+        signons_federation::proof::decode_secret_key_multibase(pair["privateKeyMultibase"].as_str().unwrap()).unwrap();
+    let created = chrono::DateTime::parse_from_rfc3339("2026-12-02T10:00:01Z").unwrap().to_utc();
+    let proven = sign::prove(&urls, &unproven, &key, created).unwrap();
+    check_sent("sign.json", &proven.body);
+    let public =
+        signons_federation::proof::decode_public_key_multibase(pair["publicKeyMultibase"].as_str().unwrap()).unwrap();
+    signons_federation::proof::verify(&load("sent/sign.json"), &public).expect("the fixture's proof verifies");
+    let text = serde_json::to_string(&proven.body).unwrap();
+    assert!(!text.contains("@example.org"), "no email address: {text}");
+    let Incoming::Sign(parsed) = incoming(&proven.body) else { panic!("not a Sign") };
+    assert_eq!(parsed.attestations.len(), 2);
+
+    let undo_id = url("https://signons.example/activities/0195a2b3-c4d5-7e6f-8091-a2b3c4d5e611");
+    check_sent("undo-sign.json", &json(sign::undo_sign(&urls, &undo_id, &petition, vec![ann.clone()])));
+    let sender = urls.actor(&LocalRef::Instance);
+    let accept_id = url("https://signons.example/activities/0195a2b3-c4d5-7e6f-8091-a2b3c4d5e612");
+    let accept = json(sign::accept_sign(&urls, &accept_id, &petition, &sign_id, &sender, vec![ann]));
+    check_sent("accept-sign.json", &accept);
+    let reject_id = url("https://signons.example/activities/0195a2b3-c4d5-7e6f-8091-a2b3c4d5e613");
+    let reason = RejectReason::AlreadySigned;
+    let reject = json(sign::reject_sign(&urls, &reject_id, &petition, &sign_id, &sender, vec![bob], reason));
+    check_sent("reject-sign.json", &reject);
+    assert_eq!(reject["reason"], "already-signed");
+    for answer in [&accept, &reject] {
+        assert!(!incoming(answer).envelope().attestations.is_empty(), "read back as an answer to a Sign");
+    }
+}
