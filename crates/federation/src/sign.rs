@@ -364,13 +364,8 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
 /// Whether this person already counts for the petition: signed here, or through another
 /// instance.
 fn signed(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, FederationError> {
-    let remote: i64 = rs::table
-        .filter(rs::petition_id.eq(petition))
-        .filter(rs::digest.eq(digest))
-        .filter(rs::withdrawn_at.is_null())
-        .count()
-        .get_result(conn)?;
-    Ok(remote > 0 || signons_signature::signing::signed_here(conn, petition, digest)?)
+    use signons_signature::signing::{counted_elsewhere, signed_here};
+    Ok(counted_elsewhere(conn, petition, digest)? || signed_here(conn, petition, digest)?)
 }
 
 /// Adds `delta` to the petition's count from `origin`.
@@ -421,16 +416,7 @@ pub fn accept_sign(
     sender: &Url,
     ids: Vec<Url>,
 ) -> WithContext<Answer<AcceptType>> {
-    let answer = Answer {
-        kind: AcceptType::Accept,
-        id: id.clone(),
-        actor: petition.clone(),
-        to: [sender.clone()],
-        object: sign.clone(),
-        attestations: ids,
-        reason: None,
-    };
-    WithContext::new(urls, answer)
+    answer_activity(urls, AcceptType::Accept, id, petition, sign, sender, ids, None)
 }
 
 /// The petition's `Reject`, with `reason`, of the attestations `ids`.
@@ -443,14 +429,28 @@ pub fn reject_sign(
     ids: Vec<Url>,
     reason: RejectReason,
 ) -> WithContext<Answer<RejectType>> {
+    answer_activity(urls, RejectType::Reject, id, petition, sign, sender, ids, Some(reason))
+}
+
+#[allow(clippy::too_many_arguments)] // the fields of the answer, each named at the call
+fn answer_activity<K>(
+    urls: &Urls,
+    kind: K,
+    id: &Url,
+    petition: &Url,
+    sign: &Url,
+    sender: &Url,
+    attestations: Vec<Url>,
+    reason: Option<RejectReason>,
+) -> WithContext<Answer<K>> {
     let answer = Answer {
-        kind: RejectType::Reject,
+        kind,
         id: id.clone(),
         actor: petition.clone(),
         to: [sender.clone()],
         object: sign.clone(),
-        attestations: ids,
-        reason: Some(reason),
+        attestations,
+        reason,
     };
     WithContext::new(urls, answer)
 }

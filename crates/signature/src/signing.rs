@@ -476,7 +476,7 @@ pub fn confirm(conn: &mut DbConnection, public_url: &str, token: &str) -> Result
 }
 
 /// Whether the person with this digest counts for the petition through another instance.
-fn counted_elsewhere(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, SignatureError> {
+pub fn counted_elsewhere(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, SignatureError> {
     use signons_store::schema::remote_signatures as rs;
     let n: i64 = rs::table
         .filter(rs::petition_id.eq(petition))

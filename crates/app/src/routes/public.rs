@@ -111,6 +111,10 @@ pub async fn petitions(req: HttpRequest, state: web::Data<AppState>, visitor: Vi
     Ok(visitor.render(&state, "petitions.html", context, StatusCode::OK))
 }
 
+/// The sign form shown again: the signer's input, what is wrong with it, and a notice
+/// (translation key); `None` for an empty form.
+type ShownForm<'a> = Option<(&'a SignForm, Option<&'a FieldErrors>, Option<&'a str>)>;
+
 /// What the sign form sends.
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct SignForm {
@@ -172,7 +176,7 @@ pub(crate) fn petition_context(
     locale: Locale,
     snapshot: &PetitionSnapshot,
     own: bool,
-    form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
+    form: ShownForm<'_>,
 ) -> Context {
     let mut context = form_context(locale, form);
     context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
@@ -190,7 +194,7 @@ pub(crate) fn petition_context(
 
 /// The sign form's part of a page: empty, or shown again with the signer's input, what is
 /// wrong with it, and a notice (translation key).
-fn form_context(locale: Locale, form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>) -> Context {
+fn form_context(locale: Locale, form: ShownForm<'_>) -> Context {
     let mut context = Context::new();
     let empty = SignForm { public: true, ..SignForm::default() };
     let (values, errors, notice) = form.unwrap_or((&empty, None, None));
@@ -206,7 +210,7 @@ async fn remote_petition_page(
     state: &AppState,
     visitor: &Visitor,
     handle: &str,
-    form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
+    form: ShownForm<'_>,
     status: StatusCode,
 ) -> PageResult {
     let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, handle).await?;
@@ -221,7 +225,7 @@ async fn sign_form_page(
     state: &AppState,
     visitor: &Visitor,
     slug: &str,
-    form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
+    form: ShownForm<'_>,
     status: StatusCode,
 ) -> PageResult {
     if slug.contains('@') {
@@ -237,7 +241,7 @@ async fn petition_page(
     state: &AppState,
     visitor: &Visitor,
     slug: &str,
-    form: Option<(&SignForm, Option<&FieldErrors>, Option<&str>)>,
+    form: ShownForm<'_>,
     status: StatusCode,
 ) -> PageResult {
     let snapshot = visible_petition(state, visitor, slug).await?;
