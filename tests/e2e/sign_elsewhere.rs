@@ -68,6 +68,10 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
     // Invalid input is refused here, before anything is stored or sent.
     let csrf = page.csrf();
     let bad = ann.post_form(&format!("/p/{handle}/sign"), &[("csrf", &csrf), ("name", "Ann"), ("email", "nope")]).await;
+    // That address opened again leads back to the petition.
+    let again = ann.get(&format!("/p/{handle}/sign")).await;
+    again.expect(303);
+    assert_eq!(again.location(), format!("/p/{handle}"));
     bad.expect(422).contains("id=\"email-error\"").contains("id=\"country-error\"").contains("value=\"Ann\"");
 
     // Ann signs on beta, with a comment and a postal code the petition does not ask.
@@ -110,7 +114,8 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
         .page_until(&format!("/p/{slug}"), "the breakdown", |p| p.body.contains("Signed on:"))
         .await
         .contains(&format!("{}: 1", host(&beta)))
-        .contains(&format!("{}: 1", host(&gamma)));
+        .contains(&format!("{}: 1", host(&gamma)))
+        .contains("Ann Beta");
 
     // What reached alpha: no email address, no comment, no postal code; the public name
     // and the country the petition asks.
@@ -157,7 +162,12 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
     assert!(refusal.subject.contains("n'a pas été comptée"), "{}", refusal.subject);
     assert!(refusal.text().contains("déjà signé"), "{}", refusal.text());
     let link = again.confirm_link(&gamma.url);
-    ann_fr.get(link.strip_prefix(&gamma.url).unwrap()).await.expect(200).contains("pas compté votre signature");
+    ann_fr
+        .get(link.strip_prefix(&gamma.url).unwrap())
+        .await
+        .expect(200)
+        .contains("pas compté votre signature")
+        .contains("Votre signature n’a pas été comptée");
     assert_eq!(breakdown(&alpha, &slug).await.0, 2, "counted once");
 
     // Cat signed on alpha itself; signing again through beta is refused by alpha.

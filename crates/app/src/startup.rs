@@ -123,6 +123,7 @@ impl Application {
                 )
                 .service(public::show_petition)
                 .service(public::sign_petition)
+                .service(public::sign_form_again)
                 .service(system::healthz)
                 .service(system::metrics)
                 .service(system::static_file)

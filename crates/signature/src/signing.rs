@@ -566,11 +566,41 @@ pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Resu
         .limit(limit)
         .select(Row::as_select())
         .load(conn)?;
-    Ok(rows
+    let mut signers: Vec<PublicSigner> = rows
         .into_iter()
         .filter_map(|r| {
             let Row { name, country, comment, confirmed_at } = r;
             confirmed_at.map(|confirmed_at| PublicSigner { name, country, comment, confirmed_at })
+        })
+        .collect();
+    signers.extend(recent_public_elsewhere(conn, petition, limit)?);
+    signers.sort_by(|a, b| b.confirmed_at.cmp(&a.confirmed_at));
+    signers.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(signers)
+}
+
+/// Signers who made their name public on another instance (it sent the name in their
+/// attestation), while that instance counts: not withdrawn, not blocked.
+fn recent_public_elsewhere(
+    conn: &mut DbConnection,
+    petition: &Id,
+    limit: i64,
+) -> Result<Vec<PublicSigner>, SignatureError> {
+    use signons_store::schema::{petition_origin_counts as oc, remote_signatures as rs};
+    let blocked = oc::table.filter(oc::petition_id.eq(petition)).filter(oc::counted.eq(false)).select(oc::origin_host);
+    let rows: Vec<(Option<String>, Option<String>, NaiveDateTime)> = rs::table
+        .filter(rs::petition_id.eq(petition))
+        .filter(rs::withdrawn_at.is_null())
+        .filter(rs::display_name.is_not_null())
+        .filter(rs::origin_host.ne_all(blocked))
+        .order(rs::confirmed_at.desc())
+        .limit(limit)
+        .select((rs::display_name, rs::country, rs::confirmed_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(name, country, confirmed_at)| {
+            name.map(|name| PublicSigner { name, country, comment: None, confirmed_at })
         })
         .collect())
 }

@@ -7,7 +7,7 @@ nav-new-petition = New petition
 nav-logout = Log out
 nav-login = Organizer login
 lang-name = English
-footer-free-software = Signons is free software (AGPL-3.0-or-later): your signatures stay with this instance.
+footer-free-software = Signons is free software (AGPL-3.0-or-later): your personal data stays on this instance.
 
 welcome-title = Welcome to { $instance }
 welcome-intro = This instance is ready. It has no organizer yet; here is how to start.
@@ -165,6 +165,7 @@ remote-news = News
 remote-sign-privacy = Your email address stays on { $instance }. { $host } receives only your confirmation, a code that stops anyone signing twice, and what you choose to make public.
 remote-sign-opt-in = Send me news of this petition (by { $instance }, which keeps your address)
 remote-thanks-elsewhere = Once you confirm, { $instance } sends your signature to { $host }, where the petition is counted.
+elsewhere-refused-title = Your signature was not counted
 elsewhere-waiting = Your signature was sent to { $host }: it will appear in the count shortly.
 elsewhere-counted = { $host } counted your signature.
 elsewhere-refused = { $host } did not count your signature.
@@ -266,7 +267,7 @@ admin-jobs-error-unknown = There is no such dead job (it may have been retried a
 # The listing of petitions (GET /petitions)
 nav-petitions = Petitions
 list-title = Petitions
-list-intro = The petitions of this instance and of the instances it follows; those of another instance are marked with its name, and signed there.
+list-intro = The petitions of this instance and of the instances it follows. Those of another instance are marked with its address: you sign them here, and they are counted there.
 list-search-label = Search in titles and texts
 list-search-button = Search
 list-count = { $count ->

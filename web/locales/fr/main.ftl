@@ -7,7 +7,7 @@ nav-new-petition = Nouvelle pétition
 nav-logout = Se déconnecter
 nav-login = Espace organisateurs
 lang-name = Français
-footer-free-software = Signons est un logiciel libre (AGPL-3.0 ou ultérieure) : vos signatures restent sur cette instance.
+footer-free-software = Signons est un logiciel libre (AGPL-3.0 ou ultérieure) : vos données personnelles restent sur cette instance.
 
 welcome-title = Bienvenue sur { $instance }
 welcome-intro = Cette instance est prête. Elle n'a pas encore d'organisateur ; voici comment commencer.
@@ -165,6 +165,7 @@ remote-news = Nouvelles
 remote-sign-privacy = Votre adresse e-mail reste sur { $instance }. { $host } ne reçoit que votre confirmation, un code qui empêche de signer deux fois, et ce que vous choisissez de rendre public.
 remote-sign-opt-in = Recevoir les nouvelles de cette pétition (envoyées par { $instance }, qui garde votre adresse)
 remote-thanks-elsewhere = Dès votre confirmation, { $instance } transmet votre signature à { $host }, où la pétition est comptée.
+elsewhere-refused-title = Votre signature n’a pas été comptée
 elsewhere-waiting = Votre signature a été transmise à { $host } : elle apparaîtra bientôt dans le décompte.
 elsewhere-counted = { $host } a compté votre signature.
 elsewhere-refused = { $host } n'a pas compté votre signature.
@@ -266,7 +267,7 @@ admin-jobs-error-unknown = Cette tâche abandonnée n'existe pas (elle a peut-ê
 # La liste des pétitions (GET /petitions)
 nav-petitions = Pétitions
 list-title = Pétitions
-list-intro = Les pétitions de cette instance et des instances qu’elle suit ; celles d’une autre instance portent son nom, et se signent là-bas.
+list-intro = Les pétitions de cette instance et des instances qu’elle suit. Celles d’une autre instance portent son adresse : vous les signez ici, elles sont comptées là-bas.
 list-search-label = Rechercher dans les titres et les textes
 list-search-button = Rechercher
 list-count = { $count ->

@@ -349,6 +349,12 @@ pub async fn sign_petition(
     }
 }
 
+/// The sign form's address, opened again (after a form shown with errors): the petition.
+#[get("/p/{slug}/sign")]
+pub async fn sign_form_again(slug: web::Path<String>) -> HttpResponse {
+    redirect(&format!("/p/{}", slug.as_str()))
+}
+
 #[get("/p/{slug}/thanks")]
 pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
     if slug.contains('@') {
