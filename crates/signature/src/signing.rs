@@ -574,7 +574,7 @@ pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Resu
         })
         .collect();
     signers.extend(recent_public_elsewhere(conn, petition, limit)?);
-    signers.sort_by(|a, b| b.confirmed_at.cmp(&a.confirmed_at));
+    signers.sort_by_key(|s| std::cmp::Reverse(s.confirmed_at));
     signers.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(signers)
 }
