@@ -118,7 +118,8 @@ async fn emails_are_written_when_sent(backend: Backend) {
                 .load::<String>(conn)
         })
         .await;
-    assert_eq!(payloads.len(), 3);
+    // The replaced confirmation may already have been dropped by a send attempt.
+    assert!((2..=3).contains(&payloads.len()), "{payloads:?}");
     for payload in &payloads {
         assert!(!payload.contains("/s/") && !payload.contains("/w/") && !payload.contains("example.org"), "{payload}");
     }
