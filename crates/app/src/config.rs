@@ -18,6 +18,9 @@ pub struct RawConfig {
     /// Default: `{data_dir}/signons.db`.
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
+    /// The secret the links of signature emails are derived from; made there on first
+    /// start. Default: `{data_dir}/link.key`.
+    pub link_key_file: Option<PathBuf>,
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub federation_allow_local: bool,
@@ -60,6 +63,7 @@ impl Default for RawConfig {
             public_url: "http://127.0.0.1:8080".into(),
             database_url: None,
             data_dir: PathBuf::from("data"),
+            link_key_file: None,
             smtp_url: None,
             mail_from: "Signons <noreply@localhost>".into(),
             federation_allow_local: false,
@@ -92,6 +96,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub database_url: DatabaseUrl,
     pub data_dir: PathBuf,
+    /// Every process that sends a database's emails needs the same one.
+    pub link_key_file: PathBuf,
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub federation_allow_local: bool,
@@ -307,6 +313,10 @@ impl RawConfig {
                 public_url: public_url.as_str().trim_end_matches('/').to_owned(),
                 secure_cookies: secure,
                 database_url,
+                link_key_file: self
+                    .link_key_file
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or_else(|| self.data_dir.join("link.key")),
                 data_dir: self.data_dir,
                 smtp_url,
                 mail_from: self.mail_from,

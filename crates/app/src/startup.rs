@@ -61,22 +61,27 @@ impl Application {
             connections: config.mail_concurrency,
         })?;
         tracing::info!(transport = transport.describe(), "email");
+        let link_key_file = config.link_key_file.clone();
+        let link_key = tokio::task::spawn_blocking(move || signons_signature::LinkKey::load_or_create(&link_key_file))
+            .await?
+            .with_context(|| format!("cannot read or make the link key {}", config.link_key_file.display()))?;
+        let signing = SigningContext::new(
+            renderer.clone(),
+            queue.clone(),
+            config.public_url.clone(),
+            TimeDelta::hours(config.confirm_link_hours),
+        )
+        .with_link_key(link_key);
         let worker = MailWorker {
             db: db.clone(),
-            log_links_with_prefix: transport.is_outbox().then(|| format!("{}/s/", config.public_url)),
+            composer: std::sync::Arc::new(signing.emails()),
+            log_links_with_prefix: signons_mail::worker::dev_link_prefix(&config.public_url, transport.is_outbox()),
             transport,
-            queue: queue.clone(),
+            queue,
             retry_base: TimeDelta::seconds(config.mail_retry_seconds),
             give_up_after: TimeDelta::days(7),
             concurrency: config.mail_concurrency,
             lease: std::time::Duration::from_secs(config.job_lease_seconds),
-        };
-        let signing = SigningContext {
-            renderer: renderer.clone(),
-            queue,
-            public_url: config.public_url.clone(),
-            confirm_ttl: TimeDelta::hours(config.confirm_link_hours),
-            pg_batch: Default::default(),
         };
         let workers = if config.workers == 0 {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)

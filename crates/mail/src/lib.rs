@@ -3,11 +3,13 @@
 //! down), and the worker that sends them, several at once, over SMTP or into an outbox
 //! folder.
 
+pub mod compose;
 pub mod message;
 pub mod queue;
 pub mod transport;
 pub mod worker;
 
+pub use compose::{Compose, Composed};
 pub use message::{Email, Message};
 pub use queue::MailQueue;
 pub use transport::{MailSettings, Transport};
@@ -23,6 +25,13 @@ pub enum MailError {
     Settings(String),
     #[error(transparent)]
     Store(#[from] signons_store::StoreError),
+    /// A queued reference that cannot be composed now, but may be later (by this process
+    /// once fixed, or by another one).
+    #[error("cannot compose the email yet: {0}")]
+    Later(String),
+    /// A queued reference that can never be composed.
+    #[error("cannot compose the email: {0}")]
+    Reference(String),
 }
 
 impl From<diesel::result::Error> for MailError {

@@ -1,5 +1,7 @@
 //! Emails waiting to be sent: jobs of the shared queue (`signons_store::jobs`, queue
-//! `email`), one per message, written in the caller's transaction.
+//! `email`), one per message, written in the caller's transaction. A job holds either the
+//! rendered email (`MailQueue::enqueue`) or a reference that the worker composes when it
+//! sends it (`MailQueue::enqueue_reference`, see `compose`).
 
 use crate::{Email, MailError};
 use diesel::prelude::*;
@@ -8,7 +10,7 @@ use signons_store::jobs::{self, Queue};
 use signons_store::runner::Waker;
 use signons_store::{DbConnection, Id};
 
-/// What an email job holds: the message as rendered when it was queued.
+/// A rendered email as a job holds it: the message as rendered when it was queued.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EmailJob {
     pub to: String,
@@ -20,7 +22,7 @@ pub struct EmailJob {
 impl EmailJob {
     /// The job's payload as stored (for a caller that writes the job row itself).
     pub fn to_payload(&self) -> Result<String, MailError> {
-        serde_json::to_string(self).map_err(|e| MailError::Store(signons_store::StoreError::Payload(e.to_string())))
+        serde_json::to_string(self).map_err(payload_error)
     }
 }
 
@@ -33,6 +35,30 @@ impl From<&Email> for EmailJob {
             html: email.html.clone(),
         }
     }
+}
+
+/// What an email job holds, as read back. A reference is `{"compose": …}`, which no
+/// rendered email has; anything else is a rendered email (also those of earlier releases).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Queued {
+    Reference { compose: serde_json::Value },
+    Rendered(EmailJob),
+}
+
+/// A reference as written.
+#[derive(Serialize)]
+struct Reference<'a, T> {
+    compose: &'a T,
+}
+
+/// The payload of a reference job (for a caller that writes the job row itself).
+pub fn reference_payload<T: Serialize>(reference: &T) -> Result<String, MailError> {
+    serde_json::to_string(&Reference { compose: reference }).map_err(payload_error)
+}
+
+fn payload_error(e: serde_json::Error) -> MailError {
+    MailError::Store(signons_store::StoreError::Payload(e.to_string()))
 }
 
 /// A handle that queues emails inside the caller's transaction and wakes the worker.
@@ -51,6 +77,12 @@ impl MailQueue {
         Ok(jobs::enqueue(conn, Queue::Email, None, &EmailJob::from(email))?)
     }
 
+    /// Queues, in the caller's transaction, an email that the worker's `Compose` builds
+    /// from `reference` when it sends it.
+    pub fn enqueue_reference<T: Serialize>(&self, conn: &mut DbConnection, reference: &T) -> Result<Id, MailError> {
+        Ok(jobs::enqueue(conn, Queue::Email, None, &Reference { compose: reference })?)
+    }
+
     /// Tells the worker that new mail is waiting (call after the commit).
     pub fn wake(&self) {
         self.waker.wake();
@@ -61,8 +93,9 @@ impl MailQueue {
     }
 }
 
-/// The emails waiting (queued or being sent), oldest first.
-pub fn waiting(conn: &mut DbConnection) -> Result<Vec<EmailJob>, MailError> {
+/// The emails waiting (queued or being sent), oldest first, as queued: a reference is
+/// composed only when sent.
+pub fn waiting(conn: &mut DbConnection) -> Result<Vec<Queued>, MailError> {
     use signons_store::jobs::JobState;
     use signons_store::schema::jobs as j;
     let payloads: Vec<String> = j::table
@@ -71,12 +104,7 @@ pub fn waiting(conn: &mut DbConnection) -> Result<Vec<EmailJob>, MailError> {
         .order(j::id.asc())
         .select(j::payload)
         .load(conn)?;
-    payloads
-        .iter()
-        .map(|p| {
-            serde_json::from_str(p).map_err(|e| MailError::Store(signons_store::StoreError::Payload(e.to_string())))
-        })
-        .collect()
+    payloads.iter().map(|p| serde_json::from_str(p).map_err(payload_error)).collect()
 }
 
 /// Emails queued or being sent.
@@ -140,6 +168,6 @@ mod tests {
             .unwrap();
         assert_eq!(left, 0);
         assert_eq!(waiting.len(), 501);
-        assert!(waiting.iter().any(|e| e.to == "old500@example.org"));
+        assert!(waiting.iter().any(|e| matches!(e, Queued::Rendered(e) if e.to == "old500@example.org")));
     }
 }

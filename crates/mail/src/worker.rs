@@ -1,14 +1,17 @@
 //! Sends queued email, several messages at once, retrying with backoff: an SMTP outage
 //! delays mail and loses none. The claiming, leases and retries are the shared job
-//! runner's (`signons_store::runner`); this is only what one email job does.
+//! runner's (`signons_store::runner`); this is only what one email job does: compose it
+//! if it was queued as a reference (`compose`), then hand it to the transport.
 
-use crate::queue::{self, EmailJob};
+use crate::compose::{Compose, Composed};
+use crate::queue::{self, EmailJob, Queued};
 use crate::transport::SendError;
-use crate::{MailQueue, Transport};
+use crate::{MailError, MailQueue, Transport};
 use chrono::TimeDelta;
 use signons_store::jobs::{Job, Queue};
 use signons_store::runner::{Handler, Outcome, Runner, RunnerConfig};
 use signons_store::Database;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -24,8 +27,22 @@ pub struct MailWorker {
     pub concurrency: usize,
     /// How long a claimed email stays with this process without a renewal.
     pub lease: Duration,
-    /// With the outbox, links starting with this are logged, to click during development.
+    /// Builds the emails queued as references (the signature emails and their links).
+    pub composer: Arc<dyn Compose>,
+    /// With the outbox, links starting with this are logged, to click during development
+    /// (see `dev_link_prefix`; an `https://` prefix is never logged).
     pub log_links_with_prefix: Option<String>,
+}
+
+/// Which links the worker logs: with the outbox on a development instance (an `http://`
+/// public URL), the confirmation links, so that a developer can click them. Never on an
+/// `https://` instance: a link in a log file is as good as the signer's consent.
+pub fn dev_link_prefix(public_url: &str, outbox: bool) -> Option<String> {
+    (outbox && is_plain_http(public_url)).then(|| format!("{}/s/", public_url.trim_end_matches('/')))
+}
+
+fn is_plain_http(url: &str) -> bool {
+    url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
 }
 
 const POLL: Duration = Duration::from_secs(5);
@@ -51,21 +68,47 @@ impl MailWorker {
             give_up_after: self.give_up_after,
         };
         let (db, waker) = (self.db.clone(), self.queue.waker());
-        let handler = SendEmail { transport: self.transport, log_links_with_prefix: self.log_links_with_prefix };
+        let handler = SendEmail {
+            db: self.db.clone(),
+            transport: self.transport,
+            composer: self.composer,
+            // Whoever built the worker: links of an https instance stay out of the logs.
+            log_links_with_prefix: self.log_links_with_prefix.filter(|p| is_plain_http(p)),
+        };
         Runner::new(db, handler, config, waker, shutdown).run().await;
     }
 }
 
 struct SendEmail {
+    db: Database,
     transport: Transport,
+    composer: Arc<dyn Compose>,
     log_links_with_prefix: Option<String>,
+}
+
+impl SendEmail {
+    /// The email a job holds, or builds from its reference now.
+    async fn email(&self, job: &Job) -> Result<EmailJob, Outcome> {
+        let reference = match job.payload() {
+            Ok(Queued::Rendered(email)) => return Ok(email),
+            Ok(Queued::Reference { compose }) => compose,
+            Err(e) => return Err(Outcome::Fail(format!("unreadable email job: {e}"))),
+        };
+        let composer = self.composer.clone();
+        match self.db.read_async(move |conn| composer.compose(conn, &reference)).await {
+            Ok(Composed::Email(email)) => Ok(EmailJob::from(&email)),
+            Ok(Composed::Dropped(reason)) => Err(Outcome::Dropped(reason)),
+            Err(e @ (MailError::Store(_) | MailError::Later(_))) => Err(Outcome::Retry(e.to_string())),
+            Err(e) => Err(Outcome::Fail(e.to_string())),
+        }
+    }
 }
 
 impl Handler for SendEmail {
     async fn run(&self, job: Job) -> Outcome {
-        let email: EmailJob = match job.payload() {
+        let email = match self.email(&job).await {
             Ok(email) => email,
-            Err(e) => return Outcome::Fail(format!("unreadable email job: {e}")),
+            Err(outcome) => return outcome,
         };
         match self.transport.send(&job.id, &email.to, &email.subject, &email.text, &email.html).await {
             Ok(()) => {
@@ -92,5 +135,21 @@ impl Handler for SendEmail {
                 tracing::warn!(email_id = %job.id, attempts = job.attempts, %reason, "email send failed, will retry")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A developer on http://localhost can click the links in the log; an https instance
+    /// never writes a link to its logs, whatever its transport.
+    #[test]
+    fn links_are_logged_only_for_a_development_outbox() {
+        assert_eq!(dev_link_prefix("http://127.0.0.1:8080", true).as_deref(), Some("http://127.0.0.1:8080/s/"));
+        assert_eq!(dev_link_prefix("https://petitions.example.org", true), None);
+        assert_eq!(dev_link_prefix("HTTPS://petitions.example.org", true), None);
+        assert_eq!(dev_link_prefix("http://127.0.0.1:8080", false), None, "with SMTP, links go only to the signer");
+        assert!(!is_plain_http("https://petitions.example.org/s/"));
     }
 }

@@ -1,16 +1,22 @@
 //! Signatures: the signer's input parsed into domain types, signing with double opt-in
 //! (pending until the emailed link is confirmed), withdrawal, the sharded counters that
-//! give each petition its count, and retention (purge and anonymization).
+//! give each petition its count, retention (purge and anonymization), and the signature
+//! emails: queued as references, composed by the mail worker with links derived from the
+//! instance's link key (`links`, `emails`).
 
 pub mod counts;
 pub mod digest;
+pub mod emails;
 pub mod error;
+pub mod links;
 mod pg_batch;
 pub mod retention;
 pub mod signer;
 pub mod signing;
 
+pub use emails::SignatureEmails;
 pub use error::SignatureError;
+pub use links::LinkKey;
 pub use pg_batch::PgSignBatcher;
 pub use signer::{SignatureInput, SignerEmail, ValidSignature};
 pub use signing::{Confirmation, Elsewhere, PublicSigner, SigningContext, TokenPage};

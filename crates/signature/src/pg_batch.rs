@@ -5,7 +5,8 @@
 //! under load, requests gather while earlier batches run, so commits per second stay few
 //! while signatures per second grow. Every caller gets its answer after the commit.
 
-use crate::signing::Prepared;
+use crate::emails::SignatureEmail;
+use crate::links::Links;
 use crate::{SignatureError, ValidSignature};
 use chrono::TimeDelta;
 use diesel::pg::Pg;
@@ -29,7 +30,7 @@ pub(crate) struct NewSignature<'a> {
     pub petition: &'a Petition,
     pub sig: &'a ValidSignature,
     pub locale: Locale,
-    pub prepared: &'a Prepared,
+    pub prepared: &'a Links,
     pub confirm_ttl: TimeDelta,
 }
 
@@ -38,7 +39,7 @@ pub(crate) struct Pending {
     pub petition: Arc<Petition>,
     pub sig: ValidSignature,
     pub locale: Locale,
-    pub prepared: Arc<Prepared>,
+    pub prepared: Arc<Links>,
     pub confirm_ttl: TimeDelta,
 }
 
@@ -128,12 +129,12 @@ struct InsertedId {
 }
 
 /// Inserts the signatures of new addresses and queues a confirmation-email job for each
-/// one inserted, in one statement (data-modifying CTEs: all of it or nothing). An address
+/// one inserted (a reference to the signature: `emails::SignatureEmail`), in one statement (data-modifying CTEs: all of it or nothing). An address
 /// that already signed (or is pending, or comes twice in `rows`) is skipped; the answer
 /// says, for each row, whether it was inserted.
 ///
-/// Kept in step with `signing::sign_in` (the signature row) and `MailQueue::enqueue` (the
-/// email job); a test proves both paths write the same rows.
+/// Kept in step with `signing::sign_in` (the signature row) and `MailQueue::enqueue_reference`
+/// (the email job); a test proves both paths write the same rows.
 pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'_>]) -> QueryResult<Vec<bool>> {
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -142,10 +143,11 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
     let mut ids = Vec::with_capacity(rows.len());
     let mut payloads = Vec::with_capacity(rows.len());
     for row in rows {
-        ids.push((Id::new(), Id::new()));
-        let payload = signons_mail::queue::EmailJob::from(&row.prepared.confirmation)
+        let (id, job_id) = (Id::new(), Id::new());
+        let payload = SignatureEmail::confirm(&id, &row.prepared.nonce)
             .to_payload()
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        ids.push((id, job_id));
         payloads.push(payload);
     }
     let mut query = diesel::sql_query(
@@ -221,6 +223,7 @@ mod tests {
             public_url: "http://petitions.test".into(),
             confirm_ttl: TimeDelta::hours(1),
             pg_batch: PgSignBatcher::default(),
+            link_key: crate::links::LinkKey::generate(),
         }
     }
 

@@ -2,11 +2,13 @@
 //! its counter and its email are written together or not at all.
 
 use crate::counts;
+use crate::emails::{SignatureEmail, SignatureEmails};
+use crate::links::{LinkKey, Links};
 use crate::{SignatureError, SignatureInput, ValidSignature};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Serialize;
-use signons_mail::{Email, MailQueue, Message};
+use signons_mail::MailQueue;
 use signons_petition::Petition;
 use signons_render::{Locale, Renderer};
 use signons_store::schema::{petitions, signatures as s, withdraw_tokens as wt};
@@ -24,11 +26,38 @@ pub struct SigningContext {
     pub confirm_ttl: TimeDelta,
     /// PostgreSQL: where new signatures wait to be written many at a time.
     pub pg_batch: crate::pg_batch::PgSignBatcher,
+    /// What the links of signature emails are derived from (see `links`); the mail worker
+    /// must have the same one (`emails()`).
+    pub link_key: LinkKey,
 }
 
 impl SigningContext {
+    /// A context with a link key of its own: the emails it queues can be composed only
+    /// with `emails()` of this context (or of a clone). A server reads its key from the
+    /// data folder (`with_link_key`).
     pub fn new(renderer: Renderer, queue: MailQueue, public_url: String, confirm_ttl: TimeDelta) -> Self {
-        SigningContext { renderer, queue, public_url, confirm_ttl, pg_batch: Default::default() }
+        SigningContext {
+            renderer,
+            queue,
+            public_url,
+            confirm_ttl,
+            pg_batch: Default::default(),
+            link_key: LinkKey::generate(),
+        }
+    }
+
+    pub fn with_link_key(self, link_key: LinkKey) -> Self {
+        SigningContext { link_key, ..self }
+    }
+
+    /// What the mail worker composes the signature emails with, when it sends them.
+    pub fn emails(&self) -> SignatureEmails {
+        SignatureEmails {
+            renderer: self.renderer.clone(),
+            public_url: self.public_url.clone(),
+            confirm_ttl: self.confirm_ttl,
+            key: self.link_key.clone(),
+        }
     }
 
     pub fn confirm_url(&self, token: &Token) -> String {
@@ -74,9 +103,10 @@ pub async fn sign_petition(
         return Err(SignatureError::PetitionClosed);
     }
     let valid = input.validate(petition).map_err(SignatureError::Invalid)?;
-    // The links and the confirmation email are made here, beside other requests, so that
-    // the write transaction only writes (on SQLite one writer runs every transaction).
-    let prepared = Arc::new(Prepared::new(ctx, petition, &valid, locale)?);
+    // The links are made here, beside other requests, so that the write transaction only
+    // writes (on SQLite one writer runs every transaction). The email itself is rendered
+    // by the mail worker when it sends it.
+    let prepared = Arc::new(Links::new(&ctx.link_key));
     let petition = Arc::new(petition.clone());
     if db.backend() == Backend::Postgres {
         // A new address, the common case, joins the next batch of new signatures: one
@@ -124,31 +154,6 @@ enum SignOutcome {
     RowChanged,
 }
 
-/// What signing needs that does not depend on the database: fresh links and the
-/// confirmation email that carries them (sent for a new address, and for one still pending).
-pub(crate) struct Prepared {
-    pub(crate) confirm: Token,
-    pub(crate) withdraw: Token,
-    pub(crate) confirmation: Email,
-}
-
-impl Prepared {
-    fn new(
-        ctx: &SigningContext,
-        petition: &Petition,
-        sig: &ValidSignature,
-        locale: Locale,
-    ) -> Result<Self, SignatureError> {
-        let (confirm, withdraw) = (Token::generate(), Token::generate());
-        let confirmation = confirmation(ctx, petition, &sig.name, &confirm, &withdraw).render(
-            &ctx.renderer,
-            locale,
-            sig.email.address(),
-        )?;
-        Ok(Prepared { confirm, withdraw, confirmation })
-    }
-}
-
 /// PostgreSQL: inserts the signature of a new address and queues its confirmation email
 /// in one statement (see `pg_batch`). Returns false, having written nothing, if the
 /// address already signed (or is pending).
@@ -158,7 +163,7 @@ fn insert_new_pg(
     petition: &Petition,
     sig: &ValidSignature,
     locale: Locale,
-    prepared: &Prepared,
+    prepared: &Links,
     confirm_ttl: TimeDelta,
 ) -> Result<bool, diesel::result::Error> {
     let row = crate::pg_batch::NewSignature { petition, sig, locale, prepared, confirm_ttl };
@@ -205,16 +210,17 @@ fn sign_in(
     petition: &Petition,
     sig: &ValidSignature,
     locale: Locale,
-    prepared: &Prepared,
+    prepared: &Links,
 ) -> Result<SignOutcome, SignatureError> {
     let now = signons_store::now();
-    let Prepared { confirm, withdraw, confirmation } = prepared;
+    let Links { nonce, confirm, withdraw } = prepared;
     // A new address is the common case: one insert, which skips an address that already
     // signed (the unique index on petition and canonical email decides, also under a
     // concurrent insert of the same address). Only then is the existing row looked up.
     let submitted = Submitted::new(sig, locale);
+    let new_id = Id::new();
     let row = (
-        s::id.eq(Id::new()),
+        s::id.eq(&new_id),
         s::petition_id.eq(&petition.id),
         s::email_canonical.eq(sig.email.canonical()),
         &submitted,
@@ -230,7 +236,7 @@ fn sign_in(
         .do_nothing()
         .execute(c))?;
     if inserted == 1 {
-        ctx.queue.enqueue(conn, confirmation)?;
+        ctx.queue.enqueue_reference(conn, &SignatureEmail::confirm(&new_id, nonce))?;
         return Ok(SignOutcome::Written);
     }
     let existing: Option<(Id, Option<NaiveDateTime>)> = s::table
@@ -259,7 +265,7 @@ fn sign_in(
                 return Ok(SignOutcome::RowChanged);
             }
             add_withdraw_token(conn, &id, withdraw, now)?;
-            ctx.queue.enqueue(conn, confirmation)?;
+            ctx.queue.enqueue_reference(conn, &SignatureEmail::confirm(&id, nonce))?;
         }
         Some(_) => {
             // Confirmed: nothing changes but a new withdraw link, beside the earlier ones.
@@ -272,14 +278,14 @@ fn sign_in(
                 return Ok(SignOutcome::RowChanged);
             }
             add_withdraw_token(conn, &id, withdraw, now)?;
-            let email = Message::AlreadySigned {
-                petition_title: petition.title.clone(),
-                signer_name: sig.name.clone(),
-                petition_url: format!("{}/p/{}", ctx.public_url, petition.slug),
-                withdraw_url: ctx.withdraw_url(withdraw),
-            }
-            .render(&ctx.renderer, locale, sig.email.address())?;
-            ctx.queue.enqueue(conn, &email)?;
+            let email = SignatureEmail::AlreadySigned {
+                signature: id.to_string(),
+                nonce: nonce.clone(),
+                to: sig.email.address().to_owned(),
+                name: sig.name.clone(),
+                locale: locale.code().to_owned(),
+            };
+            ctx.queue.enqueue_reference(conn, &email)?;
         }
     }
     Ok(SignOutcome::Written)
@@ -296,16 +302,6 @@ fn add_withdraw_token(
         .values((wt::token_hash.eq(token.hash()), wt::signature_id.eq(signature), wt::created_at.eq(now)))
         .execute(conn)?;
     Ok(())
-}
-
-fn confirmation(ctx: &SigningContext, petition: &Petition, name: &str, confirm: &Token, withdraw: &Token) -> Message {
-    Message::ConfirmSignature {
-        petition_title: petition.title.clone(),
-        signer_name: name.to_owned(),
-        confirm_url: ctx.confirm_url(confirm),
-        withdraw_url: ctx.withdraw_url(withdraw),
-        hours_valid: ctx.confirm_ttl.num_hours(),
-    }
 }
 
 /// What the confirm and withdraw pages show about the signature behind a link: on the
@@ -617,6 +613,7 @@ mod tests {
             public_url: "http://petitions.test".into(),
             confirm_ttl: TimeDelta::hours(1),
             pg_batch: Default::default(),
+            link_key: LinkKey::generate(),
         }
     }
 
@@ -666,22 +663,39 @@ mod tests {
         concurrent_signers(TestBackend::Postgres).await;
     }
 
-    /// An email as queued, for comparison. The one place that reads the queue's storage,
-    /// so that a change of the queue changes only this.
+    /// An email as queued, for comparison: the job's payload as stored, and the email the
+    /// worker composes from it. The one place that reads the queue's storage, so that a
+    /// change of the queue changes only this.
     #[derive(Debug, Clone, PartialEq, Eq)]
     struct QueuedEmail {
+        payload: String,
         recipient: String,
         subject: String,
         text: String,
         html: String,
     }
 
-    fn queued_emails(db: &Database) -> Vec<QueuedEmail> {
-        db.read(signons_mail::queue::waiting)
-            .unwrap()
-            .into_iter()
-            .map(|e| QueuedEmail { recipient: e.to, subject: e.subject, text: e.text, html: e.html })
-            .collect()
+    fn queued_emails(db: &Database, ctx: &SigningContext) -> Vec<QueuedEmail> {
+        use signons_store::schema::jobs as j;
+        let emails = ctx.emails();
+        db.read(move |conn| -> Result<Vec<QueuedEmail>, signons_mail::MailError> {
+            let payloads: Vec<String> =
+                j::table.filter(j::queue.eq(signons_store::jobs::Queue::Email)).select(j::payload).load(conn)?;
+            let composed = crate::emails::waiting(conn, &emails)?;
+            assert_eq!(payloads.len(), composed.len(), "every queued email is composed");
+            Ok(payloads
+                .into_iter()
+                .zip(composed)
+                .map(|(payload, e)| QueuedEmail {
+                    payload,
+                    recipient: e.to,
+                    subject: e.subject,
+                    text: e.text,
+                    html: e.html,
+                })
+                .collect())
+        })
+        .unwrap()
     }
 
     /// Every column of a signature but ids, token hashes and timestamps.
@@ -736,7 +750,7 @@ mod tests {
                 })
                 .unwrap();
             let valid = input.validate(&petition).unwrap();
-            let prepared = Arc::new(Prepared::new(&ctx, &petition, &valid, Locale::Fr).unwrap());
+            let prepared = Arc::new(Links::new(&ctx.link_key));
             match path {
                 Path::SingleStatement => {
                     let (p, v, pr, ttl) = (petition.clone(), valid.clone(), prepared.clone(), ctx.confirm_ttl);
@@ -757,7 +771,7 @@ mod tests {
                     assert_eq!(outcome, SignOutcome::Written);
                 }
             }
-            type Keys = (Id, Option<String>, Option<String>, NaiveDateTime, NaiveDateTime);
+            type Keys = (Id, Id, Option<String>, Option<String>, NaiveDateTime, NaiveDateTime);
             let (row, keys, extra_links): (Written, Keys, i64) = db
                 .read(|conn| -> Result<_, SignatureError> {
                     let row = s::table
@@ -777,6 +791,7 @@ mod tests {
                         .get_result(conn)?;
                     let keys = s::table
                         .select((
+                            s::id,
                             s::petition_id,
                             s::confirm_token_hash,
                             s::withdraw_token_hash,
@@ -788,16 +803,23 @@ mod tests {
                 })
                 .unwrap();
             // What is not compared across paths is checked within each.
-            let (petition_id, confirm_hash, withdraw_hash, created_at, expires_at) = keys;
+            let (signature_id, petition_id, confirm_hash, withdraw_hash, created_at, expires_at) = keys;
             assert_eq!(petition_id, petition.id, "{path:?}");
             assert_eq!(confirm_hash.as_deref(), Some(prepared.confirm.hash().as_str()), "{path:?}");
             assert_eq!(withdraw_hash.as_deref(), Some(prepared.withdraw.hash().as_str()), "{path:?}");
             assert_eq!(expires_at - created_at, ctx.confirm_ttl, "{path:?}");
             assert_eq!(extra_links, 0, "{path:?}: a new signature has only the withdraw link of its row");
-            let emails = queued_emails(&db);
+            let emails = queued_emails(&db, &ctx);
             assert_eq!(emails.len(), 1, "{path:?}: one email queued");
-            // The links carry this run's tokens; the rest of the email must be the same.
+            // The job names the signature and the nonce of its links, and holds no link.
             let mut email = emails[0].clone();
+            let nonce = serde_json::to_string(&prepared.nonce).unwrap();
+            for token in [&prepared.confirm, &prepared.withdraw] {
+                assert!(!email.payload.contains(token.expose()), "{path:?}: no link in the job");
+            }
+            assert!(email.payload.contains(signature_id.as_str()) && email.payload.contains(&nonce), "{path:?}");
+            email.payload = email.payload.replace(signature_id.as_str(), "SIGNATURE-ID").replace(&nonce, "\"NONCE\"");
+            // The links carry this run's tokens; the rest of the email must be the same.
             for (token, placeholder) in [(&prepared.confirm, "CONFIRM-TOKEN"), (&prepared.withdraw, "WITHDRAW-TOKEN")] {
                 assert!(email.text.contains(token.expose()) && email.html.contains(token.expose()), "{path:?}");
                 email.text = email.text.replace(token.expose(), placeholder);

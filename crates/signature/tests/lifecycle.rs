@@ -19,6 +19,7 @@ fn context() -> SigningContext {
         public_url: "http://petitions.test".into(),
         confirm_ttl: TimeDelta::hours(1),
         pg_batch: Default::default(),
+        link_key: signons_signature::LinkKey::generate(),
     }
 }
 
@@ -28,9 +29,10 @@ fn create_petition(db: &Database) -> (String, Id) {
 }
 
 /// The confirmation token of the last email sent to `to`.
-fn last_token(db: &Database, to: &str) -> String {
+fn last_token(db: &Database, ctx: &SigningContext, to: &str) -> String {
+    let emails = ctx.emails();
     let body: String = db
-        .read(signons_mail::queue::waiting)
+        .read(move |conn| signons_signature::emails::waiting(conn, &emails))
         .unwrap()
         .into_iter()
         .rev()
@@ -56,7 +58,7 @@ async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
     sign(&db, &ctx, &slug, "Bob", "bob@example.org").await;
     sign(&db, &ctx, &slug, "Cy", "cy@example.org").await;
     for email in ["ada@example.org", "bob@example.org"] {
-        let token = last_token(&db, email);
+        let token = last_token(&db, &ctx, email);
         db.write(|conn| signing::confirm(conn, "https://signons.example", &token)).unwrap();
     }
     let total = |db: &Database| db.read(|conn| -> Result<_, StoreError> { Ok(counts::total(conn, &id)?) }).unwrap();
@@ -139,7 +141,7 @@ async fn closed_petitions_refuse_signatures_and_confirmations(backend: TestBacke
     let ctx = context();
     let (slug, id) = create_petition(&db);
     sign(&db, &ctx, &slug, "Ada", "ada@example.org").await;
-    let token = last_token(&db, "ada@example.org");
+    let token = last_token(&db, &ctx, "ada@example.org");
     let ended = signons_store::now() - TimeDelta::minutes(1);
     db.write(|conn| -> Result<_, StoreError> {
         diesel::update(petitions::table.filter(petitions::id.eq(&id)))

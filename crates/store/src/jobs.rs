@@ -225,6 +225,14 @@ pub fn complete(conn: &mut DbConnection, id: &Id) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// These jobs are done: they leave the queue, in one statement per 500.
+pub fn complete_many(conn: &mut DbConnection, ids: &[Id]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        diesel::delete(j::table.filter(j::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// The job failed and runs again at `run_at`, unless another worker took it meanwhile.
 pub fn retry_later(
     conn: &mut DbConnection,

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 /// What became of one run of a job.
@@ -94,6 +94,8 @@ where
 
 pub struct Runner<H> {
     db: Database,
+    /// Where finished jobs wait to leave the queue together (see `record_done`).
+    done: mpsc::Sender<Finished>,
     handler: Arc<H>,
     config: RunnerConfig,
     waker: Waker,
@@ -105,7 +107,9 @@ pub struct Runner<H> {
 impl<H: Handler> Runner<H> {
     pub fn new(db: Database, handler: H, config: RunnerConfig, waker: Waker, shutdown: CancellationToken) -> Self {
         let worker = format!("{}-{}", config.queue, uuid::Uuid::new_v4().simple());
-        Runner { db, handler: Arc::new(handler), config, waker, shutdown, worker }
+        let (done, finished) = mpsc::channel(DONE_BATCH * 4);
+        tokio::spawn(record_done(db.clone(), finished));
+        Runner { db, done, handler: Arc::new(handler), config, waker, shutdown, worker }
     }
 
     /// This runner's name in `jobs.locked_by`.
@@ -150,6 +154,13 @@ impl<H: Handler> Runner<H> {
                     _ = self.shutdown.cancelled() => return Ok(()),
                 };
                 drop(permit);
+                // Then give a few more a moment to end: each claim is a transaction and a
+                // commit of its own, and a busy queue claimed one job per job that ended
+                // (under a backlog, the claims cost the database more than the work).
+                let gather = u32::try_from(self.config.concurrency / 4).unwrap_or(1).max(1);
+                if let Ok(Ok(permits)) = tokio::time::timeout(CLAIM_GATHER, slots.acquire_many(gather)).await {
+                    drop(permits);
+                }
                 continue;
             }
             let (queue, worker, lease) = (self.config.queue, self.worker.clone(), self.lease());
@@ -235,7 +246,7 @@ impl<H: Handler> Runner<H> {
         let succeeded = matches!(outcome, Outcome::Done | Outcome::Dropped(_));
         let buried = matches!(outcome, Outcome::Fail(_)) || (matches!(outcome, Outcome::Retry(_)) && gave_up);
         let result = match &outcome {
-            Outcome::Done | Outcome::Dropped(_) => self.db.write_async(move |conn| jobs::complete(conn, &id)).await,
+            Outcome::Done | Outcome::Dropped(_) => self.complete(id).await,
             Outcome::Fail(error) | Outcome::Retry(error) if buried => {
                 let error = error.clone();
                 self.db.write_async(move |conn| jobs::bury(conn, &id, &worker, &error)).await
@@ -256,6 +267,13 @@ impl<H: Handler> Runner<H> {
         succeeded || buried
     }
 
+    /// Removes a finished job from the queue, with the others that finished meanwhile.
+    async fn complete(&self, id: crate::Id) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.done.send(Finished { id, reply }).await.map_err(|_| StoreError::Cancelled)?;
+        answer.await.map_err(|_| StoreError::Cancelled)?
+    }
+
     fn lease(&self) -> TimeDelta {
         TimeDelta::from_std(self.config.lease).unwrap_or(TimeDelta::seconds(30))
     }
@@ -271,6 +289,39 @@ impl<H: Handler> Runner<H> {
             if let Err(e) = self.db.write_async(move |conn| jobs::renew(conn, &worker, lease)).await {
                 tracing::warn!(queue = %self.config.queue, error = %e, "cannot renew job leases");
             }
+        }
+    }
+}
+
+/// How long a runner whose every slot is busy waits, once one frees, for a quarter of them
+/// to free before it claims again.
+const CLAIM_GATHER: Duration = Duration::from_millis(5);
+/// The most finished jobs deleted in one statement.
+const DONE_BATCH: usize = 500;
+
+/// A finished job waiting to leave the queue, and who waits for that.
+struct Finished {
+    id: crate::Id,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Deletes finished jobs: every one that finished while the last delete ran goes in the
+/// next, one statement and one commit for all of them (one per job was two round trips
+/// and a commit per email). Each job's runner is answered after the commit, as before.
+async fn record_done(db: Database, mut finished: mpsc::Receiver<Finished>) {
+    while let Some(first) = finished.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < DONE_BATCH {
+            match finished.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let ids: Vec<crate::Id> = batch.iter().map(|f| f.id.clone()).collect();
+        let result = db.write_async(move |conn| jobs::complete_many(conn, &ids)).await;
+        for f in batch {
+            // The runner may have stopped meanwhile; the delete stands.
+            let _ = f.reply.send(result.as_ref().map(|_| ()).map_err(|e| StoreError::BatchAborted(e.to_string())));
         }
     }
 }

@@ -22,6 +22,13 @@ impl Token {
         Token(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 
+    /// A token from 32 secret bytes someone else drew or derived (the links of a
+    /// signature's emails are derived from the instance's link key: `signons_signature::links`).
+    /// It looks like, and parses as, a generated one.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Self {
+        Token(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
     /// Accepts only what `generate` produces, so junk never reaches a query.
     pub fn parse(s: &str) -> Option<Self> {
         let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.as_bytes()).ok()?;
