@@ -42,7 +42,8 @@ release:
 migrate:
 	$(CARGO) run --bin signons -- migrate
 
-## bench: the performance scenarios of issue 4 on SQLite and PostgreSQL (postgres on
+## bench: the performance scenarios of issue 4, and federated signatures between two
+## instances (scenario 7), on SQLite and PostgreSQL (postgres on
 ## 127.0.0.1:5432; copies signons_test_<random> of the migrated template are created and
 ## dropped, the template signons_template_<hash> stays for the next run). About 10
 ## minutes. BENCH_ARGS passes options, e.g. BENCH_ARGS="--backend sqlite --markdown out.md".

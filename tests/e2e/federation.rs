@@ -28,6 +28,7 @@ on_both_backends! {
     proofs_are_checked_with_the_instance_key => proofs_are_checked_sqlite, proofs_are_checked_postgres;
     signatures_of_other_instances_count_by_origin => signatures_of_other_instances_sqlite, signatures_of_other_instances_postgres;
     petitions_published_before_a_follow_are_backfilled => backfill_sqlite, backfill_postgres;
+    a_full_sign_is_counted => a_full_sign_is_counted_sqlite, a_full_sign_is_counted_postgres;
 }
 
 /// Two processes of one instance share its PostgreSQL database and its delivery queue: each
@@ -506,7 +507,9 @@ async fn hostile_inbox_requests_get_4xx(backend: Backend) {
     let r = post(&format!("/p/{slug}/inbox"), forged.clone(), body).await;
     assert!(r.status.is_client_error(), "{}: {}", r.status, r.body);
     post("/inbox", forged.clone(), b"{not json".to_vec()).await.expect_error(400, "invalid_activity");
-    post("/inbox", forged.clone(), vec![b' '; 70 * 1024]).await.expect(413);
+    // An inbox takes more than other requests (a `Sign` of 500 attestations), not without end.
+    post("/inbox", forged.clone(), vec![b' '; 70 * 1024]).await.expect_error(400, "invalid_activity");
+    post("/inbox", forged.clone(), vec![b' '; signons_app::startup::INBOX_BODY_LIMIT + 1]).await.expect(413);
     let unknown =
         json!({ "id": "http://localhost:1/x", "type": "Like", "actor": "http://localhost:1/u", "object": "x" });
     post("/inbox", forged, serde_json::to_vec(&unknown).unwrap()).await.expect(202);
@@ -940,6 +943,48 @@ async fn signatures_of_other_instances_count_by_origin(backend: Backend) {
         (breakdown(&alpha, &slug).await.0 == 2).then_some(())
     })
     .await;
+}
+
+/// A `Sign` as large as one may be (500 attestations, names at their longest: far more than
+/// the 64 KiB other requests may send) is taken whole and counted, each attestation once.
+async fn a_full_sign_is_counted(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    let slug = alpha.create_petition("Signed by a crowd", true).await;
+    let petition = url::Url::parse(&format!("{}/p/{slug}", alpha.url)).unwrap();
+    let name = "é".repeat(100);
+    let attestations: Vec<_> = (0..sign::MAX_ATTESTATIONS)
+        .map(|i| attestation(&beta, &petition, &format!("crowd{i}@example.org"), Some(&name)))
+        .collect();
+    let sign = proven_sign(&beta, &petition, attestations).await;
+    let size = sign.body.to_string().len();
+    assert!(size > 2 * signons_app::startup::BODY_LIMIT, "{size} bytes");
+    deliver_sign(&beta, &petition, sign).await;
+    wait_queue_empty(&beta).await;
+    assert_eq!(metric(&beta, "signons_federation_deliveries_total{result=\"refused\"}").await, 0);
+    eventually("alpha to count the 500", DEADLINE, || async {
+        let (total, by) = breakdown(&alpha, &slug).await;
+        (total == sign::MAX_ATTESTATIONS as i64 && by[host(&beta)] == sign::MAX_ATTESTATIONS).then_some(())
+    })
+    .await;
+    let kept: i64 = alpha.read(|conn| signons_store::schema::remote_signatures::table.count().get_result(conn)).await;
+    assert_eq!(kept, sign::MAX_ATTESTATIONS as i64);
+    // The Sign is kept once, not once per attestation; each one is still listed with it.
+    let copies: i64 = alpha
+        .read(|conn| {
+            use signons_store::schema::remote_signatures as rs;
+            rs::table.filter(rs::activity.ne("")).count().get_result(conn)
+        })
+        .await;
+    assert_eq!(copies, 1);
+    let listed = alpha.api().await.get(&format!("/petitions/{slug}/attestations")).await.json();
+    let listed = listed["attestations"].as_array().unwrap().clone();
+    assert!(!listed.is_empty());
+    assert!(
+        listed.iter().all(|a| a["activity"]["type"] == "Sign"
+            && a["activity"]["attestations"].as_array().is_some_and(|x| x.len() == sign::MAX_ATTESTATIONS)),
+        "every attestation is listed with the Sign that carried it"
+    );
 }
 
 /// The open petitions alpha published before beta followed it are listed on beta once the

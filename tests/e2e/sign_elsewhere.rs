@@ -275,6 +275,9 @@ async fn partners_collect_and_tell_their_signers(backend: Backend) {
     follow(&beta, &alpha.url).await;
     follow(&gamma, &alpha.url).await;
     let slug = alpha.create_petition("Carried by a coalition", true).await;
+    // Beta has it before it names partners: the change then reaches beta as an `Update`.
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the petition to reach beta", |_| true).await;
     let partners = serde_json::json!({ "partners": [format!("green-beta@{}", host(&beta))] });
     let named = alpha.api().await.put(&format!("/petitions/{slug}/partners"), &partners).await;
     named.expect(200);
@@ -290,8 +293,6 @@ async fn partners_collect_and_tell_their_signers(backend: Backend) {
     alpha.api_with_token(&other).put(&format!("/petitions/{slug}/partners"), &partners).await.expect(403);
 
     // Beta shows the partner, and its opt-in is for the partner.
-    let handle = format!("{slug}@{}", host(&alpha));
-    remote_petition(&beta, &handle, "the petition with its partner", |_| true).await;
     let signer = beta.browser();
     signer
         .page_until(&format!("/p/{handle}"), "the partner on beta", |p| p.body.contains("green-beta@"))

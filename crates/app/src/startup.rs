@@ -25,6 +25,9 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// What an inbox takes: a `Sign` may carry 500 attestations (`signons_federation::sign`),
+/// about 100 KiB in the usual case and well under this with every field at its longest.
+pub const INBOX_BODY_LIMIT: usize = 1024 * 1024;
 
 pub struct Application {
     server: Server,
@@ -153,9 +156,6 @@ impl Application {
                 .service(jobs::jobs_retry)
                 .service(federation::instance_actor)
                 .service(federation::organization)
-                .service(federation::shared_inbox)
-                .service(federation::instance_inbox)
-                .service(federation::actor_inbox)
                 .service(federation::instance_outbox)
                 .service(federation::actor_outbox)
                 .service(federation::instance_followers)
@@ -174,6 +174,16 @@ impl Application {
                 .service(public::confirm)
                 .service(public::withdraw_page)
                 .service(public::withdraw)
+                // The inboxes, with their own body limit. A scope without a prefix takes
+                // every request that reaches it, so it comes last: what no route above
+                // matched goes through it to the default service, as before.
+                .service(
+                    web::scope("")
+                        .app_data(web::PayloadConfig::new(INBOX_BODY_LIMIT))
+                        .service(federation::shared_inbox)
+                        .service(federation::instance_inbox)
+                        .service(federation::actor_inbox),
+                )
                 .default_service(web::to(not_found))
         })
         .workers(workers)

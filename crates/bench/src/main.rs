@@ -1,4 +1,5 @@
 //! `signons-bench`: the load generator behind `make bench` (issue 4's goals).
+//! Scenario 7 (`federated`) runs two instances instead of one: see `federated`.
 //!
 //! For each backend (SQLite in a temporary folder, then PostgreSQL in a database created
 //! for the run and dropped after it) it measures the database's own insert ceiling, starts
@@ -12,6 +13,7 @@
 
 mod ceiling;
 mod client;
+mod federated;
 mod inbox;
 mod many;
 mod outbox;
@@ -104,7 +106,8 @@ struct Args {
     /// The server's RUST_LOG.
     #[arg(long, default_value = "warn")]
     server_log: String,
-    /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, a50, inbox, many);
+    /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, a50, inbox, many,
+    /// federated);
     /// for profiling one of them. Confirming needs the signatures of `sign`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -122,6 +125,10 @@ struct Args {
     /// Scenario 6: how many petitions the instance is filled with.
     #[arg(long, default_value_t = 10_000)]
     petitions: usize,
+    /// Scenario 7 (federated signatures): how many signers sign alpha's petition on beta
+    /// (default 10,000; with --quick 1,000).
+    #[arg(long)]
+    federated_signatures: Option<usize>,
     /// Also write the results as a Markdown table to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -138,6 +145,32 @@ struct Durations {
 impl Args {
     fn runs(&self, scenario: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|s| s == scenario)
+    }
+
+    /// Whether any scenario of the single instance (all but `federated`) runs.
+    fn runs_single_instance(&self) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s != "federated")
+    }
+
+    /// The server's settings that every scenario shares (binary, workers, pool, log,
+    /// `--server-env`); the data folder and database are the scenario's.
+    fn server_config(&self, binary: &std::path::Path) -> ServerConfig {
+        ServerConfig {
+            binary: binary.to_path_buf(),
+            data_dir: PathBuf::new(),
+            database_url: String::new(),
+            workers: self.server_workers,
+            db_pool_size: self.db_pool_size,
+            log_level: self.server_log.clone(),
+            extra_env: self
+                .server_env
+                .iter()
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            listen: None,
+            public_url: None,
+        }
     }
 
     fn durations(&self) -> Durations {
@@ -222,9 +255,45 @@ fn mib(kib: u64) -> f64 {
 }
 
 async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static str) -> anyhow::Result<Vec<Row>> {
-    let d = args.durations();
     let run_id = random_suffix();
     println!("\n=== {backend} (run {run_id}) ===");
+    let test_backend = match backend {
+        "sqlite" => TestBackend::Sqlite,
+        _ => TestBackend::Postgres,
+    };
+    let pg_server = match (test_backend, args.pg_params.is_empty()) {
+        (TestBackend::Sqlite, _) => String::new(),
+        (_, true) => args.pg.clone(),
+        (_, false) => format!("{}?{}", args.pg.trim_end_matches('/'), args.pg_params),
+    };
+    let mut rows = Vec::new();
+    if args.runs_single_instance() {
+        rows.extend(run_single_instance(args, binary, backend, test_backend, &pg_server, &run_id).await?);
+    }
+    if args.runs("federated") {
+        let plan = federated::Plan {
+            signatures: args.federated_signatures.unwrap_or(if args.quick { 1_000 } else { 10_000 }).max(1),
+            conns: args.write_conns.max(1),
+            run_id: run_id.clone(),
+            outbox_in_memory: !args.outbox_on_disk,
+        };
+        let base = args.server_config(binary);
+        rows.extend(federated::run(&plan, &base, test_backend, &pg_server, backend).await?);
+    }
+    Ok(rows)
+}
+
+/// Scenarios 0 to 6, on one instance.
+async fn run_single_instance(
+    args: &Args,
+    binary: &std::path::Path,
+    backend: &'static str,
+    test_backend: TestBackend,
+    server: &str,
+    run_id: &str,
+) -> anyhow::Result<Vec<Row>> {
+    let d = args.durations();
+    let run_id = run_id.to_owned();
     let tmp = tempfile::Builder::new().prefix("signons-bench-").tempdir()?;
     let data_dir = tmp.path().to_path_buf();
     // The outbox stands in for the SMTP server the mail worker hands emails to in
@@ -242,13 +311,8 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
     // The run's two databases, copies of the migrated template (`signons_store::testing`);
     // on PostgreSQL, databases `signons_test_<random>` of the server. Declared before the
     // server so that they are dropped after it (the server must be gone first).
-    let (test_backend, server) = match backend {
-        "sqlite" => (TestBackend::Sqlite, String::new()),
-        _ if args.pg_params.is_empty() => (TestBackend::Postgres, args.pg.clone()),
-        _ => (TestBackend::Postgres, format!("{}?{}", args.pg.trim_end_matches('/'), args.pg_params)),
-    };
-    let main_db = TempDatabase::create(test_backend, &server, true)?;
-    let ceiling_db = TempDatabase::create(test_backend, &server, true)?;
+    let main_db = TempDatabase::create(test_backend, server, true)?;
+    let ceiling_db = TempDatabase::create(test_backend, server, true)?;
     if let (Some(main), Some(ceiling)) = (main_db.postgres_name(), ceiling_db.postgres_name()) {
         println!("PostgreSQL databases {main} and {ceiling} created");
     }
@@ -286,20 +350,7 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
         });
     }
 
-    let config = ServerConfig {
-        binary: binary.to_path_buf(),
-        data_dir: data_dir.clone(),
-        database_url,
-        workers: args.server_workers,
-        db_pool_size: args.db_pool_size,
-        log_level: args.server_log.clone(),
-        extra_env: args
-            .server_env
-            .iter()
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-    };
+    let config = ServerConfig { data_dir: data_dir.clone(), database_url, ..args.server_config(binary) };
     let email = "bench@example.org";
     config.admin(&["create-organizer", "--email", email, "--org", "bench"], Some("bench-password-1234\n"))?;
     let token = config.admin(&["create-token", "--email", email], None)?;

@@ -2,7 +2,7 @@
 //! PID when the guard drops (also on error); and the throw-away PostgreSQL database.
 
 use anyhow::{bail, Context as _};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,15 +18,22 @@ pub struct ServerConfig {
     pub db_pool_size: Option<u32>,
     pub log_level: String,
     pub extra_env: Vec<(String, String)>,
+    /// Where the server listens (a free port of 127.0.0.1 picked at start if `None`), and
+    /// the public URL it names itself by (`http://{listen}` if `None`). An instance that
+    /// federates needs both known before it starts (`http://localhost:PORT`), and its
+    /// command-line tools need the same.
+    pub listen: Option<SocketAddr>,
+    pub public_url: Option<String>,
 }
 
 impl ServerConfig {
     fn command(&self, addr: SocketAddr) -> Command {
         let mut cmd = Command::new(&self.binary);
+        let public_url = self.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("SIGNONS_BIND", addr.to_string())
-            .env("SIGNONS_PUBLIC_URL", format!("http://{addr}"))
+            .env("SIGNONS_PUBLIC_URL", public_url)
             .env("SIGNONS_DATABASE_URL", &self.database_url)
             .env("SIGNONS_DATA_DIR", &self.data_dir)
             .env("SIGNONS_SIGN_RATE_PER_IP_PER_HOUR", "0")
@@ -43,19 +50,67 @@ impl ServerConfig {
 
     /// Runs `signons admin …` (the database is migrated by it) and returns its stdout.
     pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
-        let mut cmd = self.command(SocketAddr::from(([127, 0, 0, 1], 0)));
-        cmd.arg("admin").args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut all = vec!["admin"];
+        all.extend_from_slice(args);
+        self.cli(&all, stdin)
+    }
+
+    /// Runs `signons ARGS…` with this server's environment and returns its stdout. A command
+    /// still running after `CLI_TIMEOUT` is killed by its PID.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
+        let mut cmd = self.command(self.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))));
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().with_context(|| format!("cannot run {}", self.binary.display()))?;
-        if let Some(mut pipe) = child.stdin.take() {
-            if let Some(input) = stdin {
-                pipe.write_all(input.as_bytes())?;
+        // Killed by its PID on every way out of here, unless it ended.
+        let mut guard = ChildGuard(Some(&mut child));
+        if let Some(child) = guard.0.as_mut() {
+            if let Some(mut pipe) = child.stdin.take() {
+                if let Some(input) = stdin {
+                    pipe.write_all(input.as_bytes())?;
+                }
             }
         }
-        let out = child.wait_with_output()?;
-        if !out.status.success() {
-            bail!("signons admin {args:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        let deadline = Instant::now() + CLI_TIMEOUT;
+        let status = loop {
+            let Some(child) = guard.0.as_mut() else { bail!("no child process") };
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                bail!("signons {args:?} did not end in {} s: killed", CLI_TIMEOUT.as_secs());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let Some(child) = guard.0.take() else { bail!("no child process") };
+        // It ended: what it wrote is in the pipes (a few lines at most).
+        let (mut stdout, mut stderr) = (String::new(), String::new());
+        if let Some(mut pipe) = child.stdout.take() {
+            let _ = pipe.read_to_string(&mut stdout);
         }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        if !status.success() {
+            bail!("signons {args:?} failed: {}", stderr.trim());
+        }
+        Ok(stdout.trim().to_owned())
+    }
+}
+
+/// How long a command-line tool may run (`federation follow` fetches the followed actor).
+const CLI_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Kills a child process by its PID when dropped, unless it was taken out (it ended).
+struct ChildGuard<'a>(Option<&'a mut Child>);
+
+impl Drop for ChildGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
     }
 }
 
@@ -68,7 +123,10 @@ pub struct Server {
 
 impl Server {
     pub fn start(config: &ServerConfig) -> anyhow::Result<Self> {
-        let addr = free_port()?;
+        let addr = match config.listen {
+            Some(addr) => addr,
+            None => free_port()?,
+        };
         let log = config.data_dir.join("server.log");
         let log_file = std::fs::File::create(&log)?;
         let child = config
@@ -167,7 +225,7 @@ pub struct Memory {
     pub peak_kib: u64,
 }
 
-fn free_port() -> anyhow::Result<SocketAddr> {
+pub fn free_port() -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?)
 }

@@ -9,8 +9,9 @@
 //! `SignaturesJob` (a delivery job, partitioned by the petition's host) that runs
 //! `BATCH_WINDOW` later and so gathers every signature confirmed meanwhile, up to
 //! `MAX_ATTESTATIONS` per `Sign`. Once a `Sign` is delivered, the job queues the next one
-//! if more wait. Confirming and that check both lock the petition's row first, so that no
-//! confirmation falls between a job's last look and its end. A repeated delivery (a
+//! if more wait. Confirming and that check both take the petition's lock first (shared by
+//! confirmations that queue nothing: `lock_petition`), so that no confirmation falls
+//! between a job's last look and its end. A repeated delivery (a
 //! killed process, a lost answer) carries the same attestation ids, which the petition's
 //! instance counts once.
 
@@ -230,10 +231,52 @@ fn petition(conn: &mut DbConnection, url: &str) -> Result<Option<RemotePetition>
     Ok(rp::table.find(url).select(RemotePetition::as_select()).first(conn).optional()?)
 }
 
-/// Takes the petition's row lock: confirming and the end of a `Sign` job take it first.
-fn lock_petition(conn: &mut DbConnection, url: &str) -> Result<(), FederationError> {
-    diesel::update(rp::table.find(url)).set(rp::url.eq(rp::url)).execute(conn)?;
+/// How a transaction holds its petition's lock (see `lock_petition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// With other confirmations, none of which queues a job.
+    Shared,
+    /// Alone: the end of a `Sign` job, or a confirmation that may queue one.
+    Exclusive,
+}
+
+/// The first key of the petitions' advisory locks on PostgreSQL ("Sign"), so that they
+/// share no key with any other use of advisory locks.
+const LOCK_CLASS: i32 = 0x5369_676e;
+
+/// Takes the petition's lock until the end of the transaction: every confirmation and the
+/// end of every `Sign` job take it first, so that no confirmation falls between a job's
+/// last look and its end. Confirmations that queue nothing share it; each one commits
+/// (and waits for its disk) beside the others instead of one after the other. On
+/// PostgreSQL it is a transaction-level advisory lock on a key of the petition's URL
+/// (queued fairly: a waiting job end is not starved by a stream of confirmations); on
+/// SQLite, whose one writer already runs write transactions one at a time, a no-op update
+/// of the petition's row.
+fn lock_petition(conn: &mut DbConnection, url: &str, hold: Hold) -> Result<(), FederationError> {
+    use diesel::sql_types::Integer;
+    match conn {
+        DbConnection::Pg(c) => {
+            let function = match hold {
+                Hold::Shared => "pg_advisory_xact_lock_shared",
+                Hold::Exclusive => "pg_advisory_xact_lock",
+            };
+            diesel::sql_query(format!("SELECT {function}($1, $2)"))
+                .bind::<Integer, _>(LOCK_CLASS)
+                .bind::<Integer, _>(lock_key(url))
+                .execute(c)?;
+        }
+        DbConnection::Sqlite(c) => {
+            diesel::update(rp::table.find(url)).set(rp::url.eq(rp::url)).execute(c)?;
+        }
+    }
     Ok(())
+}
+
+/// The petition's key among the advisory locks: FNV-1a of its URL (the same in every
+/// process; two petitions that share one only wait for each other).
+fn lock_key(url: &str) -> i32 {
+    let hash = url.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    i32::from_ne_bytes(hash.to_ne_bytes())
 }
 
 /// What the confirm and withdraw pages show. A petition forgotten here since (unfollowed)
@@ -297,8 +340,15 @@ pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Option<Confirmati
     let Some(petition) = petition(conn, &row.petition_url)?.filter(|p| p.accepts_signatures(now)) else {
         return Err(SignatureError::PetitionClosed.into());
     };
-    lock_petition(conn, &petition.url)?;
-    let others_waiting = waiting(conn, &petition.url)? > 0;
+    // A first look without the lock: while signatures wait, a job is queued or under way
+    // for them, and this confirmation only joins them (sharing the lock); when none waits,
+    // it may have to queue one, alone. The look is made again under the lock. Should a job
+    // end between the two and leave nothing waiting, this confirmation queues a job though
+    // it shares the lock; a second one queued by another such confirmation at that moment
+    // finds nothing to send, or sends what was confirmed since.
+    let hold = if any_waiting(conn, &petition.url)? { Hold::Shared } else { Hold::Exclusive };
+    lock_petition(conn, &petition.url, hold)?;
+    let others_waiting = any_waiting(conn, &petition.url)?;
     let updated = diesel::update(
         ss::table
             .filter(ss::id.eq(&row.id))
@@ -331,6 +381,17 @@ pub fn after_commit(data: &FederationData) {
         tokio::time::sleep(BATCH_WINDOW.to_std().unwrap_or_default()).await;
         wake.notify_one();
     });
+}
+
+/// Whether a signature of the petition confirmed here waits for delivery. Every
+/// confirmation asks, holding the petition's lock: it stops at the first one (a count
+/// would read all of them, thousands in a crowd, and the next confirmation waits).
+fn any_waiting(conn: &mut DbConnection, petition_url: &str) -> Result<bool, FederationError> {
+    let undelivered = ss::table
+        .filter(ss::petition_url.eq(petition_url))
+        .filter(ss::confirmed_at.is_not_null())
+        .filter(ss::delivered_at.is_null());
+    Ok(diesel::select(diesel::dsl::exists(undelivered)).get_result(conn)?)
 }
 
 /// Signatures of the petition confirmed here and not yet delivered.
@@ -435,7 +496,7 @@ pub fn delivered(
     refused: Option<RejectReason>,
 ) -> Result<bool, FederationError> {
     let now = signons_store::now();
-    lock_petition(conn, batch.petition.as_str())?;
+    lock_petition(conn, batch.petition.as_str(), Hold::Exclusive)?;
     diesel::update(ss::table.filter(ss::id.eq_any(&batch.ids)).filter(ss::delivered_at.is_null()))
         .set(ss::delivered_at.eq(Some(now)))
         .execute(conn)?;
@@ -508,4 +569,19 @@ fn mark_answered(
         }
     }
     Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_petition_has_one_lock_key_everywhere() {
+        // FNV-1a, the same in every process and release: two processes lock the same key.
+        assert_eq!(lock_key(""), i32::from_ne_bytes(0x811c_9dc5_u32.to_ne_bytes()));
+        assert_eq!(lock_key("a"), i32::from_ne_bytes(0xe40c_292c_u32.to_ne_bytes()));
+        let (trees, bees) = (lock_key("https://alpha.example/p/trees"), lock_key("https://alpha.example/p/bees"));
+        assert_ne!(trees, bees);
+        assert_eq!(trees, lock_key("https://alpha.example/p/trees"));
+    }
 }

@@ -5,8 +5,9 @@
 //! whichever instance they signed on. This module holds both sides: the documents, the
 //! digest, and what the petition's instance does with a `Sign` and an `Undo(Sign)`.
 //!
-//! The petition's instance keeps every attestation as received (`remote_signatures`) and
-//! counts them by origin (`petition_origin_counts`, read by `signons_signature::counts`).
+//! The petition's instance keeps every attestation as received (`remote_signatures`, the
+//! `Sign` that carried them once, on the first of their rows) and counts them by origin
+//! (`petition_origin_counts`, read by `signons_signature::counts`).
 //! Withdrawn attestations keep their row, so a replayed `Sign` never counts twice; an
 //! origin that gets blocked leaves the count (`counted`), and comes back when unblocked.
 
@@ -25,7 +26,7 @@ use serde_json::Value;
 use signons_petition::PetitionStatus;
 use signons_store::schema::{petition_origin_counts as oc, remote_signatures as rs};
 use signons_store::{DbConnection, Id};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use url::Url;
 
 /// Attestations one `Sign` may carry (a batch of signatures confirmed together).
@@ -308,18 +309,29 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
                 .map(|v| check(v, &actor, petition.ask_country, petition.ask_postal_code))
                 .collect::<Result<Vec<_>, _>>()?;
             let allowed = policy::allows(conn, &origin)?;
+            let open = petition.status == PetitionStatus::Open;
+            // What this `Sign`'s attestations already are here, in a few queries whatever
+            // their number (up to 500): ids received before, and people already counted.
+            let ids: Vec<&str> = checked.iter().map(|a| a.id.as_str()).collect();
+            let mut known = received_ids(conn, &ids)?;
+            let mut counted = if open && allowed {
+                let digests: Vec<&str> = checked.iter().map(|a| a.digest.as_str()).collect();
+                counted_digests(conn, &petition.id, &digests)?
+            } else {
+                HashSet::new()
+            };
             let mut outcome = Outcome::default();
+            let mut new_rows = Vec::new();
             for a in checked {
-                let known: i64 = rs::table.filter(rs::attestation_id.eq(a.id.as_str())).count().get_result(conn)?;
-                if known > 0 {
+                if known.contains(a.id.as_str()) {
                     outcome.repeated += 1;
                     continue;
                 }
-                let reason = if petition.status != PetitionStatus::Open {
+                let reason = if !open {
                     Some(RejectReason::PetitionClosed)
                 } else if !allowed {
                     Some(RejectReason::InstanceRefused)
-                } else if signed(conn, &petition.id, &a.digest)? {
+                } else if counted.contains(&a.digest) {
                     Some(RejectReason::AlreadySigned)
                 } else {
                     None
@@ -328,22 +340,39 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
                     outcome.rejected.entry(reason).or_default().push(a.id);
                     continue;
                 }
-                diesel::insert_into(rs::table)
-                    .values((
-                        rs::attestation_id.eq(a.id.as_str()),
-                        rs::petition_id.eq(&petition.id),
-                        rs::origin_host.eq(&origin),
-                        rs::sign_activity_id.eq(sign_id.as_str()),
-                        rs::digest.eq(&a.digest),
-                        rs::display_name.eq(&a.name),
-                        rs::country.eq(&a.country),
-                        rs::postal_code.eq(&a.postal_code),
-                        rs::confirmed_at.eq(a.confirmed.naive_utc()),
-                        rs::received_at.eq(signons_store::now()),
-                        rs::activity.eq(&raw),
-                    ))
-                    .execute(conn)?;
-                outcome.accepted.push(a.id);
+                // Taken: the same id or person later in this `Sign` is a repeat.
+                known.insert(a.id.to_string());
+                counted.insert(a.digest.clone());
+                outcome.accepted.push(a.id.clone());
+                new_rows.push(a);
+            }
+            let received_at = signons_store::now();
+            for (c, chunk) in new_rows.chunks(INSERT_CHUNK).enumerate() {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        // The `Sign` as received, on its first row only (see `received`):
+                        // 500 copies of 100 KiB would be written for each full one.
+                        let activity = if c == 0 && i == 0 { raw.as_str() } else { KEPT_ON_FIRST_ROW };
+                        (
+                            rs::attestation_id.eq(a.id.as_str()),
+                            rs::petition_id.eq(&petition.id),
+                            rs::origin_host.eq(&origin),
+                            rs::sign_activity_id.eq(sign_id.as_str()),
+                            rs::digest.eq(&a.digest),
+                            rs::display_name.eq(&a.name),
+                            rs::country.eq(&a.country),
+                            rs::postal_code.eq(&a.postal_code),
+                            rs::confirmed_at.eq(a.confirmed.naive_utc()),
+                            rs::received_at.eq(received_at),
+                            rs::activity.eq(activity),
+                        )
+                    })
+                    .collect();
+                signons_store::on_each_backend!(&mut *conn, |c| diesel::insert_into(rs::table)
+                    .values(&rows)
+                    .execute(c))?;
             }
             bump(conn, &petition.id, &origin, outcome.accepted.len() as i64)?;
             answer(conn, &urls, &petition_url, &sign_id, &actor, &inbox, &outcome)?;
@@ -361,11 +390,39 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
     Ok(outcome)
 }
 
-/// Whether this person already counts for the petition: signed here, or through another
-/// instance.
-fn signed(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, FederationError> {
-    use signons_signature::signing::{counted_elsewhere, signed_here};
-    Ok(counted_elsewhere(conn, petition, digest)? || signed_here(conn, petition, digest)?)
+/// `remote_signatures.activity` of every row of a `Sign` but the first, which holds it.
+const KEPT_ON_FIRST_ROW: &str = "";
+
+/// Rows one statement inserts (11 values each: under SQLite's oldest limit of 999).
+const INSERT_CHUNK: usize = 64;
+
+/// Which of these attestation ids were received before (withdrawn or not).
+fn received_ids(conn: &mut DbConnection, ids: &[&str]) -> Result<HashSet<String>, FederationError> {
+    let found: Vec<String> = rs::table.filter(rs::attestation_id.eq_any(ids)).select(rs::attestation_id).load(conn)?;
+    Ok(found.into_iter().collect())
+}
+
+/// Which of these people (digests) already count for the petition: through another
+/// instance, or signed here and confirmed; for many digests in one query.
+fn counted_digests(
+    conn: &mut DbConnection,
+    petition: &Id,
+    digests: &[&str],
+) -> Result<HashSet<String>, FederationError> {
+    use signons_store::schema::signatures as s;
+    let remote: Vec<String> = rs::table
+        .filter(rs::petition_id.eq(petition))
+        .filter(rs::digest.eq_any(digests))
+        .filter(rs::withdrawn_at.is_null())
+        .select(rs::digest)
+        .load(conn)?;
+    let here: Vec<Option<String>> = s::table
+        .filter(s::petition_id.eq(petition))
+        .filter(s::digest.eq_any(digests))
+        .filter(s::confirmed_at.is_not_null())
+        .select(s::digest)
+        .load(conn)?;
+    Ok(remote.into_iter().chain(here.into_iter().flatten()).collect())
 }
 
 /// Adds `delta` to the petition's count from `origin`.
@@ -514,6 +571,7 @@ struct ReceivedRow {
     origin_host: String,
     received_at: chrono::NaiveDateTime,
     withdrawn_at: Option<chrono::NaiveDateTime>,
+    sign_activity_id: String,
     activity: String,
 }
 
@@ -524,14 +582,34 @@ pub fn received(conn: &mut DbConnection, petition: &Id, limit: i64) -> Result<Ve
         .limit(limit)
         .select(ReceivedRow::as_select())
         .load(conn)?;
+    // Each `Sign` is kept on its first row; the others name it by id.
+    let elsewhere: Vec<&str> =
+        rows.iter().filter(|r| r.activity == KEPT_ON_FIRST_ROW).map(|r| r.sign_activity_id.as_str()).collect();
+    let mut signs: HashMap<String, Value> = HashMap::new();
+    if !elsewhere.is_empty() {
+        let kept: Vec<(String, String)> = rs::table
+            .filter(rs::sign_activity_id.eq_any(&elsewhere))
+            .filter(rs::activity.ne(KEPT_ON_FIRST_ROW))
+            .select((rs::sign_activity_id, rs::activity))
+            .load(conn)?;
+        for (id, activity) in kept {
+            signs.entry(id).or_insert_with(|| serde_json::from_str(&activity).unwrap_or(Value::Null));
+        }
+    }
     Ok(rows
         .into_iter()
-        .map(|r| Received {
-            attestation: r.attestation_id,
-            origin: r.origin_host,
-            received_at: r.received_at,
-            withdrawn: r.withdrawn_at.is_some(),
-            activity: serde_json::from_str(&r.activity).unwrap_or(Value::Null),
+        .map(|r| {
+            let activity = match r.activity.as_str() {
+                KEPT_ON_FIRST_ROW => signs.get(&r.sign_activity_id).cloned().unwrap_or(Value::Null),
+                own => serde_json::from_str(own).unwrap_or(Value::Null),
+            };
+            Received {
+                attestation: r.attestation_id,
+                origin: r.origin_host,
+                received_at: r.received_at,
+                withdrawn: r.withdrawn_at.is_some(),
+                activity,
+            }
         })
         .collect())
 }

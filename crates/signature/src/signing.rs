@@ -483,17 +483,6 @@ pub fn counted_elsewhere(conn: &mut DbConnection, petition: &Id, digest: &str) -
     Ok(n > 0)
 }
 
-/// Whether the person with this digest signed the petition here (and confirmed).
-pub fn signed_here(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, SignatureError> {
-    let n: i64 = s::table
-        .filter(s::petition_id.eq(petition))
-        .filter(s::digest.eq(digest))
-        .filter(s::confirmed_at.is_not_null())
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
-}
-
 /// Digests of signatures confirmed before signatures had one (at most `limit` per call;
 /// returns how many were filled): run at start until none is left.
 pub fn fill_digests(conn: &mut DbConnection, public_url: &str, limit: i64) -> Result<usize, SignatureError> {
