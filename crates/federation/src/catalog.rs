@@ -24,24 +24,8 @@ pub const PAGE_BYTES: usize = 256 * 1024;
 pub const MAX_PETITIONS: usize = 1_000;
 pub const MAX_PAGES: usize = 100;
 
-/// Where a page starts: after the petition it names (petitions are listed newest first,
-/// by id, so pages neither skip nor repeat one as others are published meanwhile).
-/// Written as the id's 32 lowercase hex digits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor(Id);
-
-impl Cursor {
-    pub fn parse(s: &str) -> Option<Cursor> {
-        // Only the form `encode` writes, so that one page has one URL (a page's id must be
-        // the URL it is fetched at).
-        let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        ok.then(|| Id::parse(s)).flatten().map(Cursor)
-    }
-
-    pub fn encode(&self) -> String {
-        self.0.as_str().replace('-', "")
-    }
-}
+/// Where a page starts: after the petition it names (see `petition::Cursor`).
+pub use signons_petition::petition::Cursor;
 
 /// The URL of a page of `collection`: the first one, or the one after `before`.
 pub fn page_url(collection: &Url, before: Option<&Cursor>) -> Url {

@@ -55,6 +55,26 @@ impl Petition {
     }
 }
 
+/// Where a page of petitions starts: after the petition it names. Pages walk petitions in
+/// id order, which is their creation order (UUIDv7), so they neither skip nor repeat a
+/// petition as others are published or closed meanwhile, as an offset would. Written as
+/// the id's 32 lowercase hex digits (the API's list and the `petitions` collections).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Cursor(pub Id);
+
+impl Cursor {
+    pub fn parse(s: &str) -> Option<Cursor> {
+        // Only the form `encode` writes, so one position has one cursor (and a collection
+        // page, whose id is the URL it is fetched at, one URL).
+        let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| Id::parse(s)).flatten().map(Cursor)
+    }
+
+    pub fn encode(&self) -> String {
+        self.0.as_str().replace('-', "")
+    }
+}
+
 /// A petition as typed into the form or sent to the API, before validation.
 #[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
 pub struct PetitionInput {

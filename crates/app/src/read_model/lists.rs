@@ -102,24 +102,8 @@ pub async fn organization_petitions(
 pub const API_DEFAULT_LIMIT: i64 = 50;
 pub const API_MAX_LIMIT: i64 = 200;
 
-/// Where a page of the API's list starts: after the petition it names. Opaque to clients
-/// (today the petition's id in hex); a page walks petitions in id order, which is their
-/// creation order (UUIDv7), so pages neither skip nor repeat a petition as others are
-/// published or closed meanwhile, as an offset would.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Cursor(Id);
-
-impl Cursor {
-    pub fn parse(s: &str) -> Option<Cursor> {
-        // Only the form `encode` writes, so one position has one cursor.
-        let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        ok.then(|| Id::parse(s)).flatten().map(Cursor)
-    }
-
-    pub fn encode(&self) -> String {
-        self.0.as_str().replace('-', "")
-    }
-}
+/// Where a page of the API's list starts: opaque to clients (see `petition::Cursor`).
+pub use signons_petition::petition::Cursor;
 
 /// One page of the API's list of open petitions.
 pub struct ApiPage {
