@@ -29,6 +29,12 @@ pub struct RawConfig {
     pub anonymize_after_days: i64,
     /// Signatures one IP address may send per hour; 0 turns the limit off.
     pub sign_rate_per_ip_per_hour: u32,
+    /// Signature emails (confirmation, "already signed") one address gets about one
+    /// petition at once; then one per `signer_email_cooldown_seconds`. 0 turns it off.
+    pub signer_email_burst: u32,
+    pub signer_email_cooldown_seconds: u64,
+    /// Signature emails one address gets per day over every petition; 0 turns it off.
+    pub signer_emails_per_day: u32,
     /// First retry delay of a failed email, doubled at each attempt up to an hour.
     pub mail_retry_seconds: i64,
     /// First retry delay of a failed ActivityPub delivery, doubled at each attempt up to a day.
@@ -71,6 +77,9 @@ impl Default for RawConfig {
             confirm_link_hours: 72,
             anonymize_after_days: 180,
             sign_rate_per_ip_per_hour: 60,
+            signer_email_burst: 3,
+            signer_email_cooldown_seconds: 600,
+            signer_emails_per_day: 20,
             mail_retry_seconds: 10,
             federation_retry_seconds: 60,
             federation_give_up_hours: 96,
@@ -105,6 +114,7 @@ pub struct Config {
     pub confirm_link_hours: i64,
     pub anonymize_after_days: i64,
     pub sign_rate_per_ip_per_hour: u32,
+    pub signer_emails: signons_signature::RecipientCaps,
     pub mail_retry_seconds: i64,
     pub federation_retry_seconds: i64,
     pub federation_give_up_hours: i64,
@@ -325,6 +335,11 @@ impl RawConfig {
                 confirm_link_hours: self.confirm_link_hours,
                 anonymize_after_days: self.anonymize_after_days,
                 sign_rate_per_ip_per_hour: self.sign_rate_per_ip_per_hour,
+                signer_emails: signons_signature::RecipientCaps {
+                    burst: self.signer_email_burst,
+                    cooldown: std::time::Duration::from_secs(self.signer_email_cooldown_seconds),
+                    per_day: self.signer_emails_per_day,
+                },
                 mail_retry_seconds: self.mail_retry_seconds,
                 federation_retry_seconds: self.federation_retry_seconds,
                 federation_give_up_hours: self.federation_give_up_hours,

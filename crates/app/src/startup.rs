@@ -74,7 +74,8 @@ impl Application {
             config.public_url.clone(),
             TimeDelta::hours(config.confirm_link_hours),
         )
-        .with_link_key(link_key);
+        .with_link_key(link_key)
+        .with_recipient_caps(config.signer_emails);
         let worker = MailWorker {
             db: db.clone(),
             composer: std::sync::Arc::new(signing.emails()),

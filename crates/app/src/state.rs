@@ -100,6 +100,7 @@ impl AppState {
             l.retain_recent();
         }
         self.login_limiter.retain_recent();
+        self.signing.recipients.trim();
     }
 }
 

@@ -95,6 +95,12 @@ pub async fn sign(
     let mut sig =
         input.validate_asking(petition.ask_country, petition.ask_postal_code).map_err(SignatureError::Invalid)?;
     sig.comment = None;
+    if !ctx.recipients.allow_today(sig.email.canonical()) {
+        // Over the address's daily cap (`signons_signature::recipients`): nothing written or
+        // sent, the same answer.
+        tracing::info!(petition = %petition.url, "signature email over the address's daily cap: not sent");
+        return Ok(());
+    }
     let (confirm, withdraw) = (Token::generate(), Token::generate());
     let to = sig.email.address().to_owned();
     let confirmation = Message::ConfirmSignature {
@@ -125,8 +131,8 @@ pub async fn sign(
     // As for local signatures: the row may change between two statements; a new try sees it
     // as it now is.
     for _ in 0..3 {
-        let (s, queue) = (signing.clone(), ctx.queue.clone());
-        if data.db.write_async(move |conn| sign_in(conn, &queue, &s)).await? {
+        let (s, queue, limits) = (signing.clone(), ctx.queue.clone(), ctx.recipients.clone());
+        if data.db.write_async(move |conn| sign_in(conn, &queue, &limits, &s)).await? {
             ctx.queue.wake();
             return Ok(());
         }
@@ -135,7 +141,12 @@ pub async fn sign(
 }
 
 /// One transaction of `sign`; false if the existing row changed under it.
-fn sign_in(conn: &mut DbConnection, queue: &signons_mail::MailQueue, s: &Signing) -> Result<bool, FederationError> {
+fn sign_in(
+    conn: &mut DbConnection,
+    queue: &signons_mail::MailQueue,
+    limits: &signons_signature::RecipientLimits,
+    s: &Signing,
+) -> Result<bool, FederationError> {
     let now = signons_store::now();
     let submitted = Submitted::new(&s.sig, s.locale);
     let row = (
@@ -164,6 +175,11 @@ fn sign_in(conn: &mut DbConnection, queue: &signons_mail::MailQueue, s: &Signing
         .first(conn)
         .optional()?;
     let Some((id, confirmed_at)) = existing else { return Ok(false) };
+    if !limits.allow_for_petition(&s.petition_url, s.sig.email.canonical()) {
+        // Emailed about this petition a few times already: nothing changes, nothing is sent.
+        tracing::info!(petition = %s.petition_url, "signature email over the cooldown of this address: not sent");
+        return Ok(true);
+    }
     let email = match confirmed_at {
         // Pending: this submission replaces the last one whole, with a new confirm link.
         None => {

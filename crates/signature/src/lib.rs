@@ -2,7 +2,8 @@
 //! (pending until the emailed link is confirmed), withdrawal, the sharded counters that
 //! give each petition its count, retention (purge and anonymization), and the signature
 //! emails: queued as references, composed by the mail worker with links derived from the
-//! instance's link key (`links`, `emails`).
+//! instance's link key (`links`, `emails`), and the caps on how often one address is
+//! emailed (`recipients`).
 
 pub mod counts;
 pub mod digest;
@@ -10,6 +11,7 @@ pub mod emails;
 pub mod error;
 pub mod links;
 mod pg_batch;
+pub mod recipients;
 pub mod retention;
 pub mod signer;
 pub mod signing;
@@ -18,5 +20,6 @@ pub use emails::SignatureEmails;
 pub use error::SignatureError;
 pub use links::LinkKey;
 pub use pg_batch::PgSignBatcher;
+pub use recipients::{RecipientCaps, RecipientLimits};
 pub use signer::{SignatureInput, SignerEmail, ValidSignature};
 pub use signing::{Confirmation, Elsewhere, PublicSigner, SigningContext, TokenPage};

@@ -223,6 +223,7 @@ mod tests {
             public_url: "http://petitions.test".into(),
             confirm_ttl: TimeDelta::hours(1),
             pg_batch: PgSignBatcher::default(),
+            recipients: crate::recipients::RecipientLimits::unlimited(),
             link_key: crate::links::LinkKey::generate(),
         }
     }

@@ -29,6 +29,8 @@ pub struct SigningContext {
     /// What the links of signature emails are derived from (see `links`); the mail worker
     /// must have the same one (`emails()`).
     pub link_key: LinkKey,
+    /// How often one address may be emailed (see `recipients`).
+    pub recipients: crate::recipients::RecipientLimits,
 }
 
 impl SigningContext {
@@ -43,7 +45,12 @@ impl SigningContext {
             confirm_ttl,
             pg_batch: Default::default(),
             link_key: LinkKey::generate(),
+            recipients: Default::default(),
         }
+    }
+
+    pub fn with_recipient_caps(self, caps: crate::recipients::RecipientCaps) -> Self {
+        SigningContext { recipients: crate::recipients::RecipientLimits::new(caps), ..self }
     }
 
     pub fn with_link_key(self, link_key: LinkKey) -> Self {
@@ -103,6 +110,12 @@ pub async fn sign_petition(
         return Err(SignatureError::PetitionClosed);
     }
     let valid = input.validate(petition).map_err(SignatureError::Invalid)?;
+    if !ctx.recipients.allow_today(valid.email.canonical()) {
+        // Over the address's daily cap: nothing is written or sent, and the answer is the
+        // same as for any other submission.
+        tracing::info!(petition = %petition.slug, "signature email over the address's daily cap: not sent");
+        return Ok(());
+    }
     // The links are made here, beside other requests, so that the write transaction only
     // writes (on SQLite one writer runs every transaction). The email itself is rendered
     // by the mail worker when it sends it.
@@ -248,6 +261,13 @@ fn sign_in(
     let Some((id, confirmed_at)) = existing else {
         return Ok(SignOutcome::RowChanged);
     };
+    if !ctx.recipients.allow_for_petition(petition.id.as_str(), sig.email.canonical()) {
+        // This address was emailed about this petition a few times already: nothing
+        // changes (a pending signature keeps its data and its emailed links) and nothing
+        // is sent; the answer is the same as for any other submission.
+        tracing::info!(petition = %petition.slug, "signature email over the cooldown of this address: not sent");
+        return Ok(SignOutcome::Written);
+    }
     match confirmed_at {
         None => {
             // Still pending: nothing counts yet, so this submission replaces the last one
@@ -602,6 +622,7 @@ mod tests {
             public_url: "http://petitions.test".into(),
             confirm_ttl: TimeDelta::hours(1),
             pg_batch: Default::default(),
+            recipients: crate::recipients::RecipientLimits::unlimited(),
             link_key: LinkKey::generate(),
         }
     }

@@ -19,6 +19,7 @@ fn context() -> SigningContext {
         public_url: "http://petitions.test".into(),
         confirm_ttl: TimeDelta::hours(1),
         pg_batch: Default::default(),
+        recipients: signons_signature::RecipientLimits::unlimited(),
         link_key: signons_signature::LinkKey::generate(),
     }
 }
