@@ -836,10 +836,14 @@ async fn nul_and_control_characters_are_refused(backend: Backend) {
             .expect(401);
     }
     for next in ["/\0", "/\r\nSet-Cookie: x=y", "/a\nb"] {
-        let r = browser
+        // A browser of its own each time: once logged in, the forms of a browser carry a
+        // token bound to its session, and the one read before would be refused.
+        let login = app.browser();
+        let login_csrf = login.csrf().await;
+        let r = login
             .post_form(
                 "/login",
-                &[("csrf", &csrf), ("email", ORGANIZER_EMAIL), ("password", ORGANIZER_PASSWORD), ("next", next)],
+                &[("csrf", &login_csrf), ("email", ORGANIZER_EMAIL), ("password", ORGANIZER_PASSWORD), ("next", next)],
             )
             .await;
         r.expect(303);

@@ -284,6 +284,11 @@ pub struct Options {
     /// Believe `X-Forwarded-For` from the default trusted proxies (loopback, where the
     /// tests connect from).
     pub trust_forwarded_for: bool,
+    /// Named `https://127.0.0.1:PORT` (still served over plain http: a TLS proxy's view).
+    pub https: bool,
+    /// `metrics_allow`, when not the default (loopback).
+    pub metrics_allow: Option<Vec<String>>,
+    pub metrics_token: Option<String>,
 }
 
 /// Row counts of the tables bad input must not touch, and the emails written so far.
@@ -336,13 +341,16 @@ impl TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("the port").port();
         let host = if options.federation { "localhost" } else { "127.0.0.1" };
-        let url = format!("http://{host}:{port}");
+        let scheme = if options.https { "https" } else { "http" };
+        let url = format!("{scheme}://{host}:{port}");
         let config = RawConfig {
             bind: format!("127.0.0.1:{port}"),
             public_url: url.clone(),
             database_url: Some(database_url),
             data_dir: dir.path().to_owned(),
-            smtp_url: options.smtp_url,
+            smtp_url: options.smtp_url.map(Into::into),
+            metrics_allow: options.metrics_allow.unwrap_or_else(|| RawConfig::default().metrics_allow),
+            metrics_token: options.metrics_token.map(Into::into),
             mail_retry_seconds: 1,
             workers: 1,
             sign_rate_per_ip_per_hour: options.sign_rate_per_ip_per_hour,

@@ -72,8 +72,35 @@ pub enum Federation {
 }
 
 #[derive(Subcommand)]
+pub enum Tokens {
+    /// The organizer's tokens: id, name, created, last used (to the hour), expiry. Never
+    /// the token itself.
+    List {
+        #[arg(long)]
+        email: String,
+    },
+    /// Create a token and print it (it is shown only once).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// Days until the token stops working (1 to 3650); none: it never expires.
+        #[arg(long)]
+        expires_in_days: Option<String>,
+    },
+    /// Revoke a token by the id `list` shows.
+    Revoke {
+        #[arg(long)]
+        email: String,
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum Admin {
-    /// Create an organizer (and the organization if new); the password is read from stdin.
+    /// Create an organizer (and the organization if new). The password is asked twice,
+    /// without echo, on a terminal; otherwise read from the first line of stdin (scripts).
     CreateOrganizer {
         #[arg(long)]
         email: String,
@@ -84,11 +111,21 @@ pub enum Admin {
         #[arg(long)]
         org_name: Option<String>,
     },
-    /// Create an API token for an organizer and print it (it is shown only once).
+    /// Create an API token for an organizer and print it (it is shown only once); the same
+    /// as `tokens create`.
     CreateToken {
         #[arg(long)]
         email: String,
+        /// What will use the token, shown in lists.
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// Days until the token stops working (1 to 3650); none: it never expires.
+        #[arg(long)]
+        expires_in_days: Option<String>,
     },
+    /// An organizer's API tokens: list, create, revoke.
+    #[command(subcommand)]
+    Tokens(Tokens),
     /// Make an organizer an instance admin (the first organizer already is one).
     GrantAdmin {
         #[arg(long)]
@@ -140,16 +177,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(describe)?;
             println!("organizer {} created in organization {}", organizer.email, organizer.organization.slug);
         }
-        Command::Admin(Admin::CreateToken { email }) => {
-            let db = open(&config)?;
-            db.migrate()?;
-            let token =
-                db.write(|conn| signons_petition::auth::create_api_token(conn, &email)).map_err(|e| match e {
-                    signons_petition::PetitionError::NotFound => anyhow::anyhow!("no organizer with email {email}"),
-                    other => describe(other),
-                })?;
-            println!("{}", token.expose());
+        Command::Admin(Admin::CreateToken { email, name, expires_in_days }) => {
+            tokens(&config, Tokens::Create { email, name, expires_in_days })?
         }
+        Command::Admin(Admin::Tokens(command)) => tokens(&config, command)?,
         Command::Admin(Admin::GrantAdmin { email }) => {
             let db = open(&config)?;
             db.migrate()?;
@@ -295,13 +326,85 @@ fn jobs(config: &Config, command: Jobs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn tokens(config: &Config, command: Tokens) -> anyhow::Result<()> {
+    use signons_petition::account::{self, TokenId, TokenLifetime, TokenName};
+    let db = open(config)?;
+    db.migrate()?;
+    let organizer = |email: &str| -> anyhow::Result<signons_petition::Organizer> {
+        db.read(|conn| signons_petition::organization::organizer_by_email(conn, email))
+            .map_err(describe)?
+            .ok_or_else(|| anyhow::anyhow!("no organizer with email {email}"))
+    };
+    match command {
+        Tokens::List { email } => {
+            let organizer = organizer(&email)?;
+            let tokens = db.read(|conn| account::list_tokens(conn, &organizer.id)).map_err(describe)?;
+            if tokens.is_empty() {
+                println!("{email} has no API token");
+            }
+            let day = |d: chrono::NaiveDateTime| d.format("%Y-%m-%d %H:%M UTC").to_string();
+            for t in tokens {
+                let expiry = match t.expires_at {
+                    None => "never expires".to_owned(),
+                    Some(e) if t.expired => format!("expired {}", day(e)),
+                    Some(e) => format!("expires {}", day(e)),
+                };
+                let used =
+                    t.last_used_at.map(|u| format!("last used {}", day(u))).unwrap_or_else(|| "never used".into());
+                let name = if t.name.is_empty() { "(unnamed)" } else { t.name.as_str() };
+                println!("{}  {name}  created {}, {used}, {expiry}", t.id, day(t.created_at));
+            }
+        }
+        Tokens::Create { email, name, expires_in_days } => {
+            let name = TokenName::parse(&name).map_err(|e| {
+                describe(signons_petition::PetitionError::Invalid(signons_petition::FieldErrors(vec![e])))
+            })?;
+            let lifetime = match expires_in_days.as_deref() {
+                None => TokenLifetime::FOREVER,
+                Some(days) => TokenLifetime::parse_days(days)
+                    .map_err(|_| anyhow::anyhow!("--expires-in-days: a whole number of days from 1 to 3650"))?,
+            };
+            let organizer = organizer(&email)?;
+            let (_, token) =
+                db.write(|conn| account::create_token(conn, &organizer.id, &name, lifetime)).map_err(describe)?;
+            println!("{}", token.expose());
+        }
+        Tokens::Revoke { email, id } => {
+            let parsed = TokenId::parse(&id)
+                .ok_or_else(|| anyhow::anyhow!("{id:?} is not a token id (16 hex digits, as `tokens list` shows)"))?;
+            let organizer = organizer(&email)?;
+            let revoked = db.write(|conn| account::revoke_token(conn, &organizer.id, &parsed)).map_err(describe)?;
+            if !revoked {
+                bail!("{email} has no token {id}");
+            }
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
+}
+
 fn open(config: &Config) -> anyhow::Result<signons_store::Database> {
     signons_store::Database::connect(&config.database_url, 2)
         .with_context(|| format!("cannot open the database {:?}", config.database_url))
 }
 
+/// The new organizer's password: on a terminal, asked twice without echo; otherwise the
+/// first line of stdin, as scripts, the demo and the bench give it.
 fn read_password() -> anyhow::Result<String> {
-    eprintln!("Password (at least {} characters), then Enter:", signons_petition::organization::MIN_PASSWORD_CHARS);
+    use std::io::IsTerminal;
+    let min = signons_petition::organization::MIN_PASSWORD_CHARS;
+    if std::io::stdin().is_terminal() {
+        let password = rpassword::prompt_password(format!("Password (at least {min} characters): "))
+            .context("cannot read the password")?;
+        let again = rpassword::prompt_password("The same password again: ").context("cannot read the password")?;
+        if password != again {
+            bail!("the two passwords differ");
+        }
+        if password.is_empty() {
+            bail!("no password given");
+        }
+        return Ok(password);
+    }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
     let password = line.trim_end_matches(['\n', '\r']).to_owned();

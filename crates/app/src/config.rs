@@ -5,7 +5,7 @@
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
-use signons_store::DatabaseUrl;
+use signons_store::{DatabaseUrl, Secret};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -21,7 +21,8 @@ pub struct RawConfig {
     /// The secret the links of signature emails are derived from; made there on first
     /// start. Default: `{data_dir}/link.key`.
     pub link_key_file: Option<PathBuf>,
-    pub smtp_url: Option<String>,
+    /// May hold the SMTP password: never printed (`Secret`).
+    pub smtp_url: Option<Secret<String>>,
     pub mail_from: String,
     pub federation_allow_local: bool,
     pub instance_name: String,
@@ -55,6 +56,11 @@ pub struct RawConfig {
     /// The reverse proxies whose `X-Forwarded-For` entries are believed: addresses or
     /// CIDR networks. Only read with `trust_forwarded_for`.
     pub trusted_proxies: Vec<String>,
+    /// The client addresses or networks `/metrics` answers (the client address as the
+    /// rate limits see it: behind a trusted proxy, the address it reports).
+    pub metrics_allow: Vec<String>,
+    /// A bearer token that opens `/metrics` from anywhere (at least 32 characters).
+    pub metrics_token: Option<Secret<String>>,
     pub db_pool_size: u32,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
@@ -89,6 +95,8 @@ impl Default for RawConfig {
             federation_concurrency: 8,
             job_lease_seconds: 30,
             trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+            metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
+            metrics_token: None,
             db_pool_size: 8,
             workers: 0,
             log_format: "text".into(),
@@ -107,7 +115,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Every process that sends a database's emails needs the same one.
     pub link_key_file: PathBuf,
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<Secret<String>>,
     pub mail_from: String,
     pub federation_allow_local: bool,
     pub instance_name: String,
@@ -124,6 +132,8 @@ pub struct Config {
     pub federation_concurrency: usize,
     pub job_lease_seconds: u64,
     pub trusted_proxies: Vec<IpNetwork>,
+    pub metrics_allow: Vec<IpNetwork>,
+    pub metrics_token: Option<Secret<String>>,
     pub db_pool_size: u32,
     pub workers: usize,
     pub log_json: bool,
@@ -242,13 +252,13 @@ impl RawConfig {
             .unwrap_or_else(|| self.data_dir.join("signons.db").to_string_lossy().into_owned());
         let database_url =
             DatabaseUrl::parse(&database_url).map_err(|e| errors.push(format!("database_url: {e}"))).ok();
-        let smtp_url = self.smtp_url.clone().filter(|s| !s.trim().is_empty());
+        let smtp_url = self.smtp_url.clone().filter(|s| !s.expose().trim().is_empty());
         if let Some(s) = &smtp_url {
-            match url::Url::parse(s) {
+            match url::Url::parse(s.expose()) {
                 Ok(u) if (u.scheme() == "smtp" || u.scheme() == "smtps") && u.host().is_some() => {}
                 _ => errors.push(format!(
                     "smtp_url: expected smtp://host:port or smtps://user:password@host, got {:?}",
-                    redact(s)
+                    signons_store::secret::redact_url(s.expose())
                 )),
             }
         }
@@ -309,6 +319,29 @@ impl RawConfig {
                     .ok()
             })
             .collect();
+        let metrics_allow = self
+            .metrics_allow
+            .iter()
+            .filter_map(|entry| {
+                entry
+                    .trim()
+                    .parse::<IpNetwork>()
+                    .map_err(|()| {
+                        errors.push(format!(
+                            "metrics_allow entry {entry:?}: expected an IP address like 127.0.0.1 or a network like 10.0.0.0/8"
+                        ))
+                    })
+                    .ok()
+            })
+            .collect();
+        let metrics_token = self.metrics_token.clone().filter(|t| !t.expose().trim().is_empty());
+        if let Some(token) = &metrics_token {
+            let t = token.expose();
+            if t.chars().count() < 32 || !t.chars().all(|c| c.is_ascii_graphic()) {
+                // The value is not repeated: it is a secret.
+                errors.push("metrics_token: at least 32 printable ASCII characters, no spaces".into());
+            }
+        }
         let log_json = match self.log_format.as_str() {
             "text" => false,
             "json" => true,
@@ -349,19 +382,14 @@ impl RawConfig {
                 federation_concurrency: self.federation_concurrency,
                 job_lease_seconds: self.job_lease_seconds,
                 trusted_proxies,
+                metrics_allow,
+                metrics_token,
                 db_pool_size: self.db_pool_size,
                 workers: self.workers,
                 log_json,
             }),
             _ => Err(ConfigError::Invalid(errors)),
         }
-    }
-}
-
-fn redact(url: &str) -> String {
-    match url.split_once('@') {
-        Some((_, host)) => format!("…@{host}"),
-        None => url.to_owned(),
     }
 }
 
@@ -396,7 +424,7 @@ mod tests {
             bind: "nowhere".into(),
             public_url: "https://x.org/".into(),
             federation_allow_local: true,
-            smtp_url: Some("http://mail".into()),
+            smtp_url: Some(Secret::new("http://mail".into())),
             mail_from: "not an address".into(),
             log_format: "xml".into(),
             ..RawConfig::default()
@@ -406,6 +434,40 @@ mod tests {
         for key in ["bind", "federation_allow_local", "smtp_url", "mail_from", "log_format"] {
             assert!(text.contains(key), "{key} missing in {text}");
         }
+    }
+
+    /// A password with `@` in it: the error names the URL without any part of it.
+    #[test]
+    fn a_bad_smtp_url_is_reported_without_its_password() {
+        let raw =
+            RawConfig { smtp_url: Some(Secret::new("smtp://user:p@ss@host:25 x".into())), ..RawConfig::default() };
+        let err = raw.validate().unwrap_err().to_string();
+        assert!(err.contains("smtp_url") && err.contains("host:25"), "{err}");
+        assert!(!err.contains("p@ss") && err.contains("got \"smtp://…@host:25 x\""), "{err}");
+        let ok = RawConfig { smtp_url: Some(Secret::new("smtp://user:p@ss@host:25".into())), ..RawConfig::default() };
+        let config = ok.validate().unwrap();
+        let debugged = format!("{config:?}");
+        assert!(!debugged.contains("p@ss") && !debugged.contains("ss@host"), "{debugged}");
+    }
+
+    #[test]
+    fn metrics_access_defaults_to_loopback() {
+        let c = RawConfig::default().validate().unwrap();
+        let loopback: Vec<IpNetwork> = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(c.metrics_allow, loopback);
+        assert!(c.metrics_token.is_none());
+        let raw = RawConfig {
+            metrics_allow: vec!["10.0.0.0/8".into(), "prometheus.internal".into()],
+            metrics_token: Some(Secret::new("short".into())),
+            ..RawConfig::default()
+        };
+        let ConfigError::Invalid(errors) = raw.validate().unwrap_err() else { panic!() };
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("prometheus.internal")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.starts_with("metrics_token") && !e.contains("short")), "{errors:?}");
+        let raw = RawConfig { metrics_token: Some(Secret::new("m".repeat(32))), ..RawConfig::default() };
+        let c = raw.validate().unwrap();
+        assert!(!format!("{c:?}").contains(&"m".repeat(32)));
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub enum AppError {
     TokenExpired,
     #[error("authentication required")]
     Unauthorized,
+    #[error("this API token has expired; create a new one")]
+    ApiTokenExpired,
     #[error("wrong email or password")]
     BadCredentials,
     #[error("not allowed")]
@@ -54,6 +56,7 @@ impl AppError {
             AppError::TokenInvalid => "invalid_token",
             AppError::TokenExpired => "expired_token",
             AppError::Unauthorized => "unauthorized",
+            AppError::ApiTokenExpired => "token_expired",
             AppError::BadCredentials => "bad_credentials",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf_failed",
@@ -82,7 +85,7 @@ impl ResponseError for AppError {
             AppError::NotFound | AppError::TokenInvalid => StatusCode::NOT_FOUND,
             AppError::TokenExpired | AppError::Gone => StatusCode::GONE,
             AppError::PetitionClosed | AppError::InvalidState(_) => StatusCode::CONFLICT,
-            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::ApiTokenExpired | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -118,6 +121,9 @@ impl From<PetitionError> for AppError {
             PetitionError::Invalid(fields) => AppError::Invalid(fields),
             PetitionError::NotFound | PetitionError::OrganizationNotFound => AppError::NotFound,
             PetitionError::BadCredentials => AppError::BadCredentials,
+            PetitionError::ResetLinkInvalid => AppError::TokenInvalid,
+            PetitionError::ResetLinkExpired => AppError::TokenExpired,
+            PetitionError::ApiTokenExpired => AppError::ApiTokenExpired,
             PetitionError::Forbidden => AppError::Forbidden,
             PetitionError::InvalidTransition { .. } | PetitionError::OrganizerExists => {
                 AppError::InvalidState(e.to_string())

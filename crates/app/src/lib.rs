@@ -1,6 +1,7 @@
 //! The `signons` server: configuration, command line, the actix-web application (HTML
 //! pages, JSON API) and the background tasks, on top of the domain crates.
 
+pub mod accounts;
 pub mod cache;
 pub mod cli;
 pub mod config;

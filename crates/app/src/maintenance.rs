@@ -1,5 +1,5 @@
 //! Periodic upkeep: close petitions past their end date, purge unconfirmed signatures,
-//! anonymize old ones, forget expired sessions and recovered rate-limit entries.
+//! anonymize old ones, forget expired sessions and reset links and recovered rate-limit entries.
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -57,6 +57,7 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
             let purged = signons_signature::retention::purge_unconfirmed(conn, now, PENDING_GRACE)?;
             let anonymized = signons_signature::retention::anonymize_closed(conn, now, anonymize_after)?;
             signons_petition::auth::delete_expired_sessions(conn)?;
+            signons_petition::account::delete_expired_resets(conn)?;
             signons_federation::inbox::purge_received(conn, RECEIVED_IDS_DAYS)?;
             Ok((closed, purged, anonymized))
         })

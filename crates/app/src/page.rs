@@ -15,12 +15,29 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub const SESSION_COOKIE: &str = "signons_session";
+/// The CSRF cookie on plain http (development, tests).
 pub const CSRF_COOKIE: &str = "signons_csrf";
+/// The CSRF cookie on https: browsers accept a `__Host-` cookie only if it is `Secure`,
+/// has `Path=/` and no `Domain`, so a neighbouring subdomain cannot plant one of its own.
+pub const CSRF_COOKIE_HOST: &str = "__Host-signons_csrf";
+
+/// The CSRF cookie's name for this instance (`__Host-` requires https).
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        CSRF_COOKIE_HOST
+    } else {
+        CSRF_COOKIE
+    }
+}
 pub const LANG_COOKIE: &str = "signons_lang";
 
 pub struct Visitor {
     pub locale: Locale,
+    /// The token the visitor's forms carry: for a logged-in organizer, bound to their
+    /// session (`session_csrf`); otherwise the cookie's value (double submit).
     pub csrf: String,
+    /// The CSRF cookie's value.
+    csrf_cookie: String,
     csrf_is_new: bool,
     pub organizer: Option<Organizer>,
     pub session: Option<Token>,
@@ -40,7 +57,9 @@ impl FromRequest for Visitor {
                 .cloned()
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
             let locale = request_locale(&req);
-            let (csrf, csrf_is_new) = match req.cookie(CSRF_COOKIE).and_then(|c| Token::parse(c.value())) {
+            let secure = state.config.secure_cookies;
+            let cookie_name = csrf_cookie_name(secure);
+            let (csrf_cookie, csrf_is_new) = match req.cookie(cookie_name).and_then(|c| Token::parse(c.value())) {
                 Some(t) => (t.expose().to_owned(), false),
                 None => (Token::generate().expose().to_owned(), true),
             };
@@ -56,17 +75,38 @@ impl FromRequest for Visitor {
                 }
                 None => None,
             };
+            let csrf = match (&organizer, &session) {
+                (Some(_), Some(session)) => session_csrf(session, &csrf_cookie),
+                _ => csrf_cookie.clone(),
+            };
             Ok(Visitor {
                 locale,
                 csrf,
+                csrf_cookie,
                 csrf_is_new,
                 organizer,
                 session,
                 path: req.uri().path().to_owned(),
-                secure: state.config.secure_cookies,
+                secure,
             })
         })
     }
+}
+
+/// The CSRF token of a logged-in organizer's forms: an HMAC of the CSRF cookie keyed with
+/// their session token. A form of another session (the attacker's own, say) carries
+/// another token and is refused, and computing it needs the session cookie, which scripts
+/// cannot read (`HttpOnly`).
+fn session_csrf(session: &Token, csrf_cookie: &str) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    // HMAC takes a key of any length; `new_from_slice` fails for none.
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(session.expose().as_bytes()) else {
+        return String::new();
+    };
+    mac.update(b"signons-csrf-v1\0");
+    mac.update(csrf_cookie.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 /// `signons_lang` cookie first (set by the language links), then `Accept-Language`.
@@ -93,9 +133,13 @@ impl Visitor {
         self.organizer.as_ref().ok_or(AppError::Unauthorized)
     }
 
-    /// Double-submit check: the form's hidden field must match the visitor's cookie.
+    /// The form's hidden field must be the visitor's token: the cookie's value, bound to
+    /// the session when logged in. Compared in constant time, so the answer's timing says
+    /// nothing of how much of a guess was right.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
-        if self.csrf_is_new || submitted.is_empty() || submitted != self.csrf {
+        use subtle::ConstantTimeEq;
+        let matches: bool = submitted.as_bytes().ct_eq(self.csrf.as_bytes()).into();
+        if self.csrf_is_new || self.csrf.is_empty() || !matches {
             return Err(AppError::Csrf);
         }
         Ok(())
@@ -139,7 +183,7 @@ impl Visitor {
             .insert_header((header::CACHE_CONTROL, cache_control))
             .insert_header((header::VARY, "Accept-Language, Cookie"));
         if self.csrf_is_new {
-            response.cookie(cookie(CSRF_COOKIE, self.csrf.clone(), self.secure));
+            response.cookie(cookie(csrf_cookie_name(self.secure), self.csrf_cookie.clone(), self.secure));
         }
         response
     }

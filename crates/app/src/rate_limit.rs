@@ -61,6 +61,11 @@ pub fn allow_login(state: &AppState, req: &HttpRequest) -> bool {
     client_key(state, req).is_none_or(|ip| state.login_limiter.check_key(&ip).is_ok())
 }
 
+/// Password changes and "forgot password" requests.
+pub fn allow_account(state: &AppState, req: &HttpRequest) -> bool {
+    client_key(state, req).is_none_or(|ip| state.account_limiter.check_key(&ip).is_ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

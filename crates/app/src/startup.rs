@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{admin, api, federation, jobs, organizer, public, system};
+use crate::routes::{account, admin, api, federation, jobs, organizer, public, system};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -23,6 +23,11 @@ use tracing::Instrument;
 /// Only `/embed/…` may ever be framed; nothing here is, yet.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Sent when the public URL is https: browsers then refuse plain http to this host for a
+/// year (no `includeSubDomains`: the instance may live on a subdomain of an organization's
+/// domain whose other hosts are not ours to decide for).
+const HSTS: &str = "max-age=31536000";
 
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// What an inbox takes: a `Sign` may carry 500 attestations (`signons_federation::sign`),
@@ -78,7 +83,15 @@ impl Application {
         .with_recipient_caps(config.signer_emails);
         let worker = MailWorker {
             db: db.clone(),
-            composer: std::sync::Arc::new(signing.emails()),
+            composer: std::sync::Arc::new(crate::accounts::Composer {
+                signatures: signing.emails(),
+                resets: crate::accounts::ResetEmails {
+                    renderer: renderer.clone(),
+                    public_url: config.public_url.clone(),
+                    instance_name: config.instance_name.clone(),
+                    key: signing.link_key.clone(),
+                },
+            }),
             log_links_with_prefix: signons_mail::worker::dev_link_prefix(&config.public_url, transport.is_outbox()),
             transport,
             queue,
@@ -98,17 +111,20 @@ impl Application {
         crate::federate::spawn_workers(&state);
         tokio::spawn(worker.run(state.shutdown.clone()));
         let app_state = state.clone();
+        let https = state.config.secure_cookies;
         let server = HttpServer::new(move || {
+            let mut headers = DefaultHeaders::new()
+                .add(("Content-Security-Policy", CSP))
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "same-origin"));
+            if https {
+                headers = headers.add(("Strict-Transport-Security", HSTS));
+            }
             App::new()
                 // Innermost, so the error pages it renders get the headers below too.
                 .wrap(middleware::from_fn(crate::page_error::render_page_errors))
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("Content-Security-Policy", CSP))
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY"))
-                        .add(("Referrer-Policy", "same-origin")),
-                )
+                .wrap(headers)
                 .wrap(middleware::from_fn(log_request))
                 .app_data(app_state.clone())
                 .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error))
@@ -143,6 +159,14 @@ impl Application {
                 .service(organizer::login)
                 .service(organizer::logout)
                 .service(organizer::dashboard)
+                .service(account::show)
+                .service(account::change_password)
+                .service(account::create_token)
+                .service(account::revoke_token)
+                .service(account::forgot_form)
+                .service(account::forgot)
+                .service(account::reset_form)
+                .service(account::reset)
                 .service(organizer::new_petition)
                 .service(organizer::create_petition)
                 .service(organizer::edit_petition)

@@ -33,6 +33,9 @@ pub struct AppState {
     pub signing: SigningContext,
     pub sign_limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     pub login_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Password changes and reset requests: each guesses a password or sends an email, so
+    /// they are limited per address like logins, on a budget of their own.
+    pub account_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// ActivityPub: the library's configuration, which holds our `FederationData`.
     pub federation: signons_federation::context::Config,
     /// Cancelled when the application stops: background tasks end.
@@ -54,7 +57,11 @@ impl AppState {
         let login_limiter = Arc::new(DefaultKeyedRateLimiter::keyed(
             Quota::per_minute(NonZeroU32::MIN.saturating_add(9)).allow_burst(NonZeroU32::MIN.saturating_add(9)),
         ));
+        let account_limiter = Arc::new(DefaultKeyedRateLimiter::keyed(
+            Quota::per_minute(NonZeroU32::MIN.saturating_add(9)).allow_burst(NonZeroU32::MIN.saturating_add(9)),
+        ));
         AppState {
+            account_limiter,
             config,
             db,
             renderer,
@@ -100,6 +107,7 @@ impl AppState {
             l.retain_recent();
         }
         self.login_limiter.retain_recent();
+        self.account_limiter.retain_recent();
         self.signing.recipients.trim();
     }
 }

@@ -3,7 +3,7 @@ use serde::Serialize;
 use signons_render::{Context, Locale, Renderer};
 
 /// A rendered email, ready to queue.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Email {
     pub to: String,
     pub subject: String,
@@ -11,8 +11,21 @@ pub struct Email {
     pub html: String,
 }
 
+/// Bodies hold links that act for their recipient (confirm, withdraw, reset a password)
+/// and addresses are personal data: `Debug` shows neither.
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Email")
+            .field("to", &signons_store::Secret::new(()))
+            .field("subject", &self.subject)
+            .field("text", &format_args!("{} bytes", self.text.len()))
+            .field("html", &format_args!("{} bytes", self.html.len()))
+            .finish()
+    }
+}
+
 /// The emails Signons sends, with what each one shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {
     /// Sent on signing: the link that confirms, and the one that withdraws.
@@ -39,6 +52,15 @@ pub enum Message {
         html: String,
         petition_url: String,
     },
+    /// Sent to an organizer who asked to reset a forgotten password: the single-use link.
+    PasswordReset { instance_name: String, reset_url: String, minutes_valid: i64 },
+}
+
+/// Only which email it is: the fields hold links that act for the recipient.
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(self.template()).finish_non_exhaustive()
+    }
 }
 
 impl Message {
@@ -48,6 +70,7 @@ impl Message {
             Message::AlreadySigned { .. } => "already_signed",
             Message::SignatureRefused { .. } => "signature_refused",
             Message::PartnerNews { .. } => "partner_news",
+            Message::PasswordReset { .. } => "password_reset",
         }
     }
 
@@ -59,6 +82,7 @@ impl Message {
             | Message::AlreadySigned { petition_title, .. }
             | Message::SignatureRefused { petition_title, .. }
             | Message::PartnerNews { petition_title, .. } => petition_title.clone(),
+            Message::PasswordReset { instance_name, .. } => instance_name.clone(),
         };
         let subject = Renderer::translate(
             locale,
@@ -72,5 +96,30 @@ impl Message {
             html: renderer.render(&format!("emails/{name}.html"), locale, &context)?,
             subject,
         })
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    /// Emails and messages end up in `{:?}` (errors, traces): their links and addresses
+    /// must not.
+    #[test]
+    fn debug_shows_no_link_and_no_address() {
+        let link = "https://petitions.test/password/reset/SECRET-TOKEN";
+        let message =
+            Message::PasswordReset { instance_name: "Signons".into(), reset_url: link.into(), minutes_valid: 60 };
+        let email = Email {
+            to: "someone@example.org".into(),
+            subject: "Reset your password".into(),
+            text: format!("Open {link}"),
+            html: format!("<a href=\"{link}\">{link}</a>"),
+        };
+        let job = crate::queue::EmailJob::from(&email);
+        for shown in [format!("{message:?}"), format!("{email:?}"), format!("{job:?}")] {
+            assert!(!shown.contains("SECRET-TOKEN") && !shown.contains("someone@"), "{shown}");
+        }
+        assert!(format!("{email:?}").contains("Reset your password"));
     }
 }

@@ -11,12 +11,24 @@ use signons_store::runner::Waker;
 use signons_store::{DbConnection, Id};
 
 /// A rendered email as a job holds it: the message as rendered when it was queued.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct EmailJob {
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+/// As `Email`'s: no address, no body (they may hold links).
+impl std::fmt::Debug for EmailJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailJob")
+            .field("to", &signons_store::Secret::new(()))
+            .field("subject", &self.subject)
+            .field("text", &format_args!("{} bytes", self.text.len()))
+            .field("html", &format_args!("{} bytes", self.html.len()))
+            .finish()
+    }
 }
 
 impl EmailJob {

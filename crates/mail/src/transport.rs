@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct MailSettings {
-    pub smtp_url: Option<String>,
+    /// May hold the SMTP password: `Secret` keeps it out of `Debug`.
+    pub smtp_url: Option<signons_store::Secret<String>>,
     pub outbox_dir: PathBuf,
     pub from: String,
     /// Connections the SMTP client may keep open at once (one per email in flight).
@@ -58,7 +59,7 @@ impl Transport {
     pub fn new(settings: &MailSettings) -> Result<Self, MailError> {
         let from: Mailbox =
             settings.from.parse().map_err(|e| MailError::Settings(format!("mail_from {:?}: {e}", settings.from)))?;
-        let inner = match &settings.smtp_url {
+        let inner = match settings.smtp_url.as_ref().map(|u| u.expose()) {
             Some(url) if url.starts_with("smtps://") => Inner::Smtps(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| MailError::Settings(format!("smtp_url: {e}")))?

@@ -80,13 +80,3 @@ pub fn create_api_token(conn: &mut DbConnection, email: &str) -> Result<Token, P
         .execute(conn)?;
     Ok(token)
 }
-
-pub fn api_token_organizer(conn: &mut DbConnection, token: &Token) -> Result<Option<Organizer>, PetitionError> {
-    let row = api_tokens::table
-        .inner_join(organizers::table.inner_join(organizations::table))
-        .filter(api_tokens::token_hash.eq(token.hash()))
-        .select(Organizer::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row)
-}

@@ -18,6 +18,12 @@ pub enum PetitionError {
     Forbidden,
     #[error("a {from} petition cannot be {action}")]
     InvalidTransition { from: &'static str, action: &'static str },
+    #[error("this password reset link is not valid, or was already used")]
+    ResetLinkInvalid,
+    #[error("this password reset link has expired")]
+    ResetLinkExpired,
+    #[error("this API token has expired")]
+    ApiTokenExpired,
     #[error("password hashing failed")]
     PasswordHash,
     #[error(transparent)]

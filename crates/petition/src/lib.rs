@@ -2,6 +2,7 @@
 //! the domain types that parse user input, the petition lifecycle (draft → open → closed)
 //! and the queries behind them.
 
+pub mod account;
 pub mod auth;
 pub mod error;
 pub mod fields;

@@ -109,6 +109,7 @@ fn leak_arg_name(name: &str) -> &'static str {
         "min",
         "percent",
         "hours",
+        "minutes",
         "days",
         "email",
         "status",

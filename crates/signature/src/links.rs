@@ -56,6 +56,8 @@ impl fmt::Debug for LinkKey {
 pub(crate) enum Purpose {
     Confirm,
     Withdraw,
+    /// An organizer's password-reset link (`LinkKey::password_reset_token`).
+    PasswordReset,
 }
 
 impl Purpose {
@@ -63,6 +65,7 @@ impl Purpose {
         match self {
             Purpose::Confirm => b"confirm",
             Purpose::Withdraw => b"withdraw",
+            Purpose::PasswordReset => b"password-reset",
         }
     }
 }
@@ -123,6 +126,12 @@ impl LinkKey {
         }
     }
 
+    /// The token of a password-reset link: derived like a signature's links, so that the
+    /// queued email holds only the nonce and the database only the token's hash.
+    pub fn password_reset_token(&self, nonce: &Nonce) -> Token {
+        self.token(Purpose::PasswordReset, nonce)
+    }
+
     pub(crate) fn token(&self, purpose: Purpose, nonce: &Nonce) -> Token {
         // HMAC pads a key shorter than its block (64 bytes) with zeros: so does this,
         // which is the one key length `KeyInit::new` takes without a fallible check.
@@ -137,9 +146,10 @@ impl LinkKey {
     }
 }
 
-/// What one signing draws to make its links: written in the email's job, as base64url.
+/// What one signing (or one password-reset request) draws to make its links: written in
+/// the email's job, as base64url.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Nonce([u8; 16]);
+pub struct Nonce([u8; 16]);
 
 impl fmt::Debug for Nonce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,7 +158,7 @@ impl fmt::Debug for Nonce {
 }
 
 impl Nonce {
-    pub(crate) fn generate() -> Self {
+    pub fn generate() -> Self {
         let mut bytes = [0u8; 16];
         rand::rng().fill_bytes(&mut bytes);
         Nonce(bytes)

@@ -27,7 +27,8 @@ pub enum Backend {
 /// A parsed `SIGNONS_DATABASE_URL`: `postgres://…`, `sqlite://path`, or a plain file path.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
-    Postgres(String),
+    /// May hold a password: shown only through `Debug`, which redacts it.
+    Postgres(crate::Secret<String>),
     Sqlite(PathBuf),
 }
 
@@ -38,7 +39,7 @@ impl DatabaseUrl {
             return Err(StoreError::BadUrl("the database URL is empty".into()));
         }
         if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            return Ok(DatabaseUrl::Postgres(s.to_owned()));
+            return Ok(DatabaseUrl::Postgres(crate::Secret::new(s.to_owned())));
         }
         if let Some(path) = s.strip_prefix("sqlite://") {
             if path.is_empty() {
@@ -61,7 +62,7 @@ impl DatabaseUrl {
 
     pub fn connect(&self) -> Result<DbConnection, StoreError> {
         match self {
-            DatabaseUrl::Postgres(url) => Ok(DbConnection::Pg(PgConnection::establish(url)?)),
+            DatabaseUrl::Postgres(url) => Ok(DbConnection::Pg(PgConnection::establish(url.expose())?)),
             DatabaseUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent)
@@ -86,11 +87,7 @@ impl DatabaseUrl {
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DatabaseUrl::Postgres(url) => {
-                let host = url.rsplit('@').next().unwrap_or(url);
-                let host = host.trim_start_matches("postgres://").trim_start_matches("postgresql://");
-                write!(f, "postgres://…@{host}")
-            }
+            DatabaseUrl::Postgres(url) => f.write_str(&crate::secret::redact_url(url.expose())),
             DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
         }
     }

@@ -12,12 +12,14 @@ pub mod jobs;
 pub mod migrate;
 pub mod runner;
 pub mod schema;
+pub mod secret;
 mod text_enum;
 pub mod token;
 
 pub use database::{Backend, Database, DatabaseUrl, DbConnection};
 pub use error::StoreError;
 pub use id::Id;
+pub use secret::Secret;
 pub use token::{Token, TokenHash};
 
 /// The current time, truncated to microseconds so that both backends store and return

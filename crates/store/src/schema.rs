@@ -25,6 +25,18 @@ diesel::table! {
         token_hash -> Text,
         organizer_id -> Text,
         created_at -> Timestamp,
+        name -> Text,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        organizer_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -300,6 +312,7 @@ diesel::joinable!(petition_origin_counts -> petitions (petition_id));
 diesel::joinable!(organizers -> organizations (organization_id));
 diesel::joinable!(api_tokens -> organizers (organizer_id));
 diesel::joinable!(sessions -> organizers (organizer_id));
+diesel::joinable!(password_resets -> organizers (organizer_id));
 diesel::joinable!(petitions -> organizations (organization_id));
 diesel::joinable!(signatures -> petitions (petition_id));
 diesel::joinable!(petition_counters -> petitions (petition_id));
@@ -312,6 +325,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizers,
     api_tokens,
     sessions,
+    password_resets,
     petitions,
     signatures,
     petition_counters,

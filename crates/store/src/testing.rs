@@ -100,7 +100,7 @@ impl TempDatabase {
                 let server = PgServer::parse(postgres_server)?;
                 let name = format!("signons_test_{id}");
                 create_pg_database(&server, &name, migrated)?;
-                temp.url = DatabaseUrl::Postgres(server.url_of(&name));
+                temp.url = DatabaseUrl::Postgres(crate::Secret::new(server.url_of(&name)));
                 temp.pg = Some(PgTarget { server, name });
             }
         }
@@ -121,7 +121,7 @@ impl TempDatabase {
 
     pub fn url_string(&self) -> String {
         match &self.url {
-            DatabaseUrl::Postgres(url) => url.clone(),
+            DatabaseUrl::Postgres(url) => url.expose().clone(),
             DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
         }
     }
@@ -265,7 +265,7 @@ fn make_pg_template(server: &PgServer, admin: &mut PgConnection) -> anyhow::Resu
     }
     let building = format!("{TEMPLATE_PREFIX}tmp_{}", uuid::Uuid::new_v4().simple());
     admin.batch_execute(&format!("CREATE DATABASE {building}")).with_context(|| format!("cannot create {building}"))?;
-    let migrated = DatabaseUrl::Postgres(server.url_of(&building))
+    let migrated = DatabaseUrl::Postgres(crate::Secret::new(server.url_of(&building)))
         .connect()
         .and_then(|mut conn| migrate::run_pending(&mut conn))
         .with_context(|| format!("cannot migrate the template {building}"));

@@ -39,13 +39,26 @@ impl FromRequest for ApiOrganizer {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .and_then(|t| Token::parse(t.trim()))
                 .ok_or(AppError::Unauthorized)?;
-            let organizer = state
+            let t = token.clone();
+            let found = state
                 .db
-                .read_async(move |conn| {
-                    signons_petition::auth::api_token_organizer(conn, &token).map_err(AppError::from)
-                })
+                .read_async(move |conn| signons_petition::account::token_organizer(conn, &t).map_err(AppError::from))
                 .await?
                 .ok_or(AppError::Unauthorized)?;
+            if found.touch {
+                // At most once an hour per token (`account::token_organizer`), so API
+                // calls stay reads; a failure costs only the date shown in the token list.
+                let written = state
+                    .db
+                    .write_async(move |conn| {
+                        signons_petition::account::touch_token(conn, &token).map_err(AppError::from)
+                    })
+                    .await;
+                if let Err(e) = written {
+                    tracing::warn!(error = %e, "cannot record when an API token was used");
+                }
+            }
+            let organizer = found.organizer;
             Ok(ApiOrganizer(organizer))
         })
     }

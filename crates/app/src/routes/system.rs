@@ -23,9 +23,38 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics (see `metrics.rs`).
+/// Whether this request may read `/metrics`: its client address (as the rate limits see
+/// it, so behind a trusted proxy the address the proxy reports, not the proxy's own) is in
+/// `metrics_allow`, or it carries `Authorization: Bearer <metrics_token>`.
+fn metrics_allowed(state: &AppState, req: &HttpRequest) -> bool {
+    let config = &state.config;
+    if let (Some(expected), Some(given)) = (
+        &config.metrics_token,
+        req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")),
+    ) {
+        use subtle::ConstantTimeEq;
+        if bool::from(given.trim().as_bytes().ct_eq(expected.expose().as_bytes())) {
+            return true;
+        }
+    }
+    req.peer_addr().is_some_and(|peer| {
+        let client = crate::rate_limit::client_address(
+            peer.ip(),
+            req.headers(),
+            config.trust_forwarded_for,
+            &config.trusted_proxies,
+        );
+        config.metrics_allow.iter().any(|net| net.contains(client))
+    })
+}
+
+/// Prometheus metrics (see `metrics.rs`), for the addresses and the token configured.
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if !metrics_allowed(&state, &req) {
+        use actix_web::ResponseError;
+        return crate::error::AppError::Forbidden.error_response();
+    }
     use diesel::prelude::*;
     use signons_store::jobs;
     use signons_store::schema::{ap_followers, petitions};

@@ -1,0 +1,95 @@
+//! Password-reset emails, queued as references like the signature emails: the job holds
+//! the organizer's id, a nonce and the language; the link's token is derived from the
+//! instance's link key and the nonce when the email is sent
+//! (`LinkKey::password_reset_token`), and the database holds only its hash. So neither the
+//! queue nor a copy of the database holds a usable reset link.
+//!
+//! `Composer` is what the mail worker composes with: reset emails here, every other
+//! reference by the signature crate.
+
+use serde::{Deserialize, Serialize};
+use signons_mail::{Compose, Composed, MailError, Message};
+use signons_petition::PetitionError;
+use signons_render::{Locale, Renderer};
+use signons_signature::links::Nonce;
+use signons_signature::{LinkKey, SignatureEmails};
+use signons_store::{DbConnection, Id, Token};
+
+/// The `kind` of a reset email's reference (the signature emails use other kinds).
+const KIND: &str = "password_reset";
+
+/// What a reset email's job holds.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ResetEmail {
+    kind: String,
+    organizer: String,
+    nonce: Nonce,
+    locale: String,
+}
+
+impl ResetEmail {
+    pub fn new(organizer: &Id, nonce: Nonce, locale: Locale) -> Self {
+        ResetEmail { kind: KIND.to_owned(), organizer: organizer.to_string(), nonce, locale: locale.code().to_owned() }
+    }
+}
+
+/// The reset link of a nonce.
+pub fn reset_token(key: &LinkKey, nonce: &Nonce) -> Token {
+    key.password_reset_token(nonce)
+}
+
+pub fn reset_url(public_url: &str, token: &Token) -> String {
+    format!("{public_url}/password/reset/{}", token.expose())
+}
+
+/// Composes reset emails.
+#[derive(Clone)]
+pub struct ResetEmails {
+    pub renderer: Renderer,
+    pub public_url: String,
+    pub instance_name: String,
+    pub key: LinkKey,
+}
+
+impl ResetEmails {
+    fn compose_reset(&self, conn: &mut DbConnection, email: ResetEmail) -> Result<Composed, MailError> {
+        let token = reset_token(&self.key, &email.nonce);
+        let organizer = match signons_petition::account::reset_link_organizer(conn, &token.hash()) {
+            Ok(o) => o,
+            // Used, expired, replaced by a new password: nobody is sent a dead link. A
+            // process with another link key lands here too: the link would not work.
+            Err(PetitionError::ResetLinkInvalid | PetitionError::ResetLinkExpired) => {
+                return Ok(Composed::Dropped("the reset link is no longer valid".into()))
+            }
+            Err(PetitionError::Store(e)) => return Err(MailError::Store(e)),
+            Err(other) => return Err(MailError::Later(other.to_string())),
+        };
+        if organizer.id.to_string() != email.organizer {
+            return Ok(Composed::Dropped("the reset link belongs to another account".into()));
+        }
+        let locale = Locale::from_code(&email.locale).unwrap_or_default();
+        let message = Message::PasswordReset {
+            instance_name: self.instance_name.clone(),
+            reset_url: reset_url(&self.public_url, &token),
+            minutes_valid: signons_petition::account::RESET_LINK_MINUTES,
+        };
+        Ok(Composed::Email(message.render(&self.renderer, locale, &organizer.email)?))
+    }
+}
+
+/// What the mail worker composes references with.
+pub struct Composer {
+    pub signatures: SignatureEmails,
+    pub resets: ResetEmails,
+}
+
+impl Compose for Composer {
+    fn compose(&self, conn: &mut DbConnection, reference: &serde_json::Value) -> Result<Composed, MailError> {
+        if reference.get("kind").and_then(|k| k.as_str()) == Some(KIND) {
+            let email = ResetEmail::deserialize(reference)
+                .map_err(|e| MailError::Reference(format!("not a password-reset email: {e}")))?;
+            return self.resets.compose_reset(conn, email);
+        }
+        self.signatures.compose(conn, reference)
+    }
+}
