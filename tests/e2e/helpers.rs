@@ -289,6 +289,8 @@ pub struct Options {
     /// `metrics_allow`, when not the default (loopback).
     pub metrics_allow: Option<Vec<String>>,
     pub metrics_token: Option<String>,
+    /// `signer_emails_per_day`, when not the default.
+    pub signer_emails_per_day: Option<u32>,
 }
 
 /// Row counts of the tables bad input must not touch, and the emails written so far.
@@ -358,6 +360,7 @@ impl TestApp {
             federation_retry_seconds: 1,
             federation_update_seconds: 1,
             trust_forwarded_for: options.trust_forwarded_for,
+            signer_emails_per_day: options.signer_emails_per_day.unwrap_or(RawConfig::default().signer_emails_per_day),
             ..RawConfig::default()
         }
         .validate()

@@ -1,7 +1,9 @@
 //! The signing loop, end to end: through the API and through the forms, duplicates,
 //! expiry, many signers at once, closed and draft petitions.
 
-use crate::helpers::{all, escaped, input_value, refs, Backend, Table, TestApp, ORGANIZER_EMAIL, ORGANIZER_PASSWORD};
+use crate::helpers::{
+    all, escaped, input_value, refs, Backend, Options, Table, TestApp, ORGANIZER_EMAIL, ORGANIZER_PASSWORD,
+};
 use diesel::prelude::*;
 use serde_json::json;
 use signons_store::schema::{signatures, withdraw_tokens};
@@ -16,6 +18,7 @@ on_both_backends! {
     a_pending_signature_is_replaced_by_the_next_submission => a_pending_signature_is_replaced_by_the_next_submission_sqlite, a_pending_signature_is_replaced_by_the_next_submission_postgres;
     earlier_withdraw_links_and_used_confirm_links_stay_meaningful => earlier_withdraw_links_and_used_confirm_links_stay_meaningful_sqlite, earlier_withdraw_links_and_used_confirm_links_stay_meaningful_postgres;
     the_home_page_ranks_every_open_petition => the_home_page_ranks_every_open_petition_sqlite, the_home_page_ranks_every_open_petition_postgres;
+    the_sign_form_cannot_flood_an_inbox => the_sign_form_cannot_flood_an_inbox_sqlite, the_sign_form_cannot_flood_an_inbox_postgres;
 }
 
 fn path_of<'a>(app: &TestApp, link: &'a str) -> &'a str {
@@ -716,4 +719,53 @@ async fn the_home_page_ranks_every_open_petition(backend: Backend) {
 
     let fresh = app.create_petition("Published a moment ago", true).await;
     browser.get("/").await.expect(200).contains(&format!("href=\"/p/{fresh}\""));
+}
+
+/// Someone submits a stranger's address again and again, with a name of their choosing
+/// ("Hello {name}"). The stranger gets the first email and three more about that petition,
+/// then none until the cooldown (10 minutes); over every petition, at most the daily cap
+/// (6 here). Every submission gets the same answer, a refused one changes nothing (the
+/// pending signature keeps the last data that was emailed, and that email's link works),
+/// and other signers from the same address are not held back.
+async fn the_sign_form_cannot_flood_an_inbox(backend: Backend) {
+    let app = TestApp::spawn_with(backend, Options { signer_emails_per_day: Some(6), ..Options::default() }).await;
+    let (first, second) = (
+        app.create_petition("Lights on the towpath", true).await,
+        app.create_petition("A bench by the lock", true).await,
+    );
+    let victim = "victim@example.org";
+    for n in 1..=5 {
+        app.sign(&first, &format!("Flood {n}"), victim).await.expect(202);
+    }
+    // Honest signers behind the same address still get their email.
+    let neighbour = app.sign_and_read_email(&first, "Neighbour", "neighbour@example.org").await;
+    assert!(neighbour.text().contains("Neighbour"));
+    app.sign(&second, "Flood 6", victim).await.expect(202);
+    app.sign(&second, "Flood 7", victim).await.expect(202);
+    app.wait_mail_queue_empty().await;
+    let names: Vec<String> = app
+        .outbox_emails()
+        .into_iter()
+        .filter(|(_, m)| m.to == victim)
+        .map(|(_, m)| {
+            let text = m.text();
+            (1..=7).map(|n| format!("Flood {n}")).find(|name| text.contains(name.as_str())).unwrap_or_default()
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["Flood 1", "Flood 2", "Flood 3", "Flood 4", "Flood 6"], "emails to the victim: {names:?}");
+    // The fifth submission on the first petition changed nothing: the pending signature is
+    // the fourth, as its email showed, and that email's link confirms it.
+    let rows = app.signature_rows(victim).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().any(|r| r.name == "Flood 4") && rows.iter().any(|r| r.name == "Flood 6"), "{rows:?}");
+    let fourth = app
+        .outbox_emails()
+        .into_iter()
+        .map(|(_, m)| m)
+        .find(|m| m.to == victim && m.text().contains("Flood 4"))
+        .expect("the fourth email");
+    app.browser().follow_and_press(&fourth.confirm_link(&app.url)).await.expect(200).contains("your signature counts");
+    app.assert_count(&first, 1).await;
 }
