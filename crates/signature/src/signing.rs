@@ -738,7 +738,7 @@ mod tests {
         let ctx = context();
         let input = SignatureInput {
             name: "Ada Lovelace".into(),
-            email: "Ada.Lovelace+trees@Example.ORG".into(),
+            email: "Ada.Lovelace+trees@FastMail.com".into(),
             country: Some("United Kingdom".into()),
             postal_code: Some("sw1a 1aa".into()),
             comment: Some("For <b>science</b> & \"trees\".".into()),
@@ -839,8 +839,8 @@ mod tests {
         }
         let expected = Written {
             name: "Ada Lovelace".into(),
-            email: "Ada.Lovelace+trees@example.org".into(),
-            email_canonical: "ada.lovelace@example.org".into(),
+            email: "Ada.Lovelace+trees@fastmail.com".into(),
+            email_canonical: "ada.lovelace@fastmail.com".into(),
             country: Some("United Kingdom".into()),
             postal_code: Some("SW1A 1AA".into()),
             comment: Some("For <b>science</b> & \"trees\".".into()),
@@ -853,7 +853,7 @@ mod tests {
         assert_eq!(written[0].0, expected, "the single statement");
         assert_eq!(written[1].0, expected, "the general path");
         assert_eq!(written[0].1, written[1].1, "the same email");
-        assert_eq!(written[0].1.recipient, "Ada.Lovelace+trees@example.org");
+        assert_eq!(written[0].1.recipient, "Ada.Lovelace+trees@fastmail.com");
         assert!(written[0].1.subject.contains("Plant trees in the school yard"), "{:?}", written[0].1.subject);
     }
 }
