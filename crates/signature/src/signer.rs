@@ -204,7 +204,11 @@ mod tests {
             for domain in PLUS_ADDRESSING {
                 assert_eq!(sql.matches(&format!("'{domain}'")).count(), 2, "{domain}");
             }
-            assert_eq!(sql.matches("'").count(), 4 * PLUS_ADDRESSING.len() + 8, "no other provider in the list (and the patterns '%+%' and '@', twice each)");
+            assert_eq!(
+                sql.matches("'").count(),
+                4 * PLUS_ADDRESSING.len() + 8,
+                "no other provider in the list (and the patterns '%+%' and '@', twice each)"
+            );
         }
     }
 

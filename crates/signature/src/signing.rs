@@ -468,6 +468,14 @@ pub fn confirm(conn: &mut DbConnection, public_url: &str, token: &str) -> Result
         diesel::delete(s::table.filter(s::id.eq(&row.id)).filter(s::confirmed_at.is_null())).execute(conn)?;
         return Ok(Confirmation::CountedElsewhere(page(row)));
     }
+    if counted_here_anonymized(conn, &row.petition_id, &digest)? {
+        // They signed here long ago, and retention erased all but the digest: they count
+        // already, as they did.
+        diesel::delete(s::table.filter(s::id.eq(&row.id)).filter(s::confirmed_at.is_null())).execute(conn)?;
+        let mut page = page(row);
+        page.confirmed = true;
+        return Ok(Confirmation::AlreadyConfirmed(page));
+    }
     // The guards make a concurrent second confirm update nothing, and so count nothing.
     let updated = diesel::update(
         s::table
@@ -489,6 +497,18 @@ pub fn confirm(conn: &mut DbConnection, public_url: &str, token: &str) -> Result
     let mut page = page(row);
     page.confirmed = true;
     Ok(Confirmation::Confirmed(page))
+}
+
+/// Whether the person with this digest counts for the petition by a signature here whose
+/// personal data retention erased (`retention::anonymize_aged`).
+fn counted_here_anonymized(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, SignatureError> {
+    let n: i64 = s::table
+        .filter(s::petition_id.eq(petition))
+        .filter(s::digest.eq(digest))
+        .filter(s::anonymized_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Whether the person with this digest counts for the petition through another instance.
