@@ -144,6 +144,24 @@ pub struct Config {
     pub log_json: bool,
 }
 
+/// The networks of a list setting; each entry that is not one is reported under `key`.
+fn networks(key: &str, entries: &[String], example: &str, errors: &mut Vec<String>) -> Vec<IpNetwork> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            entry
+                .trim()
+                .parse::<IpNetwork>()
+                .map_err(|()| {
+                    errors.push(format!(
+                        "{key} entry {entry:?}: expected an IP address like {example} or a network like 10.0.0.0/8"
+                    ))
+                })
+                .ok()
+        })
+        .collect()
+}
+
 /// An IP address or a CIDR network (`10.0.0.0/8`, `fd00::/8`); a bare address is a
 /// network of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,36 +330,8 @@ impl RawConfig {
         if self.workers > 256 {
             errors.push(format!("workers {}: at most 256", self.workers));
         }
-        let trusted_proxies = self
-            .trusted_proxies
-            .iter()
-            .filter_map(|entry| {
-                entry
-                    .trim()
-                    .parse::<IpNetwork>()
-                    .map_err(|()| {
-                        errors.push(format!(
-                            "trusted_proxies entry {entry:?}: expected an IP address like 10.0.0.2 or a network like 10.0.0.0/8"
-                        ))
-                    })
-                    .ok()
-            })
-            .collect();
-        let metrics_allow = self
-            .metrics_allow
-            .iter()
-            .filter_map(|entry| {
-                entry
-                    .trim()
-                    .parse::<IpNetwork>()
-                    .map_err(|()| {
-                        errors.push(format!(
-                            "metrics_allow entry {entry:?}: expected an IP address like 127.0.0.1 or a network like 10.0.0.0/8"
-                        ))
-                    })
-                    .ok()
-            })
-            .collect();
+        let trusted_proxies = networks("trusted_proxies", &self.trusted_proxies, "10.0.0.2", &mut errors);
+        let metrics_allow = networks("metrics_allow", &self.metrics_allow, "127.0.0.1", &mut errors);
         let metrics_token = self.metrics_token.clone().filter(|t| !t.expose().trim().is_empty());
         if let Some(token) = &metrics_token {
             let t = token.expose();
