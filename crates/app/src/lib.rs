@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod page;
 pub mod page_cache;
 pub mod page_error;
+pub mod passwords;
 pub mod rate_limit;
 pub mod read_model;
 pub mod routes;

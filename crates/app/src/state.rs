@@ -15,6 +15,11 @@ use std::sync::Arc;
 /// past this).
 const API_LIST_PAGES: usize = 1_000;
 
+/// Failed logins one account may have in `LOGIN_FAILURE_WINDOW`: enough for an owner who
+/// mistypes, far too few to guess a password.
+pub const LOGIN_FAILURES: usize = 5;
+pub const LOGIN_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// What every request handler shares.
 pub struct AppState {
     pub config: Config,
@@ -36,6 +41,11 @@ pub struct AppState {
     /// Password changes and reset requests: each guesses a password or sends an email, so
     /// they are limited per address like logins, on a budget of their own.
     pub account_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Failed logins per account (`LOGIN_FAILURES` in `LOGIN_FAILURE_WINDOW`), whatever
+    /// the addresses they come from.
+    pub login_failures: crate::rate_limit::LoginFailures,
+    /// Where argon2 runs: a few at a time, off the async threads and the database.
+    pub passwords: crate::passwords::PasswordChecks,
     /// ActivityPub: the library's configuration, which holds our `FederationData`.
     pub federation: signons_federation::context::Config,
     /// Cancelled when the application stops: background tasks end.
@@ -62,6 +72,8 @@ impl AppState {
         ));
         AppState {
             account_limiter,
+            login_failures: crate::rate_limit::LoginFailures::new(LOGIN_FAILURES, LOGIN_FAILURE_WINDOW),
+            passwords: crate::passwords::PasswordChecks::per_core(),
             config,
             db,
             renderer,
@@ -108,6 +120,7 @@ impl AppState {
         }
         self.login_limiter.retain_recent();
         self.account_limiter.retain_recent();
+        self.login_failures.trim();
         self.signing.recipients.trim();
     }
 }

@@ -152,6 +152,7 @@ error-bad-credentials = Wrong email or password.
 error-forbidden = You are not allowed to do this.
 error-csrf-failed = The form expired. Please submit it again.
 error-rate-limited = Too many attempts from your connection. Please wait a little and try again.
+error-login-throttled = Too many failed attempts for this address. Please wait 15 minutes and try again, or reset your password.
 error-invalid-state = This action is not possible in the petition's current state.
 error-internal-error = Something went wrong on our side. Please try again later.
 

@@ -152,6 +152,7 @@ error-bad-credentials = Adresse ou mot de passe incorrect.
 error-forbidden = Vous n'avez pas le droit de faire cela.
 error-csrf-failed = Le formulaire a expiré. Merci de l'envoyer à nouveau.
 error-rate-limited = Trop de tentatives depuis votre connexion. Patientez un peu et réessayez.
+error-login-throttled = Trop de tentatives échouées pour cette adresse. Patientez 15 minutes et réessayez, ou réinitialisez votre mot de passe.
 error-invalid-state = Cette action n'est pas possible dans l'état actuel de la pétition.
 error-internal-error = Un problème est survenu de notre côté. Merci de réessayer plus tard.
 

@@ -196,7 +196,8 @@ pub(crate) fn petition_context(
 /// wrong with it, and a notice (translation key).
 fn form_context(locale: Locale, form: ShownForm<'_>) -> Context {
     let mut context = Context::new();
-    let empty = SignForm { public: true, ..SignForm::default() };
+    // "Show my name publicly" starts unticked: a name goes public only by the signer's choice.
+    let empty = SignForm::default();
     let (values, errors, notice) = form.unwrap_or((&empty, None, None));
     context.insert("form", values);
     context.insert("errors", &errors.map(|e| errors_context(locale, e)).unwrap_or_else(|| serde_json::json!({})));
