@@ -2,6 +2,7 @@
 //! pages, JSON API) and the background tasks, on top of the domain crates.
 
 pub mod accounts;
+pub mod bots;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -46,6 +46,8 @@ pub struct AppState {
     pub login_failures: crate::rate_limit::LoginFailures,
     /// Where argon2 runs: a few at a time, off the async threads and the database.
     pub passwords: crate::passwords::PasswordChecks,
+    /// The proof of work sign forms ask for, when the admin turned it on.
+    pub proof_of_work: Option<crate::bots::ProofOfWork>,
     /// ActivityPub: the library's configuration, which holds our `FederationData`.
     pub federation: signons_federation::context::Config,
     /// Cancelled when the application stops: background tasks end.
@@ -70,7 +72,11 @@ impl AppState {
         let account_limiter = Arc::new(DefaultKeyedRateLimiter::keyed(
             Quota::per_minute(NonZeroU32::MIN.saturating_add(9)).allow_burst(NonZeroU32::MIN.saturating_add(9)),
         ));
+        let proof_of_work = config
+            .proof_of_work_bits
+            .map(|bits| crate::bots::ProofOfWork::new(signing.link_key.derive("proof-of-work"), bits));
         AppState {
+            proof_of_work,
             account_limiter,
             login_failures: crate::rate_limit::LoginFailures::new(LOGIN_FAILURES, LOGIN_FAILURE_WINDOW),
             passwords: crate::passwords::PasswordChecks::per_core(),
@@ -121,6 +127,9 @@ impl AppState {
         self.login_limiter.retain_recent();
         self.account_limiter.retain_recent();
         self.login_failures.trim();
+        if let Some(pow) = &self.proof_of_work {
+            pow.trim(chrono::Utc::now().timestamp());
+        }
         self.signing.recipients.trim();
     }
 }
