@@ -77,7 +77,7 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
     // Ann signs on beta, with a comment and a postal code the petition does not ask.
     let fields = [
         ("name", "Ann Beta"),
-        ("email", "Ann.Beta+petitions@example.org"),
+        ("email", "Ann.Beta+petitions@fastmail.com"),
         ("country", "France"),
         ("postal_code", "75011"),
         ("comment", "a secret comment"),
@@ -129,9 +129,17 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
         .await;
     assert_eq!(received.len(), 2);
     for (activity, _, _) in &received {
-        for secret in
-            ["example.org", "Ann.Beta", "a secret comment", "75011", "postalCode", "comment", "email", "optIn"]
-        {
+        for secret in [
+            "example.org",
+            "fastmail.com",
+            "Ann.Beta",
+            "a secret comment",
+            "75011",
+            "postalCode",
+            "comment",
+            "email",
+            "optIn",
+        ] {
             assert!(!activity.contains(secret), "{secret} left the signer's instance: {activity}");
         }
     }
@@ -154,11 +162,11 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
         &gamma,
         &ann_fr,
         &handle,
-        &[("name", "Ann"), ("email", "ann.beta@example.org"), ("country", "France")],
+        &[("name", "Ann"), ("email", "ann.beta@fastmail.com"), ("country", "France")],
     )
     .await;
     confirm(&gamma, &ann_fr, &again).await.expect(200);
-    let refusal = gamma.next_email_to("ann.beta@example.org").await;
+    let refusal = gamma.next_email_to("ann.beta@fastmail.com").await;
     assert!(refusal.subject.contains("n'a pas été comptée"), "{}", refusal.subject);
     assert!(refusal.text().contains("déjà signé"), "{}", refusal.text());
     let link = again.confirm_link(&gamma.url);
@@ -210,7 +218,7 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
     })
     .await;
     assert!(
-        sent_rows(&beta).await.iter().all(|(email, _, _)| email != "Ann.Beta+petitions@example.org"),
+        sent_rows(&beta).await.iter().all(|(email, _, _)| email != "Ann.Beta+petitions@fastmail.com"),
         "beta keeps nothing of Ann"
     );
 }

@@ -1,7 +1,9 @@
 //! The signing loop, end to end: through the API and through the forms, duplicates,
 //! expiry, many signers at once, closed and draft petitions.
 
-use crate::helpers::{all, escaped, input_value, refs, Backend, Table, TestApp, ORGANIZER_EMAIL, ORGANIZER_PASSWORD};
+use crate::helpers::{
+    all, escaped, input_value, refs, Backend, Options, Table, TestApp, ORGANIZER_EMAIL, ORGANIZER_PASSWORD,
+};
 use diesel::prelude::*;
 use serde_json::json;
 use signons_store::schema::{signatures, withdraw_tokens};
@@ -16,6 +18,8 @@ on_both_backends! {
     a_pending_signature_is_replaced_by_the_next_submission => a_pending_signature_is_replaced_by_the_next_submission_sqlite, a_pending_signature_is_replaced_by_the_next_submission_postgres;
     earlier_withdraw_links_and_used_confirm_links_stay_meaningful => earlier_withdraw_links_and_used_confirm_links_stay_meaningful_sqlite, earlier_withdraw_links_and_used_confirm_links_stay_meaningful_postgres;
     the_home_page_ranks_every_open_petition => the_home_page_ranks_every_open_petition_sqlite, the_home_page_ranks_every_open_petition_postgres;
+    the_sign_form_cannot_flood_an_inbox => the_sign_form_cannot_flood_an_inbox_sqlite, the_sign_form_cannot_flood_an_inbox_postgres;
+    a_plus_is_part_of_the_address_unless_the_provider_ignores_it => a_plus_is_part_of_the_address_unless_the_provider_ignores_it_sqlite, a_plus_is_part_of_the_address_unless_the_provider_ignores_it_postgres;
 }
 
 fn path_of<'a>(app: &TestApp, link: &'a str) -> &'a str {
@@ -269,36 +273,36 @@ async fn duplicates_get_the_same_answer(backend: Backend) {
     let slug = app.create_petition("Protect the old oak", true).await;
     let browser = app.browser();
 
-    let first = app.sign(&slug, "Alice Dupont", "Alice.Dupont@Example.org").await;
+    let first = app.sign(&slug, "Alice Dupont", "Alice.Dupont@fastmail.com").await;
     first.expect(202);
-    let mail1 = app.next_email_to("alice.dupont@example.org").await;
+    let mail1 = app.next_email_to("alice.dupont@fastmail.com").await;
     let link1 = mail1.confirm_link(&app.url);
 
     // Pending: the same answer, a new link that replaces the first.
-    let second = app.sign(&slug, "Alice Dupont", "alice.dupont+oak@EXAMPLE.ORG").await;
+    let second = app.sign(&slug, "Alice Dupont", "alice.dupont+oak@fastmail.com").await;
     second.expect(202);
     assert_eq!(second.body, first.body, "the same answer for a known address");
-    let mail2 = app.next_email_to("alice.dupont+oak@example.org").await;
+    let mail2 = app.next_email_to("alice.dupont+oak@fastmail.com").await;
     assert_eq!(mail2.subject, "Confirm your signature: Protect the old oak");
     let link2 = mail2.confirm_link(&app.url);
     assert_ne!(link1, link2, "a fresh link");
-    assert_eq!(app.signature_rows("alice.dupont@example.org").await.len(), 1);
+    assert_eq!(app.signature_rows("alice.dupont@fastmail.com").await.len(), 1);
     assert_eq!(app.count_rows(Table::Signatures).await, 1);
     browser.get(path_of(&app, &link1)).await.expect(404);
     browser.follow_and_press(&link2).await.expect(200);
     app.assert_count(&slug, 1).await;
 
     // Confirmed: the same answer again, and an email that says so.
-    let third = app.sign(&slug, "Alice", "ALICE.DUPONT@example.org").await;
+    let third = app.sign(&slug, "Alice", "ALICE.DUPONT@fastmail.com").await;
     third.expect(202);
     assert_eq!(third.body, first.body);
-    let mail3 = app.next_email_to("ALICE.DUPONT@example.org").await;
+    let mail3 = app.next_email_to("ALICE.DUPONT@fastmail.com").await;
     assert_eq!(mail3.subject, "You have already signed: Protect the old oak");
     assert!(mail3.links(&format!("{}/s/", app.url)).is_empty(), "no confirmation link: {}", mail3.text());
     assert!(mail3.text().contains(&format!("{}/p/{slug}", app.url)));
     let withdraw = mail3.withdraw_link(&app.url);
     app.assert_count(&slug, 1).await;
-    let rows = app.signature_rows("alice.dupont@example.org").await;
+    let rows = app.signature_rows("alice.dupont@fastmail.com").await;
     assert_eq!(rows.len(), 1);
     assert!(rows[0].confirmed);
 
@@ -311,17 +315,17 @@ async fn duplicates_get_the_same_answer(backend: Backend) {
             browser.post_form(&format!("/p/{slug}/sign"), &[("csrf", &csrf), ("name", name), ("email", email)]).await
         }
     };
-    let known = sign_form("Alice", "alice.dupont@example.org").await;
-    let new = sign_form("Bob Martin", "bob.martin@example.org").await;
+    let known = sign_form("Alice", "alice.dupont@fastmail.com").await;
+    let new = sign_form("Bob Martin", "bob.martin@fastmail.com").await;
     assert_eq!((known.status, known.location()), (new.status, new.location()));
     assert_eq!(known.status.as_u16(), 303);
     assert_eq!(known.body, new.body);
-    let already = app.next_email_to("alice.dupont@example.org").await;
+    let already = app.next_email_to("alice.dupont@fastmail.com").await;
     assert_eq!(already.subject, "You have already signed: Protect the old oak");
-    let bob = app.next_email_to("bob.martin@example.org").await;
+    let bob = app.next_email_to("bob.martin@fastmail.com").await;
     assert_eq!(bob.subject, "Confirm your signature: Protect the old oak");
     app.assert_count(&slug, 1).await;
-    assert_eq!(app.signature_rows("alice.dupont@example.org").await.len(), 1);
+    assert_eq!(app.signature_rows("alice.dupont@fastmail.com").await.len(), 1);
 
     // The latest email's withdrawal link works; once used, the earlier ones are dead too.
     browser.follow_and_press(&already.withdraw_link(&app.url)).await.expect(200);
@@ -526,14 +530,14 @@ async fn a_pending_signature_is_replaced_by_the_next_submission(backend: Backend
             "publish": true,
         }))
         .await;
-    let owner = "marie.curie@example.org";
+    let owner = "marie.curie@fastmail.com";
 
     let impostor = json!({
-        "name": "Someone Else", "email": "Marie.Curie+river@example.org", "country": "Narnia",
+        "name": "Someone Else", "email": "Marie.Curie+river@fastmail.com", "country": "Narnia",
         "postal_code": "99999", "comment": "Comment A, not hers.", "public": true, "opt_in": true,
     });
     app.sign_with(&slug, impostor).await.expect(202);
-    let first = app.next_email_to("Marie.Curie+river@example.org").await;
+    let first = app.next_email_to("Marie.Curie+river@fastmail.com").await;
     let browser = app.browser();
     let first_path = path_of(&app, &first.confirm_link(&app.url)).to_owned();
     browser.get(&first_path).await.expect(200).contains("Someone Else").contains("Comment A, not hers.");
@@ -716,4 +720,73 @@ async fn the_home_page_ranks_every_open_petition(backend: Backend) {
 
     let fresh = app.create_petition("Published a moment ago", true).await;
     browser.get("/").await.expect(200).contains(&format!("href=\"/p/{fresh}\""));
+}
+
+/// Someone submits a stranger's address again and again, with a name of their choosing
+/// ("Hello {name}"). The stranger gets the first email and three more about that petition,
+/// then none until the cooldown (10 minutes); over every petition, at most the daily cap
+/// (6 here). Every submission gets the same answer, a refused one changes nothing (the
+/// pending signature keeps the last data that was emailed, and that email's link works),
+/// and other signers from the same address are not held back.
+async fn the_sign_form_cannot_flood_an_inbox(backend: Backend) {
+    let app = TestApp::spawn_with(backend, Options { signer_emails_per_day: Some(6), ..Options::default() }).await;
+    let (first, second) = (
+        app.create_petition("Lights on the towpath", true).await,
+        app.create_petition("A bench by the lock", true).await,
+    );
+    let victim = "victim@example.org";
+    for n in 1..=5 {
+        app.sign(&first, &format!("Flood {n}"), victim).await.expect(202);
+    }
+    // Honest signers behind the same address still get their email.
+    let neighbour = app.sign_and_read_email(&first, "Neighbour", "neighbour@example.org").await;
+    assert!(neighbour.text().contains("Neighbour"));
+    app.sign(&second, "Flood 6", victim).await.expect(202);
+    app.sign(&second, "Flood 7", victim).await.expect(202);
+    app.wait_mail_queue_empty().await;
+    let names: Vec<String> = app
+        .outbox_emails()
+        .into_iter()
+        .filter(|(_, m)| m.to == victim)
+        .map(|(_, m)| {
+            let text = m.text();
+            (1..=7).map(|n| format!("Flood {n}")).find(|name| text.contains(name.as_str())).unwrap_or_default()
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["Flood 1", "Flood 2", "Flood 3", "Flood 4", "Flood 6"], "emails to the victim: {names:?}");
+    // The fifth submission on the first petition changed nothing: the pending signature is
+    // the fourth, as its email showed, and that email's link confirms it.
+    let rows = app.signature_rows(victim).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().any(|r| r.name == "Flood 4") && rows.iter().any(|r| r.name == "Flood 6"), "{rows:?}");
+    let fourth = app
+        .outbox_emails()
+        .into_iter()
+        .map(|(_, m)| m)
+        .find(|m| m.to == victim && m.text().contains("Flood 4"))
+        .expect("the fourth email");
+    app.browser().follow_and_press(&fourth.confirm_link(&app.url)).await.expect(200).contains("your signature counts");
+    app.assert_count(&first, 1).await;
+}
+
+/// On a domain that does not ignore `+tag`, `ann+bob@` is another person's mailbox: they
+/// sign for themselves and never receive Ann's "already signed" email with a withdraw
+/// link to her signature. On a provider that ignores tags, it is Ann again.
+async fn a_plus_is_part_of_the_address_unless_the_provider_ignores_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let slug = app.create_petition("Trees along the canal", true).await;
+    let browser = app.browser();
+    for ann in ["ann@example.org", "ann@fastmail.com"] {
+        let mail = app.sign_and_read_email(&slug, "Ann", ann).await;
+        browser.follow_and_press(&mail.confirm_link(&app.url)).await.expect(200);
+    }
+    let bob = app.sign_and_read_email(&slug, "Bob", "ann+bob@example.org").await;
+    assert_eq!(bob.subject, "Confirm your signature: Trees along the canal", "a signature of his own");
+    browser.follow_and_press(&bob.confirm_link(&app.url)).await.expect(200);
+    app.assert_count(&slug, 3).await;
+    let tagged = app.sign_and_read_email(&slug, "Ann", "ann+petitions@fastmail.com").await;
+    assert_eq!(tagged.subject, "You have already signed: Trees along the canal");
+    app.assert_count(&slug, 3).await;
 }

@@ -81,6 +81,8 @@ impl ResetEmails {
 pub struct Composer {
     pub signatures: SignatureEmails,
     pub resets: ResetEmails,
+    /// The emails of signatures of petitions elsewhere.
+    pub sent: signons_federation::sent::SentEmails,
 }
 
 impl Compose for Composer {
@@ -89,6 +91,9 @@ impl Compose for Composer {
             let email = ResetEmail::deserialize(reference)
                 .map_err(|e| MailError::Reference(format!("not a password-reset email: {e}")))?;
             return self.resets.compose_reset(conn, email);
+        }
+        if signons_federation::sent::SentEmail::is_one(reference) {
+            return self.sent.compose(conn, reference);
         }
         self.signatures.compose(conn, reference)
     }

@@ -28,6 +28,9 @@ pub struct RawConfig {
     pub instance_name: String,
     pub confirm_link_hours: i64,
     pub anonymize_after_days: i64,
+    /// Personal data of a confirmed signature is erased this long after confirmation even
+    /// if its petition is still open (one without an end date); 0 keeps it while open.
+    pub personal_data_max_days: i64,
     /// Signatures one IP address may send per hour; 0 turns the limit off.
     pub sign_rate_per_ip_per_hour: u32,
     /// Signature emails (confirmation, "already signed") one address gets about one
@@ -88,6 +91,7 @@ impl Default for RawConfig {
             instance_name: "Signons".into(),
             confirm_link_hours: 72,
             anonymize_after_days: 180,
+            personal_data_max_days: 1095,
             sign_rate_per_ip_per_hour: 60,
             signer_email_burst: 3,
             sign_proof_of_work: false,
@@ -129,6 +133,7 @@ pub struct Config {
     pub instance_name: String,
     pub confirm_link_hours: i64,
     pub anonymize_after_days: i64,
+    pub personal_data_max_days: i64,
     pub sign_rate_per_ip_per_hour: u32,
     pub signer_emails: signons_signature::RecipientCaps,
     /// `Some(bits)` when sign forms ask for a proof of work of that many bits.
@@ -284,6 +289,9 @@ impl RawConfig {
         if !(1..=24 * 30).contains(&self.confirm_link_hours) {
             errors.push(format!("confirm_link_hours {}: between 1 and 720", self.confirm_link_hours));
         }
+        if !(0..=36500).contains(&self.personal_data_max_days) {
+            errors.push(format!("personal_data_max_days {}: between 0 (off) and 36500", self.personal_data_max_days));
+        }
         if !(1..=3650).contains(&self.anonymize_after_days) {
             errors.push(format!("anonymize_after_days {}: between 1 and 3650", self.anonymize_after_days));
         }
@@ -383,6 +391,7 @@ impl RawConfig {
                 instance_name: self.instance_name.trim().to_owned(),
                 confirm_link_hours: self.confirm_link_hours,
                 anonymize_after_days: self.anonymize_after_days,
+                personal_data_max_days: self.personal_data_max_days,
                 sign_rate_per_ip_per_hour: self.sign_rate_per_ip_per_hour,
                 signer_emails: signons_signature::RecipientCaps {
                     burst: self.signer_email_burst,

@@ -49,13 +49,20 @@ async fn fill_digests(state: &AppState) -> Result<usize, AppError> {
 
 pub async fn once(state: &AppState) -> Result<(), AppError> {
     let anonymize_after = TimeDelta::days(state.config.anonymize_after_days);
+    let max_age =
+        (state.config.personal_data_max_days > 0).then(|| TimeDelta::days(state.config.personal_data_max_days));
     let (closed, purged, anonymized) = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let now = signons_store::now();
             let closed = signons_petition::petition::close_ended(conn, now)?;
             let purged = signons_signature::retention::purge_unconfirmed(conn, now, PENDING_GRACE)?;
-            let anonymized = signons_signature::retention::anonymize_closed(conn, now, anonymize_after)?;
+            let mut anonymized = signons_signature::retention::anonymize_closed(conn, now, anonymize_after)?;
+            if let Some(max_age) = max_age {
+                anonymized += signons_signature::retention::anonymize_aged(conn, now, max_age)?;
+            }
+            let purged =
+                purged + signons_signature::retention::purge_sent(conn, now, PENDING_GRACE, anonymize_after, max_age)?;
             signons_petition::auth::delete_expired_sessions(conn)?;
             signons_petition::account::delete_expired_resets(conn)?;
             signons_federation::inbox::purge_received(conn, RECEIVED_IDS_DAYS)?;

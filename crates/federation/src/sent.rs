@@ -21,8 +21,10 @@ use crate::urls::host_of;
 use crate::{delivery, FederationData, FederationError, Urls};
 use chrono::{NaiveDateTime, SubsecRound, TimeDelta};
 use diesel::prelude::*;
-use signons_mail::{Email, Message};
+use serde::Deserialize;
+use signons_mail::{Composed, MailError, Message};
 use signons_render::Locale;
+use signons_signature::links::{Links, Nonce};
 use signons_signature::{Confirmation, Elsewhere, SignatureError, SignatureInput, TokenPage, ValidSignature};
 use signons_store::schema::{remote_petitions as rp, sent_signatures as ss, sent_withdraw_tokens as swt};
 use signons_store::{DbConnection, Id, Token};
@@ -68,16 +70,14 @@ impl<'a> Submitted<'a> {
     }
 }
 
-/// One signing: the submission, its fresh links, and the two emails it may send.
+/// One signing: the submission and its fresh links (the emails are composed from them
+/// when sent: `SentEmails`).
 struct Signing {
     petition_url: String,
     sig: ValidSignature,
     locale: Locale,
-    confirm: Token,
-    withdraw: Token,
+    links: Links,
     confirm_ttl: TimeDelta,
-    confirmation: Email,
-    already_signed: Email,
 }
 
 /// Signs, here, a petition of another instance. As for our own petitions, the answer is the
@@ -101,32 +101,12 @@ pub async fn sign(
         tracing::info!(petition = %petition.url, "signature email over the address's daily cap: not sent");
         return Ok(());
     }
-    let (confirm, withdraw) = (Token::generate(), Token::generate());
-    let to = sig.email.address().to_owned();
-    let confirmation = Message::ConfirmSignature {
-        petition_title: petition.title.clone(),
-        signer_name: sig.name.clone(),
-        confirm_url: ctx.confirm_url(&confirm),
-        withdraw_url: ctx.withdraw_url(&withdraw),
-        hours_valid: ctx.confirm_ttl.num_hours(),
-    }
-    .render(&ctx.renderer, locale, &to)?;
-    let already_signed = Message::AlreadySigned {
-        petition_title: petition.title.clone(),
-        signer_name: sig.name.clone(),
-        petition_url: format!("{}/p/{}", ctx.public_url, petition.handle()),
-        withdraw_url: ctx.withdraw_url(&withdraw),
-    }
-    .render(&ctx.renderer, locale, &to)?;
     let signing = Arc::new(Signing {
         petition_url: petition.url.clone(),
         sig,
         locale,
-        confirm,
-        withdraw,
+        links: Links::new(&ctx.link_key),
         confirm_ttl: ctx.confirm_ttl,
-        confirmation,
-        already_signed,
     });
     // As for local signatures: the row may change between two statements; a new try sees it
     // as it now is.
@@ -149,13 +129,15 @@ fn sign_in(
 ) -> Result<bool, FederationError> {
     let now = signons_store::now();
     let submitted = Submitted::new(&s.sig, s.locale);
+    let Links { nonce, confirm, withdraw } = &s.links;
+    let new_id = Id::new();
     let row = (
-        ss::id.eq(Id::new()),
+        ss::id.eq(&new_id),
         ss::petition_url.eq(&s.petition_url),
         ss::email_canonical.eq(s.sig.email.canonical()),
         &submitted,
-        ss::confirm_token_hash.eq(Some(s.confirm.hash())),
-        ss::withdraw_token_hash.eq(Some(s.withdraw.hash())),
+        ss::confirm_token_hash.eq(Some(confirm.hash())),
+        ss::withdraw_token_hash.eq(Some(withdraw.hash())),
         ss::token_expires_at.eq(now + s.confirm_ttl),
         ss::created_at.eq(now),
     );
@@ -165,7 +147,7 @@ fn sign_in(
         .do_nothing()
         .execute(c))?;
     if inserted == 1 {
-        queue.enqueue(conn, &s.confirmation)?;
+        queue.enqueue_reference(conn, &SentEmail::confirm(&new_id, nonce))?;
         return Ok(true);
     }
     let existing: Option<(Id, Option<NaiveDateTime>)> = ss::table
@@ -186,26 +168,133 @@ fn sign_in(
             let updated = diesel::update(ss::table.filter(ss::id.eq(&id)).filter(ss::confirmed_at.is_null()))
                 .set((
                     &submitted,
-                    ss::confirm_token_hash.eq(Some(s.confirm.hash())),
+                    ss::confirm_token_hash.eq(Some(confirm.hash())),
                     ss::token_expires_at.eq(now + s.confirm_ttl),
                 ))
                 .execute(conn)?;
-            (updated == 1).then_some(&s.confirmation)
+            (updated == 1).then(|| SentEmail::confirm(&id, nonce))
         }
         // Confirmed: nothing changes but a new withdraw link (the no-op update locks the row).
         Some(_) => {
             let locked = diesel::update(ss::table.filter(ss::id.eq(&id)))
                 .set(ss::confirmed_at.eq(ss::confirmed_at))
                 .execute(conn)?;
-            (locked == 1).then_some(&s.already_signed)
+            (locked == 1).then(|| SentEmail::SentAlreadySigned {
+                signature: id.to_string(),
+                nonce: nonce.clone(),
+                to: s.sig.email.address().to_owned(),
+                name: s.sig.name.clone(),
+                locale: s.locale.code().to_owned(),
+            })
         }
     };
     let Some(email) = email else { return Ok(false) };
     diesel::insert_into(swt::table)
-        .values((swt::token_hash.eq(s.withdraw.hash()), swt::signature_id.eq(&id), swt::created_at.eq(now)))
+        .values((swt::token_hash.eq(withdraw.hash()), swt::signature_id.eq(&id), swt::created_at.eq(now)))
         .execute(conn)?;
-    queue.enqueue(conn, email)?;
+    queue.enqueue_reference(conn, &email)?;
     Ok(true)
+}
+
+/// What the email job of a signature sent elsewhere holds: as for our own signatures
+/// (`signons_signature::emails`), a reference and the nonce of its links, never a link.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SentEmail {
+    /// The links that confirm and withdraw; the rest is the stored submission's.
+    SentConfirmSignature { signature: String, nonce: Nonce },
+    /// To a signer who had confirmed already: where it goes, the name and the language of
+    /// this request.
+    SentAlreadySigned { signature: String, nonce: Nonce, to: String, name: String, locale: String },
+}
+
+impl SentEmail {
+    fn confirm(signature: &Id, nonce: &Nonce) -> Self {
+        SentEmail::SentConfirmSignature { signature: signature.to_string(), nonce: nonce.clone() }
+    }
+
+    /// Whether a queued reference is one of these (the mail worker's composer asks).
+    pub fn is_one(reference: &serde_json::Value) -> bool {
+        reference.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.starts_with("sent_"))
+    }
+}
+
+/// Composes `SentEmail`s when the mail worker sends them.
+#[derive(Clone)]
+pub struct SentEmails {
+    pub renderer: signons_render::Renderer,
+    /// This instance's public URL, without a trailing slash.
+    pub public_url: String,
+    pub confirm_ttl: TimeDelta,
+    pub key: signons_signature::LinkKey,
+}
+
+impl signons_mail::Compose for SentEmails {
+    fn compose(&self, conn: &mut DbConnection, reference: &serde_json::Value) -> Result<Composed, MailError> {
+        let email = SentEmail::deserialize(reference)
+            .map_err(|e| MailError::Reference(format!("not an email of a signature sent elsewhere: {e}")))?;
+        let (SentEmail::SentConfirmSignature { signature, nonce }
+        | SentEmail::SentAlreadySigned { signature, nonce, .. }) = &email;
+        let id = Id::parse(signature).ok_or_else(|| MailError::Reference("not a signature id".into()))?;
+        type Row = (String, String, String, Option<String>, Option<String>, String, String, String);
+        let row: Option<Row> = ss::table
+            .inner_join(rp::table.on(rp::url.eq(ss::petition_url)))
+            .filter(ss::id.eq(&id))
+            .select((
+                ss::email,
+                ss::name,
+                ss::locale,
+                ss::confirm_token_hash,
+                ss::withdraw_token_hash,
+                rp::title,
+                rp::slug,
+                rp::host,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((address, name, locale, confirm_hash, withdraw_hash, title, slug, host)) = row else {
+            return Ok(Composed::Dropped("the signature is gone (withdrawn or purged)".into()));
+        };
+        let links = Links::from_nonce(&self.key, nonce.clone());
+        let withdraw_known = withdraw_hash.as_deref() == Some(links.withdraw.hash().as_str())
+            || diesel::select(diesel::dsl::exists(
+                swt::table.filter(swt::token_hash.eq(links.withdraw.hash())).filter(swt::signature_id.eq(&id)),
+            ))
+            .get_result::<bool>(conn)?;
+        if !withdraw_known {
+            return Err(MailError::Later(
+                "its links do not match the signature: this process's link key is not the one of the process that \
+                 queued it"
+                    .into(),
+            ));
+        }
+        let url = |path: &str, token: &Token| format!("{}/{path}/{}", self.public_url, token.expose());
+        let (message, locale, to) = match &email {
+            SentEmail::SentConfirmSignature { .. } => {
+                if confirm_hash.as_deref() != Some(links.confirm.hash().as_str()) {
+                    return Ok(Composed::Dropped("a later signing replaced its confirmation link".into()));
+                }
+                let message = Message::ConfirmSignature {
+                    petition_title: title,
+                    signer_name: name,
+                    confirm_url: url("s", &links.confirm),
+                    withdraw_url: url("w", &links.withdraw),
+                    hours_valid: self.confirm_ttl.num_hours(),
+                };
+                (message, Locale::from_code(&locale).unwrap_or_default(), address)
+            }
+            SentEmail::SentAlreadySigned { to, name, locale, .. } => {
+                let message = Message::AlreadySigned {
+                    petition_title: title,
+                    signer_name: name.clone(),
+                    petition_url: format!("{}/p/{slug}@{host}", self.public_url),
+                    withdraw_url: url("w", &links.withdraw),
+                };
+                (message, Locale::from_code(locale).unwrap_or_default(), to.clone())
+            }
+        };
+        Ok(Composed::Email(message.render(&self.renderer, locale, &to)?))
+    }
 }
 
 /// A signature behind a link.

@@ -6,7 +6,9 @@
 //!   fixed inputs and compared with the files. `UPDATE_FIXTURES=1 cargo test -p
 //!   signons-federation --test fixtures` rewrites them after an intended change.
 //! - `accepted/`: what other servers (Mastodon, Lemmy, another Signons) send us, in their
-//!   shapes, parsed by our types; plus hostile variants built from them.
+//!   shapes, parsed by our types; plus hostile variants built from them. The `lemmy-*`
+//!   files are what a real Lemmy 0.19.20 sent and served (hosts renamed): see "Checked
+//!   against Lemmy" in `docs/federation.md`.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
@@ -892,6 +894,18 @@ fn accepted_remote_actors() {
     // ignored (no signatureCount) and it does not parse as one.
     assert!(lemmy_json.get("signatureCount").is_none());
     assert!(serde_json::from_value::<GroupJson>(lemmy_json).is_err());
+
+    // The account that follows a petition from Lemmy (as Lemmy 0.19.20 serves it: no
+    // `name`, no `followers`): kept, and answered at its shared inbox.
+    let rowan: RemoteActorJson = serde_json::from_value(load("accepted/lemmy-person.json")).unwrap();
+    assert_eq!(rowan.kind, "Person");
+    assert_eq!(rowan.id.as_str(), "https://lemmy.example/u/rowan");
+    assert_eq!(rowan.preferred_username.as_deref(), Some("rowan"));
+    assert_eq!(rowan.name, None);
+    assert_eq!(rowan.inbox.as_str(), "https://lemmy.example/u/rowan/inbox");
+    assert_eq!(rowan.endpoints.unwrap().shared_inbox.unwrap().as_str(), "https://lemmy.example/inbox");
+    assert_eq!(rowan.public_key.owner, rowan.id);
+    assert_eq!(rowan.public_key.id, "https://lemmy.example/u/rowan#main-key");
 
     let mut keyless = load("accepted/mastodon-person.json");
     keyless.as_object_mut().unwrap().remove("publicKey");

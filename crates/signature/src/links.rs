@@ -194,19 +194,20 @@ impl<'de> Deserialize<'de> for Nonce {
     }
 }
 
-/// The links one signing sends, and what the worker needs to make them again.
-pub(crate) struct Links {
-    pub(crate) nonce: Nonce,
-    pub(crate) confirm: Token,
-    pub(crate) withdraw: Token,
+/// The links one signing sends, and what the worker needs to make them again (also for
+/// the signatures of petitions elsewhere: `signons_federation::sent`).
+pub struct Links {
+    pub nonce: Nonce,
+    pub confirm: Token,
+    pub withdraw: Token,
 }
 
 impl Links {
-    pub(crate) fn new(key: &LinkKey) -> Self {
+    pub fn new(key: &LinkKey) -> Self {
         Self::from_nonce(key, Nonce::generate())
     }
 
-    pub(crate) fn from_nonce(key: &LinkKey, nonce: Nonce) -> Self {
+    pub fn from_nonce(key: &LinkKey, nonce: Nonce) -> Self {
         let (confirm, withdraw) = (key.token(Purpose::Confirm, &nonce), key.token(Purpose::Withdraw, &nonce));
         Links { nonce, confirm, withdraw }
     }

@@ -69,10 +69,36 @@ fn is_disposable(domain: &str) -> bool {
     }
 }
 
-/// Lowercase, without `+tag`; for Gmail also without dots (Gmail ignores them).
-fn canonicalize(local: &str, domain: &str) -> String {
+/// Mail providers that deliver `name+tag@` to `name@`, so that the tag names no other
+/// person. Elsewhere `+` is an ordinary character, and `a+b@` may be someone else's
+/// mailbox: stripping it there would let one person receive another's withdraw link.
+const PLUS_ADDRESSING: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "fastmail.com",
+    "fastmail.fm",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "posteo.de",
+    "posteo.net",
+    "mailbox.org",
+];
+
+/// Lowercase; without `+tag` for providers known to ignore it (`PLUS_ADDRESSING`); for
+/// Gmail also without dots (Gmail ignores them).
+pub(crate) fn canonicalize(local: &str, domain: &str) -> String {
     let local = local.to_lowercase();
-    let local = local.split('+').next().unwrap_or(&local).to_owned();
+    let local = match PLUS_ADDRESSING.contains(&domain) {
+        true => local.split('+').next().unwrap_or(&local).to_owned(),
+        false => local,
+    };
     let (local, domain) = match domain {
         "gmail.com" | "googlemail.com" => (local.replace('.', ""), "gmail.com"),
         d => (local, d),
@@ -176,10 +202,35 @@ mod tests {
         assert_eq!(e.address(), "Jean.Dupont+petitions@gmail.com");
         assert_eq!(e.canonical(), "jeandupont@gmail.com");
         assert_eq!(SignerEmail::parse("A.B@Example.org").unwrap().canonical(), "a.b@example.org");
+        assert_eq!(SignerEmail::parse("Ann+news@FastMail.com").unwrap().canonical(), "ann@fastmail.com");
+        // Elsewhere a `+` may be part of another person's address.
+        assert_eq!(SignerEmail::parse("ann+bob@example.org").unwrap().canonical(), "ann+bob@example.org");
+        assert_ne!(
+            SignerEmail::parse("ann+bob@example.org").unwrap().canonical(),
+            SignerEmail::parse("ann@example.org").unwrap().canonical()
+        );
         assert_eq!(
             SignerEmail::parse("x@googlemail.com").unwrap().canonical(),
             SignerEmail::parse("X@gmail.com").unwrap().canonical()
         );
+    }
+
+    /// The migration that made earlier canonical forms again names the same providers.
+    #[test]
+    fn the_migration_knows_the_same_providers() {
+        for sql in [
+            include_str!("../../../migrations/sqlite/2026-12-04-000002_plus_addressing/up.sql"),
+            include_str!("../../../migrations/postgres/2026-12-04-000002_plus_addressing/up.sql"),
+        ] {
+            for domain in PLUS_ADDRESSING {
+                assert_eq!(sql.matches(&format!("'{domain}'")).count(), 2, "{domain}");
+            }
+            assert_eq!(
+                sql.matches("'").count(),
+                4 * PLUS_ADDRESSING.len() + 8,
+                "no other provider in the list (and the patterns '%+%' and '@', twice each)"
+            );
+        }
     }
 
     #[test]
@@ -189,6 +240,9 @@ mod tests {
         }
         for good in ["a@example.org", "jean@laposte.net", "x@gmail.com", "z@orange.fr", "m@proton.me"] {
             assert!(SignerEmail::parse(good).is_ok(), "{good}");
+        }
+        for provider in PLUS_ADDRESSING {
+            assert!(!is_disposable(provider), "{provider} keeps its mail");
         }
     }
 

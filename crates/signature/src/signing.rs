@@ -468,6 +468,14 @@ pub fn confirm(conn: &mut DbConnection, public_url: &str, token: &str) -> Result
         diesel::delete(s::table.filter(s::id.eq(&row.id)).filter(s::confirmed_at.is_null())).execute(conn)?;
         return Ok(Confirmation::CountedElsewhere(page(row)));
     }
+    if counted_here_anonymized(conn, &row.petition_id, &digest)? {
+        // They signed here long ago, and retention erased all but the digest: they count
+        // already, as they did.
+        diesel::delete(s::table.filter(s::id.eq(&row.id)).filter(s::confirmed_at.is_null())).execute(conn)?;
+        let mut page = page(row);
+        page.confirmed = true;
+        return Ok(Confirmation::AlreadyConfirmed(page));
+    }
     // The guards make a concurrent second confirm update nothing, and so count nothing.
     let updated = diesel::update(
         s::table
@@ -489,6 +497,18 @@ pub fn confirm(conn: &mut DbConnection, public_url: &str, token: &str) -> Result
     let mut page = page(row);
     page.confirmed = true;
     Ok(Confirmation::Confirmed(page))
+}
+
+/// Whether the person with this digest counts for the petition by a signature here whose
+/// personal data retention erased (`retention::anonymize_aged`).
+fn counted_here_anonymized(conn: &mut DbConnection, petition: &Id, digest: &str) -> Result<bool, SignatureError> {
+    let n: i64 = s::table
+        .filter(s::petition_id.eq(petition))
+        .filter(s::digest.eq(digest))
+        .filter(s::anonymized_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Whether the person with this digest counts for the petition through another instance.
@@ -738,7 +758,7 @@ mod tests {
         let ctx = context();
         let input = SignatureInput {
             name: "Ada Lovelace".into(),
-            email: "Ada.Lovelace+trees@Example.ORG".into(),
+            email: "Ada.Lovelace+trees@FastMail.com".into(),
             country: Some("United Kingdom".into()),
             postal_code: Some("sw1a 1aa".into()),
             comment: Some("For <b>science</b> & \"trees\".".into()),
@@ -839,8 +859,8 @@ mod tests {
         }
         let expected = Written {
             name: "Ada Lovelace".into(),
-            email: "Ada.Lovelace+trees@example.org".into(),
-            email_canonical: "ada.lovelace@example.org".into(),
+            email: "Ada.Lovelace+trees@fastmail.com".into(),
+            email_canonical: "ada.lovelace@fastmail.com".into(),
             country: Some("United Kingdom".into()),
             postal_code: Some("SW1A 1AA".into()),
             comment: Some("For <b>science</b> & \"trees\".".into()),
@@ -853,7 +873,7 @@ mod tests {
         assert_eq!(written[0].0, expected, "the single statement");
         assert_eq!(written[1].0, expected, "the general path");
         assert_eq!(written[0].1, written[1].1, "the same email");
-        assert_eq!(written[0].1.recipient, "Ada.Lovelace+trees@example.org");
+        assert_eq!(written[0].1.recipient, "Ada.Lovelace+trees@fastmail.com");
         assert!(written[0].1.subject.contains("Plant trees in the school yard"), "{:?}", written[0].1.subject);
     }
 }

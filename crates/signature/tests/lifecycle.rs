@@ -163,6 +163,121 @@ async fn closed_petitions_refuse_signatures_and_confirmations(backend: TestBacke
     assert_eq!(status, signons_petition::PetitionStatus::Closed);
 }
 
+/// A petition without an end date stays open for years: the personal data of a signature
+/// confirmed longer ago than the maximum age is erased all the same, the count stays, and
+/// the same person signing again is not counted twice.
+async fn personal_data_has_a_maximum_age_on_open_petitions(backend: TestBackend) {
+    let temp = TempDatabase::new(backend);
+    let db = temp.open();
+    let ctx = context();
+    let (slug, id) = create_petition(&db);
+    let url = "https://signons.example";
+    for (name, email) in [("Ada", "ada@example.org"), ("Bob", "bob@example.org")] {
+        sign(&db, &ctx, &slug, name, email).await;
+        let token = last_token(&db, &ctx, email);
+        db.write(|conn| signing::confirm(conn, url, &token)).unwrap();
+    }
+    // Ada confirmed four years ago.
+    let now = signons_store::now();
+    db.write(|conn| -> Result<_, StoreError> {
+        diesel::update(signatures::table.filter(signatures::email.eq("ada@example.org")))
+            .set(signatures::confirmed_at.eq(Some(now - TimeDelta::days(4 * 365))))
+            .execute(conn)?;
+        Ok(())
+    })
+    .unwrap();
+    let aged = |db: &Database| {
+        db.write(|conn| -> Result<_, StoreError> { Ok(retention::anonymize_aged(conn, now, TimeDelta::days(1095))?) })
+            .unwrap()
+    };
+    assert_eq!(aged(&db), 1);
+    assert_eq!(aged(&db), 0, "once per signature");
+    let emails: Vec<String> = db
+        .read(|conn| -> Result<_, StoreError> { Ok(signatures::table.select(signatures::email).load(conn)?) })
+        .unwrap();
+    assert!(emails.contains(&"bob@example.org".to_owned()) && !emails.contains(&"ada@example.org".to_owned()));
+    let total = |db: &Database| db.read(|conn| -> Result<_, StoreError> { Ok(counts::total(conn, &id)?) }).unwrap();
+    assert_eq!(total(&db), 2);
+    // Ada signs again: her new signature is pending, and confirming it says she counts
+    // already; the count does not move.
+    sign(&db, &ctx, &slug, "Ada", "Ada@Example.org").await;
+    let token = last_token(&db, &ctx, "Ada@example.org");
+    let confirmed = db.write(|conn| signing::confirm(conn, url, &token)).unwrap();
+    assert!(matches!(confirmed, signons_signature::Confirmation::AlreadyConfirmed(_)));
+    assert_eq!(total(&db), 2);
+    let rows = db.read(|conn| -> Result<i64, StoreError> { Ok(signatures::table.count().get_result(conn)?) }).unwrap();
+    assert_eq!(rows, 2, "the new pending signature is gone");
+}
+
+/// The signatures this instance sent to a petition elsewhere keep the signer's name and
+/// email here: they go once expired unconfirmed, once their petition closed long ago, and
+/// at the maximum age.
+async fn signatures_sent_elsewhere_are_purged_too(backend: TestBackend) {
+    use signons_store::schema::{remote_petitions as rp, sent_signatures as ss};
+    let temp = TempDatabase::new(backend);
+    let db = temp.open();
+    let now = signons_store::now();
+    let petition = |url: &'static str, status: &'static str, updated: chrono::NaiveDateTime| {
+        (
+            rp::url.eq(url),
+            rp::host.eq("alpha.example"),
+            rp::slug.eq(url.rsplit('/').next().unwrap_or("p")),
+            rp::title.eq("A petition elsewhere"),
+            rp::summary_html.eq(""),
+            rp::target.eq("Someone"),
+            rp::page_url.eq(url),
+            rp::attributed_to.eq("https://alpha.example/o/org"),
+            rp::signature_count.eq(0i64),
+            rp::signature_goal.eq(100i64),
+            rp::status.eq(status),
+            rp::received_at.eq(updated),
+            rp::updated_at.eq(updated),
+            rp::ask_country.eq(false),
+            rp::ask_postal_code.eq(false),
+            rp::partners.eq("[]"),
+        )
+    };
+    let sent = |email: &'static str, url: &'static str, created: chrono::NaiveDateTime, confirmed: bool| {
+        (
+            ss::id.eq(Id::new()),
+            ss::petition_url.eq(url),
+            ss::name.eq("Someone"),
+            ss::email.eq(email),
+            ss::email_canonical.eq(email),
+            ss::public.eq(false),
+            ss::opt_in.eq(false),
+            ss::locale.eq("en"),
+            ss::token_expires_at.eq(created + TimeDelta::hours(72)),
+            ss::created_at.eq(created),
+            ss::confirmed_at.eq(confirmed.then_some(created)),
+        )
+    };
+    let (open, closed) = ("https://alpha.example/p/open", "https://alpha.example/p/closed");
+    db.write(|conn| -> Result<_, StoreError> {
+        diesel::insert_into(rp::table).values(petition(open, "open", now)).execute(conn)?;
+        diesel::insert_into(rp::table).values(petition(closed, "closed", now - TimeDelta::days(200))).execute(conn)?;
+        for row in [
+            sent("kept@example.org", open, now - TimeDelta::days(30), true),
+            sent("expired@example.org", open, now - TimeDelta::days(30), false),
+            sent("closed@example.org", closed, now - TimeDelta::days(300), true),
+            sent("aged@example.org", open, now - TimeDelta::days(4 * 365), true),
+        ] {
+            diesel::insert_into(ss::table).values(row).execute(conn)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let purged = db
+        .write(|conn| -> Result<_, StoreError> {
+            Ok(retention::purge_sent(conn, now, TimeDelta::days(7), TimeDelta::days(180), Some(TimeDelta::days(1095)))?)
+        })
+        .unwrap();
+    assert_eq!(purged, 3);
+    let left: Vec<String> =
+        db.read(|conn| -> Result<_, StoreError> { Ok(ss::table.select(ss::email).load(conn)?) }).unwrap();
+    assert_eq!(left, ["kept@example.org"]);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -176,4 +291,9 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(retention_keeps_counts_and_erases_people, closed_petitions_refuse_signatures_and_confirmations);
+on_both_backends!(
+    retention_keeps_counts_and_erases_people,
+    closed_petitions_refuse_signatures_and_confirmations,
+    personal_data_has_a_maximum_age_on_open_petitions,
+    signatures_sent_elsewhere_are_purged_too
+);

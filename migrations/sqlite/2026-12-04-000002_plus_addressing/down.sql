@@ -1,0 +1,1 @@
+-- The earlier canonical forms are not kept: nothing to undo.
