@@ -289,6 +289,8 @@ pub struct Options {
     /// `metrics_allow`, when not the default (loopback).
     pub metrics_allow: Option<Vec<String>>,
     pub metrics_token: Option<String>,
+    /// Sign forms ask for a proof of work of this many bits.
+    pub proof_of_work_bits: Option<u8>,
     /// `signer_emails_per_day`, when not the default.
     pub signer_emails_per_day: Option<u32>,
 }
@@ -360,6 +362,8 @@ impl TestApp {
             federation_retry_seconds: 1,
             federation_update_seconds: 1,
             trust_forwarded_for: options.trust_forwarded_for,
+            sign_proof_of_work: options.proof_of_work_bits.is_some(),
+            sign_proof_of_work_bits: options.proof_of_work_bits.unwrap_or(RawConfig::default().sign_proof_of_work_bits),
             signer_emails_per_day: options.signer_emails_per_day.unwrap_or(RawConfig::default().signer_emails_per_day),
             ..RawConfig::default()
         }

@@ -25,6 +25,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod abuse;
 mod accounts;
 mod admin;
 mod bad_input;

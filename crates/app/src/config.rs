@@ -39,6 +39,12 @@ pub struct RawConfig {
     pub signer_email_cooldown_seconds: u64,
     /// Signature emails one address gets per day over every petition; 0 turns it off.
     pub signer_emails_per_day: u32,
+    /// Sign forms (and the API) ask for a proof of work: a browser spends about a second
+    /// finding it, a bot signing thousands of times spends thousands of seconds.
+    pub sign_proof_of_work: bool,
+    /// The leading zero bits of SHA-256(challenge ‖ nonce) a proof needs: each one more
+    /// doubles the work.
+    pub sign_proof_of_work_bits: u8,
     /// First retry delay of a failed email, doubled at each attempt up to an hour.
     pub mail_retry_seconds: i64,
     /// First retry delay of a failed ActivityPub delivery, doubled at each attempt up to a day.
@@ -88,6 +94,8 @@ impl Default for RawConfig {
             personal_data_max_days: 1095,
             sign_rate_per_ip_per_hour: 60,
             signer_email_burst: 3,
+            sign_proof_of_work: false,
+            sign_proof_of_work_bits: 18,
             signer_email_cooldown_seconds: 600,
             signer_emails_per_day: 20,
             mail_retry_seconds: 10,
@@ -128,6 +136,8 @@ pub struct Config {
     pub personal_data_max_days: i64,
     pub sign_rate_per_ip_per_hour: u32,
     pub signer_emails: signons_signature::RecipientCaps,
+    /// `Some(bits)` when sign forms ask for a proof of work of that many bits.
+    pub proof_of_work_bits: Option<u8>,
     pub mail_retry_seconds: i64,
     pub federation_retry_seconds: i64,
     pub federation_give_up_hours: i64,
@@ -327,6 +337,12 @@ impl RawConfig {
         if !(1..=256).contains(&self.db_pool_size) {
             errors.push(format!("db_pool_size {}: between 1 and 256", self.db_pool_size));
         }
+        if !(1..=32).contains(&self.sign_proof_of_work_bits) {
+            errors.push(format!(
+                "sign_proof_of_work_bits {}: between 1 and 32 (18 takes a browser about half a second)",
+                self.sign_proof_of_work_bits
+            ));
+        }
         if self.workers > 256 {
             errors.push(format!("workers {}: at most 256", self.workers));
         }
@@ -372,6 +388,7 @@ impl RawConfig {
                     cooldown: std::time::Duration::from_secs(self.signer_email_cooldown_seconds),
                     per_day: self.signer_emails_per_day,
                 },
+                proof_of_work_bits: self.sign_proof_of_work.then_some(self.sign_proof_of_work_bits),
                 mail_retry_seconds: self.mail_retry_seconds,
                 federation_retry_seconds: self.federation_retry_seconds,
                 federation_give_up_hours: self.federation_give_up_hours,

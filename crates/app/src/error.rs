@@ -38,6 +38,10 @@ pub enum AppError {
     Csrf,
     #[error("too many requests; please wait a little")]
     RateLimited,
+    #[error("this instance asks for a proof of work: pow_challenge (from GET /api/v1/challenge) and pow_nonce")]
+    ProofOfWorkRequired,
+    #[error("the proof of work is wrong, expired or already used: get a new challenge")]
+    ProofOfWorkInvalid,
     #[error("{0}")]
     InvalidState(String),
     #[error("internal error")]
@@ -61,6 +65,8 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf_failed",
             AppError::RateLimited => "rate_limited",
+            AppError::ProofOfWorkRequired => "proof_of_work_required",
+            AppError::ProofOfWorkInvalid => "proof_of_work_invalid",
             AppError::InvalidState(_) => "invalid_state",
             AppError::Internal(_) => "internal_error",
         }
@@ -79,7 +85,9 @@ impl AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::ProofOfWorkRequired | AppError::ProofOfWorkInvalid => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound | AppError::TokenInvalid => StatusCode::NOT_FOUND,

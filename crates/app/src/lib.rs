@@ -2,6 +2,7 @@
 //! pages, JSON API) and the background tasks, on top of the domain crates.
 
 pub mod accounts;
+pub mod bots;
 pub mod cache;
 pub mod cli;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod metrics;
 pub mod page;
 pub mod page_cache;
 pub mod page_error;
+pub mod passwords;
 pub mod rate_limit;
 pub mod read_model;
 pub mod routes;

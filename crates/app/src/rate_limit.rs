@@ -1,10 +1,14 @@
-//! Per-address limits on signing and logging in, and the client address they key on.
+//! Per-address limits on signing and logging in, and the client address they key on; and
+//! the per-account limit on failed logins, which holds whatever addresses a guesser uses.
 
 use crate::config::IpNetwork;
 use crate::state::AppState;
 use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// The client address of a request: the socket peer, unless `trust_forwarded_for` is on
 /// and the peer is one of our trusted proxies. Then `X-Forwarded-For` is read from the
@@ -66,10 +70,84 @@ pub fn allow_account(state: &AppState, req: &HttpRequest) -> bool {
     client_key(state, req).is_none_or(|ip| state.account_limiter.check_key(&ip).is_ok())
 }
 
+/// Failed logins per account: at most `limit` in `window`, keyed by the normalized email
+/// whether an account has it or not, so a throttled answer says nothing about which
+/// addresses have accounts. In memory, per process, like the other limits.
+pub struct LoginFailures {
+    limit: usize,
+    window: Duration,
+    attempts: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+/// The longest email a key keeps (the longest valid address): a key costs what it holds.
+const ACCOUNT_KEY_MAX: usize = 254;
+
+impl LoginFailures {
+    pub fn new(limit: usize, window: Duration) -> Self {
+        LoginFailures { limit, window, attempts: Mutex::new(HashMap::new()) }
+    }
+
+    /// The key of what was typed: the address as logins compare it.
+    pub fn key(email: &str) -> String {
+        let key =
+            signons_petition::organization::parse_login_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
+        key.chars().take(ACCOUNT_KEY_MAX).collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<Instant>>> {
+        // Every update leaves the map consistent: a poisoned lock is still usable.
+        self.attempts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts an attempt: `false` if the account already had `limit` failures in the
+    /// window. An attempt counts as a failure until `succeeded` says otherwise, so that
+    /// many guesses at once cannot all slip in before the first is judged.
+    pub fn begin(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut attempts = self.lock();
+        let entry = attempts.entry(key.to_owned()).or_default();
+        entry.retain(|t| now.duration_since(*t) < self.window);
+        if entry.len() >= self.limit {
+            return false;
+        }
+        entry.push(now);
+        true
+    }
+
+    /// The right password: the account's failures are forgotten (the one who knows it
+    /// mistyped before).
+    pub fn succeeded(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    /// Forgets accounts whose failures are all older than the window.
+    pub fn trim(&self) {
+        let now = Instant::now();
+        self.lock().retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
+
+    #[test]
+    fn failures_per_account() {
+        let failures = LoginFailures::new(3, Duration::from_millis(200));
+        let key = LoginFailures::key("  Alice@Example.ORG ");
+        assert_eq!(key, "alice@example.org");
+        assert!((0..3).all(|_| failures.begin(&key)));
+        assert!(!failures.begin(&key), "the fourth within the window is refused");
+        assert!(failures.begin("bob@example.org"), "another account is not");
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(failures.begin(&key), "the window passed");
+        failures.succeeded(&key);
+        assert!((0..3).all(|_| failures.begin(&key)), "a success forgets the failures");
+        std::thread::sleep(Duration::from_millis(250));
+        failures.trim();
+        assert!(failures.lock().is_empty());
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

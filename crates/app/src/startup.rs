@@ -142,6 +142,7 @@ impl Application {
                         .service(api::petition_count)
                         .service(api::get_petition)
                         .service(api::sign_petition)
+                        .service(api::challenge)
                         .service(api::create_petition)
                         .service(api::list_petitions)
                         .service(api::publish_petition)

@@ -15,6 +15,11 @@ use std::sync::Arc;
 /// past this).
 const API_LIST_PAGES: usize = 1_000;
 
+/// Failed logins one account may have in `LOGIN_FAILURE_WINDOW`: enough for an owner who
+/// mistypes, far too few to guess a password.
+pub const LOGIN_FAILURES: usize = 5;
+pub const LOGIN_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// What every request handler shares.
 pub struct AppState {
     pub config: Config,
@@ -36,6 +41,13 @@ pub struct AppState {
     /// Password changes and reset requests: each guesses a password or sends an email, so
     /// they are limited per address like logins, on a budget of their own.
     pub account_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Failed logins per account (`LOGIN_FAILURES` in `LOGIN_FAILURE_WINDOW`), whatever
+    /// the addresses they come from.
+    pub login_failures: crate::rate_limit::LoginFailures,
+    /// Where argon2 runs: a few at a time, off the async threads and the database.
+    pub passwords: crate::passwords::PasswordChecks,
+    /// The proof of work sign forms ask for, when the admin turned it on.
+    pub proof_of_work: Option<crate::bots::ProofOfWork>,
     /// ActivityPub: the library's configuration, which holds our `FederationData`.
     pub federation: signons_federation::context::Config,
     /// Cancelled when the application stops: background tasks end.
@@ -60,8 +72,14 @@ impl AppState {
         let account_limiter = Arc::new(DefaultKeyedRateLimiter::keyed(
             Quota::per_minute(NonZeroU32::MIN.saturating_add(9)).allow_burst(NonZeroU32::MIN.saturating_add(9)),
         ));
+        let proof_of_work = config
+            .proof_of_work_bits
+            .map(|bits| crate::bots::ProofOfWork::new(signing.link_key.derive("proof-of-work"), bits));
         AppState {
+            proof_of_work,
             account_limiter,
+            login_failures: crate::rate_limit::LoginFailures::new(LOGIN_FAILURES, LOGIN_FAILURE_WINDOW),
+            passwords: crate::passwords::PasswordChecks::per_core(),
             config,
             db,
             renderer,
@@ -108,6 +126,10 @@ impl AppState {
         }
         self.login_limiter.retain_recent();
         self.account_limiter.retain_recent();
+        self.login_failures.trim();
+        if let Some(pow) = &self.proof_of_work {
+            pow.trim(chrono::Utc::now().timestamp());
+        }
         self.signing.recipients.trim();
     }
 }

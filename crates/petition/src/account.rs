@@ -5,7 +5,7 @@
 //! write transaction; the functions here that write take the finished hash
 //! (`HashedPassword`), so SQLite's one writer never waits for argon2.
 
-use crate::password::{hash_password, verify_password};
+use crate::password::{hash_password, StoredHash};
 use crate::{FieldError, FieldErrors, Organizer, PetitionError};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -68,20 +68,33 @@ impl std::fmt::Debug for NewPassword {
 #[derive(Debug)]
 pub struct HashedPassword(String);
 
-/// Checks the organizer's current password (slow on purpose). A wrong one is a field error
-/// of `field`, so the form says where the mistake is.
+/// The organizer's stored hash, read so that the current password is checked once the
+/// connection is back in the pool (`check_password`).
+pub fn password_hash(conn: &mut DbConnection, organizer: &Id) -> Result<StoredHash, PetitionError> {
+    let hash: String = organizers::table.find(organizer).select(organizers::password_hash).first(conn)?;
+    Ok(StoredHash::new(hash))
+}
+
+/// Checks a password typed on a form against the stored hash (slow on purpose: argon2; run
+/// it on a blocking thread). A wrong one is a field error of `field`, so the form says
+/// where the mistake is.
+pub fn check_password(hash: &StoredHash, field: &'static str, password: &str) -> Result<(), PetitionError> {
+    if hash.verify(password) {
+        Ok(())
+    } else {
+        Err(PetitionError::Invalid(FieldErrors(vec![FieldError { field, code: "error-wrong-password", limit: None }])))
+    }
+}
+
+/// `password_hash` then `check_password` in one go (tests; the web layer checks off the
+/// connection).
 pub fn check_current_password(
     conn: &mut DbConnection,
     organizer: &Id,
     field: &'static str,
     password: &str,
 ) -> Result<(), PetitionError> {
-    let hash: String = organizers::table.find(organizer).select(organizers::password_hash).first(conn)?;
-    if verify_password(password, &hash) {
-        Ok(())
-    } else {
-        Err(PetitionError::Invalid(FieldErrors(vec![FieldError { field, code: "error-wrong-password", limit: None }])))
-    }
+    check_password(&password_hash(conn, organizer)?, field, password)
 }
 
 /// Stores a new password and ends every session of the organizer but `keep` (the one that

@@ -1,21 +1,25 @@
 //! Organizer authentication: argon2id passwords, browser sessions and API tokens, the
 //! latter two stored only as hashes.
 
-use crate::password::{hash_password, verify_password};
+use crate::password::StoredHash;
 use crate::{Organizer, PetitionError};
 use chrono::TimeDelta;
 use diesel::prelude::*;
 use signons_store::schema::{api_tokens, organizations, organizers, sessions};
 use signons_store::{DbConnection, Id, Token};
 
-/// Checks an email and password. Unknown emails cost as much as wrong passwords, so
-/// timing does not tell which addresses have accounts.
-pub fn login(conn: &mut DbConnection, email: &str, password: &str) -> Result<Organizer, PetitionError> {
+/// What a login reads from the database: the organizer with this email and their hash, if
+/// there is one. The password is checked afterwards (`verify`), once the connection is
+/// back in the pool.
+#[derive(Debug)]
+pub struct LoginCandidate(Option<(Organizer, StoredHash)>);
+
+/// Reads what checking a login needs; cheap (one indexed read).
+pub fn login_candidate(conn: &mut DbConnection, email: &str) -> Result<LoginCandidate, PetitionError> {
     // Stored emails all parsed; anything else (a NUL byte would fail the query on
     // PostgreSQL) is an unknown email.
     let Ok(email) = crate::organization::parse_login_email(email) else {
-        let _ = hash_password(password);
-        return Err(PetitionError::BadCredentials);
+        return Ok(LoginCandidate(None));
     };
     let row = organizers::table
         .inner_join(organizations::table)
@@ -23,14 +27,29 @@ pub fn login(conn: &mut DbConnection, email: &str, password: &str) -> Result<Org
         .select((Organizer::as_select(), organizers::password_hash))
         .first::<(Organizer, String)>(conn)
         .optional()?;
-    match row {
-        Some((organizer, hash)) if verify_password(password, &hash) => Ok(organizer),
-        Some(_) => Err(PetitionError::BadCredentials),
-        None => {
-            let _ = hash_password(password);
-            Err(PetitionError::BadCredentials)
+    Ok(LoginCandidate(row.map(|(organizer, hash)| (organizer, StoredHash::new(hash)))))
+}
+
+impl LoginCandidate {
+    /// Checks the password (argon2: slow, run it on a blocking thread). Unknown emails cost
+    /// as much as wrong passwords, so timing does not tell which addresses have accounts.
+    pub fn verify(self, password: &str) -> Result<Organizer, PetitionError> {
+        match self.0 {
+            Some((organizer, hash)) if hash.verify(password) => Ok(organizer),
+            Some(_) => Err(PetitionError::BadCredentials),
+            None => {
+                // Whatever the decoy says, there is no account to log into.
+                let _ = StoredHash::decoy().verify(password);
+                Err(PetitionError::BadCredentials)
+            }
         }
     }
+}
+
+/// Checks an email and password in one go (the command line and tests; the web layer
+/// reads with `login_candidate` and checks off the connection).
+pub fn login(conn: &mut DbConnection, email: &str, password: &str) -> Result<Organizer, PetitionError> {
+    login_candidate(conn, email)?.verify(password)
 }
 
 pub fn create_session(conn: &mut DbConnection, organizer: &Id, ttl: TimeDelta) -> Result<Token, PetitionError> {

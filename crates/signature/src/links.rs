@@ -132,6 +132,17 @@ impl LinkKey {
         self.token(Purpose::PasswordReset, nonce)
     }
 
+    /// A key for another purpose (e.g. "proof-of-work"), derived from this one, so that
+    /// the instance keeps one secret file and no derived key tells anything of the links.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&self.0[..]);
+        let mut mac = <Hmac<Sha256> as KeyInit>::new(GenericArray::from_slice(&block));
+        mac.update(b"signons-key-v1\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     pub(crate) fn token(&self, purpose: Purpose, nonce: &Nonce) -> Token {
         // HMAC pads a key shorter than its block (64 bytes) with zeros: so does this,
         // which is the one key length `KeyInit::new` takes without a fallible check.

@@ -35,6 +35,9 @@ impl SignerEmail {
         if !domain.contains('.') || local.starts_with('"') {
             return Err(err("error-email-invalid"));
         }
+        if is_disposable(&domain) {
+            return Err(err("error-email-disposable"));
+        }
         let address = format!("{local}@{domain}");
         Ok(SignerEmail { canonical: canonicalize(local, &domain), address })
     }
@@ -45,6 +48,24 @@ impl SignerEmail {
 
     pub fn canonical(&self) -> &str {
         &self.canonical
+    }
+}
+
+/// Whether mail to `domain` (lowercase) goes to a throwaway inbox: the domain or one of
+/// its parents is on `mailchecker`'s list. Such an address confirms a signature and is gone,
+/// so one person could sign again and again.
+fn is_disposable(domain: &str) -> bool {
+    static LIST: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    let list = LIST.get_or_init(|| mailchecker::blacklist().into_iter().collect());
+    let mut rest = domain.trim_end_matches('.');
+    loop {
+        if list.contains(rest) {
+            return true;
+        }
+        match rest.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => rest = parent,
+            _ => return false,
+        }
     }
 }
 
@@ -209,6 +230,19 @@ mod tests {
                 4 * PLUS_ADDRESSING.len() + 8,
                 "no other provider in the list (and the patterns '%+%' and '@', twice each)"
             );
+        }
+    }
+
+    #[test]
+    fn disposable_domains_are_refused() {
+        for bad in ["someone@mailinator.com", "x@YOPMAIL.com", "a@guerrillamail.com", "b@sub.mailinator.com"] {
+            assert_eq!(SignerEmail::parse(bad).unwrap_err().code, "error-email-disposable", "{bad}");
+        }
+        for good in ["a@example.org", "jean@laposte.net", "x@gmail.com", "z@orange.fr", "m@proton.me"] {
+            assert!(SignerEmail::parse(good).is_ok(), "{good}");
+        }
+        for provider in PLUS_ADDRESSING {
+            assert!(!is_disposable(provider), "{provider} keeps its mail");
         }
     }
 

@@ -134,6 +134,7 @@ error-too-short = At least { $min } characters.
 error-too-long = At most { $max } characters.
 error-control-characters = This field contains characters that are not allowed.
 error-email-invalid = This is not a valid email address.
+error-email-disposable = Addresses of this disposable email service are not accepted: please use an address you keep.
 error-slug-invalid = Use 3 to 64 lowercase letters, digits and single hyphens.
 error-goal-invalid = A whole number between 1 and { $max }.
 error-end-date-range = The end date must be in the future, and within two years.
@@ -152,6 +153,7 @@ error-bad-credentials = Wrong email or password.
 error-forbidden = You are not allowed to do this.
 error-csrf-failed = The form expired. Please submit it again.
 error-rate-limited = Too many attempts from your connection. Please wait a little and try again.
+error-login-throttled = Too many failed attempts for this address. Please wait 15 minutes and try again, or reset your password.
 error-invalid-state = This action is not possible in the petition's current state.
 error-internal-error = Something went wrong on our side. Please try again later.
 
@@ -344,3 +346,10 @@ email-password-reset-subject = Reset your password on { $title }
 email-reset-intro = Someone (probably you) asked to reset the password of your organizer account on { $instance }. To choose a new password, open this link:
 email-reset-expiry = The link works once, for { $minutes } minutes.
 email-reset-ignore = If you did not ask for this, ignore this email: your password stays as it is.
+
+# Bots on the sign forms: the honeypot and the proof of work
+sign-honeypot = Leave this field empty (it is here to catch robots)
+sign-pow-noscript = To tell people from robots, this form has your browser solve a small puzzle, without any third party. Please turn JavaScript on to sign.
+sign-pow-working = Checking that you are not a robot, one moment…
+error-proof-of-work-required = This form needs JavaScript, which checks that a person is signing. Please turn JavaScript on and send the form again.
+error-proof-of-work-invalid = The check that you are not a robot expired or failed. Please send the form again.

@@ -134,6 +134,7 @@ error-too-short = Au moins { $min } caractères.
 error-too-long = Au plus { $max } caractères.
 error-control-characters = Ce champ contient des caractères non autorisés.
 error-email-invalid = Cette adresse e-mail n'est pas valide.
+error-email-disposable = Les adresses de ce service d'e-mail jetable ne sont pas acceptées : utilisez une adresse que vous gardez.
 error-slug-invalid = De 3 à 64 lettres minuscules, chiffres et tirets simples.
 error-goal-invalid = Un nombre entier entre 1 et { $max }.
 error-end-date-range = La date de fin doit être dans le futur, et dans moins de deux ans.
@@ -152,6 +153,7 @@ error-bad-credentials = Adresse ou mot de passe incorrect.
 error-forbidden = Vous n'avez pas le droit de faire cela.
 error-csrf-failed = Le formulaire a expiré. Merci de l'envoyer à nouveau.
 error-rate-limited = Trop de tentatives depuis votre connexion. Patientez un peu et réessayez.
+error-login-throttled = Trop de tentatives échouées pour cette adresse. Patientez 15 minutes et réessayez, ou réinitialisez votre mot de passe.
 error-invalid-state = Cette action n'est pas possible dans l'état actuel de la pétition.
 error-internal-error = Un problème est survenu de notre côté. Merci de réessayer plus tard.
 
@@ -344,3 +346,10 @@ email-password-reset-subject = Réinitialiser votre mot de passe sur { $title }
 email-reset-intro = Quelqu'un (sans doute vous) a demandé à réinitialiser le mot de passe de votre compte d'organisateur sur { $instance }. Pour choisir un nouveau mot de passe, ouvrez ce lien :
 email-reset-expiry = Le lien sert une fois, pendant { $minutes } minutes.
 email-reset-ignore = Si vous n'avez rien demandé, ignorez cet e-mail : votre mot de passe reste le même.
+
+# Bots on the sign forms: the honeypot and the proof of work
+sign-honeypot = Laissez ce champ vide (il sert à piéger les robots)
+sign-pow-noscript = Pour distinguer les personnes des robots, ce formulaire fait résoudre un petit calcul à votre navigateur, sans aucun service tiers. Activez JavaScript pour signer.
+sign-pow-working = Vérification que vous n'êtes pas un robot, un instant…
+error-proof-of-work-required = Ce formulaire a besoin de JavaScript, qui vérifie qu'une personne signe. Activez JavaScript et envoyez le formulaire à nouveau.
+error-proof-of-work-invalid = La vérification anti-robot a expiré ou échoué. Envoyez le formulaire à nouveau.

@@ -110,8 +110,9 @@ pub async fn change_password(
     }
     let new = NewPassword::parse("new_password", "new_password_again", &form.new_password, &form.new_password_again);
     let (id, current) = (organizer.id.clone(), form.current_password.clone());
-    let checked =
-        state.db.read_async(move |conn| account::check_current_password(conn, &id, "current_password", &current)).await;
+    // The hash is read and the connection given back before argon2 runs.
+    let stored = state.db.read_async(move |conn| account::password_hash(conn, &id).map_err(AppError::from)).await?;
+    let checked = state.passwords.run(move || account::check_password(&stored, "current_password", &current)).await?;
     let mut errors = FieldErrors::default();
     match checked {
         Ok(()) => {}
@@ -126,7 +127,7 @@ pub async fn change_password(
             return password_refused(&state, &visitor, &organizer, &errors).await;
         }
     };
-    let hash = hash(new).await?;
+    let hash = hash(&state, new).await?;
     let (id, keep) = (organizer.id.clone(), visitor.session.as_ref().map(Token::hash));
     let ended = state
         .db
@@ -147,9 +148,10 @@ async fn password_refused(
     account_page(state, visitor, organizer, page, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
-/// argon2 on a blocking thread, away from the HTTP workers and from the database.
-async fn hash(password: NewPassword) -> Result<account::HashedPassword, AppError> {
-    web::block(move || password.hash()).await.map_err(AppError::internal)?.map_err(AppError::from)
+/// argon2 on a blocking thread, away from the HTTP workers and from the database, a few at
+/// a time with the logins.
+async fn hash(state: &AppState, password: NewPassword) -> Result<account::HashedPassword, AppError> {
+    state.passwords.run(move || password.hash()).await?.map_err(AppError::from)
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -368,7 +370,7 @@ pub async fn reset(
                 return Ok(reset_page(&state, &visitor, &path, "form", Some(&errors), None, status));
             }
         };
-    let hash = hash(new).await?;
+    let hash = hash(&state, new).await?;
     let token_hash = token.hash();
     let reset = state
         .db

@@ -222,22 +222,92 @@ pub async fn petition_count(
     Ok(public_json(&req, body))
 }
 
+/// A signature through the API: the form's fields, with the honeypot and the proof of
+/// work the forms carry (`topic`, `pow_challenge`, `pow_nonce`; see `bots`). Spelled out
+/// rather than flattened: serde's flatten would no longer read an array as a body with no
+/// fields, which the API answers with the missing fields named.
+#[derive(Deserialize)]
+pub struct ApiSignature {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    postal_code: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    public: bool,
+    #[serde(default)]
+    opt_in: bool,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    pow_challenge: String,
+    #[serde(default)]
+    pow_nonce: String,
+}
+
+impl ApiSignature {
+    fn split(self) -> (SignatureInput, crate::bots::BotFields) {
+        let ApiSignature {
+            name,
+            email,
+            country,
+            postal_code,
+            comment,
+            public,
+            opt_in,
+            topic,
+            pow_challenge,
+            pow_nonce,
+        } = self;
+        (
+            SignatureInput { name, email, country, postal_code, comment, public, opt_in },
+            crate::bots::BotFields { topic, pow_challenge, pow_nonce },
+        )
+    }
+}
+
 #[post("/petitions/{slug}/signatures")]
 pub async fn sign_petition(
     req: HttpRequest,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    body: web::Json<SignatureInput>,
+    body: web::Json<ApiSignature>,
 ) -> Result<HttpResponse, AppError> {
     if !crate::rate_limit::allow_sign(&state, &req) {
         return Err(AppError::RateLimited);
     }
-    let snapshot = state.snapshots.get(&state.db, &slug).await?;
-    signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &body, request_locale(&req)).await?;
-    Ok(HttpResponse::Accepted().json(serde_json::json!({
+    let accepted = HttpResponse::Accepted().json(serde_json::json!({
         "status": "pending_confirmation",
         "message": "Check your email: the signature counts once confirmed with the link it contains.",
-    })))
+    }));
+    let (signature, bots) = body.into_inner().split();
+    use crate::bots::Verdict;
+    match bots.judge(state.proof_of_work.as_ref(), chrono::Utc::now().timestamp()) {
+        Verdict::Human => {}
+        // The usual answer: nothing written, nothing sent.
+        Verdict::Trapped => return Ok(accepted),
+        Verdict::ProofMissing => return Err(AppError::ProofOfWorkRequired),
+        Verdict::ProofInvalid => return Err(AppError::ProofOfWorkInvalid),
+    }
+    let snapshot = state.snapshots.get(&state.db, &slug).await?;
+    signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &signature, request_locale(&req))
+        .await?;
+    Ok(accepted)
+}
+
+/// `GET /api/v1/challenge`: a proof-of-work challenge for one signature, or
+/// `{"proof_of_work": null}` when this instance asks none.
+#[get("/challenge")]
+pub async fn challenge(state: web::Data<AppState>) -> HttpResponse {
+    let pow = state.proof_of_work.as_ref().map(|p| p.issue(chrono::Utc::now().timestamp()));
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "proof_of_work": pow }))
 }
 
 /// How many attestations one answer lists (the newest).

@@ -59,14 +59,23 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visito
     if !crate::rate_limit::allow_login(&state, &req) {
         return Ok(login_page(&state, &visitor, &form, Some("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS));
     }
+    // Per account too, whatever the addresses: the same answer for an address that has no
+    // account, so this says nothing about which do.
+    let account = crate::rate_limit::LoginFailures::key(&form.email);
+    if !state.login_failures.begin(&account) {
+        return Ok(login_page(&state, &visitor, &form, Some("error-login-throttled"), StatusCode::TOO_MANY_REQUESTS));
+    }
     let (email, password) = (form.email.clone(), form.password.clone());
-    // The password is checked (argon2, slow on purpose) outside the write transaction:
-    // on SQLite one writer runs every write, and signers would wait for it.
+    // The hash is read, the connection given back, and only then is the password checked
+    // (argon2, slow on purpose), a few at a time: logins never hold the connections pages
+    // need, nor the one writer of SQLite.
     let db = state.db.clone();
+    let passwords = state.passwords.clone();
     let session = async move {
-        let organizer = db
-            .read_async(move |conn| signons_petition::auth::login(conn, &email, &password).map_err(AppError::from))
+        let candidate = db
+            .read_async(move |conn| signons_petition::auth::login_candidate(conn, &email).map_err(AppError::from))
             .await?;
+        let organizer = passwords.run(move || candidate.verify(&password)).await??;
         db.write_async(move |conn| {
             signons_petition::auth::create_session(conn, &organizer.id, chrono::TimeDelta::days(SESSION_DAYS))
                 .map_err(AppError::from)
@@ -74,6 +83,9 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visito
         .await
     }
     .await;
+    if session.is_ok() {
+        state.login_failures.succeeded(&account);
+    }
     match session {
         Ok(token) => {
             let mut response = redirect(safe_next(form.next.as_deref()));

@@ -134,9 +134,24 @@ pub struct SignForm {
     public: bool,
     #[serde(default, deserialize_with = "checkbox")]
     opt_in: bool,
+    /// The honeypot and the proof of work (`bots`): never shown back.
+    #[serde(default, skip_serializing)]
+    topic: String,
+    #[serde(default, skip_serializing)]
+    pow_challenge: String,
+    #[serde(default, skip_serializing)]
+    pow_nonce: String,
 }
 
 impl SignForm {
+    fn bots(&self) -> crate::bots::BotFields {
+        crate::bots::BotFields {
+            topic: self.topic.clone(),
+            pow_challenge: self.pow_challenge.clone(),
+            pow_nonce: self.pow_nonce.clone(),
+        }
+    }
+
     fn input(&self) -> SignatureInput {
         SignatureInput {
             name: self.name.clone(),
@@ -178,7 +193,7 @@ pub(crate) fn petition_context(
     own: bool,
     form: ShownForm<'_>,
 ) -> Context {
-    let mut context = form_context(locale, form);
+    let mut context = form_context(state, locale, form);
     context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
     context.insert("signers", &snapshot.signers);
     context.insert("news", &snapshot.news);
@@ -194,9 +209,13 @@ pub(crate) fn petition_context(
 
 /// The sign form's part of a page: empty, or shown again with the signer's input, what is
 /// wrong with it, and a notice (translation key).
-fn form_context(locale: Locale, form: ShownForm<'_>) -> Context {
+fn form_context(state: &AppState, locale: Locale, form: ShownForm<'_>) -> Context {
     let mut context = Context::new();
-    let empty = SignForm { public: true, ..SignForm::default() };
+    // A fresh challenge each time the form is shown (pages with one are never cached).
+    let pow = state.proof_of_work.as_ref().map(|p| p.issue(chrono::Utc::now().timestamp()));
+    context.insert("pow", &pow);
+    // "Show my name publicly" starts unticked: a name goes public only by the signer's choice.
+    let empty = SignForm::default();
     let (values, errors, notice) = form.unwrap_or((&empty, None, None));
     context.insert("form", values);
     context.insert("errors", &errors.map(|e| errors_context(locale, e)).unwrap_or_else(|| serde_json::json!({})));
@@ -214,7 +233,7 @@ async fn remote_petition_page(
     status: StatusCode,
 ) -> PageResult {
     let (petition, posts) = read_model::remote::load(&state.db, &state.config.public_url, handle).await?;
-    let mut context = form_context(visitor.locale, form);
+    let mut context = form_context(state, visitor.locale, form);
     context.insert("petition", &petition);
     context.insert("posts", &posts);
     Ok(visitor.render(state, "remote_petition.html", context, status))
@@ -301,8 +320,9 @@ pub async fn show_petition(
         return remote_petition_page(&state, &visitor, &slug, None, StatusCode::OK).await;
     }
     match visitor.organizer {
-        None => Ok(cached_petition_page(&state, &visitor, &req, &slug).await?),
-        Some(_) => petition_page(&state, &visitor, &slug, None, StatusCode::OK).await,
+        // A page with a proof-of-work challenge is its visitor's alone.
+        None if state.proof_of_work.is_none() => Ok(cached_petition_page(&state, &visitor, &req, &slug).await?),
+        _ => petition_page(&state, &visitor, &slug, None, StatusCode::OK).await,
     }
 }
 
@@ -322,6 +342,19 @@ pub async fn sign_petition(
     if !crate::rate_limit::allow_sign(&state, &req) {
         return sign_form_page(&state, &visitor, &slug, notice("error-rate-limited"), StatusCode::TOO_MANY_REQUESTS)
             .await;
+    }
+    use crate::bots::Verdict;
+    let refused = match form.bots().judge(state.proof_of_work.as_ref(), chrono::Utc::now().timestamp()) {
+        Verdict::Human => None,
+        Verdict::Trapped => {
+            tracing::info!("a sign form came with its honeypot filled: nothing written, nothing sent");
+            return Ok(redirect(&format!("/p/{}/thanks", slug.as_str())));
+        }
+        Verdict::ProofMissing => Some("error-proof-of-work-required"),
+        Verdict::ProofInvalid => Some("error-proof-of-work-invalid"),
+    };
+    if let Some(key) = refused {
+        return sign_form_page(&state, &visitor, &slug, notice(key), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let signed = match &visitor.organizer {
         _ if slug.contains('@') => {
