@@ -4,8 +4,9 @@
 //! (`LinkKey::password_reset_token`), and the database holds only its hash. So neither the
 //! queue nor a copy of the database holds a usable reset link.
 //!
-//! `Composer` is what the mail worker composes with: reset emails here, every other
-//! reference by the signature crate.
+//! `Composer` is what the mail worker composes with: reset emails here, the emails of
+//! signatures of petitions elsewhere by the federation crate, every other reference by the
+//! signature crate.
 
 use serde::{Deserialize, Serialize};
 use signons_mail::{Compose, Composed, MailError, Message};

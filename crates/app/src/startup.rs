@@ -85,12 +85,7 @@ impl Application {
             db: db.clone(),
             composer: std::sync::Arc::new(crate::accounts::Composer {
                 signatures: signing.emails(),
-                sent: signons_federation::sent::SentEmails {
-                    renderer: renderer.clone(),
-                    public_url: config.public_url.clone(),
-                    confirm_ttl: signing.confirm_ttl,
-                    key: signing.link_key.clone(),
-                },
+                sent: signons_federation::sent::SentEmails(signing.emails()),
                 resets: crate::accounts::ResetEmails {
                     renderer: renderer.clone(),
                     public_url: config.public_url.clone(),

@@ -24,6 +24,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use signons_mail::{Composed, MailError, Message};
 use signons_render::Locale;
+use signons_signature::emails::{Stored, Which};
 use signons_signature::links::{Links, Nonce};
 use signons_signature::{Confirmation, Elsewhere, SignatureError, SignatureInput, TokenPage, ValidSignature};
 use signons_store::schema::{remote_petitions as rp, sent_signatures as ss, sent_withdraw_tokens as swt};
@@ -219,15 +220,10 @@ impl SentEmail {
     }
 }
 
-/// Composes `SentEmail`s when the mail worker sends them.
+/// Composes `SentEmail`s when the mail worker sends them, as our own signature emails are
+/// (the same links, texts and checks), from `sent_signatures`.
 #[derive(Clone)]
-pub struct SentEmails {
-    pub renderer: signons_render::Renderer,
-    /// This instance's public URL, without a trailing slash.
-    pub public_url: String,
-    pub confirm_ttl: TimeDelta,
-    pub key: signons_signature::LinkKey,
-}
+pub struct SentEmails(pub signons_signature::SignatureEmails);
 
 impl signons_mail::Compose for SentEmails {
     fn compose(&self, conn: &mut DbConnection, reference: &serde_json::Value) -> Result<Composed, MailError> {
@@ -255,45 +251,25 @@ impl signons_mail::Compose for SentEmails {
         let Some((address, name, locale, confirm_hash, withdraw_hash, title, slug, host)) = row else {
             return Ok(Composed::Dropped("the signature is gone (withdrawn or purged)".into()));
         };
-        let links = Links::from_nonce(&self.key, nonce.clone());
+        let links = self.0.links(nonce.clone());
         let withdraw_known = withdraw_hash.as_deref() == Some(links.withdraw.hash().as_str())
             || diesel::select(diesel::dsl::exists(
                 swt::table.filter(swt::token_hash.eq(links.withdraw.hash())).filter(swt::signature_id.eq(&id)),
             ))
             .get_result::<bool>(conn)?;
-        if !withdraw_known {
-            return Err(MailError::Later(
-                "its links do not match the signature: this process's link key is not the one of the process that \
-                 queued it"
-                    .into(),
-            ));
-        }
-        let url = |path: &str, token: &Token| format!("{}/{path}/{}", self.public_url, token.expose());
-        let (message, locale, to) = match &email {
-            SentEmail::SentConfirmSignature { .. } => {
-                if confirm_hash.as_deref() != Some(links.confirm.hash().as_str()) {
-                    return Ok(Composed::Dropped("a later signing replaced its confirmation link".into()));
-                }
-                let message = Message::ConfirmSignature {
-                    petition_title: title,
-                    signer_name: name,
-                    confirm_url: url("s", &links.confirm),
-                    withdraw_url: url("w", &links.withdraw),
-                    hours_valid: self.confirm_ttl.num_hours(),
-                };
-                (message, Locale::from_code(&locale).unwrap_or_default(), address)
-            }
-            SentEmail::SentAlreadySigned { to, name, locale, .. } => {
-                let message = Message::AlreadySigned {
-                    petition_title: title,
-                    signer_name: name.clone(),
-                    petition_url: format!("{}/p/{slug}@{host}", self.public_url),
-                    withdraw_url: url("w", &links.withdraw),
-                };
-                (message, Locale::from_code(locale).unwrap_or_default(), to.clone())
-            }
+        let which = match &email {
+            SentEmail::SentConfirmSignature { .. } => Which::Confirm,
+            SentEmail::SentAlreadySigned { to, name, locale, .. } => Which::AlreadySigned { to, name, locale },
         };
-        Ok(Composed::Email(message.render(&self.renderer, locale, &to)?))
+        let stored = Stored {
+            email: address,
+            name,
+            locale,
+            confirm_token_hash: confirm_hash,
+            petition_title: title,
+            petition_path: format!("{slug}@{host}"),
+        };
+        self.0.render(stored, &links, withdraw_known, which)
     }
 }
 

@@ -89,17 +89,46 @@ impl SignatureEmails {
         let Some(row) = row.filter(|r| r.anonymized_at.is_none()) else {
             return Ok(Composed::Dropped("the signature is gone (withdrawn, purged or anonymized)".into()));
         };
-        let links = Links::from_nonce(&self.key, nonce.clone());
-        // A withdraw link stays valid as long as its signature exists; one that matches
-        // nothing was made with another key. Sending it would send dead links: leave the
-        // email to a process that has the right key (the job retries, then waits as dead
-        // for an admin).
+        let links = self.links(nonce.clone());
         let withdraw_hash = links.withdraw.hash();
         let withdraw_known = row.withdraw_token_hash.as_deref() == Some(withdraw_hash.as_str())
             || diesel::select(diesel::dsl::exists(
                 wt::table.filter(wt::token_hash.eq(&withdraw_hash)).filter(wt::signature_id.eq(&id)),
             ))
             .get_result::<bool>(conn)?;
+        let which = match email {
+            SignatureEmail::ConfirmSignature { .. } => Which::Confirm,
+            SignatureEmail::AlreadySigned { to, name, locale, .. } => Which::AlreadySigned { to, name, locale },
+        };
+        let stored = Stored {
+            email: row.email,
+            name: row.name,
+            locale: row.locale,
+            confirm_token_hash: row.confirm_token_hash,
+            petition_title: row.petition_title,
+            petition_path: row.petition_slug,
+        };
+        self.render(stored, &links, withdraw_known, which)
+    }
+
+    /// The links of a signature email's nonce, made again with this instance's key.
+    pub fn links(&self, nonce: Nonce) -> Links {
+        Links::from_nonce(&self.key, nonce)
+    }
+
+    /// The email of a signature as it is stored now, with `links`. `withdraw_known`: the
+    /// withdraw link is one the signature holds. A withdraw link stays valid as long as its
+    /// signature exists, so one that matches nothing was made with another key: sending it
+    /// would send dead links, and the email is left to a process that has the right key
+    /// (the job retries, then waits as dead for an admin). Shared by our signatures and
+    /// those of petitions elsewhere (`signons_federation::sent`).
+    pub fn render(
+        &self,
+        stored: Stored,
+        links: &Links,
+        withdraw_known: bool,
+        which: Which<'_>,
+    ) -> Result<Composed, MailError> {
         if !withdraw_known {
             return Err(MailError::Later(
                 "its links do not match the signature: this process's link key (link_key_file) is not the one \
@@ -108,34 +137,52 @@ impl SignatureEmails {
             ));
         }
         let withdraw_url = self.url("w", &links.withdraw);
-        let (message, locale, to) = match email {
-            SignatureEmail::ConfirmSignature { .. } => {
+        let (message, locale, to) = match which {
+            Which::Confirm => {
                 // Signing again while pending replaced the confirm link: this email's link is
                 // dead, and the later email carries the live one.
-                if row.confirm_token_hash.as_deref() != Some(links.confirm.hash().as_str()) {
+                if stored.confirm_token_hash.as_deref() != Some(links.confirm.hash().as_str()) {
                     return Ok(Composed::Dropped("a later signing replaced its confirmation link".into()));
                 }
                 let message = Message::ConfirmSignature {
-                    petition_title: row.petition_title,
-                    signer_name: row.name,
+                    petition_title: stored.petition_title,
+                    signer_name: stored.name,
                     confirm_url: self.url("s", &links.confirm),
                     withdraw_url,
                     hours_valid: self.confirm_ttl.num_hours(),
                 };
-                (message, Locale::from_code(&row.locale).unwrap_or_default(), row.email)
+                (message, Locale::from_code(&stored.locale).unwrap_or_default(), stored.email)
             }
-            SignatureEmail::AlreadySigned { to, name, locale, .. } => {
+            Which::AlreadySigned { to, name, locale } => {
                 let message = Message::AlreadySigned {
-                    petition_title: row.petition_title,
-                    signer_name: name.clone(),
-                    petition_url: format!("{}/p/{}", self.public_url, row.petition_slug),
+                    petition_title: stored.petition_title,
+                    signer_name: name.to_owned(),
+                    petition_url: format!("{}/p/{}", self.public_url, stored.petition_path),
                     withdraw_url,
                 };
-                (message, Locale::from_code(locale).unwrap_or_default(), to.clone())
+                (message, Locale::from_code(locale).unwrap_or_default(), to.to_owned())
             }
         };
         Ok(Composed::Email(message.render(&self.renderer, locale, &to)?))
     }
+}
+
+/// A signature as its emails show it, from whichever table holds it.
+pub struct Stored {
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    pub confirm_token_hash: Option<String>,
+    pub petition_title: String,
+    /// The petition's path under `/p/`: its slug, or `slug@host` for one elsewhere.
+    pub petition_path: String,
+}
+
+/// Which email: the confirmation, or "already signed" with what that request gave (where
+/// it goes, the name to greet, the language).
+pub enum Which<'a> {
+    Confirm,
+    AlreadySigned { to: &'a str, name: &'a str, locale: &'a str },
 }
 
 impl Compose for SignatureEmails {
