@@ -66,12 +66,12 @@ impl AppState {
             let burst = NonZeroU32::new(per_hour.get().div_ceil(3)).unwrap_or(per_hour);
             Arc::new(DefaultKeyedRateLimiter::keyed(Quota::per_hour(per_hour).allow_burst(burst)))
         });
-        let login_limiter = Arc::new(DefaultKeyedRateLimiter::keyed(
-            Quota::per_minute(NonZeroU32::MIN.saturating_add(9)).allow_burst(NonZeroU32::MIN.saturating_add(9)),
-        ));
-        let account_limiter = Arc::new(DefaultKeyedRateLimiter::keyed(
-            Quota::per_minute(NonZeroU32::MIN.saturating_add(9)).allow_burst(NonZeroU32::MIN.saturating_add(9)),
-        ));
+        // Logins, and password changes and reset requests: ten a minute per address each.
+        let ten_a_minute = || {
+            let ten = NonZeroU32::MIN.saturating_add(9);
+            Arc::new(DefaultKeyedRateLimiter::keyed(Quota::per_minute(ten).allow_burst(ten)))
+        };
+        let (login_limiter, account_limiter) = (ten_a_minute(), ten_a_minute());
         let proof_of_work = config
             .proof_of_work_bits
             .map(|bits| crate::bots::ProofOfWork::new(signing.link_key.derive("proof-of-work"), bits));

@@ -23,17 +23,16 @@ pub fn purge_unconfirmed(conn: &mut DbConnection, now: NaiveDateTime, grace: Tim
 /// Blanks the personal data of signatures on petitions closed more than `after` ago.
 /// Country and postal code stay (they feed aggregate statistics and name no one).
 pub fn anonymize_closed(conn: &mut DbConnection, now: NaiveDateTime, after: TimeDelta) -> QueryResult<usize> {
-    let closed_long_ago = petitions::table.filter(petitions::closed_at.lt(now - after)).select(petitions::id);
+    let closed_long_ago = || petitions::table.filter(petitions::closed_at.lt(now - after)).select(petitions::id);
     let ids: Vec<signons_store::Id> = s::table
-        .filter(s::petition_id.eq_any(closed_long_ago))
+        .filter(s::petition_id.eq_any(closed_long_ago()))
         .filter(s::anonymized_at.is_null())
         .select(s::id)
         .limit(10_000)
         .load(conn)?;
     anonymize(conn, &ids, now, false)?;
     // Names other instances sent for those petitions go too (their counts stay).
-    let closed_long_ago = petitions::table.filter(petitions::closed_at.lt(now - after)).select(petitions::id);
-    diesel::update(rs::table.filter(rs::petition_id.eq_any(closed_long_ago)).filter(rs::display_name.is_not_null()))
+    diesel::update(rs::table.filter(rs::petition_id.eq_any(closed_long_ago())).filter(rs::display_name.is_not_null()))
         .set(rs::display_name.eq(None::<String>))
         .execute(conn)?;
     Ok(ids.len())

@@ -93,7 +93,7 @@ const PLUS_ADDRESSING: &[&str] = &[
 
 /// Lowercase; without `+tag` for providers known to ignore it (`PLUS_ADDRESSING`); for
 /// Gmail also without dots (Gmail ignores them).
-pub(crate) fn canonicalize(local: &str, domain: &str) -> String {
+fn canonicalize(local: &str, domain: &str) -> String {
     let local = local.to_lowercase();
     let local = match PLUS_ADDRESSING.contains(&domain) {
         true => local.split('+').next().unwrap_or(&local).to_owned(),
