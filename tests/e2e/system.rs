@@ -51,4 +51,10 @@ async fn health_headers_and_first_visit(backend: Backend) {
     let css = browser.get("/static/signons.css").await;
     assert!(css.expect(200).header("content-type").is_some_and(|t| t.starts_with("text/css")));
     browser.get("/static/no-such-file.css").await.expect(404);
+
+    // Every page names its icon, and the conventional address leads to it.
+    browser.get("/").await.contains(r#"<link rel="icon" href="/static/favicon.svg""#);
+    let icon = browser.get("/static/favicon.svg").await;
+    assert_eq!(icon.expect(200).header("content-type"), Some("image/svg+xml"));
+    assert_eq!(browser.get("/favicon.ico").await.expect(301).header("location"), Some("/static/favicon.svg"));
 }

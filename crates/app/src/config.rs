@@ -23,7 +23,8 @@ pub struct RawConfig {
     pub link_key_file: Option<PathBuf>,
     /// May hold the SMTP password: never printed (`Secret`).
     pub smtp_url: Option<Secret<String>>,
-    pub mail_from: String,
+    /// Default: the instance's name at `noreply@` the public URL's host (see `default_sender`).
+    pub mail_from: Option<String>,
     pub federation_allow_local: bool,
     pub instance_name: String,
     pub confirm_link_hours: i64,
@@ -86,7 +87,7 @@ impl Default for RawConfig {
             data_dir: PathBuf::from("data"),
             link_key_file: None,
             smtp_url: None,
-            mail_from: "Signons <noreply@localhost>".into(),
+            mail_from: None,
             federation_allow_local: false,
             instance_name: "Signons".into(),
             confirm_link_hours: 72,
@@ -295,12 +296,18 @@ impl RawConfig {
                 )),
             }
         }
-        if self.mail_from.parse::<lettre_address::Mailbox>().is_err() {
-            errors.push(format!(
-                "mail_from {:?}: expected an address like \"Signons <noreply@example.org>\"",
-                self.mail_from
-            ));
-        }
+        let mail_from = match self.mail_from.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(from) => match from.parse::<lettre_address::Mailbox>() {
+                Ok(_) => from.to_owned(),
+                Err(_) => {
+                    errors.push(format!(
+                        "mail_from {from:?}: expected an address like \"Signons <noreply@example.org>\""
+                    ));
+                    String::new()
+                }
+            },
+            None => default_sender(self.instance_name.trim(), public_url.as_ref()),
+        };
         if self.instance_name.trim().is_empty() || self.instance_name.chars().count() > 60 {
             errors.push("instance_name: between 1 and 60 characters".into());
         }
@@ -376,7 +383,7 @@ impl RawConfig {
                     .unwrap_or_else(|| self.data_dir.join("link.key")),
                 data_dir: self.data_dir,
                 smtp_url,
-                mail_from: self.mail_from,
+                mail_from,
                 federation_allow_local: self.federation_allow_local,
                 instance_name: self.instance_name.trim().to_owned(),
                 confirm_link_hours: self.confirm_link_hours,
@@ -413,6 +420,21 @@ mod lettre_address {
     pub use lettre::message::Mailbox;
 }
 
+/// The sender when none is configured: the instance's name, at `noreply@` the public URL's
+/// host when that host is a name mail can go to, else `noreply@localhost` (an address such
+/// as `noreply@127.0.0.1` is not one relays take).
+fn default_sender(instance_name: &str, public_url: Option<&url::Url>) -> String {
+    let host = match public_url.and_then(|u| u.host()) {
+        Some(url::Host::Domain(domain)) => domain.to_owned(),
+        _ => "localhost".to_owned(),
+    };
+    let name = if instance_name.is_empty() { "Signons" } else { instance_name };
+    match format!("noreply@{host}").parse::<lettre::Address>() {
+        Ok(address) => lettre_address::Mailbox::new(Some(name.to_owned()), address).to_string(),
+        Err(_) => format!("{name} <noreply@localhost>"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +456,24 @@ mod tests {
         assert_eq!(c.database_url, DatabaseUrl::parse("data/signons.db").unwrap());
     }
 
+    /// Without `mail_from`, emails come from the instance at its own host.
+    #[test]
+    fn the_sender_defaults_to_the_instance_at_its_host() {
+        let c = RawConfig::default().validate().unwrap();
+        assert_eq!(c.mail_from, "Signons <noreply@localhost>");
+        let raw = RawConfig {
+            public_url: "https://petitions.example.org".into(),
+            instance_name: "Pétitions du quartier, Lyon".into(),
+            ..RawConfig::default()
+        };
+        let from = raw.validate().unwrap().mail_from;
+        let mailbox: lettre::message::Mailbox = from.parse().unwrap();
+        assert_eq!(mailbox.email.to_string(), "noreply@petitions.example.org");
+        assert_eq!(mailbox.name.as_deref(), Some("Pétitions du quartier, Lyon"));
+        let raw = RawConfig { mail_from: Some("Team <team@example.org>".into()), ..RawConfig::default() };
+        assert_eq!(raw.validate().unwrap().mail_from, "Team <team@example.org>");
+    }
+
     #[test]
     fn every_bad_value_is_reported() {
         let raw = RawConfig {
@@ -441,7 +481,7 @@ mod tests {
             public_url: "https://x.org/".into(),
             federation_allow_local: true,
             smtp_url: Some(Secret::new("http://mail".into())),
-            mail_from: "not an address".into(),
+            mail_from: Some("not an address".into()),
             log_format: "xml".into(),
             ..RawConfig::default()
         };

@@ -154,6 +154,7 @@ impl Application {
                 .service(system::healthz)
                 .service(system::metrics)
                 .service(system::static_file)
+                .service(system::favicon)
                 .service(public::home)
                 .service(public::petitions)
                 .service(public::set_language)

@@ -83,6 +83,13 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     }
 }
 
+/// Clients that ask for the icon at the conventional address (feed readers, bookmarks) get
+/// the one the pages link to.
+#[get("/favicon.ico")]
+pub async fn favicon() -> HttpResponse {
+    HttpResponse::MovedPermanently().insert_header((header::LOCATION, "/static/favicon.svg")).finish()
+}
+
 #[get("/static/{path:.*}")]
 pub async fn static_file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(file) = StaticFiles::get(&path) else {
