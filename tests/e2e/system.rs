@@ -58,3 +58,40 @@ async fn health_headers_and_first_visit(backend: Backend) {
     assert_eq!(icon.expect(200).header("content-type"), Some("image/svg+xml"));
     assert_eq!(browser.get("/favicon.ico").await.expect(301).header("location"), Some("/static/favicon.svg"));
 }
+
+on_both_backends! {
+    head_robots_and_sitemap => head_robots_and_sitemap_sqlite, head_robots_and_sitemap_postgres;
+}
+
+/// What link checkers and search engines ask: HEAD on any page, robots.txt, the sitemap.
+async fn head_robots_and_sitemap(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = app.browser();
+    let open = app.create_petition("Plant trees on the ring road", true).await;
+    let draft = app.create_petition("A draft nobody may see yet", false).await;
+
+    // HEAD answers as GET would, headers and all, without the body.
+    for path in ["/", "/healthz", "/petitions", &format!("/p/{open}"), "/static/signons.css"] {
+        let got = browser.get(path).await.expect(200).header("content-type").map(str::to_owned);
+        let head = crate::helpers::send(browser.client.head(browser.url(path))).await;
+        assert_eq!(head.status, 200, "HEAD {path}");
+        assert_eq!(head.header("content-type").map(str::to_owned), got, "HEAD {path}");
+        assert!(head.body.is_empty(), "HEAD {path} sent a body");
+    }
+    let missing = crate::helpers::send(browser.client.head(browser.url("/p/no-such-petition"))).await;
+    assert_eq!(missing.status, 404);
+
+    // Token links and private pages are closed to crawlers; the sitemap is named.
+    let robots = browser.get("/robots.txt").await;
+    robots.expect(200).contains("Disallow: /s/\n").contains("Disallow: /w/\n").contains("Disallow: /admin/\n");
+    robots.contains(&format!("Sitemap: {}/sitemap.xml", app.url));
+
+    // The sitemap lists public petitions and their organization, never a draft.
+    let sitemap = browser.get("/sitemap.xml").await;
+    assert!(sitemap.expect(200).header("content-type").is_some_and(|t| t.starts_with("application/xml")));
+    sitemap
+        .contains(&format!("<loc>{}/p/{open}</loc><lastmod>", app.url))
+        .contains(&format!("<loc>{}/o/{}</loc>", app.url, crate::helpers::ORGANIZATION))
+        .contains(&format!("<loc>{}/petitions</loc>", app.url))
+        .lacks(&draft);
+}

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{account, admin, api, federation, jobs, organizer, public, system};
+use crate::routes::{account, admin, api, discovery, federation, jobs, organizer, public, system};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -127,6 +127,8 @@ impl Application {
                 .wrap(middleware::from_fn(crate::page_error::render_page_errors))
                 .wrap(headers)
                 .wrap(middleware::from_fn(log_request))
+                // Outermost, before routing: every GET route answers HEAD too.
+                .wrap(middleware::from_fn(head_as_get))
                 .app_data(app_state.clone())
                 .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error))
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
@@ -155,6 +157,8 @@ impl Application {
                 .service(system::metrics)
                 .service(system::static_file)
                 .service(system::favicon)
+                .service(discovery::robots)
+                .service(discovery::sitemap)
                 .service(public::home)
                 .service(public::petitions)
                 .service(public::set_language)
@@ -260,6 +264,19 @@ impl Stopper {
 
 async fn not_found(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
     visitor.error_page(&state, &AppError::NotFound)
+}
+
+/// `HEAD` is answered as the `GET` of the same address, headers and all: the HTTP layer
+/// (actix-http) remembers that the request it read was a HEAD and never writes the body of
+/// its answer. GET routes change nothing, so running one for a HEAD is safe.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
 }
 
 /// One span per request, with a request id, the route pattern (never the path: links

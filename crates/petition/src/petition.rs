@@ -247,6 +247,26 @@ pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, P
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+/// A page anyone may read, for the sitemap: a petition that is open or closed (never a
+/// draft or a removed one), its organization, and when it last changed.
+#[derive(Debug, Clone, Queryable)]
+pub struct PublicPage {
+    pub slug: String,
+    pub organization_slug: String,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Up to `limit` public petitions, most recently changed first.
+pub fn public_pages(conn: &mut DbConnection, limit: i64) -> Result<Vec<PublicPage>, PetitionError> {
+    Ok(petitions::table
+        .inner_join(organizations::table)
+        .filter(petitions::status.eq_any([PetitionStatus::Open, PetitionStatus::Closed]))
+        .order(petitions::updated_at.desc())
+        .limit(limit)
+        .select((petitions::slug, organizations::slug, petitions::updated_at))
+        .load::<PublicPage>(conn)?)
+}
+
 /// The petitions of these ids (in no particular order; unknown ids are left out).
 pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> Result<Vec<Petition>, PetitionError> {
     let rows = petitions::table

@@ -1,6 +1,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod discovery;
 pub mod federation;
 pub mod jobs;
 pub mod organizer;
