@@ -3,7 +3,7 @@ CARGO ?= cargo
 export PGHOST ?= 127.0.0.1
 export PGUSER ?= postgres
 
-.PHONY: run demo test interop-deps lint fmt build release migrate setup clean bench bench-quick
+.PHONY: run demo test test-faults interop-deps lint fmt build release migrate setup clean bench bench-quick
 
 ## run: build and serve on http://127.0.0.1:8080 (SQLite in data/, emails in data/outbox/)
 run:
@@ -13,9 +13,16 @@ run:
 demo:
 	./deploy/demo.sh
 
-## test: the whole suite, on SQLite and PostgreSQL (postgres on 127.0.0.1:5432)
+## test: the whole suite, on SQLite and PostgreSQL (postgres on 127.0.0.1:5432); the fault
+## tests below are part of it
 test: interop-deps
 	$(CARGO) test --workspace --all-targets --no-fail-fast
+
+## test-faults: only the fault tests (tests/e2e/fault/ and the SMTP outage): SIGKILL mid
+## signing, SMTP down, a private PostgreSQL cluster restarted under load (needs the
+## PostgreSQL binaries in /usr/lib/postgresql/*/bin), a remote instance down then back
+test-faults:
+	$(CARGO) test -p signons-tests --test e2e -- fault:: email::smtp_outage
 
 ## interop-deps: the interop peer's npm packages (tests/interop), when missing or outdated
 INTEROP := tests/interop

@@ -13,6 +13,11 @@ async fn health_headers_and_first_visit(backend: Backend) {
 
     let health = browser.get("/healthz").await;
     assert_eq!(health.expect(200).json()["status"], "ok");
+    // Readiness: the database answers, and the job queues' counts (an outage is
+    // `fault::postgres`).
+    let ready = browser.get("/readyz").await.expect(200).json();
+    assert_eq!((&ready["status"], &ready["database"]), (&"ready".into(), &"ok".into()), "{ready}");
+    assert!(ready["queues"]["email"]["queued"].is_i64() && ready["queues"]["delivery"]["dead"].is_i64(), "{ready}");
 
     // An empty instance tells its first visitor how to start.
     let home = browser.get("/").await;
@@ -31,6 +36,7 @@ async fn health_headers_and_first_visit(backend: Backend) {
     for path in [
         "/",
         "/healthz",
+        "/readyz",
         "/metrics",
         "/login",
         &format!("/p/{slug}"),

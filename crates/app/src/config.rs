@@ -48,8 +48,11 @@ pub struct RawConfig {
     pub sign_proof_of_work_bits: u8,
     /// First retry delay of a failed email, doubled at each attempt up to an hour.
     pub mail_retry_seconds: i64,
-    /// First retry delay of a failed ActivityPub delivery, doubled at each attempt up to a day.
+    /// First retry delay of a failed ActivityPub delivery, doubled at each attempt up to
+    /// `federation_max_retry_seconds`.
     pub federation_retry_seconds: i64,
+    /// The longest wait between two attempts of a failed delivery (default a day).
+    pub federation_max_retry_seconds: i64,
     /// How long a failed delivery is retried, in hours (at least 72).
     pub federation_give_up_hours: i64,
     /// At most one `Update` with a petition's new count per this many seconds.
@@ -101,6 +104,7 @@ impl Default for RawConfig {
             signer_emails_per_day: 20,
             mail_retry_seconds: 10,
             federation_retry_seconds: 60,
+            federation_max_retry_seconds: 86_400,
             federation_give_up_hours: 96,
             federation_update_seconds: 60,
             trust_forwarded_for: false,
@@ -141,6 +145,7 @@ pub struct Config {
     pub proof_of_work_bits: Option<u8>,
     pub mail_retry_seconds: i64,
     pub federation_retry_seconds: i64,
+    pub federation_max_retry_seconds: i64,
     pub federation_give_up_hours: i64,
     pub federation_update_seconds: i64,
     pub trust_forwarded_for: bool,
@@ -326,6 +331,12 @@ impl RawConfig {
         if !(1..=86_400).contains(&self.federation_retry_seconds) {
             errors.push(format!("federation_retry_seconds {}: between 1 and 86400", self.federation_retry_seconds));
         }
+        if !(self.federation_retry_seconds..=86_400).contains(&self.federation_max_retry_seconds) {
+            errors.push(format!(
+                "federation_max_retry_seconds {}: between federation_retry_seconds ({}) and 86400",
+                self.federation_max_retry_seconds, self.federation_retry_seconds
+            ));
+        }
         if !(72..=24 * 60).contains(&self.federation_give_up_hours) {
             errors.push(format!("federation_give_up_hours {}: between 72 and 1440", self.federation_give_up_hours));
         }
@@ -398,6 +409,7 @@ impl RawConfig {
                 proof_of_work_bits: self.sign_proof_of_work.then_some(self.sign_proof_of_work_bits),
                 mail_retry_seconds: self.mail_retry_seconds,
                 federation_retry_seconds: self.federation_retry_seconds,
+                federation_max_retry_seconds: self.federation_max_retry_seconds,
                 federation_give_up_hours: self.federation_give_up_hours,
                 federation_update_seconds: self.federation_update_seconds,
                 trust_forwarded_for: self.trust_forwarded_for,

@@ -44,9 +44,17 @@ pub enum AppError {
     ProofOfWorkInvalid,
     #[error("{0}")]
     InvalidState(String),
+    /// The database does not answer (down, restarting, or every connection busy for too
+    /// long): 503 with `Retry-After`, never a 500.
+    #[error("the service is unavailable for a moment; please try again shortly")]
+    Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
+
+/// Seconds a client is told to wait (`Retry-After`) when the database does not answer:
+/// about how long a PostgreSQL restart takes, and the pool reconnects within two.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 impl AppError {
     pub fn code(&self) -> &'static str {
@@ -68,6 +76,7 @@ impl AppError {
             AppError::ProofOfWorkRequired => "proof_of_work_required",
             AppError::ProofOfWorkInvalid => "proof_of_work_invalid",
             AppError::InvalidState(_) => "invalid_state",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -77,8 +86,21 @@ impl AppError {
         format!("error-{}", self.code().replace('_', "-"))
     }
 
+    /// An error that is not the request's fault: `Unavailable` when the database's
+    /// absence is behind it (a cause anywhere in its chain says so),
+    /// `Internal` otherwise. Every error of the layers below becomes an `AppError` here.
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
-        AppError::Internal(e.into())
+        let e = e.into();
+        if e.chain().any(signons_store::error::is_unavailable_cause) {
+            AppError::Unavailable(e)
+        } else {
+            AppError::Internal(e)
+        }
+    }
+
+    /// The `Retry-After` of the answer, if it has one.
+    pub fn retry_after(&self) -> Option<u32> {
+        matches!(self, AppError::Unavailable(_)).then_some(RETRY_AFTER_SECONDS)
     }
 }
 
@@ -96,6 +118,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized | AppError::ApiTokenExpired | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,20 +129,27 @@ impl ResponseError for AppError {
         if let AppError::Invalid(fields) = self {
             body["fields"] = serde_json::to_value(fields).unwrap_or_default();
         }
-        HttpResponse::build(self.status_code()).json(body)
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
+        }
+        response.json(body)
     }
 }
 
-/// Internal errors are logged once, where they become a response.
+/// Internal errors are logged once, where they become a response; the database's absence
+/// as a warning (`/readyz` and the pool's own log say more).
 pub fn log_if_internal(e: &AppError) {
-    if let AppError::Internal(source) = e {
-        tracing::error!(error = format!("{source:#}"), "request failed");
+    match e {
+        AppError::Internal(source) => tracing::error!(error = format!("{source:#}"), "request failed"),
+        AppError::Unavailable(source) => tracing::warn!(error = format!("{source:#}"), "database unavailable"),
+        _ => {}
     }
 }
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.into())
+        AppError::internal(e)
     }
 }
 
@@ -136,7 +166,7 @@ impl From<PetitionError> for AppError {
             PetitionError::InvalidTransition { .. } | PetitionError::OrganizerExists => {
                 AppError::InvalidState(e.to_string())
             }
-            PetitionError::PasswordHash | PetitionError::Store(_) => AppError::Internal(e.into()),
+            PetitionError::PasswordHash | PetitionError::Store(_) => AppError::internal(e),
         }
     }
 }
@@ -150,16 +180,14 @@ impl From<SignatureError> for AppError {
             SignatureError::TokenInvalid => AppError::TokenInvalid,
             SignatureError::TokenExpired => AppError::TokenExpired,
             SignatureError::Petition(e) => e.into(),
-            SignatureError::Contended | SignatureError::Mail(_) | SignatureError::Store(_) => {
-                AppError::Internal(e.into())
-            }
+            SignatureError::Contended | SignatureError::Mail(_) | SignatureError::Store(_) => AppError::internal(e),
         }
     }
 }
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        AppError::Internal(e.into())
+        AppError::internal(StoreError::Query(e))
     }
 }
 

@@ -41,6 +41,7 @@ pub fn spawn_workers(state: &web::Data<AppState>) {
     let worker = DeliveryWorker {
         config: state.federation.clone(),
         retry_base: TimeDelta::seconds(config.federation_retry_seconds),
+        max_backoff: TimeDelta::seconds(config.federation_max_retry_seconds),
         give_up_after: TimeDelta::hours(config.federation_give_up_hours),
         concurrency: config.federation_concurrency,
         lease: Duration::from_secs(config.job_lease_seconds),

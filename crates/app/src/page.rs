@@ -204,7 +204,11 @@ impl Visitor {
         let mut context = Context::new();
         context.insert("status", &err.status_code().as_u16());
         context.insert("message", &self.t(&err.message_key()));
-        self.render(state, "error.html", context, err.status_code())
+        let mut page = self.render(state, "error.html", context, err.status_code());
+        if let Some(seconds) = err.retry_after() {
+            page.headers_mut().insert(actix_web::http::header::RETRY_AFTER, seconds.into());
+        }
+        page
     }
 }
 

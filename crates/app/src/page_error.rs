@@ -50,7 +50,11 @@ impl ResponseError for PageError {
     /// turns that into the page.
     fn error_response(&self) -> HttpResponse {
         log_if_internal(&self.0);
-        HttpResponse::build(self.0.status_code()).content_type("text/plain; charset=utf-8").body(self.0.to_string())
+        let mut response = HttpResponse::build(self.0.status_code());
+        if let Some(seconds) = self.0.retry_after() {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
+        }
+        response.content_type("text/plain; charset=utf-8").body(self.0.to_string())
     }
 }
 

@@ -154,6 +154,7 @@ impl Application {
                 .service(public::sign_petition)
                 .service(public::sign_form_again)
                 .service(system::healthz)
+                .service(system::readyz)
                 .service(system::metrics)
                 .service(system::static_file)
                 .service(system::favicon)
@@ -304,7 +305,11 @@ async fn log_request(
             if status >= 500 || !span.is_disabled() {
                 let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
                 span.record("route", route.as_str());
-                if status >= 500 {
+                if status == 503 {
+                    // The database is away (logged as such where it was noticed): a
+                    // warning per request, not an error.
+                    tracing::warn!(status, ms, route, "request answered unavailable");
+                } else if status >= 500 {
                     tracing::error!(status, ms, route, "request failed");
                 } else {
                     tracing::info!(status, ms, "request");

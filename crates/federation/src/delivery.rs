@@ -173,8 +173,10 @@ impl Activity for StoredActivity {
 
 pub struct DeliveryWorker {
     pub config: crate::context::Config,
-    /// The first retry waits this long; each next one twice as long, up to a day.
+    /// The first retry waits this long; each next one twice as long, up to `max_backoff`.
     pub retry_base: TimeDelta,
+    /// The longest wait between two attempts (a day, `MAX_BACKOFF`, unless configured).
+    pub max_backoff: TimeDelta,
     /// How long a delivery is retried before it is given up (at least three days).
     pub give_up_after: TimeDelta,
     /// Instances delivered to at once (each one's deliveries stay in order).
@@ -200,7 +202,7 @@ impl DeliveryWorker {
             lease: self.lease,
             poll: self.retry_base.to_std().map_or(POLL, |base| base.min(POLL)),
             retry_base: self.retry_base,
-            max_backoff: MAX_BACKOFF,
+            max_backoff: self.max_backoff,
             give_up_after: self.give_up_after,
         };
         let waker = Waker::from_notify(data.wake.clone());

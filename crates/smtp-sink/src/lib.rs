@@ -54,6 +54,14 @@ pub fn reserve_port() -> ReservedPort {
     ReservedPort { socket, port }
 }
 
+impl ReservedPort {
+    /// Starts listening (for a server of another protocol than SMTP: the tests' fake
+    /// remote instances also play "down, then back" on a reserved port).
+    pub fn listen(self) -> std::net::TcpListener {
+        self.socket.listen(256).expect("listens").into_std().expect("a std listener")
+    }
+}
+
 pub fn smtp_url(port: u16) -> String {
     format!("smtp://127.0.0.1:{port}")
 }

@@ -9,8 +9,23 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a caller waits for a pooled connection while the database answers (all of
+/// them busy under load).
+const POOL_WAIT: Duration = Duration::from_secs(30);
+/// How long a caller waits for one once the database is known not to answer (the last
+/// connection attempt failed, or a connection was found dead): the request is answered
+/// "unavailable" at once instead of hanging for `POOL_WAIT`.
+const POOL_WAIT_WHILE_DOWN: Duration = Duration::from_millis(100);
+/// The slices of `POOL_WAIT`: a caller already waiting notices within one that the
+/// database went away.
+const POOL_WAIT_SLICE: Duration = Duration::from_millis(250);
+/// r2d2 retries a failed connection with a backoff of at most half this: so a database
+/// that comes back is reconnected within about two seconds, with no restart.
+const POOL_RECONNECT: Duration = Duration::from_secs(4);
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -93,12 +108,36 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-pub struct Manager(DatabaseUrl);
+pub struct Manager {
+    url: DatabaseUrl,
+    health: Arc<Health>,
+}
+
+/// What the pool knows of the database, shared by `Database` and its `Manager`.
+#[derive(Default)]
+struct Health {
+    /// Whether the database answered the last time we tried.
+    reachable: AtomicBool,
+    /// Counts the times the database was found gone (a failed connection attempt, a dead
+    /// connection). A pooled connection made before the last of them is checked with
+    /// `SELECT 1` before it is used again: after a restart every idle connection is dead,
+    /// and none should fail a request once the database is back.
+    outages: AtomicU64,
+}
+
+impl Health {
+    fn gone(&self) {
+        self.reachable.store(false, Ordering::SeqCst);
+        self.outages.fetch_add(1, Ordering::SeqCst);
+    }
+}
 
 /// A pooled connection, and whether it was found broken (then the pool drops it).
 pub struct ManagedConn {
     conn: DbConnection,
     broken: bool,
+    /// `Health::outages` when it was made, or last checked.
+    checked_at: u64,
 }
 
 impl std::ops::Deref for ManagedConn {
@@ -125,12 +164,40 @@ impl ManagedConn {
     }
 }
 
+/// An error on a connection that then turned out dead is the database's absence, whatever
+/// the statement said: reported as `StoreError::Unavailable` (a 503, not a 500), and the
+/// pool stops waiting for connections until one can be made again.
+fn after_error<T, E: From<StoreError>>(conn: &mut PooledConn, health: &Health, result: Result<T, E>) -> Result<T, E> {
+    if result.is_ok() {
+        return result;
+    }
+    conn.check_after_error();
+    if conn.broken {
+        health.gone();
+        return Err(E::from(StoreError::Unavailable(crate::error::DatabaseUnavailable(
+            "the connection to the database was lost".into(),
+        ))));
+    }
+    result
+}
+
 impl ManageConnection for Manager {
     type Connection = ManagedConn;
     type Error = StoreError;
 
     fn connect(&self) -> Result<ManagedConn, StoreError> {
-        Ok(ManagedConn { conn: self.0.connect()?, broken: false })
+        // Read before connecting: an outage noticed meanwhile makes this one checked too.
+        let checked_at = self.health.outages.load(Ordering::SeqCst);
+        match self.url.connect() {
+            Ok(conn) => {
+                self.health.reachable.store(true, Ordering::SeqCst);
+                Ok(ManagedConn { conn, broken: false, checked_at })
+            }
+            Err(e) => {
+                self.health.gone();
+                Err(e)
+            }
+        }
     }
 
     fn is_valid(&self, conn: &mut ManagedConn) -> Result<(), StoreError> {
@@ -162,18 +229,27 @@ pub struct Database {
     pool: Pool<Manager>,
     sqlite_writer: Option<Pool<Manager>>,
     batcher: Option<Arc<Batcher>>,
+    /// `reachable` is false from a failed connection attempt (or a connection found dead)
+    /// until one succeeds: callers then get `StoreError::Pool` within
+    /// `POOL_WAIT_WHILE_DOWN`.
+    health: Arc<Health>,
 }
 
 impl Database {
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self, StoreError> {
-        let build = |size: u32| {
-            Pool::builder()
+        let health = Arc::new(Health { reachable: AtomicBool::new(true), outages: AtomicU64::new(0) });
+        let build = |size: u32| -> Result<Pool<Manager>, StoreError> {
+            let pool = Pool::builder()
                 .max_size(size)
-                .connection_timeout(Duration::from_secs(30))
+                .connection_timeout(POOL_RECONNECT)
                 // No `SELECT 1` before each use: a connection is checked after an error
                 // instead (`ManagedConn::check_after_error`).
                 .test_on_check_out(false)
-                .build(Manager(url.clone()))
+                .build_unchecked(Manager { url: url.clone(), health: health.clone() });
+            // At start, wait as long as ever for the database (it may be starting beside
+            // us): one connection, checked out and given back.
+            get_connection(&pool, &Health { reachable: AtomicBool::new(true), outages: AtomicU64::new(0) })?;
+            Ok(pool)
         };
         let (pool, sqlite_writer, batcher) = match url {
             DatabaseUrl::Postgres(_) => (build(pool_size)?, None, None),
@@ -184,7 +260,7 @@ impl Database {
                 (build(pool_size)?, Some(writer), Some(Arc::new(batcher)))
             }
         };
-        Ok(Database { url: url.clone(), pool, sqlite_writer, batcher })
+        Ok(Database { url: url.clone(), pool, sqlite_writer, batcher, health })
     }
 
     pub fn backend(&self) -> Backend {
@@ -211,7 +287,7 @@ impl Database {
     }
 
     fn writer_conn(&self) -> Result<PooledConn, StoreError> {
-        Ok(self.sqlite_writer.as_ref().unwrap_or(&self.pool).get()?)
+        get_connection(self.sqlite_writer.as_ref().unwrap_or(&self.pool), &self.health)
     }
 
     /// A connection for reads (no transaction).
@@ -219,12 +295,9 @@ impl Database {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let mut conn = get_connection(&self.pool, &self.health)?;
         let result = f(&mut conn);
-        if result.is_err() {
-            conn.check_after_error();
-        }
-        result
+        after_error(&mut conn, &self.health, result)
     }
 
     /// Runs `f` in a write transaction: committed if it returns `Ok`, rolled back otherwise.
@@ -236,10 +309,7 @@ impl Database {
         let mut conn = self.writer_conn()?;
         if matches!(**conn, DbConnection::Pg(_)) {
             let result = conn.conn.transaction(f);
-            if result.is_err() {
-                conn.check_after_error();
-            }
-            result
+            after_error(&mut conn, &self.health, result)
         } else {
             {
                 conn.batch_execute("BEGIN IMMEDIATE")?;
@@ -311,6 +381,41 @@ impl Database {
         }
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.write(f)).await.map_err(|_| StoreError::Cancelled)?
+    }
+}
+
+/// A connection from `pool`: waits up to `POOL_WAIT` while the database answers, in slices
+/// so that a waiter learns soon that it stopped answering, and only `POOL_WAIT_WHILE_DOWN`
+/// while it does not (r2d2 keeps trying to connect meanwhile, every two seconds at most).
+/// A connection older than the last outage is checked first, and dropped if dead.
+fn get_connection(pool: &Pool<Manager>, health: &Health) -> Result<PooledConn, StoreError> {
+    let deadline = Instant::now() + POOL_WAIT;
+    loop {
+        let up = health.reachable.load(Ordering::SeqCst);
+        let slice = if up { POOL_WAIT_SLICE } else { POOL_WAIT_WHILE_DOWN };
+        match pool.get_timeout(slice) {
+            Ok(mut conn) => {
+                let outages = health.outages.load(Ordering::SeqCst);
+                if conn.checked_at == outages {
+                    return Ok(conn);
+                }
+                if conn.batch_execute("SELECT 1").is_ok() {
+                    conn.checked_at = outages;
+                    return Ok(conn);
+                }
+                // Dead since the outage: the pool drops it, and makes a new one.
+                conn.broken = true;
+            }
+            Err(e) if !up || Instant::now() >= deadline || !health.reachable.load(Ordering::SeqCst) => {
+                return Err(StoreError::Pool(e))
+            }
+            Err(_) => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(StoreError::Unavailable(crate::error::DatabaseUnavailable(
+                "no live connection to the database".into(),
+            )));
+        }
     }
 }
 

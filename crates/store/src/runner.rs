@@ -245,23 +245,43 @@ impl<H: Handler> Runner<H> {
         let gave_up = crate::now() - job.retried_since() >= self.config.give_up_after;
         let succeeded = matches!(outcome, Outcome::Done | Outcome::Dropped(_));
         let buried = matches!(outcome, Outcome::Fail(_)) || (matches!(outcome, Outcome::Retry(_)) && gave_up);
-        let result = match &outcome {
-            Outcome::Done | Outcome::Dropped(_) => self.complete(id).await,
-            Outcome::Fail(error) | Outcome::Retry(error) if buried => {
-                let error = error.clone();
-                self.db.write_async(move |conn| jobs::bury(conn, &id, &worker, &error)).await
-            }
-            Outcome::Retry(error) | Outcome::Fail(error) => {
-                let next = crate::now() + jobs::backoff(self.config.retry_base, self.config.max_backoff, job.attempts);
-                let error = error.clone();
-                self.db.write_async(move |conn| jobs::retry_later(conn, &id, &worker, next, &error)).await
-            }
-        };
-        match result {
-            Ok(()) => self.handler.recorded(&job, &outcome, buried),
-            // The lease lapses and the job runs again: at least once, never lost.
-            Err(e) => {
-                tracing::error!(queue = %self.config.queue, job_id = %job.id, error = %e, "cannot record a job's outcome")
+        let next = crate::now() + jobs::backoff(self.config.retry_base, self.config.max_backoff, job.attempts);
+        // The work is done (an email accepted by the relay, an activity by its inbox):
+        // while the database does not answer, keep trying to record it, rather than let
+        // the lease lapse and the job run twice. The renewer keeps the lease meanwhile,
+        // once the database is back.
+        let mut wait = RECORD_RETRY_FIRST;
+        loop {
+            let (id, worker) = (id.clone(), worker.clone());
+            let result = match &outcome {
+                Outcome::Done | Outcome::Dropped(_) => self.complete(id).await,
+                Outcome::Fail(error) | Outcome::Retry(error) if buried => {
+                    let error = error.clone();
+                    self.db.write_async(move |conn| jobs::bury(conn, &id, &worker, &error)).await
+                }
+                Outcome::Retry(error) | Outcome::Fail(error) => {
+                    let error = error.clone();
+                    self.db.write_async(move |conn| jobs::retry_later(conn, &id, &worker, next, &error)).await
+                }
+            };
+            match result {
+                Ok(()) => {
+                    self.handler.recorded(&job, &outcome, buried);
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(queue = %self.config.queue, job_id = %job.id, error = %e, "cannot record a job's outcome");
+                    // Stopping: the lease lapses and the job runs again elsewhere, at
+                    // least once, never lost.
+                    if self.shutdown.is_cancelled() {
+                        break;
+                    }
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    wait = (wait * 2).min(RECORD_RETRY_MAX);
+                }
             }
         }
         succeeded || buried
@@ -296,6 +316,10 @@ impl<H: Handler> Runner<H> {
 /// How long a runner whose every slot is busy waits, once one frees, for a quarter of them
 /// to free before it claims again.
 const CLAIM_GATHER: Duration = Duration::from_millis(5);
+/// The first and the longest wait between two attempts to record a job's outcome while the
+/// database does not answer.
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(100);
+const RECORD_RETRY_MAX: Duration = Duration::from_secs(2);
 /// The most finished jobs deleted in one statement.
 const DONE_BATCH: usize = 500;
 

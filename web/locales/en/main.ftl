@@ -155,6 +155,7 @@ error-csrf-failed = The form expired. Please submit it again.
 error-rate-limited = Too many attempts from your connection. Please wait a little and try again.
 error-login-throttled = Too many failed attempts for this address. Please wait 15 minutes and try again, or reset your password.
 error-invalid-state = This action is not possible in the petition's current state.
+error-unavailable = The service is unavailable for a moment. Please try again in a few seconds.
 error-internal-error = Something went wrong on our side. Please try again later.
 
 # Federation

@@ -155,6 +155,7 @@ error-csrf-failed = Le formulaire a expiré. Merci de l'envoyer à nouveau.
 error-rate-limited = Trop de tentatives depuis votre connexion. Patientez un peu et réessayez.
 error-login-throttled = Trop de tentatives échouées pour cette adresse. Patientez 15 minutes et réessayez, ou réinitialisez votre mot de passe.
 error-invalid-state = Cette action n'est pas possible dans l'état actuel de la pétition.
+error-unavailable = Le service est indisponible pour un instant. Merci de réessayer dans quelques secondes.
 error-internal-error = Un problème est survenu de notre côté. Merci de réessayer plus tard.
 
 # Fédération

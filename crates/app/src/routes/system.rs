@@ -1,24 +1,49 @@
-//! Health check and static files.
+//! Liveness (`/healthz`), readiness (`/readyz`), metrics and static files.
 
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use signons_render::StaticFiles;
 
+/// Liveness: the process answers. It reads nothing, so a database outage does not make an
+/// orchestrator kill processes that will recover by themselves (see `/readyz`).
 #[get("/healthz")]
-pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let db = state
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: whether this process can serve requests now, and if not, why. 200 with the
+/// state of the job queues while the database answers; 503 with `Retry-After` and
+/// `"database": "unavailable"` while it does not (answered within a second: the pool
+/// does not wait for a database it knows is down).
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let queues = state
         .db
-        .read_async(|conn| {
+        .read_async(|conn| -> Result<_, signons_store::StoreError> {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("SELECT 1").map_err(signons_store::StoreError::from)
+            conn.batch_execute("SELECT 1")?;
+            signons_store::jobs::all_counts(conn)
         })
         .await;
-    match db {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+    match queues {
+        Ok(queues) => {
+            let queues: serde_json::Map<String, serde_json::Value> = queues
+                .into_iter()
+                .map(|(queue, counts)| (queue.to_string(), serde_json::to_value(counts).unwrap_or_default()))
+                .collect();
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(serde_json::json!({ "status": "ready", "database": "ok", "queues": queues }))
+        }
         Err(e) => {
-            tracing::error!(error = %e, "health check: database unavailable");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "database_unavailable" }))
+            // The cause goes to the log; the answer says what, not the server's details.
+            tracing::warn!(error = %e, "readiness: database unavailable");
+            let reason = if e.is_unavailable() { "the database does not answer" } else { "the database query failed" };
+            HttpResponse::ServiceUnavailable()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((header::RETRY_AFTER, crate::error::RETRY_AFTER_SECONDS))
+                .json(serde_json::json!({ "status": "unavailable", "database": "unavailable", "message": reason }))
         }
     }
 }

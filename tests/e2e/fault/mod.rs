@@ -1,8 +1,18 @@
-//! Faults across processes: two `signons serve` processes share one PostgreSQL database
-//! and its job queue, and one of them is killed with SIGKILL in the middle of a batch.
-//! Every email still reaches a relay exactly once, and every delivery an inbox exactly
-//! once: the dead process's jobs are taken up once their lease lapses, never while the
-//! live process that holds them renews it.
+//! Faults: processes killed with SIGKILL, a relay, a database and remote instances that go
+//! away and come back. Each test asserts that nothing is lost and nothing is done twice.
+//!
+//! Here: two `signons serve` processes share one PostgreSQL database and its job queue,
+//! and one of them is killed with SIGKILL in the middle of a batch. Every email still
+//! reaches a relay exactly once, and every delivery an inbox exactly once: the dead
+//! process's jobs are taken up once their lease lapses, never while the live process that
+//! holds them renews it. The modules: `kill` (SIGKILL in the middle of a signing load),
+//! `postgres` (a private PostgreSQL cluster stopped and started under load), `remote` (a
+//! remote instance unreachable for many attempts, then back). The SMTP outage is
+//! `email::smtp_outage_delays_mail_and_loses_none`; `make test-faults` runs them all.
+
+mod kill;
+mod postgres;
+mod remote;
 
 use crate::helpers::*;
 use crate::smtp::SmtpSink;
@@ -10,6 +20,7 @@ use diesel::prelude::*;
 use signons_store::jobs::{JobState, Queue};
 use signons_store::schema::jobs;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Emails in flight per process.
@@ -20,7 +31,10 @@ const LEASE: Duration = Duration::from_secs(3);
 /// A `signons serve` child process, killed when dropped.
 struct Process {
     child: tokio::process::Child,
-    _dir: tempfile::TempDir,
+    port: u16,
+    /// Its data folder, when it has one of its own (else the caller keeps it, to start the
+    /// same instance again: the link key lives there).
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn free_port() -> u16 {
@@ -42,14 +56,22 @@ impl Process {
         )
     }
 
+    /// A process with a data folder of its own, removed when it is dropped.
     fn start_with(database_url: &str, port: u16, env: &[(&str, String)]) -> Process {
         let dir = tempfile::tempdir().expect("a temporary folder");
+        let mut process = Self::start_in(dir.path(), database_url, port, env);
+        process._dir = Some(dir);
+        process
+    }
+
+    /// A process on `data_dir`, which the caller keeps (to start the same instance again).
+    fn start_in(data_dir: &Path, database_url: &str, port: u16, env: &[(&str, String)]) -> Process {
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_signons-under-test"))
             .arg("serve")
             .env_remove("SIGNONS_CONFIG")
             .env("SIGNONS_BIND", format!("127.0.0.1:{port}"))
             .env("SIGNONS_DATABASE_URL", database_url)
-            .env("SIGNONS_DATA_DIR", dir.path())
+            .env("SIGNONS_DATA_DIR", data_dir)
             .env("SIGNONS_MAIL_RETRY_SECONDS", "1")
             .env("SIGNONS_JOB_LEASE_SECONDS", LEASE.as_secs().to_string())
             .env("SIGNONS_WORKERS", "1")
@@ -58,8 +80,88 @@ impl Process {
             .kill_on_drop(true)
             .spawn()
             .expect("signons serve starts");
-        Process { child, _dir: dir }
+        Process { child, port, _dir: None }
     }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until the process answers `/healthz`; fails the test if it exits first.
+    async fn ready(&mut self) {
+        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build().unwrap();
+        let url = format!("{}/healthz", self.base());
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("signons serve exited before answering: {status}");
+            }
+            if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "signons serve did not answer {url}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no cleanup, no last write.
+    async fn kill(&mut self) {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+    }
+}
+
+/// An organizer, their organization and an API token, written straight to the database
+/// (as `signons admin create-organizer` and `create-token` would).
+async fn organizer_token(db: &signons_store::Database) -> String {
+    db.write_async(|conn| -> Result<String, signons_store::StoreError> {
+        signons_petition::organization::create_organizer(conn, ORGANIZER_EMAIL, ORGANIZATION, ORGANIZER_PASSWORD)
+            .expect("the organizer is created");
+        let token = signons_petition::auth::create_api_token(conn, ORGANIZER_EMAIL).expect("a token");
+        Ok(token.expose().to_owned())
+    })
+    .await
+    .unwrap()
+}
+
+/// Creates and publishes a petition through a process's API; returns its slug.
+async fn create_petition(base: &str, token: &str, title: &str) -> String {
+    let api = Api {
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        base: base.to_owned(),
+        token: Some(token.to_owned()),
+    };
+    let created = api
+        .post(
+            "/petitions",
+            &serde_json::json!({
+                "title": title,
+                "target": "The city council",
+                "description": "Keep it **open** for everyone who needs it.",
+                "goal": 1000,
+                "publish": true,
+            }),
+        )
+        .await;
+    created.expect(201).json()["slug"].as_str().unwrap().to_owned()
+}
+
+/// The `Message-ID` header of a raw message.
+fn message_id(data: &str) -> String {
+    data.lines()
+        .find_map(|l| l.strip_prefix("Message-ID:").or_else(|| l.strip_prefix("Message-Id:")))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no Message-ID in:\n{data}"))
+}
+
+/// The number of jobs of `queue` not done yet (queued, running or dead); `None` while
+/// the database does not answer (the PostgreSQL restart test reads through it too).
+async fn jobs_left(db: &signons_store::Database, queue: Queue) -> Option<i64> {
+    db.read_async(move |conn| -> Result<i64, signons_store::StoreError> {
+        Ok(jobs::table.filter(jobs::queue.eq(queue)).count().get_result(conn)?)
+    })
+    .await
+    .ok()
 }
 
 /// The recipient of each email the sink accepted.
@@ -82,16 +184,7 @@ async fn running(db: &signons_store::Database, queue: Queue) -> Vec<(String, Opt
 
 /// Waits until `queue` holds no job at all: each was done.
 async fn wait_drained(db: &signons_store::Database, queue: Queue, what: &str) {
-    eventually(what, Duration::from_secs(60), || async {
-        let left = db
-            .read_async(move |conn| -> Result<i64, signons_store::StoreError> {
-                Ok(jobs::table.filter(jobs::queue.eq(queue)).count().get_result(conn)?)
-            })
-            .await
-            .unwrap();
-        (left == 0).then_some(())
-    })
-    .await;
+    eventually(what, Duration::from_secs(60), || async { (jobs_left(db, queue).await == Some(0)).then_some(()) }).await;
 }
 
 #[actix_web::test]
@@ -146,8 +239,7 @@ async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
     }
 
     // SIGKILL in the middle of the batch: its emails were never acknowledged by A's relay.
-    a.child.start_kill().unwrap();
-    a.child.wait().await.unwrap();
+    a.kill().await;
     wait_drained(&db, Queue::Email, "every email to be sent").await;
 
     let mut times: HashMap<String, usize> = HashMap::new();
@@ -164,46 +256,72 @@ async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
     }
 }
 
-/// A remote instance's inbox that answers each delivery after a delay, or, while held,
-/// never: a delivery counts as received only once it is answered.
+/// A remote instance's inbox that answers each delivery after a delay; while held, never
+/// (a delivery counts as received only once it is answered); while refusing, with a 503
+/// (counted, not received).
 #[derive(Clone, Default)]
 struct Inbox {
-    /// The id of each activity answered.
+    /// The id of each activity answered, in the order they were answered.
     answered: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     held: std::sync::Arc<std::sync::atomic::AtomicBool>,
     waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    refusing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The inbox URL of a remote instance on `port`, named `localhost:PORT`.
+fn inbox_url(port: u16) -> url::Url {
+    url::Url::parse(&format!("http://localhost:{port}/inbox")).unwrap()
 }
 
 impl Inbox {
     /// Serves on a free port of 127.0.0.1; returns its inbox URL, named `localhost:PORT`.
     fn start(delay: Duration) -> (Inbox, url::Url) {
+        let reserved = signons_smtp_sink::reserve_port();
+        let url = inbox_url(reserved.port);
+        (Self::start_on(reserved, delay), url)
+    }
+
+    /// Starts listening on a port reserved earlier (until then, connections to it are
+    /// refused, as with an instance that is down).
+    fn start_on(reserved: signons_smtp_sink::ReservedPort, delay: Duration) -> Inbox {
         use std::sync::atomic::Ordering;
         let inbox = Inbox::default();
         let shared = inbox.clone();
+        let listener = reserved.listen();
         let server = actix_web::HttpServer::new(move || {
             let inbox = shared.clone();
-            actix_web::App::new().default_service(actix_web::web::to(move |body: actix_web::web::Bytes| {
-                let inbox = inbox.clone();
-                async move {
-                    if inbox.held.load(Ordering::SeqCst) {
-                        // Held until the sender goes away: never answered, never counted.
-                        inbox.waiting.fetch_add(1, Ordering::SeqCst);
-                        std::future::pending::<()>().await;
+            actix_web::App::new().default_service(actix_web::web::to(
+                move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                    let inbox = inbox.clone();
+                    async move {
+                        if req.method() != actix_web::http::Method::POST {
+                            // Not a delivery (a fetch): nothing to count.
+                            return actix_web::HttpResponse::NotFound().finish();
+                        }
+                        if inbox.refusing.load(Ordering::SeqCst) {
+                            inbox.refused.fetch_add(1, Ordering::SeqCst);
+                            return actix_web::HttpResponse::ServiceUnavailable().finish();
+                        }
+                        if inbox.held.load(Ordering::SeqCst) {
+                            // Held until the sender goes away: never answered, never counted.
+                            inbox.waiting.fetch_add(1, Ordering::SeqCst);
+                            std::future::pending::<()>().await;
+                        }
+                        tokio::time::sleep(delay).await;
+                        let activity: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                        let id = activity["id"].as_str().unwrap_or("no id").to_owned();
+                        inbox.answered.lock().unwrap().push(id);
+                        actix_web::HttpResponse::Accepted().finish()
                     }
-                    tokio::time::sleep(delay).await;
-                    let activity: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                    let id = activity["id"].as_str().unwrap_or("no id").to_owned();
-                    inbox.answered.lock().unwrap().push(id);
-                    actix_web::HttpResponse::Accepted().finish()
-                }
-            }))
+                },
+            ))
         })
         .workers(1)
-        .bind(("127.0.0.1", 0))
-        .expect("a free port");
-        let port = server.addrs()[0].port();
+        .listen(listener)
+        .expect("the inbox listens");
         actix_web::rt::spawn(server.run());
-        (inbox, url::Url::parse(&format!("http://localhost:{port}/inbox")).unwrap())
+        inbox
     }
 
     fn answered(&self) -> Vec<String> {
@@ -216,6 +334,16 @@ impl Inbox {
 
     fn waiting(&self) -> usize {
         self.waiting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Answers 503 to every delivery while on.
+    fn refuse(&self, on: bool) {
+        self.refusing.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Deliveries answered 503 so far.
+    fn refused(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -296,8 +424,7 @@ async fn a_killed_process_s_deliveries_are_sent_once_by_the_other_postgres() {
     for (inbox, _) in &inboxes {
         inbox.hold(false);
     }
-    a.child.start_kill().unwrap();
-    a.child.wait().await.unwrap();
+    a.kill().await;
     wait_drained(&db, Queue::Delivery, "every delivery to be made").await;
 
     for (inbox, url) in &inboxes {
