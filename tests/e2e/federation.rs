@@ -63,7 +63,7 @@ async fn two_processes_deliver_each_activity_once_postgres() {
 }
 
 /// One sample of the process's `/metrics`.
-async fn metric(app: &TestApp, sample: &str) -> u64 {
+pub(crate) async fn metric(app: &TestApp, sample: &str) -> u64 {
     let client = app.public_api().client;
     let body = send(client.get(format!("http://127.0.0.1:{}/metrics", app.port))).await.expect(200).body.clone();
     let line = body.lines().find(|l| l.starts_with(sample)).unwrap_or_else(|| panic!("no {sample} in:\n{body}"));
@@ -108,7 +108,7 @@ async fn following_states(app: &TestApp) -> Vec<String> {
     app.read(|conn| ap_following::table.select(ap_following::state).load(conn)).await
 }
 
-async fn followers_of(app: &TestApp, actor: &str) -> Vec<String> {
+pub(crate) async fn followers_of(app: &TestApp, actor: &str) -> Vec<String> {
     let actor = actor.to_owned();
     app.read(move |conn| {
         ap_followers::table.filter(ap_followers::local_actor.eq(actor)).select(ap_followers::follower).load(conn)
@@ -139,7 +139,7 @@ async fn remote_post_contents(app: &TestApp) -> Vec<String> {
         .await
 }
 
-async fn received_count(app: &TestApp) -> i64 {
+pub(crate) async fn received_count(app: &TestApp) -> i64 {
     app.read(|conn| ap_received::table.count().get_result(conn)).await
 }
 

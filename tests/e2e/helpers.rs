@@ -293,6 +293,8 @@ pub struct Options {
     pub proof_of_work_bits: Option<u8>,
     /// `signer_emails_per_day`, when not the default.
     pub signer_emails_per_day: Option<u32>,
+    /// Any other setting, changed last (before validation).
+    pub configure: Option<fn(&mut RawConfig)>,
 }
 
 /// Row counts of the tables bad input must not touch, and the emails written so far.
@@ -347,7 +349,7 @@ impl TestApp {
         let host = if options.federation { "localhost" } else { "127.0.0.1" };
         let scheme = if options.https { "https" } else { "http" };
         let url = format!("{scheme}://{host}:{port}");
-        let config = RawConfig {
+        let mut raw = RawConfig {
             bind: format!("127.0.0.1:{port}"),
             public_url: url.clone(),
             database_url: Some(database_url),
@@ -366,9 +368,11 @@ impl TestApp {
             sign_proof_of_work_bits: options.proof_of_work_bits.unwrap_or(RawConfig::default().sign_proof_of_work_bits),
             signer_emails_per_day: options.signer_emails_per_day.unwrap_or(RawConfig::default().signer_emails_per_day),
             ..RawConfig::default()
+        };
+        if let Some(configure) = options.configure {
+            configure(&mut raw);
         }
-        .validate()
-        .expect("a valid configuration");
+        let config = raw.validate().expect("a valid configuration");
         let app = Application::build_with_listener(config.clone(), listener).await.expect("the application starts");
         assert_eq!(app.port(), port);
         let state = app.state();

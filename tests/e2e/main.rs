@@ -32,6 +32,7 @@ mod bad_input;
 mod email;
 mod fault;
 mod federation;
+mod federation_abuse;
 mod helpers;
 mod i18n;
 mod mail;

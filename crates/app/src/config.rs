@@ -63,6 +63,20 @@ pub struct RawConfig {
     pub mail_concurrency: usize,
     /// Remote instances delivered to at once (each one's activities stay in order).
     pub federation_concurrency: usize,
+    /// Inbox requests one client address may make per minute (a burst of a minute's worth
+    /// at once); 0 turns the limit off.
+    pub inbox_per_address_per_minute: u32,
+    /// Inbox requests signed by keys of one remote server (the `keyId`'s host) per minute;
+    /// 0 turns the limit off.
+    pub inbox_per_host_per_minute: u32,
+    /// Inbox requests processed at once; more are answered 503 with `Retry-After`.
+    pub inbox_concurrency: usize,
+    /// Followers one registrable domain (`example.co.uk`, with all its subdomains) may
+    /// have among the followers of each of our actors; 0 turns the cap off.
+    pub followers_per_domain: u32,
+    /// An instance every delivery to which failed for this many days is gone: its queued
+    /// deliveries, its followers and what we keep of its actors are removed.
+    pub instance_gone_days: i64,
     /// How long a background job stays with a process that stopped renewing its claim
     /// (killed, or cut off from the database) before another process takes it up.
     pub job_lease_seconds: u64,
@@ -110,6 +124,13 @@ impl Default for RawConfig {
             trust_forwarded_for: false,
             mail_concurrency: 32,
             federation_concurrency: 8,
+            // A busy Mastodon or Lemmy instance sends bursts of thousands a minute; an
+            // address may carry several instances (a host, a proxy).
+            inbox_per_address_per_minute: 6000,
+            inbox_per_host_per_minute: 3000,
+            inbox_concurrency: 32,
+            followers_per_domain: 1000,
+            instance_gone_days: 30,
             job_lease_seconds: 30,
             trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
             metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
@@ -151,6 +172,11 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub mail_concurrency: usize,
     pub federation_concurrency: usize,
+    pub inbox_per_address_per_minute: u32,
+    pub inbox_per_host_per_minute: u32,
+    pub inbox_concurrency: usize,
+    pub followers_per_domain: u32,
+    pub instance_gone_days: i64,
     pub job_lease_seconds: u64,
     pub trusted_proxies: Vec<IpNetwork>,
     pub metrics_allow: Vec<IpNetwork>,
@@ -349,6 +375,12 @@ impl RawConfig {
         if !(1..=256).contains(&self.federation_concurrency) {
             errors.push(format!("federation_concurrency {}: between 1 and 256", self.federation_concurrency));
         }
+        if !(1..=4096).contains(&self.inbox_concurrency) {
+            errors.push(format!("inbox_concurrency {}: between 1 and 4096", self.inbox_concurrency));
+        }
+        if !(1..=3650).contains(&self.instance_gone_days) {
+            errors.push(format!("instance_gone_days {}: between 1 and 3650", self.instance_gone_days));
+        }
         if !(3..=3600).contains(&self.job_lease_seconds) {
             errors.push(format!("job_lease_seconds {}: between 3 and 3600", self.job_lease_seconds));
         }
@@ -415,6 +447,11 @@ impl RawConfig {
                 trust_forwarded_for: self.trust_forwarded_for,
                 mail_concurrency: self.mail_concurrency,
                 federation_concurrency: self.federation_concurrency,
+                inbox_per_address_per_minute: self.inbox_per_address_per_minute,
+                inbox_per_host_per_minute: self.inbox_per_host_per_minute,
+                inbox_concurrency: self.inbox_concurrency,
+                followers_per_domain: self.followers_per_domain,
+                instance_gone_days: self.instance_gone_days,
                 job_lease_seconds: self.job_lease_seconds,
                 trusted_proxies,
                 metrics_allow,

@@ -29,8 +29,10 @@ pub async fn configure(
         wake: Arc::default(),
         metrics: Arc::default(),
         signing: signing.clone(),
+        allow_local: config.federation_allow_local,
+        followers_per_domain: config.followers_per_domain,
     };
-    context::build(data, config.federation_allow_local).await.context("cannot set up federation")
+    context::build(data).await.context("cannot set up federation")
 }
 
 /// How often milestones and counts are looked at.

@@ -1,5 +1,6 @@
 //! Periodic upkeep: close petitions past their end date, purge unconfirmed signatures,
-//! anonymize old ones, forget expired sessions and reset links and recovered rate-limit entries.
+//! anonymize old ones, forget expired sessions and reset links and recovered rate-limit entries,
+//! and purge what is kept for remote instances gone for weeks.
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -49,9 +50,10 @@ async fn fill_digests(state: &AppState) -> Result<usize, AppError> {
 
 pub async fn once(state: &AppState) -> Result<(), AppError> {
     let anonymize_after = TimeDelta::days(state.config.anonymize_after_days);
+    let gone_days = state.config.instance_gone_days;
     let max_age =
         (state.config.personal_data_max_days > 0).then(|| TimeDelta::days(state.config.personal_data_max_days));
-    let (closed, purged, anonymized) = state
+    let (closed, purged, anonymized, gone) = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let now = signons_store::now();
@@ -66,9 +68,24 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
             signons_petition::auth::delete_expired_sessions(conn)?;
             signons_petition::account::delete_expired_resets(conn)?;
             signons_federation::inbox::purge_received(conn, RECEIVED_IDS_DAYS)?;
-            Ok((closed, purged, anonymized))
+            let gone = signons_federation::health::purge_gone(conn, gone_days)?;
+            Ok((closed, purged, anonymized, gone))
         })
         .await?;
+    if !gone.instances.is_empty() {
+        state
+            .fed()
+            .metrics
+            .instances_purged
+            .fetch_add(gone.instances.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            instances = ?gone.instances,
+            deliveries = gone.deliveries,
+            followers = gone.followers,
+            actors = gone.actors,
+            "instances unreachable for {gone_days} days purged"
+        );
+    }
     if closed > 0 {
         state.invalidate_petitions();
     }

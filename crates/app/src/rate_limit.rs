@@ -1,13 +1,17 @@
-//! Per-address limits on signing and logging in, and the client address they key on; and
-//! the per-account limit on failed logins, which holds whatever addresses a guesser uses.
+//! Per-address limits on signing and logging in, and the client address they key on; the
+//! per-account limit on failed logins, which holds whatever addresses a guesser uses; and
+//! the inbox's limits, per address, per remote server and on requests processed at once.
 
-use crate::config::IpNetwork;
+use crate::config::{Config, IpNetwork};
 use crate::state::AppState;
 use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::{Mutex, MutexGuard};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The client address of a request: the socket peer, unless `trust_forwarded_for` is on
@@ -68,6 +72,83 @@ pub fn allow_login(state: &AppState, req: &HttpRequest) -> bool {
 /// Password changes and "forgot password" requests.
 pub fn allow_account(state: &AppState, req: &HttpRequest) -> bool {
     client_key(state, req).is_none_or(|ip| state.account_limiter.check_key(&ip).is_ok())
+}
+
+/// The inbox's limits: requests per client address and per remote server (the host of
+/// the signature's `keyId`) per minute, each with a minute's worth as its burst; and how
+/// many are processed at once. A refused request is told when to come back: senders
+/// retry (Mastodon, Lemmy and Signons all do), so nothing is lost, only delayed.
+pub struct InboxLimits {
+    per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_host: Option<DefaultKeyedRateLimiter<String>>,
+    at_once: Arc<tokio::sync::Semaphore>,
+}
+
+/// Why an inbox request is not taken now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxRefusal {
+    /// Over a per-minute limit: 429, come back after this many seconds.
+    TooMany(u64),
+    /// Every processing slot is taken: 503, come back after this many seconds.
+    Busy(u64),
+}
+
+/// How long a sender is asked to wait when every processing slot is taken.
+const INBOX_BUSY_RETRY_SECONDS: u64 = 5;
+
+/// The longest remote server name a key keeps (a DNS name, a port).
+const HOST_KEY_MAX: usize = 260;
+
+impl InboxLimits {
+    pub fn new(config: &Config) -> Self {
+        fn per_minute<K: std::hash::Hash + Eq + Clone>(n: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+            NonZeroU32::new(n).map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n).allow_burst(n)))
+        }
+        InboxLimits {
+            per_address: per_minute(config.inbox_per_address_per_minute),
+            per_host: per_minute(config.inbox_per_host_per_minute),
+            at_once: Arc::new(tokio::sync::Semaphore::new(config.inbox_concurrency)),
+        }
+    }
+
+    /// Counts a request from `address` signed (it says) by a key of `host`, and takes a
+    /// processing slot, held until the permit is dropped.
+    pub fn admit(
+        &self,
+        address: Option<IpAddr>,
+        host: Option<&str>,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, InboxRefusal> {
+        fn wait<K: std::hash::Hash + Eq + Clone>(
+            limiter: &DefaultKeyedRateLimiter<K>,
+            key: &K,
+        ) -> Result<(), InboxRefusal> {
+            limiter.check_key(key).map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                InboxRefusal::TooMany(wait.as_secs().saturating_add(1))
+            })
+        }
+        if let (Some(limiter), Some(ip)) = (&self.per_address, address) {
+            wait(limiter, &ip)?;
+        }
+        if let (Some(limiter), Some(host)) = (&self.per_host, host) {
+            wait(limiter, &host.chars().take(HOST_KEY_MAX).collect::<String>())?;
+        }
+        self.at_once.clone().try_acquire_owned().map_err(|_| InboxRefusal::Busy(INBOX_BUSY_RETRY_SECONDS))
+    }
+
+    pub fn trim(&self) {
+        if let Some(l) = &self.per_address {
+            l.retain_recent();
+        }
+        if let Some(l) = &self.per_host {
+            l.retain_recent();
+        }
+    }
+}
+
+/// The client address an inbox request is limited under.
+pub fn inbox_client(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
+    client_key(state, req)
 }
 
 /// Failed logins per account: at most `limit` in `window`, keyed by the normalized email

@@ -41,6 +41,8 @@ pub struct AppState {
     /// Password changes and reset requests: each guesses a password or sends an email, so
     /// they are limited per address like logins, on a budget of their own.
     pub account_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Inbox requests per client address and per remote server (see `rate_limit::inbox`).
+    pub inbox_limits: crate::rate_limit::InboxLimits,
     /// Failed logins per account (`LOGIN_FAILURES` in `LOGIN_FAILURE_WINDOW`), whatever
     /// the addresses they come from.
     pub login_failures: crate::rate_limit::LoginFailures,
@@ -75,7 +77,9 @@ impl AppState {
         let proof_of_work = config
             .proof_of_work_bits
             .map(|bits| crate::bots::ProofOfWork::new(signing.link_key.derive("proof-of-work"), bits));
+        let inbox_limits = crate::rate_limit::InboxLimits::new(&config);
         AppState {
+            inbox_limits,
             proof_of_work,
             account_limiter,
             login_failures: crate::rate_limit::LoginFailures::new(LOGIN_FAILURES, LOGIN_FAILURE_WINDOW),
@@ -126,6 +130,7 @@ impl AppState {
         }
         self.login_limiter.retain_recent();
         self.account_limiter.retain_recent();
+        self.inbox_limits.trim();
         self.login_failures.trim();
         if let Some(pow) = &self.proof_of_work {
             pow.trim(chrono::Utc::now().timestamp());

@@ -173,9 +173,17 @@ async fn follow(e: Envelope, data: &FederationContext) -> Result<(), FederationE
     let accept = accept_follow(&data.urls, &data.urls.new_activity(), &local.url, &e);
     let inbox = follower.shared_inbox.clone().unwrap_or_else(|| follower.inbox.clone());
     let local_url = local.url.to_string();
+    let cap = data.followers_per_domain;
     data.db
         .write_async(move |conn| -> Result<(), FederationError> {
             let follower_url = follower.url.as_str();
+            if !crate::follows::below_domain_cap(conn, &local_url, follower_url, &follower.host, cap)? {
+                tracing::info!(follower_host = %follower.host, "follow refused: too many followers from that domain");
+                return Err(FederationError::Capped(format!(
+                    "{} has {cap} followers of this actor already",
+                    crate::follows::registrable_domain(&follower.host)
+                )));
+            }
             diesel::delete(f::table.filter(f::local_actor.eq(&local_url)).filter(f::follower.eq(follower_url)))
                 .execute(conn)?;
             diesel::insert_into(f::table)
@@ -300,7 +308,8 @@ async fn create(object: Value, actor: &Url, data: &FederationContext) -> Result<
         }
         _ => None,
     };
-    data.db.write_async(move |conn| remote::store_post(conn, &note, petition.as_ref())).await?;
+    let allow_http = data.allow_local;
+    data.db.write_async(move |conn| remote::store_post(conn, &note, petition.as_ref(), allow_http)).await?;
     Ok(())
 }
 
@@ -331,10 +340,11 @@ async fn update(e: Envelope, data: &FederationContext) -> Result<(), FederationE
     let group: GroupJson = serde_json::from_value(e.object)?;
     same_host(&e.actor, &group.id)?;
     let host = host_of(&group.id).unwrap_or_default();
+    let allow_http = data.allow_local;
     data.db
         .write_async(move |conn| -> Result<(), FederationError> {
             if remote::follows_host(conn, &host)? {
-                remote::upsert_petition(conn, &group)?;
+                remote::upsert_petition(conn, &group, allow_http)?;
             }
             Ok(())
         })

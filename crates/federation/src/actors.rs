@@ -507,9 +507,14 @@ impl Object for RemoteActor {
     async fn verify(
         json: &RemoteActorJson,
         expected_domain: &Url,
-        _: &FederationContext,
+        data: &FederationContext,
     ) -> Result<(), FederationError> {
         crate::urls::same_host(expected_domain, &json.id)?;
+        // Its id names it as a partner (a link), its inboxes are delivered to.
+        let shared = json.endpoints.as_ref().and_then(|e| e.shared_inbox.as_ref());
+        for url in [Some(&json.id), Some(&json.inbox), shared].into_iter().flatten() {
+            crate::urls::remote_link(url, data.allow_local)?;
+        }
         verify_domains_match(&json.id, &json.inbox)?;
         if let Some(shared) = json.endpoints.as_ref().and_then(|e| e.shared_inbox.as_ref()) {
             verify_domains_match(&json.id, shared)?;

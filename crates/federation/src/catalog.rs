@@ -191,6 +191,7 @@ pub async fn backfill(data: &FederationContext, followed: &Url) -> Result<Backfi
             }
         }
         let host = host.clone();
+        let allow_http = data.allow_local;
         let stored = data
             .db
             .write_async(move |conn| -> Result<Option<(usize, usize)>, FederationError> {
@@ -200,7 +201,7 @@ pub async fn backfill(data: &FederationContext, followed: &Url) -> Result<Backfi
                 }
                 let (mut stored, mut refused) = (0, 0);
                 for group in &groups {
-                    match remote::upsert_petition(conn, group) {
+                    match remote::upsert_petition(conn, group, allow_http) {
                         Ok(_) => stored += 1,
                         // Refused by the checks, before anything was written.
                         Err(FederationError::Invalid(reason)) => {

@@ -11,24 +11,32 @@ pub type Config = FederationConfig<FederationData>;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Builds the library's configuration. `allow_local` lets instances on one machine
+/// Builds the library's configuration. `data.allow_local` lets instances on one machine
 /// federate over plain `http://localhost:PORT` (tests and demos): without it, only https
 /// URLs without a port, resolving to public addresses, are fetched or delivered to.
-pub async fn build(data: FederationData, allow_local: bool) -> Result<Config, FederationError> {
-    let client = reqwest::Client::builder()
+pub async fn build(data: FederationData) -> Result<Config, FederationError> {
+    let allow_local = data.allow_local;
+    let mut client = reqwest::Client::builder()
         .user_agent(format!("Signons/{} (+{})", env!("CARGO_PKG_VERSION"), data.urls.base()))
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
-        .no_proxy()
-        .build()
-        .map_err(|e| FederationError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        .no_proxy();
+    if !allow_local {
+        // Checked when connecting, on the addresses connected to (see `dns`).
+        client = client.dns_resolver(crate::dns::PublicOnlyResolver);
+    }
+    let client = client.build().map_err(|e| FederationError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+    let mut middleware = reqwest_middleware::ClientBuilder::new(client);
+    if !allow_local {
+        middleware = middleware.with(crate::dns::PublicAddressesOnly);
+    }
     let instance = LocalActor::load(&data, &LocalRef::Instance).await?.ok_or(FederationError::NotFound)?;
     let domain = data.urls.host().to_owned();
     let verifier = PolicyVerifier { db: data.db.clone() };
     FederationConfig::builder()
         .domain(domain)
         .app_data(data)
-        .client(reqwest_middleware::ClientBuilder::new(client).with(crate::delivery::RefusalRecorder).build())
+        .client(middleware.with(crate::delivery::RefusalRecorder).build())
         .request_timeout(TIMEOUT)
         .debug(allow_local)
         .allow_http_urls(allow_local)

@@ -17,6 +17,12 @@ pub struct FederationData {
     /// How our signers of other instances' petitions are written to (their confirmation,
     /// and a refusal by the petition's instance).
     pub signing: signons_signature::SigningContext,
+    /// `federation_allow_local`: plain http and local addresses are fetched and kept
+    /// (instances on one machine, in tests and demos). Off in production.
+    pub allow_local: bool,
+    /// At most this many followers of one of our actors from one registrable domain
+    /// (`follows::registrable_domain`); 0: no cap.
+    pub followers_per_domain: u32,
 }
 
 /// What handlers receive: the data, plus the library's request state (fetch counter).

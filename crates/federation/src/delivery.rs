@@ -206,7 +206,12 @@ impl DeliveryWorker {
             give_up_after: self.give_up_after,
         };
         let waker = Waker::from_notify(data.wake.clone());
-        let handler = Deliver { config: self.config, actors: Mutex::default(), refused: Mutex::default() };
+        let handler = Deliver {
+            config: self.config,
+            actors: Mutex::default(),
+            refused: Mutex::default(),
+            reached: Mutex::default(),
+        };
         Runner::new(data.db.clone(), handler, config, waker, self.shutdown).run().await;
     }
 }
@@ -218,6 +223,9 @@ struct Deliver {
     config: crate::context::Config,
     actors: Mutex<HashMap<String, (Instant, Option<LocalActor>)>>,
     refused: Mutex<HashMap<String, u16>>,
+    /// Instances this process reached since their last failure: their next successes
+    /// need no write (see `health`).
+    reached: Mutex<HashSet<String>>,
 }
 
 /// The most of a refusal's body that is kept for the log.
@@ -281,31 +289,75 @@ impl Handler for Deliver {
         let data = self.config.to_request_data();
         let metrics = &data.metrics;
         let host = job.partition_key.as_deref().unwrap_or_default();
-        match outcome {
-            Outcome::Done => FederationMetrics::add(&metrics.deliveries_sent),
+        // Whether the instance answered: a 4xx is an answer, a policy's drop is none.
+        let answered = match outcome {
+            Outcome::Done => {
+                FederationMetrics::add(&metrics.deliveries_sent);
+                Some(true)
+            }
             Outcome::Dropped(reason)
                 if self.refused.lock().is_ok_and(|mut refused| refused.remove(job.id.as_str()).is_some()) =>
             {
                 FederationMetrics::add(&metrics.deliveries_refused);
                 tracing::warn!(host, inbox_answer = %reason, "delivery refused: not retried");
+                Some(true)
             }
             Outcome::Dropped(reason) => {
                 FederationMetrics::add(&metrics.deliveries_dropped);
                 tracing::info!(host, %reason, "delivery dropped");
+                None
             }
             Outcome::Fail(error) | Outcome::Retry(error) if buried => {
                 FederationMetrics::add(&metrics.deliveries_given_up);
                 tracing::warn!(host, %error, attempts = job.attempts, "delivery given up: kept as a dead job");
+                Some(false)
             }
             Outcome::Fail(error) | Outcome::Retry(error) => {
                 FederationMetrics::add(&metrics.delivery_failures);
                 tracing::info!(host, %error, attempts = job.attempts, "delivery failed, will retry");
+                Some(false)
             }
+        };
+        if let (Some(answered), false) = (answered, host.is_empty()) {
+            self.note_health(host, answered);
         }
     }
 }
 
 impl Deliver {
+    /// Notes in `health` whether `host` answered; a success after a success writes nothing.
+    fn note_health(&self, host: &str, answered: bool) {
+        let Ok(mut reached) = self.reached.lock() else { return };
+        // Every failure is noted (its time); only the first success after one is.
+        let changed = if answered {
+            reached.insert(host.to_owned())
+        } else {
+            reached.remove(host);
+            true
+        };
+        drop(reached);
+        if !changed {
+            return;
+        }
+        let (db, host) = (self.config.db.clone(), host.to_owned());
+        // Not a job: a note lost (a stop, a database fault) is made again at the host's
+        // next delivery, and the purge waits weeks.
+        tokio::spawn(async move {
+            let written = db
+                .write_async(move |conn| {
+                    if answered {
+                        crate::health::reached(conn, &host)
+                    } else {
+                        crate::health::failed(conn, &host)
+                    }
+                })
+                .await;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "cannot note whether an instance is reachable");
+            }
+        });
+    }
+
     /// Sends one activity; a refusal (4xx) is noted for `recorded`, with its status.
     async fn deliver(&self, data: &Data<crate::FederationData>, job: &Job, delivery: &DeliveryJob) -> Outcome {
         let refusal = Arc::new(Mutex::new(None));

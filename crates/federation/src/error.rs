@@ -20,6 +20,9 @@ pub enum FederationError {
     NotFound,
     #[error("this activity was already received")]
     Duplicate,
+    /// Over a cap on what one remote domain may have here (followers).
+    #[error("refused: {0}")]
+    Capped(String),
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("key generation failed: {0}")]
@@ -75,6 +78,7 @@ impl FederationError {
             FederationError::Proof(_) => (401, "bad_proof"),
             FederationError::NotFound => (404, "not_found"),
             FederationError::Duplicate => (202, "duplicate"),
+            FederationError::Capped(_) => (403, "capped"),
             FederationError::Unreachable { .. } => (502, "unreachable"),
             FederationError::Keys(_)
             | FederationError::Petition(_)

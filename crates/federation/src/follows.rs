@@ -43,6 +43,50 @@ pub fn follower_inboxes(
         .collect())
 }
 
+/// The registrable domain of a server (`host[:port]`): its public suffix plus one label,
+/// from the Public Suffix List (`social.example.co.uk` → `example.co.uk`, and each
+/// `name.github.io` is its own). A port stays: only with `federation_allow_local` do
+/// servers have one, and then each port is its own instance (as the policy names them).
+/// A name without a registrable domain (an IP address, `localhost`) is its own.
+pub fn registrable_domain(host: &str) -> String {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => (name, Some(port)),
+        _ => (host, None),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let domain = psl::domain_str(&name).unwrap_or(&name).to_owned();
+    match port {
+        Some(port) => format!("{domain}:{port}"),
+        None => domain,
+    }
+}
+
+/// Whether `actor` (our actor's URL) may get one more follower from `host`: fewer than
+/// `cap` of its followers (other than `follower` itself, who may follow again) are of
+/// that registrable domain. One domain can run any number of servers (`a.example`,
+/// `b.example`...) and each any number of accounts; the cap keeps one owner from making
+/// every delivery of ours go to them. `cap` 0: no cap.
+pub fn below_domain_cap(
+    conn: &mut DbConnection,
+    actor: &str,
+    follower: &str,
+    host: &str,
+    cap: u32,
+) -> Result<bool, FederationError> {
+    if cap == 0 {
+        return Ok(true);
+    }
+    let domain = registrable_domain(host);
+    let per_host: Vec<(String, i64)> = f::table
+        .filter(f::local_actor.eq(actor))
+        .filter(f::follower.ne(follower))
+        .group_by(f::follower_host)
+        .select((f::follower_host, diesel::dsl::count_star()))
+        .load(conn)?;
+    let same_domain: i64 = per_host.iter().filter(|(h, _)| registrable_domain(h) == domain).map(|(_, n)| n).sum();
+    Ok(same_domain < i64::from(cap))
+}
+
 pub fn follower_count(conn: &mut DbConnection, urls: &Urls, actor: &LocalRef) -> Result<i64, FederationError> {
     Ok(f::table.filter(f::local_actor.eq(urls.actor(actor).as_str())).count().get_result(conn)?)
 }
@@ -149,6 +193,21 @@ pub fn followers_by_host(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registrable_domains_follow_the_public_suffix_list() {
+        assert_eq!(registrable_domain("social.example.org"), "example.org");
+        assert_eq!(registrable_domain("a.b.example.org"), "example.org");
+        assert_eq!(registrable_domain("Example.ORG."), "example.org");
+        assert_eq!(registrable_domain("social.example.co.uk"), "example.co.uk");
+        assert_eq!(registrable_domain("example.co.uk"), "example.co.uk");
+        assert_ne!(registrable_domain("alice.github.io"), registrable_domain("bob.github.io"));
+        assert_eq!(registrable_domain("mastodon.social"), "mastodon.social");
+        // Ports name instances on one machine (`federation_allow_local`).
+        assert_eq!(registrable_domain("localhost:8541"), "localhost:8541");
+        assert_ne!(registrable_domain("localhost:8541"), registrable_domain("localhost:8551"));
+        assert_eq!(registrable_domain("a.example.org:8443"), "example.org:8443");
+    }
 
     #[test]
     fn follow_targets_name_their_host() {

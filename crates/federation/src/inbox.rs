@@ -1,11 +1,13 @@
 //! The inbox (shared and per actor): who sent it is checked against the policy before the
-//! body is even parsed; then the library verifies the HTTP signature against the sender's
-//! key; then the activity id is recorded, so a retried delivery is processed once.
+//! body is even parsed, and the key must be of the actor's own server; a known actor's
+//! signature is checked against its stored key before anything is fetched (`known_key`);
+//! then the library verifies the HTTP signature against the sender's key; then the
+//! activity id is recorded, so a retried delivery is processed once.
 
 use crate::activities::{Incoming, ACCEPTED_TYPES};
 use crate::actors::RemoteActor;
 use crate::urls::host_of;
-use crate::{policy, FederationContext, FederationData, FederationError};
+use crate::{known_key, policy, FederationContext, FederationData, FederationError};
 use activitypub_federation::actix_web::inbox::{receive_activity_with_hook, ReceiveActivityHook};
 use activitypub_federation::config::Data;
 use actix_web::web::Bytes;
@@ -13,6 +15,8 @@ use actix_web::HttpRequest;
 use diesel::prelude::*;
 use serde::Deserialize;
 use signons_store::schema::ap_received as r;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use url::Url;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +26,12 @@ pub enum Outcome {
     Ignored,
     /// Already received.
     Duplicate,
+}
+
+/// The server (`host[:port]`) of the `keyId` of a request's `Signature` header: who claims
+/// to have signed it, as the inbox's per-host limit counts it.
+pub fn signer_host(request: &HttpRequest) -> Option<String> {
+    signer(request).as_ref().and_then(host_of)
 }
 
 /// The `keyId` of a `Signature` header: who claims to have signed.
@@ -51,6 +61,11 @@ pub async fn receive(request: HttpRequest, body: Bytes, data: &FederationContext
     if !policy::allows_url(&data.db, &head.actor).await? {
         return Err(FederationError::Blocked(host_of(&head.actor).unwrap_or_default()));
     }
+    // The library verifies with the actor's key whatever `keyId` says: a key of another
+    // server would let one sender pass for another in the per-host limits and the logs.
+    if host_of(&head.actor).as_deref() != Some(key_host.as_str()) {
+        return Err(FederationError::Invalid("the signing key is not of the actor's server".into()));
+    }
     if !ACCEPTED_TYPES.contains(&head.kind.as_str()) {
         return Ok(Outcome::Ignored);
     }
@@ -66,24 +81,44 @@ pub async fn receive(request: HttpRequest, body: Bytes, data: &FederationContext
     if seen > 0 {
         return Ok(Outcome::Duplicate);
     }
-    match receive_activity_with_hook::<Incoming, RemoteActor, FederationData>(request, body, RecordId, data).await {
+    if known_key::check(&request, &head.actor, data).await? == known_key::Verdict::Refused {
+        return Err(FederationError::Protocol(activitypub_federation::error::Error::ActivitySignatureInvalid));
+    }
+    let recorded = Arc::new(AtomicBool::new(false));
+    let hook = RecordId { recorded: recorded.clone() };
+    match receive_activity_with_hook::<Incoming, RemoteActor, FederationData>(request, body, hook, data).await {
         Ok(_) => Ok(Outcome::Processed),
         Err(FederationError::Duplicate) => Ok(Outcome::Duplicate),
         Err(e) => {
-            // Let the sender's retry be processed: forget the id of what failed.
-            let _ = data
-                .db
-                .write_async(move |conn| -> Result<usize, FederationError> {
-                    Ok(diesel::delete(r::table.filter(r::activity_id.eq(id))).execute(conn)?)
-                })
-                .await;
+            // Let the sender's retry be processed: forget the id of what failed, but only
+            // if this request recorded it. Another delivery of the same activity may have
+            // recorded it meanwhile (this one failed before its hook, or lost the race):
+            // that one was processed, and a retry must stay a duplicate.
+            if recorded.load(Ordering::SeqCst) {
+                forget(data, id).await;
+            }
             Err(e)
         }
     }
 }
 
+async fn forget(data: &FederationContext, id: String) {
+    let deleted = data
+        .db
+        .write_async(move |conn| -> Result<usize, FederationError> {
+            Ok(diesel::delete(r::table.filter(r::activity_id.eq(id))).execute(conn)?)
+        })
+        .await;
+    if let Err(e) = deleted {
+        tracing::warn!(error = %e, "the id of a failed activity is kept: a retry of it will be ignored");
+    }
+}
+
 /// Runs once the signature is verified: records the id, or stops a duplicate that raced.
-struct RecordId;
+/// `recorded` tells `receive` whether this request's insert is the one that stored it.
+struct RecordId {
+    recorded: Arc<AtomicBool>,
+}
 
 impl ReceiveActivityHook<Incoming, RemoteActor, FederationData> for RecordId {
     async fn hook(
@@ -108,6 +143,7 @@ impl ReceiveActivityHook<Incoming, RemoteActor, FederationData> for RecordId {
             })
             .await?;
         if inserted {
+            self.recorded.store(true, Ordering::SeqCst);
             Ok(())
         } else {
             Err(FederationError::Duplicate)

@@ -15,6 +15,8 @@ pub struct FederationMetrics {
     pub received_ignored: AtomicU64,
     pub received_duplicate: AtomicU64,
     pub received_refused: AtomicU64,
+    /// Instances unreachable for `instance_gone_days` whose data was purged.
+    pub instances_purged: AtomicU64,
 }
 
 impl FederationMetrics {
@@ -35,9 +37,12 @@ impl FederationMetrics {
             ("signons_federation_received_total", "outcome=\"ignored\"", RECEIVED, get(&self.received_ignored)),
             ("signons_federation_received_total", "outcome=\"duplicate\"", RECEIVED, get(&self.received_duplicate)),
             ("signons_federation_received_total", "outcome=\"refused\"", RECEIVED, get(&self.received_refused)),
+            ("signons_federation_instances_purged_total", "", PURGED, get(&self.instances_purged)),
         ]
     }
 }
 
 const DELIVERIES: &str = "Attempts to deliver an activity to a remote inbox, by result.";
+const PURGED: &str =
+    "Remote instances unreachable for instance_gone_days whose deliveries, followers and actors were purged.";
 const RECEIVED: &str = "Activities received in our inboxes, by outcome.";

@@ -228,6 +228,8 @@ mod tests {
                 "https://signons.example".into(),
                 chrono::TimeDelta::hours(1),
             ),
+            allow_local: false,
+            followers_per_domain: 0,
         }
     }
 

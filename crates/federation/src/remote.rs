@@ -2,7 +2,7 @@
 //! with our terms) and their posts. Everything is untrusted: texts are cut to size, HTML is
 //! sanitized, numbers are bounded, and ids must belong to the sender's host.
 
-use crate::urls::{host_of, same_host};
+use crate::urls::{host_of, remote_link, same_host};
 use crate::{FederationContext, FederationData, FederationError};
 use activitypub_federation::traits::Object;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -164,9 +164,17 @@ pub fn recent_petitions(conn: &mut DbConnection, limit: i64) -> Result<Vec<Remot
         .load(conn)?)
 }
 
-fn validate_group(json: &GroupJson) -> Result<(), FederationError> {
+fn validate_group(json: &GroupJson, allow_http: bool) -> Result<(), FederationError> {
     if json.kind != "Group" {
         return Err(FederationError::Invalid("a petition is a Group".into()));
+    }
+    // Its page is shown as a link, the others are fetched or delivered to.
+    for url in
+        [Some(&json.id), Some(&json.attributed_to), json.organization.as_ref(), json.url.as_ref(), json.inbox.as_ref()]
+            .into_iter()
+            .flatten()
+    {
+        remote_link(url, allow_http)?;
     }
     same_host(&json.id, &json.attributed_to)?;
     same_host(&json.id, json.organization())?;
@@ -187,11 +195,12 @@ fn validate_group(json: &GroupJson) -> Result<(), FederationError> {
     Ok(())
 }
 
-/// A remote petition's partners, as far as they can be read: an entry without an http(s)
-/// `id` or a `name` is left out, and so are those past the first twenty.
-fn partners_of(json: &GroupJson) -> signons_petition::Partners {
+/// A remote petition's partners, as far as they can be read: an entry without a `name` or
+/// an `id` that `remote_link` takes (shown as a link) is left out, and so are those past
+/// the first twenty.
+fn partners_of(json: &GroupJson, allow_http: bool) -> signons_petition::Partners {
     let read = |v: &Value| -> Option<signons_petition::Partner> {
-        let id = Url::parse(v.get("id")?.as_str()?).ok()?;
+        let id = remote_link(&Url::parse(v.get("id")?.as_str()?).ok()?, allow_http).ok()?;
         let name = clean_text(v.get("name")?.as_str()?, TITLE_MAX);
         let host = host_of(&id)?;
         let username = v
@@ -206,9 +215,13 @@ fn partners_of(json: &GroupJson) -> signons_petition::Partners {
     signons_petition::Partners::new(partners).unwrap_or_default()
 }
 
-/// Stores (or refreshes) a remote petition from its JSON.
-pub fn upsert_petition(conn: &mut DbConnection, json: &GroupJson) -> Result<RemotePetition, FederationError> {
-    validate_group(json)?;
+/// Stores (or refreshes) a remote petition from its JSON. `allow_http`: see `remote_link`.
+pub fn upsert_petition(
+    conn: &mut DbConnection,
+    json: &GroupJson,
+    allow_http: bool,
+) -> Result<RemotePetition, FederationError> {
+    validate_group(json, allow_http)?;
     let host = host_of(&json.id).ok_or_else(|| FederationError::Invalid("a petition without host".into()))?;
     let now = signons_store::now();
     let title = clean_text(&json.name, TITLE_MAX);
@@ -229,7 +242,7 @@ pub fn upsert_petition(conn: &mut DbConnection, json: &GroupJson) -> Result<Remo
         rp::ask_country.eq(json.signature_fields.iter().any(|f| f == "country")),
         rp::ask_postal_code.eq(json.signature_fields.iter().any(|f| f == "postalCode")),
         rp::inbox.eq(json.inbox.as_ref().map(Url::as_str)),
-        rp::partners.eq(partners_of(json).to_json()),
+        rp::partners.eq(partners_of(json, allow_http).to_json()),
     );
     let updated = diesel::update(rp::table.filter(rp::url.eq(json.id.as_str()))).set(values.clone()).execute(conn)?;
     if updated == 0 {
@@ -290,13 +303,14 @@ impl Object for RemoteGroup {
         Err(FederationError::Invalid("remote petitions are not served".into()))
     }
 
-    async fn verify(json: &GroupJson, expected_domain: &Url, _: &FederationContext) -> Result<(), FederationError> {
+    async fn verify(json: &GroupJson, expected_domain: &Url, data: &FederationContext) -> Result<(), FederationError> {
         same_host(expected_domain, &json.id)?;
-        validate_group(json)
+        validate_group(json, data.allow_local)
     }
 
     async fn from_json(json: GroupJson, data: &FederationContext) -> Result<Self, FederationError> {
-        RemoteGroup::new(data.db.write_async(move |conn| upsert_petition(conn, &json)).await?)
+        let allow_http = data.allow_local;
+        RemoteGroup::new(data.db.write_async(move |conn| upsert_petition(conn, &json, allow_http)).await?)
     }
 }
 
@@ -338,11 +352,18 @@ pub struct NoteJson {
 }
 
 /// Stores a post once (a second delivery of the same note changes nothing); returns
-/// whether it was new.
-pub fn store_post(conn: &mut DbConnection, note: &NoteJson, petition: Option<&Url>) -> Result<bool, FederationError> {
+/// whether it was new. `allow_http`: see `remote_link`.
+pub fn store_post(
+    conn: &mut DbConnection,
+    note: &NoteJson,
+    petition: Option<&Url>,
+    allow_http: bool,
+) -> Result<bool, FederationError> {
     if note.kind != "Note" {
         return Err(FederationError::Invalid("only Notes are kept".into()));
     }
+    remote_link(&note.id, allow_http)?;
+    remote_link(&note.attributed_to, allow_http)?;
     same_host(&note.id, &note.attributed_to)?;
     let host = host_of(&note.id).ok_or_else(|| FederationError::Invalid("a note without host".into()))?;
     let now = signons_store::now();

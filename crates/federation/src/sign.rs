@@ -248,10 +248,12 @@ fn check(
     sender: &Url,
     asks_country: bool,
     asks_postal_code: bool,
+    allow_http: bool,
 ) -> Result<Attestation, FederationError> {
     let mut a: Attestation = serde_json::from_value(value.clone())?;
     // An instance attests only its own signers.
     same_host(sender, &a.id)?;
+    crate::urls::remote_link(&a.id, allow_http)?;
     if !is_digest(&a.digest) {
         return Err(FederationError::Invalid("an attestation's digest is not 64 hex digits".into()));
     }
@@ -293,6 +295,7 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
     let sender = ObjectId::<RemoteActor>::from(e.actor.clone()).dereference(data).await?;
     let inbox = sender.shared_inbox.clone().unwrap_or_else(|| sender.inbox.clone());
     let (urls, sign_id, actor) = (data.urls.clone(), e.id.clone(), e.actor.clone());
+    let allow_http = data.allow_local;
     let outcome = data
         .db
         .write_async(move |conn| -> Result<Outcome, FederationError> {
@@ -306,7 +309,7 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
             let checked = e
                 .attestations
                 .iter()
-                .map(|v| check(v, &actor, petition.ask_country, petition.ask_postal_code))
+                .map(|v| check(v, &actor, petition.ask_country, petition.ask_postal_code, allow_http))
                 .collect::<Result<Vec<_>, _>>()?;
             let allowed = policy::allows(conn, &origin)?;
             let open = petition.status == PetitionStatus::Open;
@@ -642,17 +645,26 @@ mod tests {
             "digest": "a".repeat(64),
             "email": "jeanne@example.org",
         });
-        let checked = check(&value, &sender, true, false).unwrap();
+        let checked = check(&value, &sender, true, false, false).unwrap();
         assert_eq!(checked.name.as_deref(), Some("Jeanne L."));
         assert_eq!(checked.country.as_deref(), Some("France"));
         assert_eq!(checked.postal_code, None);
         let other = Url::parse("https://gamma.example/actor").unwrap();
-        assert!(check(&value, &other, true, true).is_err(), "an instance attests only its own signers");
+        assert!(check(&value, &other, true, true, false).is_err(), "an instance attests only its own signers");
         let mut bad = value.clone();
         bad["digest"] = "xyz".into();
-        assert!(check(&bad, &sender, true, true).is_err());
+        assert!(check(&bad, &sender, true, true, false).is_err());
         let mut long = value.clone();
         long["name"] = "n".repeat(101).into();
-        assert!(check(&long, &sender, true, true).is_err());
+        assert!(check(&long, &sender, true, true, false).is_err());
+        for scheme in ["javascript://beta.example/%0aalert(1)", "http://beta.example/attestations/1"] {
+            let mut unsafe_id = value.clone();
+            unsafe_id["id"] = scheme.into();
+            assert!(check(&unsafe_id, &sender, true, true, false).is_err(), "{scheme}");
+        }
+        let mut local = value.clone();
+        local["id"] = "http://beta.example/attestations/1".into();
+        let http_sender = Url::parse("http://beta.example/actor").unwrap();
+        assert!(check(&local, &http_sender, true, true, true).is_ok(), "http with federation_allow_local");
     }
 }

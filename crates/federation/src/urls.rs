@@ -37,6 +37,28 @@ pub fn same_host(a: &Url, b: &Url) -> Result<(), crate::FederationError> {
     }
 }
 
+/// A URL another server gave us, that we keep and may show as a link (`href`), fetch or
+/// deliver to: `https` with a host and no credentials, never `javascript:`, `data:` or any
+/// other scheme (`javascript://host/%0a...` has a host, and would run when clicked). Plain
+/// `http` only with `allow_http` (`federation_allow_local`: instances on one machine).
+/// Every URL of a remote document that is stored goes through here.
+pub fn remote_link(url: &Url, allow_http: bool) -> Result<Url, crate::FederationError> {
+    let scheme_ok = match url.scheme() {
+        "https" => true,
+        "http" => allow_http,
+        _ => false,
+    };
+    let host_ok = url.host_str().is_some_and(|h| !h.is_empty());
+    if !scheme_ok || !host_ok || !url.username().is_empty() || url.password().is_some() {
+        let what = if allow_http { "an http(s) URL" } else { "an https URL" };
+        return Err(crate::FederationError::Invalid(format!(
+            "{:?} is not {what} of a server",
+            url.as_str().chars().take(100).collect::<String>()
+        )));
+    }
+    Ok(url.clone())
+}
+
 impl Urls {
     pub fn new(public_url: &str) -> Result<Self, url::ParseError> {
         let base = Url::parse(public_url.trim_end_matches('/'))?;
@@ -166,6 +188,28 @@ impl Urls {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_links_are_https_or_http_when_local() {
+        let parse = |s: &str| Url::parse(s).unwrap();
+        assert!(remote_link(&parse("https://social.example/users/a"), false).is_ok());
+        assert!(remote_link(&parse("https://social.example/users/a"), true).is_ok());
+        assert!(remote_link(&parse("http://localhost:8541/p/a"), true).is_ok());
+        assert!(remote_link(&parse("http://social.example/users/a"), false).is_err(), "http needs allow_local");
+        for bad in [
+            "javascript:alert(1)",
+            "javascript://social.example/%0aalert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript://social.example/x",
+            "ftp://social.example/x",
+            "file:///etc/passwd",
+            "https://user:pass@social.example/x",
+            "mailto:a@social.example",
+        ] {
+            assert!(remote_link(&parse(bad), true).is_err(), "{bad}");
+            assert!(remote_link(&parse(bad), false).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn local_urls_round_trip() {

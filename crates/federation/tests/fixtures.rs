@@ -103,6 +103,8 @@ fn federation_data(db: Database) -> FederationData {
             urls().base().to_string(),
             chrono::TimeDelta::hours(1),
         ),
+        allow_local: false,
+        followers_per_domain: 0,
     }
 }
 
@@ -307,7 +309,7 @@ fn sent_actors_match_the_fixtures() {
     assert_eq!(as_group.organization().as_str(), "https://signons.example/o/friends-of-trees");
 
     // Another Signons keeps the organization and the description without the count line.
-    let stored = data.db.write(move |conn| remote::upsert_petition(conn, &as_group)).unwrap();
+    let stored = data.db.write(move |conn| remote::upsert_petition(conn, &as_group, false)).unwrap();
     assert_eq!(stored.attributed_to, "https://signons.example/o/friends-of-trees");
     assert!(!stored.summary_html.contains("Signatures:"), "{}", stored.summary_html);
     assert!(stored.summary_html.contains("no shade"), "{}", stored.summary_html);
@@ -348,7 +350,7 @@ fn sent_collections_match_the_fixtures() {
     let group: GroupJson = serde_json::from_value(item.clone()).unwrap();
     assert_eq!((group.id.as_str(), group.signature_count), (PETITION_URL, COUNT));
     let (_temp, db) = database();
-    let stored = db.write(move |conn| remote::upsert_petition(conn, &group)).unwrap();
+    let stored = db.write(move |conn| remote::upsert_petition(conn, &group, false)).unwrap();
     assert_eq!((stored.title.as_str(), stored.host.as_str()), (PETITION_TITLE, "signons.example"));
 }
 
@@ -414,7 +416,7 @@ fn sent_petition_announces_match_the_fixtures() {
     let note: NoteJson = serde_json::from_value(e.object["object"].clone()).unwrap();
     let petition_url = url(PETITION_URL);
     let (_temp2, db2) = database();
-    db2.write(move |conn| remote::store_post(conn, &note, Some(&petition_url))).unwrap();
+    db2.write(move |conn| remote::store_post(conn, &note, Some(&petition_url), false)).unwrap();
     let shown = db2.read(|conn| remote::posts_about(conn, PETITION_URL)).unwrap();
     assert_eq!(shown.len(), 1, "written by the organization, shown as the petition's news");
 }
@@ -501,7 +503,7 @@ fn sent_update_matches_the_fixture() {
     // What another Signons instance does with it: a valid remote petition.
     let Incoming::Update(e) = incoming(&update) else { panic!("not an Update") };
     let group: GroupJson = serde_json::from_value(e.object).unwrap();
-    let stored = db.write(move |conn| remote::upsert_petition(conn, &group)).unwrap();
+    let stored = db.write(move |conn| remote::upsert_petition(conn, &group, false)).unwrap();
     assert_eq!(stored.handle(), "plant-trees-in-the-school-yard@signons.example");
     assert_eq!((stored.signature_count, stored.signature_goal), (COUNT, 2_000));
 }
@@ -532,11 +534,11 @@ fn sent_delete_matches_the_fixture() {
         serde_json::from_value(load("accepted/mastodon-create-note.json")["object"].clone()).unwrap();
     let petition_url = url(PETITION_URL);
     db.write(move |conn| -> Result<(), FederationError> {
-        remote::upsert_petition(conn, &group)?;
+        remote::upsert_petition(conn, &group, false)?;
         for n in &attached {
-            assert!(remote::store_post(conn, n, Some(&petition_url))?);
+            assert!(remote::store_post(conn, n, Some(&petition_url), false)?);
         }
-        assert!(remote::store_post(conn, &elsewhere, None)?);
+        assert!(remote::store_post(conn, &elsewhere, None, false)?);
         Ok(())
     })
     .unwrap();
@@ -744,9 +746,9 @@ fn accepted_notes_are_kept_sanitized() {
     assert_eq!(note.published.unwrap().to_rfc3339(), "2025-03-14T09:26:53+00:00");
 
     let stored = note.clone();
-    assert!(db.write(move |conn| remote::store_post(conn, &stored, None)).unwrap());
+    assert!(db.write(move |conn| remote::store_post(conn, &stored, None, false)).unwrap());
     let again = note.clone();
-    assert!(!db.write(move |conn| remote::store_post(conn, &again, None)).unwrap(), "kept once");
+    assert!(!db.write(move |conn| remote::store_post(conn, &again, None, false)).unwrap(), "kept once");
     let posts = db.read(|conn| remote::recent_posts(conn, 10)).unwrap();
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].host, "social.example");
@@ -759,7 +761,7 @@ fn accepted_notes_are_kept_sanitized() {
     hostile["id"] = json!("https://social.example/users/alice/statuses/666");
     hostile["content"] = json!("<p>Sign <b>this</b><script>document.location='https://evil.example/'</script></p>");
     let hostile: NoteJson = serde_json::from_value(hostile).unwrap();
-    assert!(db.write(move |conn| remote::store_post(conn, &hostile, None)).unwrap());
+    assert!(db.write(move |conn| remote::store_post(conn, &hostile, None, false)).unwrap());
     let posts = db.read(|conn| remote::recent_posts(conn, 10)).unwrap();
     let kept = posts.iter().find(|p| p.url.ends_with("/666")).unwrap();
     assert_eq!(kept.content_html, "<p>Sign <b>this</b></p>");
@@ -769,7 +771,7 @@ fn accepted_notes_are_kept_sanitized() {
     forged["id"] = json!("https://social.example/users/alice/statuses/667");
     forged["attributedTo"] = json!("https://mastodon.other.example/users/mallory");
     let forged: NoteJson = serde_json::from_value(forged).unwrap();
-    assert!(db.write(move |conn| remote::store_post(conn, &forged, None)).is_err());
+    assert!(db.write(move |conn| remote::store_post(conn, &forged, None, false)).is_err());
     assert_eq!(db.read(|conn| remote::recent_posts(conn, 10)).unwrap().len(), 2);
 }
 
@@ -810,7 +812,7 @@ fn accepted_update_of_a_signons_petition() {
     assert_eq!(group.end_time.unwrap().to_rfc3339(), "2025-09-30T00:00:00+00:00");
 
     let first = group.clone();
-    let stored = db.write(move |conn| remote::upsert_petition(conn, &first)).unwrap();
+    let stored = db.write(move |conn| remote::upsert_petition(conn, &first, false)).unwrap();
     assert_eq!(stored.handle(), "protect-the-old-oak@petitions.example.org");
     assert_eq!(stored.title, "Protect the old oak on Mill Street");
     assert_eq!(
@@ -822,7 +824,7 @@ fn accepted_update_of_a_signons_petition() {
     let mut later = group.clone();
     later.signature_count = 6_000;
     later.status = "closed".into();
-    db.write(move |conn| remote::upsert_petition(conn, &later)).unwrap();
+    db.write(move |conn| remote::upsert_petition(conn, &later, false)).unwrap();
     let found =
         db.read(|conn| remote::find_petition(conn, "protect-the-old-oak", "petitions.example.org")).unwrap().unwrap();
     assert_eq!((found.signature_count, found.status.as_str()), (6_000, "closed"));
@@ -853,19 +855,22 @@ fn hostile_groups_are_rejected() {
     for (what, change) in hostile {
         let mut group = valid.clone();
         change(&mut group);
-        let result = db.write(move |conn| remote::upsert_petition(conn, &group));
+        let result = db.write(move |conn| remote::upsert_petition(conn, &group, false));
         assert!(matches!(result, Err(FederationError::Invalid(_))), "{what}: {result:?}");
     }
     let mut untitled = valid.clone();
     untitled.name = "\u{7}\u{1b} \t".into();
-    assert!(db.write(move |conn| remote::upsert_petition(conn, &untitled)).is_err(), "a title of control characters");
+    assert!(
+        db.write(move |conn| remote::upsert_petition(conn, &untitled, false)).is_err(),
+        "a title of control characters"
+    );
     let left = db.read(|conn| remote::find_petition(conn, "protect-the-old-oak", "petitions.example.org")).unwrap();
     assert_eq!(left, None, "nothing is stored");
 
     // A long title is cut, control characters dropped.
     let mut noisy = valid.clone();
     noisy.name = format!("Oak\u{0}\u{1b}[31m {}", "x".repeat(500));
-    let stored = db.write(move |conn| remote::upsert_petition(conn, &noisy)).unwrap();
+    let stored = db.write(move |conn| remote::upsert_petition(conn, &noisy, false)).unwrap();
     assert!(stored.title.starts_with("Oak[31m x"));
     assert_eq!(stored.title.chars().count(), remote::TITLE_MAX);
 }

@@ -195,6 +195,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    ap_unreachable_instances (host) {
+        host -> Text,
+        failing_since -> Timestamp,
+        last_failure_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ap_domain_policies (domain) {
         domain -> Text,
         policy -> Text,
@@ -335,6 +343,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ap_remote_actors,
     ap_followers,
     ap_following,
+    ap_unreachable_instances,
     ap_deliveries,
     ap_received,
     ap_domain_policies,

@@ -383,7 +383,7 @@ mod tests {
             "inbox": format!("{id}/inbox"), "signatureFields": ["name", "email"],
             "signatureCount": 7, "signatureGoal": 10, "status": "open", "target": "Someone",
         });
-        signons_federation::remote::upsert_petition(conn, &serde_json::from_value(group).unwrap()).unwrap();
+        signons_federation::remote::upsert_petition(conn, &serde_json::from_value(group).unwrap(), false).unwrap();
     }
 
     fn follow(conn: &mut DbConnection, host: &str, state: FollowState) {

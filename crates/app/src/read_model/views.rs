@@ -101,7 +101,13 @@ impl RemotePetitionView {
         RemotePetitionView {
             slug: p.handle(),
             url: format!("{public_url}/p/{}", p.handle()),
-            origin_url: p.page_url.clone(),
+            // Checked when received (`remote_link`); a row kept before that check with
+            // another scheme links to the page here rather than to whatever it holds.
+            origin_url: if p.page_url.starts_with("https://") || p.page_url.starts_with("http://") {
+                p.page_url.clone()
+            } else {
+                format!("{public_url}/p/{}", p.handle())
+            },
             host: p.host.clone(),
             title: p.title.clone(),
             target: p.target.clone(),

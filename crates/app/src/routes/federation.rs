@@ -90,6 +90,13 @@ pub async fn organization(
 }
 
 async fn inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let address = crate::rate_limit::inbox_client(&state, &req);
+    let host = signons_federation::inbox::signer_host(&req);
+    // Held while the request is processed.
+    let _slot = match state.inbox_limits.admit(address, host.as_deref()) {
+        Ok(slot) => slot,
+        Err(refusal) => return inbox_refused(refusal, host.as_deref()),
+    };
     let data = state.federation.to_request_data();
     let metrics = &data.metrics;
     let outcome = signons_federation::inbox::receive(req, body, &data).await;
@@ -103,6 +110,20 @@ async fn inbox(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
         Ok(_) => HttpResponse::Accepted().finish(),
         Err(e) => federation_error(e),
     }
+}
+
+/// An inbox request not taken now: 429 over a limit, 503 when every slot is busy, each
+/// with `Retry-After`.
+fn inbox_refused(refusal: crate::rate_limit::InboxRefusal, host: Option<&str>) -> HttpResponse {
+    use crate::rate_limit::InboxRefusal;
+    let (status, code, seconds) = match refusal {
+        InboxRefusal::TooMany(seconds) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", seconds),
+        InboxRefusal::Busy(seconds) => (StatusCode::SERVICE_UNAVAILABLE, "busy", seconds),
+    };
+    tracing::info!(host = host.unwrap_or("-"), code, "inbox request deferred");
+    HttpResponse::build(status)
+        .insert_header((header::RETRY_AFTER, seconds.to_string()))
+        .json(serde_json::json!({ "error": code, "message": "too many requests: retry later" }))
 }
 
 #[post("/inbox")]

@@ -1,0 +1,1 @@
+DROP TABLE ap_unreachable_instances;
