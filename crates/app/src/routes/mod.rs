@@ -2,6 +2,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod federation;
+pub mod invalidate;
 pub mod jobs;
 pub mod organizer;
 pub mod public;
