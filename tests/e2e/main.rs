@@ -34,6 +34,7 @@ mod fault;
 mod federation;
 mod helpers;
 mod i18n;
+mod invalidation;
 mod mail;
 mod organizer;
 mod sign_elsewhere;
