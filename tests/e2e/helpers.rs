@@ -444,6 +444,25 @@ impl TestApp {
         Browser::new(&self.url, None)
     }
 
+    /// Runs `signons ARGS` on this instance's database, link key and public URL, as an
+    /// admin would on the server; returns whether it succeeded, its stdout and its stderr.
+    pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let db = self._db.as_ref().expect("the first process of the instance owns the database");
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_signons-under-test"))
+            .args(args)
+            .env_remove("SIGNONS_CONFIG")
+            .env("SIGNONS_DATABASE_URL", db.url_string())
+            .env("SIGNONS_DATA_DIR", &self.config.data_dir)
+            .env("SIGNONS_LINK_KEY_FILE", &self.config.link_key_file)
+            .env("SIGNONS_PUBLIC_URL", &self.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .await
+            .expect("signons runs");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    }
+
     pub fn browser_in(&self, accept_language: &str) -> Browser {
         Browser::new(&self.url, Some(accept_language))
     }

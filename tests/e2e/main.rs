@@ -35,6 +35,7 @@ mod federation;
 mod federation_abuse;
 mod helpers;
 mod i18n;
+mod invalidation;
 mod mail;
 mod organizer;
 mod sign_elsewhere;

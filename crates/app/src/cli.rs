@@ -131,6 +131,29 @@ pub enum Admin {
         #[arg(long)]
         email: String,
     },
+    /// Invalidate a petition's signatures by network, email domain or time window. Without
+    /// `--yes`, shows what would go and changes nothing.
+    Invalidate {
+        /// The petition's short name (as in /p/SLUG).
+        #[arg(long)]
+        petition: String,
+        /// A range of whole stored networks: a /24 (IPv4) or /48 (IPv6), or wider down to a
+        /// /12 or /36, e.g. 203.0.113.0/24. Needs the server's link key (`link_key_file`).
+        #[arg(long)]
+        network: Option<String>,
+        /// The domain of the signers' (canonical) email, e.g. example.org.
+        #[arg(long)]
+        domain: Option<String>,
+        /// Signed at or after this time (RFC 3339, e.g. 2026-12-01T09:00:00Z).
+        #[arg(long)]
+        from: Option<String>,
+        /// Signed before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Invalidate them (otherwise only the preview).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// The whole `signons` command: parses the arguments, runs, and says how it ended.
@@ -189,6 +212,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 other => describe(other),
             })?;
             println!("{email} is an instance admin");
+        }
+        Command::Admin(Admin::Invalidate { petition, network, domain, from, until, yes }) => {
+            let input = signons_signature::invalidation::FilterInput {
+                petition,
+                network: network.unwrap_or_default(),
+                domain: domain.unwrap_or_default(),
+                from: from.unwrap_or_default(),
+                until: until.unwrap_or_default(),
+            };
+            invalidate(&config, &input, yes)?
         }
         Command::Federation(command) => federation(&config, command).await?,
         Command::Jobs(command) => jobs(&config, command)?,
@@ -380,6 +413,70 @@ fn tokens(config: &Config, command: Tokens) -> anyhow::Result<()> {
             println!("token {id} revoked");
         }
     }
+    Ok(())
+}
+
+/// `signons admin invalidate`: the preview, or (`yes`) the invalidation, of what the filter
+/// names (`signons_signature::invalidation`).
+fn invalidate(config: &Config, input: &signons_signature::invalidation::FilterInput, yes: bool) -> anyhow::Result<()> {
+    use signons_signature::invalidation::{self, Filter};
+    use signons_signature::SignatureError;
+    let filter = Filter::parse(input).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .0
+            .iter()
+            .map(|e| {
+                let args: Vec<(&'static str, serde_json::Value)> =
+                    e.limit.map(|l| vec![("max", l.into()), ("min", l.into())]).unwrap_or_default();
+                let message = signons_render::Renderer::translate(signons_render::Locale::En, e.code, &args);
+                match e.field {
+                    "filter" => message,
+                    field => format!("--{field}: {message}"),
+                }
+            })
+            .collect();
+        anyhow::anyhow!("{}", lines.join("\n"))
+    })?;
+    // Network hashes are keyed with the server's link key: another key would match nothing,
+    // so it is read, never made here.
+    let key = match filter.network {
+        Some(_) => {
+            let path = &config.link_key_file;
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the link key {} (--network needs the server's key: link_key_file)", path.display())
+            })?;
+            let key = signons_signature::LinkKey::from_hex(&text)
+                .ok_or_else(|| anyhow::anyhow!("{} does not hold a link key", path.display()))?;
+            signons_signature::NetworkKey::new(&key)
+        }
+        None => signons_signature::NetworkKey::new(&signons_signature::LinkKey::generate()),
+    };
+    let db = open(config)?;
+    db.migrate()?;
+    let fail = |e: SignatureError| match e {
+        SignatureError::PetitionNotFound => anyhow::anyhow!("there is no petition {:?} here", filter.petition),
+        other => other.into(),
+    };
+    if yes {
+        let done = db.write(|conn| invalidation::invalidate(conn, &key, &filter, "command line")).map_err(fail)?;
+        println!(
+            "invalidated {} confirmed and {} unconfirmed signature(s) of {:?} ({}): the count dropped by {}",
+            done.confirmed, done.pending, done.petition_title, done.petition_slug, done.confirmed
+        );
+        return Ok(());
+    }
+    let preview = db.read(|conn| invalidation::preview(conn, &key, &filter)).map_err(fail)?;
+    println!("petition {:?} ({}), filter {}", preview.petition_title, preview.petition_slug, filter.describe());
+    println!(
+        "would invalidate {} confirmed signature(s) (the count would drop by as much) and {} unconfirmed",
+        preview.confirmed, preview.pending
+    );
+    for e in &preview.examples {
+        let email = if e.email.is_empty() { "(erased)" } else { e.email.as_str() };
+        let state = e.confirmed_at.as_deref().map(|c| format!("confirmed {c}")).unwrap_or("not confirmed".into());
+        println!("  {email}  signed {}, {state}", e.signed_at);
+    }
+    println!("nothing changed: add --yes to invalidate them");
     Ok(())
 }
 

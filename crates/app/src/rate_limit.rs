@@ -52,10 +52,21 @@ pub fn limit_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn client_key(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
+/// The client address of a request (`client_address`, with the configuration's proxies).
+pub fn client_ip(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
     let config = &state.config;
-    Some(limit_key(client_address(peer, req.headers(), config.trust_forwarded_for, &config.trusted_proxies)))
+    Some(client_address(peer, req.headers(), config.trust_forwarded_for, &config.trusted_proxies))
+}
+
+/// The keyed hash of the client's network, kept with a signature for bulk invalidation
+/// (`signons_signature::network`): the address itself is never stored.
+pub fn client_network(state: &AppState, req: &HttpRequest) -> Option<signons_signature::NetworkHash> {
+    client_ip(state, req).map(|ip| state.signing.network_hash(ip))
+}
+
+fn client_key(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
+    client_ip(state, req).map(limit_key)
 }
 
 pub fn allow_sign(state: &AppState, req: &HttpRequest) -> bool {

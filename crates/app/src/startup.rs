@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{account, admin, api, discovery, federation, jobs, organizer, public, system};
+use crate::routes::{account, admin, api, discovery, federation, invalidate, jobs, organizer, public, system};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -187,6 +187,8 @@ impl Application {
                 .service(admin::federation_update)
                 .service(jobs::jobs_page)
                 .service(jobs::jobs_retry)
+                .service(invalidate::invalidate_page)
+                .service(invalidate::invalidate_submit)
                 .service(federation::instance_actor)
                 .service(federation::organization)
                 .service(federation::instance_outbox)

@@ -117,6 +117,9 @@ fn leak_arg_name(name: &str) -> &'static str {
         "query",
         "page",
         "pages",
+        "at",
+        "confirmed",
+        "pending",
     ];
     KNOWN.iter().find(|k| **k == name).copied().unwrap_or("arg")
 }

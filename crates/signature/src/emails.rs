@@ -56,6 +56,7 @@ struct Row {
     confirm_token_hash: Option<String>,
     withdraw_token_hash: Option<String>,
     anonymized_at: Option<NaiveDateTime>,
+    invalidated_at: Option<NaiveDateTime>,
     petition_title: String,
     petition_slug: String,
 }
@@ -79,15 +80,19 @@ impl SignatureEmails {
                 s::confirm_token_hash,
                 s::withdraw_token_hash,
                 s::anonymized_at,
+                s::invalidated_at,
                 petitions::title,
                 petitions::slug,
             ))
             .first(conn)
             .optional()?;
         // Withdrawn, or purged unconfirmed: there is nobody to write to any more. Anonymized:
-        // its links are gone with the person's data.
-        let Some(row) = row.filter(|r| r.anonymized_at.is_none()) else {
-            return Ok(Composed::Dropped("the signature is gone (withdrawn, purged or anonymized)".into()));
+        // its links are gone with the person's data. Invalidated by an admin: its links are
+        // dead, and its address is told nothing more.
+        let Some(row) = row.filter(|r| r.anonymized_at.is_none() && r.invalidated_at.is_none()) else {
+            return Ok(Composed::Dropped(
+                "the signature is gone (withdrawn, purged, anonymized or invalidated)".into(),
+            ));
         };
         let links = self.links(nonce.clone());
         let withdraw_hash = links.withdraw.hash();
@@ -248,7 +253,7 @@ mod tests {
 
     async fn sign(db: &Database, ctx: &SigningContext, slug: &str, name: &str, email: &str) {
         let input = SignatureInput { name: name.into(), email: email.into(), ..Default::default() };
-        signing::sign(db, ctx, slug, &input, Locale::Fr).await.unwrap();
+        signing::sign(db, ctx, slug, &input, Locale::Fr, None).await.unwrap();
     }
 
     /// The job holds no link; the worker's email carries links that work, in the

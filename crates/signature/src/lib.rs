@@ -3,13 +3,16 @@
 //! give each petition its count, retention (purge and anonymization), and the signature
 //! emails: queued as references, composed by the mail worker with links derived from the
 //! instance's link key (`links`, `emails`), and the caps on how often one address is
-//! emailed (`recipients`).
+//! emailed (`recipients`); the keyed hash of each signer's network (`network`) and the
+//! admin's bulk invalidation by network, email domain and time (`invalidation`).
 
 pub mod counts;
 pub mod digest;
 pub mod emails;
 pub mod error;
+pub mod invalidation;
 pub mod links;
+pub mod network;
 mod pg_batch;
 pub mod recipients;
 pub mod retention;
@@ -19,6 +22,7 @@ pub mod signing;
 pub use emails::SignatureEmails;
 pub use error::SignatureError;
 pub use links::LinkKey;
+pub use network::{NetworkHash, NetworkKey};
 pub use pg_batch::PgSignBatcher;
 pub use recipients::{RecipientCaps, RecipientLimits};
 pub use signer::{SignatureInput, SignerEmail, ValidSignature};

@@ -7,6 +7,7 @@
 
 use crate::emails::SignatureEmail;
 use crate::links::Links;
+use crate::network::NetworkHash;
 use crate::{SignatureError, ValidSignature};
 use chrono::TimeDelta;
 use diesel::pg::Pg;
@@ -19,7 +20,7 @@ use signons_store::{Database, DbConnection, Id, StoreError};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-/// The most signatures one statement writes (17 parameters each, well under PostgreSQL's
+/// The most signatures one statement writes (18 parameters each, well under PostgreSQL's
 /// 65,535).
 const MAX_BATCH: usize = 256;
 /// Batches written at once (each on its own pooled connection).
@@ -32,6 +33,7 @@ pub(crate) struct NewSignature<'a> {
     pub locale: Locale,
     pub prepared: &'a Links,
     pub confirm_ttl: TimeDelta,
+    pub network: Option<&'a NetworkHash>,
 }
 
 /// A new signature waiting for its batch.
@@ -41,6 +43,7 @@ pub(crate) struct Pending {
     pub locale: Locale,
     pub prepared: Arc<Links>,
     pub confirm_ttl: TimeDelta,
+    pub network: Option<NetworkHash>,
 }
 
 impl Pending {
@@ -51,6 +54,7 @@ impl Pending {
             locale: self.locale,
             prepared: &self.prepared,
             confirm_ttl: self.confirm_ttl,
+            network: self.network.as_ref(),
         }
     }
 }
@@ -152,8 +156,8 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
     }
     let mut query = diesel::sql_query(
         "WITH input (id, petition_id, name, email, email_canonical, country, postal_code, comment, public, opt_in, \
-                     locale, confirm_token_hash, withdraw_token_hash, token_expires_at, created_at, job_id, \
-                     job_payload) AS (VALUES ",
+                     locale, confirm_token_hash, withdraw_token_hash, token_expires_at, created_at, network_hash, \
+                     job_id, job_payload) AS (VALUES ",
     )
     .into_boxed::<Pg>();
     // Placeholders are numbered by hand: a raw query's binds fill `$1`, `$2`, … in order.
@@ -164,7 +168,7 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
     };
     for (i, (row, ((id, job_id), payload))) in rows.iter().zip(ids.iter().zip(payloads.iter())).enumerate() {
         let (sig, prepared) = (row.sig, row.prepared);
-        let placeholders: Vec<String> = (0..17).map(|_| next()).collect();
+        let placeholders: Vec<String> = (0..18).map(|_| next()).collect();
         query = query
             .sql(format!("{}({})", if i == 0 { "" } else { ", " }, placeholders.join(", ")))
             .bind::<Text, _>(id)
@@ -182,6 +186,7 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
             .bind::<Text, _>(prepared.withdraw.hash())
             .bind::<Timestamp, _>(now + row.confirm_ttl)
             .bind::<Timestamp, _>(now)
+            .bind::<Nullable<Text>, _>(row.network.map(NetworkHash::as_str))
             .bind::<Text, _>(job_id)
             .bind::<Text, _>(payload);
     }
@@ -191,9 +196,10 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
             "), new_signature AS ( \
                INSERT INTO signatures (id, petition_id, name, email, email_canonical, country, postal_code, \
                                        comment, public, opt_in, locale, confirm_token_hash, withdraw_token_hash, \
-                                       token_expires_at, created_at) \
+                                       token_expires_at, created_at, network_hash) \
                SELECT id, petition_id, name, email, email_canonical, country, postal_code, comment, public, \
-                      opt_in, locale, confirm_token_hash, withdraw_token_hash, token_expires_at, created_at \
+                      opt_in, locale, confirm_token_hash, withdraw_token_hash, token_expires_at, created_at, \
+                      network_hash \
                FROM input \
                ON CONFLICT (petition_id, email_canonical) DO NOTHING \
                RETURNING id), \
@@ -243,7 +249,7 @@ mod tests {
             let email = if i % 50 == 0 { "twice@example.org".to_owned() } else { format!("new{i}@example.org") };
             tasks.push(tokio::spawn(async move {
                 let input = SignatureInput { name: format!("Signer {i}"), email, ..Default::default() };
-                crate::signing::sign_petition(&db, &ctx, &petition, &input, Locale::En).await
+                crate::signing::sign_petition(&db, &ctx, &petition, &input, Locale::En, None).await
             }));
         }
         for t in tasks {

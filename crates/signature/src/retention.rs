@@ -4,7 +4,8 @@
 //! without an end date), personal data is anonymized once it reaches a maximum age, and
 //! only the keyed digest stays, so that the same person is still counted once. The
 //! signatures this instance sent to petitions elsewhere, and the names other instances
-//! sent here, follow the same delays. Counts are untouched by all of them.
+//! sent here, follow the same delays. Counts are untouched by all of them. The keyed hash
+//! of the signer's network (`network`) is personal data like the rest: erased with it.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -69,6 +70,7 @@ fn anonymize(
             s::confirm_token_hash.eq(None::<String>),
             s::withdraw_token_hash.eq(None::<String>),
             s::anonymized_at.eq(Some(now)),
+            s::network_hash.eq(None::<String>),
         );
         match keep_digest {
             true => diesel::update(target).set(blank).execute(conn)?,

@@ -4,6 +4,7 @@
 use crate::counts;
 use crate::emails::{SignatureEmail, SignatureEmails};
 use crate::links::{LinkKey, Links};
+use crate::network::{NetworkHash, NetworkKey};
 use crate::{SignatureError, SignatureInput, ValidSignature};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -67,6 +68,11 @@ impl SigningContext {
         }
     }
 
+    /// The keyed hash of the network a signer's address belongs to (see `network`).
+    pub fn network_hash(&self, client: std::net::IpAddr) -> NetworkHash {
+        NetworkHash::new(client, &NetworkKey::new(&self.link_key))
+    }
+
     pub fn confirm_url(&self, token: &Token) -> String {
         format!("{}/s/{}", self.public_url, token.expose())
     }
@@ -78,18 +84,21 @@ impl SigningContext {
 
 /// Signs a petition. The answer is the same whether the address is new, pending or has
 /// already signed; only the email differs. Returns after the transaction committed.
+/// `network` is the hash of the signer's network (`SigningContext::network_hash`), kept
+/// for bulk invalidation (`invalidation`); none when the address is unknown.
 pub async fn sign(
     db: &Database,
     ctx: &SigningContext,
     slug: &str,
     input: &SignatureInput,
     locale: Locale,
+    network: Option<NetworkHash>,
 ) -> Result<(), SignatureError> {
     let petition = {
         let slug = slug.to_owned();
         db.read_async(move |conn| signons_petition::petition::find(conn, &slug).map_err(SignatureError::from)).await?
     };
-    sign_petition(db, ctx, &petition, input, locale).await
+    sign_petition(db, ctx, &petition, input, locale, network).await
 }
 
 /// `sign` for a petition the caller already loaded (the web layer takes it from its read
@@ -102,6 +111,7 @@ pub async fn sign_petition(
     petition: &Petition,
     input: &SignatureInput,
     locale: Locale,
+    network: Option<NetworkHash>,
 ) -> Result<(), SignatureError> {
     if petition.status == signons_petition::PetitionStatus::Draft {
         return Err(SignatureError::PetitionNotFound);
@@ -131,6 +141,7 @@ pub async fn sign_petition(
             locale,
             prepared: prepared.clone(),
             confirm_ttl: ctx.confirm_ttl,
+            network: network.clone(),
         };
         if ctx.pg_batch.insert(db, new).await? {
             ctx.queue.wake();
@@ -142,7 +153,10 @@ pub async fn sign_petition(
     // row as it now is. Each retry needs another such change of the very same row.
     for _ in 0..SIGN_ATTEMPTS {
         let (ctx2, petition2, valid2, prepared2) = (ctx.clone(), petition.clone(), valid.clone(), prepared.clone());
-        let outcome = db.write_async(move |conn| sign_in(conn, &ctx2, &petition2, &valid2, locale, &prepared2)).await?;
+        let network2 = network.clone();
+        let outcome = db
+            .write_async(move |conn| sign_in(conn, &ctx2, &petition2, &valid2, locale, &prepared2, network2.as_ref()))
+            .await?;
         match outcome {
             SignOutcome::Written => {
                 ctx.queue.wake();
@@ -178,8 +192,9 @@ fn insert_new_pg(
     locale: Locale,
     prepared: &Links,
     confirm_ttl: TimeDelta,
+    network: Option<&NetworkHash>,
 ) -> Result<bool, diesel::result::Error> {
-    let row = crate::pg_batch::NewSignature { petition, sig, locale, prepared, confirm_ttl };
+    let row = crate::pg_batch::NewSignature { petition, sig, locale, prepared, confirm_ttl, network };
     Ok(crate::pg_batch::insert_new(conn, &[row])?.first().copied().unwrap_or(false))
 }
 
@@ -216,7 +231,8 @@ impl<'a> Submitted<'a> {
 
 /// Signs in one transaction: inserts a new address; replaces a pending signature with this
 /// submission; or, for a confirmed one, sends the "already signed" email. Every withdraw
-/// link sent stays valid (see `withdraw_tokens`).
+/// link sent stays valid (see `withdraw_tokens`). An address whose signature an admin
+/// invalidated gets nothing (`invalidation`).
 fn sign_in(
     conn: &mut DbConnection,
     ctx: &SigningContext,
@@ -224,6 +240,7 @@ fn sign_in(
     sig: &ValidSignature,
     locale: Locale,
     prepared: &Links,
+    network: Option<&NetworkHash>,
 ) -> Result<SignOutcome, SignatureError> {
     let now = signons_store::now();
     let Links { nonce, confirm, withdraw } = prepared;
@@ -241,6 +258,7 @@ fn sign_in(
         s::withdraw_token_hash.eq(Some(withdraw.hash())),
         s::token_expires_at.eq(now + ctx.confirm_ttl),
         s::created_at.eq(now),
+        s::network_hash.eq(network.map(NetworkHash::as_str)),
     );
     // Upserts do not go through the multi-backend connection: the same one on each backend.
     let inserted = signons_store::on_each_backend!(&mut *conn, |c| diesel::insert_into(s::table)
@@ -252,15 +270,22 @@ fn sign_in(
         ctx.queue.enqueue_reference(conn, &SignatureEmail::confirm(&new_id, nonce))?;
         return Ok(SignOutcome::Written);
     }
-    let existing: Option<(Id, Option<NaiveDateTime>)> = s::table
+    type Existing = (Id, Option<NaiveDateTime>, Option<NaiveDateTime>);
+    let existing: Option<Existing> = s::table
         .filter(s::petition_id.eq(&petition.id))
         .filter(s::email_canonical.eq(sig.email.canonical()))
-        .select((s::id, s::confirmed_at))
+        .select((s::id, s::confirmed_at, s::invalidated_at))
         .first(conn)
         .optional()?;
-    let Some((id, confirmed_at)) = existing else {
+    let Some((id, confirmed_at, invalidated_at)) = existing else {
         return Ok(SignOutcome::RowChanged);
     };
+    if invalidated_at.is_some() {
+        // An admin invalidated this address's signature: it does not sign this petition
+        // again, and is told nothing (the answer is the same as for any submission).
+        tracing::info!(petition = %petition.slug, "a signature of an invalidated address: nothing written or sent");
+        return Ok(SignOutcome::Written);
+    }
     if !ctx.recipients.allow_for_petition(petition.id.as_str(), sig.email.canonical()) {
         // This address was emailed about this petition a few times already: nothing
         // changes (a pending signature keeps its data and its emailed links) and nothing
@@ -274,13 +299,16 @@ fn sign_in(
             // whole. Whoever confirms then confirms what the confirm page shows, not what
             // someone else typed in their name first. The old confirm link dies (its page
             // would show the old data); the old withdraw link stays valid.
-            let updated = diesel::update(s::table.filter(s::id.eq(&id)).filter(s::confirmed_at.is_null()))
-                .set((
-                    &submitted,
-                    s::confirm_token_hash.eq(Some(confirm.hash())),
-                    s::token_expires_at.eq(now + ctx.confirm_ttl),
-                ))
-                .execute(conn)?;
+            let updated = diesel::update(
+                s::table.filter(s::id.eq(&id)).filter(s::confirmed_at.is_null()).filter(s::invalidated_at.is_null()),
+            )
+            .set((
+                &submitted,
+                s::confirm_token_hash.eq(Some(confirm.hash())),
+                s::token_expires_at.eq(now + ctx.confirm_ttl),
+                s::network_hash.eq(network.map(NetworkHash::as_str)),
+            ))
+            .execute(conn)?;
             if updated != 1 {
                 return Ok(SignOutcome::RowChanged);
             }
@@ -291,7 +319,7 @@ fn sign_in(
             // Confirmed: nothing changes but a new withdraw link, beside the earlier ones.
             // This no-op update takes the row's lock, as the pending branch's update does,
             // so a concurrent withdrawal cannot delete it before the link is added.
-            let locked = diesel::update(s::table.filter(s::id.eq(&id)))
+            let locked = diesel::update(s::table.filter(s::id.eq(&id)).filter(s::invalidated_at.is_null()))
                 .set(s::confirmed_at.eq(s::confirmed_at))
                 .execute(conn)?;
             if locked != 1 {
@@ -585,6 +613,7 @@ pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Resu
     let rows: Vec<Row> = s::table
         .filter(s::petition_id.eq(petition))
         .filter(s::confirmed_at.is_not_null())
+        .filter(s::invalidated_at.is_null())
         .filter(s::public.eq(true))
         .filter(s::name.ne(""))
         .order(s::confirmed_at.desc())
@@ -664,7 +693,7 @@ mod tests {
             let email = if i % 6 == 0 { "same@example.org".to_owned() } else { format!("signer{i}@example.org") };
             tasks.push(tokio::spawn(async move {
                 let input = SignatureInput { name: format!("Signer {i}"), email, ..Default::default() };
-                sign_petition(&db, &ctx, &petition, &input, Locale::En).await
+                sign_petition(&db, &ctx, &petition, &input, Locale::En, None).await
             }));
         }
         for t in tasks {
@@ -742,6 +771,7 @@ mod tests {
         locale: String,
         confirmed: bool,
         anonymized: bool,
+        network_hash: Option<String>,
     }
 
     #[derive(Debug, Clone, Copy)]
@@ -765,6 +795,7 @@ mod tests {
             public: true,
             opt_in: true,
         };
+        let network = ctx.network_hash("203.0.113.7".parse().unwrap());
         let mut written = Vec::new();
         for path in [Path::SingleStatement, Path::General] {
             let temp = TempDatabase::new(TestBackend::Postgres);
@@ -784,10 +815,11 @@ mod tests {
             match path {
                 Path::SingleStatement => {
                     let (p, v, pr, ttl) = (petition.clone(), valid.clone(), prepared.clone(), ctx.confirm_ttl);
+                    let n = network.clone();
                     let inserted = db
                         .autocommit_async(move |conn| match conn {
                             DbConnection::Pg(c) => {
-                                insert_new_pg(c, &p, &v, Locale::Fr, &pr, ttl).map_err(SignatureError::from)
+                                insert_new_pg(c, &p, &v, Locale::Fr, &pr, ttl, Some(&n)).map_err(SignatureError::from)
                             }
                             DbConnection::Sqlite(_) => panic!("a PostgreSQL test"),
                         })
@@ -796,8 +828,9 @@ mod tests {
                     assert!(inserted, "a new address is inserted");
                 }
                 Path::General => {
-                    let outcome =
-                        db.write(|conn| sign_in(conn, &ctx, &petition, &valid, Locale::Fr, &prepared)).unwrap();
+                    let outcome = db
+                        .write(|conn| sign_in(conn, &ctx, &petition, &valid, Locale::Fr, &prepared, Some(&network)))
+                        .unwrap();
                     assert_eq!(outcome, SignOutcome::Written);
                 }
             }
@@ -817,6 +850,7 @@ mod tests {
                             s::locale,
                             s::confirmed_at.is_not_null(),
                             s::anonymized_at.is_not_null(),
+                            s::network_hash,
                         ))
                         .get_result(conn)?;
                     let keys = s::table
@@ -869,6 +903,7 @@ mod tests {
             locale: "fr".into(),
             confirmed: false,
             anonymized: false,
+            network_hash: Some(network.as_str().to_owned()),
         };
         assert_eq!(written[0].0, expected, "the single statement");
         assert_eq!(written[1].0, expected, "the general path");

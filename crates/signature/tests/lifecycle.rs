@@ -44,9 +44,22 @@ fn last_token(db: &Database, ctx: &SigningContext, to: &str) -> String {
     body[start..start + 43].to_owned()
 }
 
+/// Signs from the network 203.0.113.0/24, as the web layer does (`network_hash`).
 async fn sign(db: &Database, ctx: &SigningContext, slug: &str, name: &str, email: &str) {
     let input = SignatureInput { name: name.into(), email: email.into(), public: true, ..Default::default() };
-    signing::sign(db, ctx, slug, &input, Locale::En).await.unwrap();
+    let network = ctx.network_hash("203.0.113.9".parse().unwrap());
+    signing::sign(db, ctx, slug, &input, Locale::En, Some(network)).await.unwrap();
+}
+
+/// The network hashes of the petition's signatures still kept.
+fn network_hashes(db: &Database) -> Vec<String> {
+    db.read(|conn| -> Result<Vec<Option<String>>, StoreError> {
+        Ok(signatures::table.select(signatures::network_hash).load(conn)?)
+    })
+    .unwrap()
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
@@ -111,10 +124,13 @@ async fn retention_keeps_counts_and_erases_people(backend: TestBackend) {
         Ok(())
     })
     .unwrap();
+    let expected = ctx.network_hash("203.0.113.200".parse().unwrap());
+    assert_eq!(network_hashes(&db), [expected.as_str(), expected.as_str()], "kept while the rest is");
     let anonymized = db
         .write(|conn| -> Result<_, StoreError> { Ok(retention::anonymize_closed(conn, now, TimeDelta::days(180))?) })
         .unwrap();
     assert_eq!(anonymized, 2);
+    assert!(network_hashes(&db).is_empty(), "the network hashes are erased with the rest");
     let rows: Vec<(String, String, Option<String>, Option<String>)> = db
         .read(|conn| -> Result<_, StoreError> {
             Ok(signatures::table
@@ -152,7 +168,7 @@ async fn closed_petitions_refuse_signatures_and_confirmations(backend: TestBacke
     })
     .unwrap();
     let input = SignatureInput { name: "Bob".into(), email: "bob@example.org".into(), ..Default::default() };
-    let refused = signing::sign(&db, &ctx, &slug, &input, Locale::En).await;
+    let refused = signing::sign(&db, &ctx, &slug, &input, Locale::En, None).await;
     assert!(matches!(refused, Err(signons_signature::SignatureError::PetitionClosed)), "{refused:?}");
     let refused = db.write(|conn| signing::confirm(conn, "https://signons.example", &token));
     assert!(matches!(refused, Err(signons_signature::SignatureError::PetitionClosed)), "{refused:?}");
@@ -190,8 +206,10 @@ async fn personal_data_has_a_maximum_age_on_open_petitions(backend: TestBackend)
         db.write(|conn| -> Result<_, StoreError> { Ok(retention::anonymize_aged(conn, now, TimeDelta::days(1095))?) })
             .unwrap()
     };
+    assert_eq!(network_hashes(&db).len(), 2);
     assert_eq!(aged(&db), 1);
     assert_eq!(aged(&db), 0, "once per signature");
+    assert_eq!(network_hashes(&db).len(), 1, "Ada's network hash went with her data; Bob's stays");
     let emails: Vec<String> = db
         .read(|conn| -> Result<_, StoreError> { Ok(signatures::table.select(signatures::email).load(conn)?) })
         .unwrap();
@@ -278,6 +296,64 @@ async fn signatures_sent_elsewhere_are_purged_too(backend: TestBackend) {
     assert_eq!(left, ["kept@example.org"]);
 }
 
+/// Signs from `client` and confirms.
+async fn signed_from(db: &Database, ctx: &SigningContext, slug: &str, name: &str, email: &str, client: &str) {
+    let input = SignatureInput { name: name.into(), email: email.into(), public: true, ..Default::default() };
+    let network = ctx.network_hash(client.parse().unwrap());
+    signing::sign(db, ctx, slug, &input, Locale::En, Some(network)).await.unwrap();
+    let token = last_token(db, ctx, email);
+    db.write(|conn| signing::confirm(conn, "https://signons.example", &token)).unwrap();
+}
+
+/// Invalidation by network: the preview counts and changes nothing; invalidating takes
+/// exactly the chosen signatures out of the count, and out of the recent signers; the
+/// invalidated address cannot sign again, a neighbour on the same network can.
+async fn invalidation_takes_out_only_the_chosen_signatures(backend: TestBackend) {
+    use signons_signature::invalidation::{self, Filter, FilterInput};
+    let temp = TempDatabase::new(backend);
+    let db = temp.open();
+    let ctx = context();
+    let (slug, id) = create_petition(&db);
+    signed_from(&db, &ctx, &slug, "Bot", "bot@example.org", "203.0.113.1").await;
+    signed_from(&db, &ctx, &slug, "Ann", "ann@example.org", "198.51.100.1").await;
+    let input = SignatureInput { name: "Pending".into(), email: "pending@example.org".into(), ..Default::default() };
+    let network = ctx.network_hash("203.0.113.99".parse().unwrap());
+    signing::sign(&db, &ctx, &slug, &input, Locale::En, Some(network)).await.unwrap();
+    let pending_token = last_token(&db, &ctx, "pending@example.org");
+    let total = |db: &Database| db.read(|conn| -> Result<_, StoreError> { Ok(counts::total(conn, &id)?) }).unwrap();
+    assert_eq!(total(&db), 2);
+
+    let key = signons_signature::NetworkKey::new(&ctx.link_key);
+    let filter =
+        Filter::parse(&FilterInput { petition: slug.clone(), network: "203.0.113.0/24".into(), ..Default::default() })
+            .unwrap();
+    let preview = db.read(|conn| invalidation::preview(conn, &key, &filter)).unwrap();
+    assert_eq!((preview.confirmed, preview.pending), (1, 1));
+    assert_eq!(total(&db), 2, "a preview changes nothing");
+    let done = db.write(|conn| invalidation::invalidate(conn, &key, &filter, "test")).unwrap();
+    assert_eq!((done.confirmed, done.pending), (1, 1));
+    assert_eq!(total(&db), 1);
+    let public: Vec<String> =
+        db.read(|conn| signing::recent_public(conn, &id, 10)).unwrap().into_iter().map(|s| s.name).collect();
+    assert_eq!(public, ["Ann"]);
+    let refused = db.write(|conn| signing::confirm(conn, "https://signons.example", &pending_token));
+    assert!(matches!(refused, Err(signons_signature::SignatureError::TokenInvalid)), "{refused:?}");
+    // Signing again with the invalidated address: the usual answer, no email, no count.
+    let waiting = |db: &Database| {
+        let emails = ctx.emails();
+        db.read(move |conn| signons_signature::emails::waiting(conn, &emails)).unwrap().len()
+    };
+    let before = waiting(&db);
+    sign(&db, &ctx, &slug, "Bot", "bot@example.org").await;
+    assert_eq!(waiting(&db), before, "no email to an invalidated address");
+    // A neighbour on the same network signs and counts.
+    signed_from(&db, &ctx, &slug, "Neighbour", "neighbour@example.org", "203.0.113.7").await;
+    assert_eq!(total(&db), 2);
+    let again = db.write(|conn| invalidation::invalidate(conn, &key, &filter, "test")).unwrap();
+    assert_eq!((again.confirmed, again.pending), (1, 0), "only the neighbour was left on that network");
+    assert_eq!(total(&db), 1);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -295,5 +371,6 @@ on_both_backends!(
     retention_keeps_counts_and_erases_people,
     closed_petitions_refuse_signatures_and_confirmations,
     personal_data_has_a_maximum_age_on_open_petitions,
-    signatures_sent_elsewhere_are_purged_too
+    signatures_sent_elsewhere_are_purged_too,
+    invalidation_takes_out_only_the_chosen_signatures
 );

@@ -91,6 +91,8 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamp>,
         anonymized_at -> Nullable<Timestamp>,
         digest -> Nullable<Text>,
+        network_hash -> Nullable<Text>,
+        invalidated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -408,3 +410,20 @@ diesel::table! {
 diesel::joinable!(sent_withdraw_tokens -> sent_signatures (signature_id));
 diesel::allow_tables_to_appear_in_same_query!(sent_signatures, sent_withdraw_tokens);
 diesel::allow_tables_to_appear_in_same_query!(sent_signatures, remote_petitions);
+
+// Appended (2026-12-05-000041_network_hash_invalidation): what admins invalidated in bulk.
+diesel::table! {
+    signature_invalidations (id) {
+        id -> Text,
+        petition_id -> Text,
+        actor -> Text,
+        filter -> Text,
+        pending -> BigInt,
+        confirmed -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(signature_invalidations -> petitions (petition_id));
+diesel::allow_tables_to_appear_in_same_query!(signature_invalidations, petitions);
+diesel::allow_tables_to_appear_in_same_query!(signature_invalidations, signatures);

@@ -267,6 +267,57 @@ admin-jobs-retry-all = Retry every dead job
 admin-jobs-done-retry = The jobs are queued again; they are sent within seconds.
 admin-jobs-error-unknown = There is no such dead job (it may have been retried already).
 
+# Bulk invalidation (/admin/invalidate, `signons admin invalidate`)
+invalidate-link = Invalidate signatures
+invalidate-title = Invalidate signatures
+invalidate-intro = Remove a bulk of fake signatures from a petition: by the network they came from, the domain of their email, or when they were made. You see what would go before anything changes. Invalidated signatures no longer count or show, their links stop working, and their addresses cannot sign that petition again.
+invalidate-filter-title = Which signatures
+invalidate-petition = Petition
+invalidate-petition-hint = Its short name, as in its address: /p/short-name.
+invalidate-network = Network
+invalidate-network-hint = A range such as 203.0.113.0/24 or 2001:db8:1::/48. Only the /24 (IPv4) or /48 (IPv6) of each signer is kept, as a keyed hash: a range can be wider (down to /12 or /36), never narrower.
+invalidate-domain = Email domain
+invalidate-domain-hint = The part after the @, e.g. example.org (its subdomains are not included).
+invalidate-window-hint = Signed between these times, in UTC (the first included, the second not).
+invalidate-from = From
+invalidate-until = Until
+invalidate-preview = Show what would go
+invalidate-preview-title = What would go from “{ $title }”
+invalidate-preview-counts = { $confirmed ->
+    [one] 1 confirmed signature
+   *[other] { $confirmed } confirmed signatures
+} (the count drops by as much) and { $pending ->
+    [one] 1 signature not yet confirmed
+   *[other] { $pending } signatures not yet confirmed
+}.
+invalidate-preview-none = No signature matches: nothing would change.
+invalidate-examples = The newest of them
+invalidate-erased = (personal data already erased)
+invalidate-signed-at = signed { $at }
+invalidate-confirmed-at = confirmed { $at }
+invalidate-pending = not confirmed
+invalidate-confirm = { $count ->
+    [one] Invalidate this signature
+   *[other] Invalidate these { $count } signatures
+}
+invalidate-done-title = Signatures invalidated
+invalidate-done = “{ $title }”: { $confirmed ->
+    [one] 1 confirmed signature
+   *[other] { $confirmed } confirmed signatures
+} and { $pending ->
+    [one] 1 unconfirmed one
+   *[other] { $pending } unconfirmed ones
+} invalidated. The count is corrected.
+invalidate-again = Invalidate others
+invalidate-error-no-filter = Give at least a network, an email domain or a time.
+invalidate-error-petition = There is no petition with this short name here.
+invalidate-error-network = Write a network as an address, a slash and a prefix length, e.g. 203.0.113.0/24.
+invalidate-error-network-narrow = Only whole networks are kept: give a /{ $max } or a wider range (a smaller number after the slash).
+invalidate-error-network-wide = This range covers too many networks: give a /{ $min } or a narrower one.
+invalidate-error-domain = Write a domain such as example.org.
+invalidate-error-time = Write a time such as 2026-12-01T09:30:00Z.
+invalidate-error-window = The end must come after the start.
+
 # The listing of petitions (GET /petitions)
 nav-petitions = Petitions
 list-title = Petitions

@@ -267,6 +267,57 @@ admin-jobs-retry-all = Relancer toutes les tâches abandonnées
 admin-jobs-done-retry = Les tâches sont de nouveau en file ; elles partent dans les secondes qui viennent.
 admin-jobs-error-unknown = Cette tâche abandonnée n'existe pas (elle a peut-être déjà été relancée).
 
+# Invalidation en masse (/admin/invalidate, `signons admin invalidate`)
+invalidate-link = Invalider des signatures
+invalidate-title = Invalider des signatures
+invalidate-intro = Retirer d'une pétition une masse de fausses signatures : selon le réseau d'où elles viennent, le domaine de leur adresse ou le moment où elles ont été faites. Vous voyez ce qui partirait avant que rien ne change. Les signatures invalidées ne comptent plus et ne s'affichent plus, leurs liens ne marchent plus, et leurs adresses ne peuvent plus signer cette pétition.
+invalidate-filter-title = Quelles signatures
+invalidate-petition = Pétition
+invalidate-petition-hint = Son nom court, comme dans son adresse : /p/nom-court.
+invalidate-network = Réseau
+invalidate-network-hint = Une plage comme 203.0.113.0/24 ou 2001:db8:1::/48. Seul le /24 (IPv4) ou le /48 (IPv6) de chaque signataire est gardé, sous forme d'empreinte à clé : une plage peut être plus large (jusqu'à /12 ou /36), jamais plus étroite.
+invalidate-domain = Domaine de l'adresse
+invalidate-domain-hint = Ce qui suit le @, par exemple example.org (ses sous-domaines ne sont pas inclus).
+invalidate-window-hint = Signées entre ces deux moments, en UTC (le premier inclus, le second non).
+invalidate-from = Depuis
+invalidate-until = Jusqu'à
+invalidate-preview = Voir ce qui partirait
+invalidate-preview-title = Ce qui partirait de « { $title } »
+invalidate-preview-counts = { $confirmed ->
+    [one] 1 signature confirmée
+   *[other] { $confirmed } signatures confirmées
+} (le compte baisse d'autant) et { $pending ->
+    [one] 1 signature pas encore confirmée
+   *[other] { $pending } signatures pas encore confirmées
+}.
+invalidate-preview-none = Aucune signature ne correspond : rien ne changerait.
+invalidate-examples = Les plus récentes
+invalidate-erased = (données personnelles déjà effacées)
+invalidate-signed-at = signée le { $at }
+invalidate-confirmed-at = confirmée le { $at }
+invalidate-pending = pas confirmée
+invalidate-confirm = { $count ->
+    [one] Invalider cette signature
+   *[other] Invalider ces { $count } signatures
+}
+invalidate-done-title = Signatures invalidées
+invalidate-done = « { $title } » : { $confirmed ->
+    [one] 1 signature confirmée
+   *[other] { $confirmed } signatures confirmées
+} et { $pending ->
+    [one] 1 non confirmée
+   *[other] { $pending } non confirmées
+} invalidées. Le compte est corrigé.
+invalidate-again = En invalider d'autres
+invalidate-error-no-filter = Donnez au moins un réseau, un domaine ou un moment.
+invalidate-error-petition = Aucune pétition de ce nom court ici.
+invalidate-error-network = Écrivez un réseau sous la forme adresse, barre oblique, longueur de préfixe, par exemple 203.0.113.0/24.
+invalidate-error-network-narrow = Seuls des réseaux entiers sont gardés : donnez un /{ $max } ou une plage plus large (un nombre plus petit après la barre).
+invalidate-error-network-wide = Cette plage couvre trop de réseaux : donnez un /{ $min } ou une plage plus étroite.
+invalidate-error-domain = Écrivez un domaine comme example.org.
+invalidate-error-time = Écrivez un moment comme 2026-12-01T09:30:00Z.
+invalidate-error-window = La fin doit venir après le début.
+
 # La liste des pétitions (GET /petitions)
 nav-petitions = Pétitions
 list-title = Pétitions

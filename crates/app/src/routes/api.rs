@@ -295,8 +295,16 @@ pub async fn sign_petition(
         Verdict::ProofInvalid => return Err(AppError::ProofOfWorkInvalid),
     }
     let snapshot = state.snapshots.get(&state.db, &slug).await?;
-    signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &signature, request_locale(&req))
-        .await?;
+    let network = crate::rate_limit::client_network(&state, &req);
+    signing::sign_petition(
+        &state.db,
+        &state.signing,
+        &snapshot.value.petition,
+        &signature,
+        request_locale(&req),
+        network,
+    )
+    .await?;
     Ok(accepted)
 }
 

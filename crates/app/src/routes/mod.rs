@@ -3,6 +3,7 @@ pub mod admin;
 pub mod api;
 pub mod discovery;
 pub mod federation;
+pub mod invalidate;
 pub mod jobs;
 pub mod organizer;
 pub mod public;

@@ -367,10 +367,14 @@ pub async fn sign_petition(
         }
         None => {
             let snapshot = state.snapshots.get(&state.db, &slug).await?;
-            signing::sign_petition(&state.db, &state.signing, &snapshot.value.petition, &form.input(), visitor.locale)
-                .await
+            let (petition, input, network) =
+                (&snapshot.value.petition, form.input(), crate::rate_limit::client_network(&state, &req));
+            signing::sign_petition(&state.db, &state.signing, petition, &input, visitor.locale, network).await
         }
-        Some(_) => signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale).await,
+        Some(_) => {
+            let network = crate::rate_limit::client_network(&state, &req);
+            signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale, network).await
+        }
     };
     match signed {
         Ok(()) => Ok(redirect(&format!("/p/{}/thanks", slug.as_str()))),
