@@ -541,6 +541,23 @@ mod tests {
         }
     }
 
+    /// The longest wait between two delivery attempts: at least the first one, at most a day.
+    #[test]
+    fn federation_max_retry_is_bounded() {
+        let with = |base: i64, max: i64| RawConfig {
+            federation_retry_seconds: base,
+            federation_max_retry_seconds: max,
+            ..RawConfig::default()
+        };
+        assert!(with(1, 1).validate().is_ok());
+        assert_eq!(with(1, 1).validate().unwrap().federation_max_retry_seconds, 1);
+        assert!(with(60, 86_400).validate().is_ok());
+        for (base, max) in [(60, 59), (1, 86_401), (1, 0)] {
+            let ConfigError::Invalid(errors) = with(base, max).validate().unwrap_err() else { panic!() };
+            assert!(errors.iter().any(|e| e.contains("federation_max_retry_seconds")), "{errors:?}");
+        }
+    }
+
     /// A password with `@` in it: the error names the URL without any part of it.
     #[test]
     fn a_bad_smtp_url_is_reported_without_its_password() {

@@ -35,6 +35,17 @@ pub fn activity_json(body: &Value) -> HttpResponse {
 
 /// A federation error as JSON for another server: 4xx with a code, never a 5xx for bad input.
 fn federation_error(e: FederationError) -> HttpResponse {
+    // The database away: 503 with Retry-After, as for every other request (the sender
+    // retries its delivery later), not a 500.
+    let causes = std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| e.source());
+    if causes.into_iter().any(signons_store::error::is_unavailable_cause) {
+        tracing::warn!(error = %e, "federation request: database unavailable");
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, crate::error::RETRY_AFTER_SECONDS))
+            .json(
+                serde_json::json!({ "error": "unavailable", "message": "the database is unavailable; retry later" }),
+            );
+    }
     let (status, code) = e.status_and_code();
     if status >= 500 {
         tracing::error!(error = %e, "federation request failed");
