@@ -573,6 +573,25 @@ mod tests {
     }
 
     #[test]
+    fn inbox_limits_and_federation_caps() {
+        let c = RawConfig::default().validate().unwrap();
+        assert_eq!((c.inbox_per_address_per_minute, c.inbox_per_host_per_minute), (6000, 3000));
+        assert_eq!((c.inbox_concurrency, c.followers_per_domain, c.instance_gone_days), (32, 1000, 30));
+        let off = RawConfig {
+            inbox_per_address_per_minute: 0,
+            inbox_per_host_per_minute: 0,
+            followers_per_domain: 0,
+            ..RawConfig::default()
+        };
+        assert!(off.validate().is_ok(), "0 turns each off");
+        let raw = RawConfig { inbox_concurrency: 0, instance_gone_days: 0, ..RawConfig::default() };
+        let ConfigError::Invalid(errors) = raw.validate().unwrap_err() else { panic!() };
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().any(|e| e.starts_with("inbox_concurrency 0")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.starts_with("instance_gone_days 0")), "{errors:?}");
+    }
+
+    #[test]
     fn metrics_access_defaults_to_loopback() {
         let c = RawConfig::default().validate().unwrap();
         let loopback: Vec<IpNetwork> = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
