@@ -137,7 +137,15 @@ async fn admin_page_previews_then_invalidates_a_network(backend: Backend) {
     let records: Vec<(String, String, i64, i64)> =
         app.read(|conn| si::table.select((si::actor, si::filter, si::confirmed, si::pending)).load(conn)).await;
     assert_eq!(records, [(ORGANIZER_EMAIL.to_owned(), r#"{"network":"203.0.113.0/24"}"#.to_owned(), 2, 1)]);
-    // Again: nothing left to invalidate.
+    // The next preview lists it; again: nothing left to invalidate.
+    let fields = form("preview", "203.0.113.0/24");
+    browser
+        .post_form(PAGE, &refs(&fields))
+        .await
+        .expect(200)
+        .contains("Earlier invalidations of this petition")
+        .contains(&format!("by {ORGANIZER_EMAIL}: 2 confirmed and 1 unconfirmed"));
+    let fields = form("confirm", "203.0.113.0/24");
     browser.post_form(PAGE, &refs(&fields)).await.expect(200).contains("0 confirmed signatures and 0 unconfirmed ones");
     app.assert_count(&slug, 2).await;
 
@@ -269,6 +277,10 @@ async fn command_line_previews_then_invalidates_by_domain_and_time(backend: Back
     // matches.
     let (ok, out, err) = app.cli(&["admin", "invalidate", "--petition", &slug, "--network", "198.51.100.0/24"]).await;
     assert!(ok && out.contains("would invalidate 1 confirmed signature(s)"), "{out}{err}");
+    assert!(
+        out.contains("by command line: 2 confirmed and 0 unconfirmed, filter {\"domain\":\"spam.example\"}"),
+        "{out}"
+    );
     let actors: Vec<String> = app.read(|conn| si::table.select(si::actor).load(conn)).await;
     assert_eq!(actors, ["command line", "command line"]);
 }

@@ -476,6 +476,12 @@ fn invalidate(config: &Config, input: &signons_signature::invalidation::FilterIn
         let state = e.confirmed_at.as_deref().map(|c| format!("confirmed {c}")).unwrap_or("not confirmed".into());
         println!("  {email}  signed {}, {state}", e.signed_at);
     }
+    for r in &preview.earlier {
+        println!(
+            "earlier: {} by {}: {} confirmed and {} unconfirmed, filter {}",
+            r.at, r.actor, r.confirmed, r.pending, r.filter
+        );
+    }
     println!("nothing changed: add --yes to invalidate them");
     Ok(())
 }

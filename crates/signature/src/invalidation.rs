@@ -186,6 +186,8 @@ pub struct Preview {
     pub examples: Vec<Example>,
     /// The filter, normalized.
     pub filter: Filter,
+    /// The petition's earlier invalidations, newest first (at most `EXAMPLES`).
+    pub earlier: Vec<Record>,
 }
 
 /// A signature that would go, as the preview shows it.
@@ -241,6 +243,7 @@ pub fn preview(conn: &mut DbConnection, key: &NetworkKey, filter: &Filter) -> Re
         confirmed,
         examples,
         filter: filter.clone(),
+        earlier: history(conn, &petition.id, EXAMPLES)?,
     })
 }
 
@@ -298,24 +301,33 @@ pub fn invalidate(
 }
 
 /// An invalidation as recorded.
-#[derive(Debug, Clone, Serialize, Queryable)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Record {
     pub actor: String,
     pub filter: String,
     pub pending: i64,
     pub confirmed: i64,
-    pub created_at: NaiveDateTime,
+    pub at: String,
 }
 
 /// The invalidations of a petition, newest first.
-pub fn history(conn: &mut DbConnection, slug: &str, limit: i64) -> Result<Vec<Record>, SignatureError> {
-    let petition = petition(conn, slug)?;
-    Ok(si::table
-        .filter(si::petition_id.eq(&petition.id))
+fn history(conn: &mut DbConnection, petition: &Id, limit: i64) -> Result<Vec<Record>, SignatureError> {
+    let rows: Vec<(String, String, i64, i64, NaiveDateTime)> = si::table
+        .filter(si::petition_id.eq(petition))
         .order((si::created_at.desc(), si::id.desc()))
         .limit(limit)
         .select((si::actor, si::filter, si::pending, si::confirmed, si::created_at))
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(actor, filter, pending, confirmed, at)| Record {
+            actor,
+            filter,
+            pending,
+            confirmed,
+            at: at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        })
+        .collect())
 }
 
 /// `ann.lee@example.org` → `a…@example.org`: enough to recognize a pattern (one domain, a

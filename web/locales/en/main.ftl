@@ -309,6 +309,8 @@ invalidate-done = “{ $title }”: { $confirmed ->
    *[other] { $pending } unconfirmed ones
 } invalidated. The count is corrected.
 invalidate-again = Invalidate others
+invalidate-earlier = Earlier invalidations of this petition
+invalidate-earlier-item = { $at }, by { $name }: { $confirmed } confirmed and { $pending } unconfirmed, filter
 invalidate-error-no-filter = Give at least a network, an email domain or a time.
 invalidate-error-petition = There is no petition with this short name here.
 invalidate-error-network = Write a network as an address, a slash and a prefix length, e.g. 203.0.113.0/24.

@@ -309,6 +309,8 @@ invalidate-done = « { $title } » : { $confirmed ->
    *[other] { $pending } non confirmées
 } invalidées. Le compte est corrigé.
 invalidate-again = En invalider d'autres
+invalidate-earlier = Invalidations précédentes de cette pétition
+invalidate-earlier-item = { $at }, par { $name } : { $confirmed } confirmées et { $pending } non confirmées, filtre
 invalidate-error-no-filter = Donnez au moins un réseau, un domaine ou un moment.
 invalidate-error-petition = Aucune pétition de ce nom court ici.
 invalidate-error-network = Écrivez un réseau sous la forme adresse, barre oblique, longueur de préfixe, par exemple 203.0.113.0/24.
