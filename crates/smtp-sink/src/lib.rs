@@ -111,6 +111,11 @@ impl SmtpSink {
         self.pace.held.store(true, Ordering::SeqCst);
     }
 
+    /// Ends `hold`: the messages held are accepted now (those whose client is still there).
+    pub fn release(&self) {
+        self.pace.held.store(false, Ordering::SeqCst);
+    }
+
     /// Messages whose DATA answer is being held or delayed right now.
     pub fn waiting(&self) -> usize {
         self.pace.waiting.load(Ordering::SeqCst)

@@ -271,8 +271,10 @@ impl<H: Handler> Runner<H> {
                 }
                 Err(e) => {
                     tracing::error!(queue = %self.config.queue, job_id = %job.id, error = %e, "cannot record a job's outcome");
-                    // Stopping: the lease lapses and the job runs again elsewhere, at
-                    // least once, never lost.
+                    // Stopping: the lease lapses and the job runs again elsewhere, at least
+                    // once, never lost. Otherwise try again, whatever the error: the renewer
+                    // keeps the lease of every job this runner holds, so a job left
+                    // unrecorded would stay claimed until the process stops.
                     if self.shutdown.is_cancelled() {
                         break;
                     }
@@ -345,7 +347,13 @@ async fn record_done(db: Database, mut finished: mpsc::Receiver<Finished>) {
         let result = db.write_async(move |conn| jobs::complete_many(conn, &ids)).await;
         for f in batch {
             // The runner may have stopped meanwhile; the delete stands.
-            let _ = f.reply.send(result.as_ref().map(|_| ()).map_err(|e| StoreError::BatchAborted(e.to_string())));
+            let _ = f.reply.send(result.as_ref().map(|_| ()).map_err(|e| {
+                if e.is_unavailable() {
+                    StoreError::Unavailable(crate::error::DatabaseUnavailable(e.to_string()))
+                } else {
+                    StoreError::BatchAborted(e.to_string())
+                }
+            }));
         }
     }
 }
