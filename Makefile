@@ -3,7 +3,7 @@ CARGO ?= cargo
 export PGHOST ?= 127.0.0.1
 export PGUSER ?= postgres
 
-.PHONY: run demo test test-faults interop-deps lint fmt build release migrate setup clean bench bench-quick
+.PHONY: run demo test test-faults interop-deps lint fmt build release migrate setup clean bench bench-quick fuzz
 
 ## run: build and serve on http://127.0.0.1:8080 (SQLite in data/, emails in data/outbox/)
 run:
@@ -32,13 +32,23 @@ $(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package-lock.json $(INTER
 	npm ci --prefix $(INTEROP) --no-audit --no-fund
 	touch $@
 
-## lint: formatting and clippy, warnings as errors
+## lint: formatting and clippy, warnings as errors (the fuzz targets, a workspace of their
+## own, are checked for formatting here and built by `make fuzz`)
+FUZZ_SOURCES = fuzz/src/lib.rs $(wildcard fuzz/fuzz_targets/*.rs)
 lint:
 	$(CARGO) fmt --all -- --check
+	rustfmt --edition 2021 --check $(FUZZ_SOURCES)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
+	rustfmt --edition 2021 $(FUZZ_SOURCES)
+
+## fuzz: builds the cargo fuzz targets (fuzz/: inbox_activity, sign_form, markdown) and runs
+## each for FUZZ_SECONDS seconds (default 30); fails on any crash, whose input is left in
+## fuzz/artifacts/. Works on stable Rust (see fuzz/run.sh); cargo-fuzz comes from .ci/setup.
+fuzz:
+	./fuzz/run.sh
 
 build:
 	$(CARGO) build --workspace --all-targets
@@ -49,11 +59,13 @@ release:
 migrate:
 	$(CARGO) run --bin signons -- migrate
 
-## bench: the performance scenarios of issue 4, and federated signatures between two
-## instances (scenario 7), on SQLite and PostgreSQL (postgres on
-## 127.0.0.1:5432; copies signons_test_<random> of the migrated template are created and
-## dropped, the template signons_template_<hash> stays for the next run). About 10
-## minutes. BENCH_ARGS passes options, e.g. BENCH_ARGS="--backend sqlite --markdown out.md".
+## bench: the performance scenarios of issue 4, federated signatures between two
+## instances (scenario 7) and the soak (scenario 8: 10 minutes of signing at half the
+## signing rate; it fails the bench on an error, memory growing by 10 % or more, or a lost
+## signature), on SQLite and PostgreSQL (postgres on 127.0.0.1:5432; copies
+## signons_test_<random> of the migrated template are created and dropped, the template
+## signons_template_<hash> stays for the next run). About 30 minutes. BENCH_ARGS passes
+## options, e.g. BENCH_ARGS="--backend sqlite --markdown out.md" or "--soak-seconds 120".
 bench:
 	$(CARGO) build --release -p signons-app -p signons-bench
 	./target/release/signons-bench $(BENCH_ARGS)

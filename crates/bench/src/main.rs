@@ -1,5 +1,6 @@
 //! `signons-bench`: the load generator behind `make bench` (issue 4's goals).
-//! Scenario 7 (`federated`) runs two instances instead of one: see `federated`.
+//! Scenario 7 (`federated`) runs two instances instead of one: see `federated`. Scenario 8
+//! (`soak`) signs for ten minutes at half the rate of scenario 1: see `soak`.
 //!
 //! For each backend (SQLite in a temporary folder, then PostgreSQL in a database created
 //! for the run and dropped after it) it measures the database's own insert ceiling, starts
@@ -19,6 +20,7 @@ mod many;
 mod outbox;
 mod scenario;
 mod server;
+mod soak;
 mod stats;
 
 use anyhow::{bail, Context as _};
@@ -107,7 +109,7 @@ struct Args {
     #[arg(long, default_value = "warn")]
     server_log: String,
     /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, a50, inbox, many,
-    /// federated);
+    /// federated, soak);
     /// for profiling one of them. Confirming needs the signatures of `sign`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -129,6 +131,12 @@ struct Args {
     /// (default 10,000; with --quick 1,000).
     #[arg(long)]
     federated_signatures: Option<usize>,
+    /// Scenario 8 (soak): how long it signs (default 600 s; --quick: 30 s), and at what rate
+    /// (default: half the rate scenario 1 measured just before).
+    #[arg(long)]
+    soak_seconds: Option<u64>,
+    #[arg(long)]
+    soak_rate: Option<f64>,
     /// Also write the results as a Markdown table to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -212,18 +220,23 @@ async fn run_all(args: Args) -> anyhow::Result<()> {
     }
     print_machine();
     let mut rows = Vec::new();
+    // What failed a scenario that fails the run (the soak's goals), reported at the end.
+    let mut failures = Vec::new();
     if matches!(args.backend, BackendChoice::Sqlite | BackendChoice::Both) {
-        rows.extend(run_backend(&args, &binary, "sqlite").await?);
+        rows.extend(run_backend(&args, &binary, "sqlite", &mut failures).await?);
         stats::print_table(&rows);
     }
     if matches!(args.backend, BackendChoice::Postgres | BackendChoice::Both) {
-        rows.extend(run_backend(&args, &binary, "postgres").await?);
+        rows.extend(run_backend(&args, &binary, "postgres", &mut failures).await?);
     }
     println!("\n=== results ===");
     stats::print_table(&rows);
     if let Some(path) = &args.markdown {
         std::fs::write(path, stats::markdown_table(&rows))?;
         println!("\nMarkdown table written to {}", path.display());
+    }
+    if !failures.is_empty() {
+        bail!("{}", failures.join("\n"));
     }
     Ok(())
 }
@@ -254,7 +267,12 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static str) -> anyhow::Result<Vec<Row>> {
+async fn run_backend(
+    args: &Args,
+    binary: &std::path::Path,
+    backend: &'static str,
+    failures: &mut Vec<String>,
+) -> anyhow::Result<Vec<Row>> {
     let run_id = random_suffix();
     println!("\n=== {backend} (run {run_id}) ===");
     let test_backend = match backend {
@@ -268,7 +286,7 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
     };
     let mut rows = Vec::new();
     if args.runs_single_instance() {
-        rows.extend(run_single_instance(args, binary, backend, test_backend, &pg_server, &run_id).await?);
+        rows.extend(run_single_instance(args, binary, backend, test_backend, &pg_server, &run_id, failures).await?);
     }
     if args.runs("federated") {
         let plan = federated::Plan {
@@ -283,7 +301,7 @@ async fn run_backend(args: &Args, binary: &std::path::Path, backend: &'static st
     Ok(rows)
 }
 
-/// Scenarios 0 to 6, on one instance.
+/// Scenarios 0 to 6 and 8, on one instance.
 async fn run_single_instance(
     args: &Args,
     binary: &std::path::Path,
@@ -291,6 +309,7 @@ async fn run_single_instance(
     test_backend: TestBackend,
     server: &str,
     run_id: &str,
+    failures: &mut Vec<String>,
 ) -> anyhow::Result<Vec<Row>> {
     let d = args.durations();
     let run_id = run_id.to_owned();
@@ -407,16 +426,18 @@ async fn run_single_instance(
     };
 
     // 1. Signing.
+    let mut sign_rate = None;
     if args.runs("sign") {
         server.reset_peak();
         let (r, elapsed) =
             scenario::run(&shared, &[Load { op: Op::Sign, conns: args.write_conns, mode: Mode::Closed }], d.sign)
                 .await?;
         let signed = take(r, Op::Sign)?;
-        let sign_rate = signed.ok as f64 / elapsed.as_secs_f64();
+        let rate = signed.ok as f64 / elapsed.as_secs_f64();
+        sign_rate = Some(rate);
         let goal_rate = if backend == "sqlite" { 2000.0 } else { 3000.0 };
         let ratio = if ceiling.recorder.ok > 0 {
-            let ratio = sign_rate / ceiling.rate();
+            let ratio = rate / ceiling.rate();
             format!("ratio to the ceiling {ratio:.2} (goal ≥0.5: {})", met(ratio >= 0.5))
         } else {
             "ceiling not measured".to_owned()
@@ -424,7 +445,7 @@ async fn run_single_instance(
         let notes = format!(
             "{} conns; goal ≥{goal_rate:.0}/s and p99 <50 ms: {}; {ratio}",
             args.write_conns,
-            met(sign_rate >= goal_rate && signed.percentile_ms(0.99) < 50.0 && signed.error_count() == 0),
+            met(rate >= goal_rate && signed.percentile_ms(0.99) < 50.0 && signed.error_count() == 0),
         );
         let signed_ok = signed.ok;
         rows.push(row(&mut server, "1. sign (new addresses)".into(), elapsed, signed, notes)?);
@@ -512,6 +533,7 @@ async fn run_single_instance(
     if !args.runs("a50") {
         rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
         rows.extend(many_petitions(args, &config, &token, &shared, backend).await?);
+        rows.extend(soak(args, &config, &main_db.url, &shared, sign_rate, backend, failures).await?);
         return Ok(rows);
     }
     tokio::time::sleep(Duration::from_secs(3)).await; // let caches catch up with scenario 3
@@ -587,6 +609,7 @@ async fn run_single_instance(
     }
     rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
     rows.extend(many_petitions(args, &config, &token, &shared, backend).await?);
+    rows.extend(soak(args, &config, &main_db.url, &shared, sign_rate, backend, failures).await?);
     drop((main_db, ceiling_db));
     Ok(rows)
 }
@@ -715,6 +738,49 @@ async fn many_petitions(
         });
     }
     Ok(rows)
+}
+
+/// Scenario 8, the soak (see `soak`): the server is started again on the same database,
+/// with the outbox, and signed at a steady rate for `--soak-seconds`. Its failures (an
+/// error, memory growing by 10 % or more, a signature or an email lost) go to `failures`,
+/// which make the bench exit non-zero once every scenario has run.
+async fn soak(
+    args: &Args,
+    config: &ServerConfig,
+    db: &signons_store::DatabaseUrl,
+    shared: &Shared,
+    sign_rate: Option<f64>,
+    backend: &'static str,
+    failures: &mut Vec<String>,
+) -> anyhow::Result<Vec<Row>> {
+    if !args.runs("soak") {
+        return Ok(Vec::new());
+    }
+    let Some(rate) = args.soak_rate.or(sign_rate.map(|r| r / 2.0)).filter(|r| *r > 0.0) else {
+        bail!("the soak signs at half the rate of scenario 1: run `sign` too, or give --soak-rate");
+    };
+    let duration = Duration::from_secs(args.soak_seconds.unwrap_or(if args.quick { 30 } else { 600 }).max(5));
+    let plan = soak::Plan { rate, duration };
+    let mut server = Server::start(config)?;
+    server.wait_ready().await?;
+    println!("soak: {rate:.0} signatures/s for {} s (server pid {})", duration.as_secs(), server.pid());
+    server.reset_peak();
+    let target = Target { addr: server.addr, slug: shared.target.slug.clone(), outbox: shared.target.outbox.clone() };
+    let result = soak::run(&server, &target, db, &shared.run_id, plan).await?;
+    server.check_alive()?;
+    let notes = result.notes(&plan);
+    println!("soak: {notes}");
+    failures.extend(result.failures().into_iter().map(|f| format!("{backend} soak: {f}")));
+    let mem = server.memory()?;
+    Ok(vec![Row {
+        backend,
+        scenario: format!("8. soak: signing at {rate:.0}/s for {} s", duration.as_secs()),
+        elapsed: result.elapsed,
+        rss_end_mib: mib(result.rss_end_kib),
+        rss_peak_mib: mib(mem.peak_kib),
+        recorder: result.recorder,
+        notes,
+    }])
 }
 
 fn met(ok: bool) -> &'static str {

@@ -43,12 +43,25 @@ fn signer(request: &HttpRequest) -> Option<Url> {
     })
 }
 
-#[derive(Deserialize)]
-struct Head {
-    id: Url,
+/// What the inbox reads of a body before anything else: enough to apply the policy to the
+/// actor and to skip types we do not act on. Public for the fuzz target.
+#[derive(Debug, Deserialize)]
+pub struct Head {
+    pub id: Url,
     #[serde(rename = "type")]
-    kind: String,
-    actor: Url,
+    pub kind: String,
+    pub actor: Url,
+}
+
+impl Head {
+    pub fn parse(body: &[u8]) -> Result<Head, FederationError> {
+        Ok(serde_json::from_slice(body)?)
+    }
+
+    /// Whether it is of a type we act on (`ACCEPTED_TYPES`); others are acknowledged only.
+    pub fn accepted(&self) -> bool {
+        ACCEPTED_TYPES.contains(&self.kind.as_str())
+    }
 }
 
 pub async fn receive(request: HttpRequest, body: Bytes, data: &FederationContext) -> Result<Outcome, FederationError> {
@@ -57,7 +70,7 @@ pub async fn receive(request: HttpRequest, body: Bytes, data: &FederationContext
     if !policy::allows_url(&data.db, &key).await? {
         return Err(FederationError::Blocked(key_host));
     }
-    let head: Head = serde_json::from_slice(&body)?;
+    let head = Head::parse(&body)?;
     if !policy::allows_url(&data.db, &head.actor).await? {
         return Err(FederationError::Blocked(host_of(&head.actor).unwrap_or_default()));
     }
@@ -66,7 +79,7 @@ pub async fn receive(request: HttpRequest, body: Bytes, data: &FederationContext
     if host_of(&head.actor).as_deref() != Some(key_host.as_str()) {
         return Err(FederationError::Invalid("the signing key is not of the actor's server".into()));
     }
-    if !ACCEPTED_TYPES.contains(&head.kind.as_str()) {
+    if !head.accepted() {
         return Ok(Outcome::Ignored);
     }
     let id = head.id.to_string();

@@ -25,11 +25,9 @@ impl SignerEmail {
         if input.len() > Self::MAX_LEN {
             return Err(FieldError { field: "email", code: "error-too-long", limit: Some(Self::MAX_LEN as u64) });
         }
-        let parsed = email_address::EmailAddress::parse_with_options(
-            input,
-            email_address::Options::default().without_display_text().without_domain_literal(),
-        )
-        .map_err(|_| err("error-email-invalid"))?;
+        let options = email_address::Options::default().without_display_text().without_domain_literal();
+        let parsed =
+            email_address::EmailAddress::parse_with_options(input, options).map_err(|_| err("error-email-invalid"))?;
         let local = parsed.local_part();
         let domain = parsed.domain().to_lowercase();
         if !domain.contains('.') || local.starts_with('"') {
@@ -39,7 +37,14 @@ impl SignerEmail {
             return Err(err("error-email-disposable"));
         }
         let address = format!("{local}@{domain}");
-        Ok(SignerEmail { canonical: canonicalize(local, &domain), address })
+        let canonical = canonicalize(local, &domain);
+        // What is left of the name once the provider's tag is stripped must still be a
+        // mailbox: `+news@gmail.com` and `a.+news@outlook.com` name none (and every such
+        // address would share one canonical form, one person for the count).
+        if email_address::EmailAddress::parse_with_options(&canonical, options).is_err() {
+            return Err(err("error-email-invalid"));
+        }
+        Ok(SignerEmail { canonical, address })
     }
 
     pub fn address(&self) -> &str {
@@ -233,6 +238,18 @@ mod tests {
         }
     }
 
+    /// Found by the property `canonical_form_is_a_canonical_address`: the canonical forms
+    /// of these were `@gmail.com` and `a.@outlook.com`, no addresses at all.
+    #[test]
+    fn addresses_with_no_mailbox_left_once_canonical_are_refused() {
+        for bad in ["+@gmail.com", "+news@gmail.com", "a.+@outlook.com", "a.+news@outlook.com", "+x@FastMail.com"] {
+            assert_eq!(SignerEmail::parse(bad).unwrap_err().code, "error-email-invalid", "{bad}");
+        }
+        // Elsewhere a `+` is part of the name, and Gmail's dots go: these are mailboxes.
+        assert_eq!(SignerEmail::parse("+news@example.org").unwrap().canonical(), "+news@example.org");
+        assert_eq!(SignerEmail::parse("a.+news@gmail.com").unwrap().canonical(), "a@gmail.com");
+    }
+
     #[test]
     fn disposable_domains_are_refused() {
         for bad in ["someone@mailinator.com", "x@YOPMAIL.com", "a@guerrillamail.com", "b@sub.mailinator.com"] {
@@ -260,6 +277,101 @@ mod tests {
             &format!("{}@x.org", "a".repeat(260)),
         ] {
             assert!(SignerEmail::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Properties of canonical emails, over generated addresses (proptest's default 256
+    /// cases each: a second or so).
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// A mailbox's name as people type it: letters of both cases, digits, dots inside,
+        /// and maybe a `+tag`.
+        fn local() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9]([A-Za-z0-9._-]{0,14}[A-Za-z0-9])?(\\+[A-Za-z0-9_-]{0,8})?"
+                .prop_filter("no dot next to a dot", |l| !l.contains(".."))
+        }
+
+        /// A domain that is not a known plus-addressing provider nor a disposable one.
+        fn other_domain() -> impl Strategy<Value = String> {
+            "[a-z][a-z0-9]{1,10}\\.(org|net|fr|de|example)"
+                .prop_filter("not a plus-addressing provider", |d| !PLUS_ADDRESSING.contains(&d.as_str()))
+                .prop_filter("not disposable", |d| !is_disposable(d))
+        }
+
+        fn any_domain() -> impl Strategy<Value = String> {
+            prop_oneof![other_domain(), proptest::sample::select(PLUS_ADDRESSING).prop_map(str::to_owned)]
+        }
+
+        /// Upper-cases the letters of `s` where `mask` says so (a way of typing it).
+        fn typed(s: &str, mask: u64) -> String {
+            s.chars()
+                .enumerate()
+                .map(|(i, c)| if mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+                .collect()
+        }
+
+        proptest! {
+            /// Whatever is typed, parsing answers: an address or a field error.
+            #[test]
+            fn parsing_never_panics(input in ".{0,300}") {
+                let _ = SignerEmail::parse(&input);
+            }
+
+            #[test]
+            fn parsing_never_panics_on_near_addresses(input in "[ -~]{0,40}@[ -~]{0,40}") {
+                let _ = SignerEmail::parse(&input);
+            }
+
+            /// A valid address's canonical form is a valid address, and canonical already:
+            /// canonicalizing it again changes nothing.
+            #[test]
+            fn canonical_form_is_a_canonical_address(local in local(), domain in any_domain()) {
+                let email = SignerEmail::parse(&format!("{local}@{domain}")).unwrap();
+                let again = SignerEmail::parse(email.canonical());
+                prop_assert!(again.is_ok(), "{} has canonical form {}, not an address", email.address(), email.canonical());
+                prop_assert_eq!(again.unwrap().canonical().to_owned(), email.canonical().to_owned());
+            }
+
+            /// The same for anything that parses, not only for addresses shaped as above.
+            #[test]
+            fn canonical_form_of_anything_valid_is_canonical(input in "[A-Za-z0-9.+_!#$%&'*/=?^`{|}~-]{1,20}@(gmail\\.com|googlemail\\.com|fastmail\\.com|example\\.org|[a-z]{1,5}\\.[a-z]{2,3})") {
+                if let Ok(email) = SignerEmail::parse(&input) {
+                    let again = SignerEmail::parse(email.canonical());
+                    prop_assert!(again.is_ok(), "{} has canonical form {}, not an address", email.address(), email.canonical());
+                    prop_assert_eq!(again.unwrap().canonical().to_owned(), email.canonical().to_owned());
+                }
+            }
+
+            /// The domain's case never matters; the local part's case matters for nothing
+            /// either (one person typing their address differently).
+            #[test]
+            fn case_does_not_make_another_person(local in local(), domain in any_domain(), m1 in any::<u64>(), m2 in any::<u64>()) {
+                let plain = SignerEmail::parse(&format!("{local}@{domain}")).unwrap();
+                let shouted = SignerEmail::parse(&format!("{}@{}", typed(&local, m1), typed(&domain, m2))).unwrap();
+                prop_assert_eq!(plain.canonical(), shouted.canonical());
+                // The address kept for sending has its domain in lower case, its local part as typed.
+                let expected_address = format!("{}@{domain}", typed(&local, m1));
+                prop_assert_eq!(shouted.address(), expected_address.as_str());
+            }
+
+            /// `+tag` is dropped for the providers that ignore it, and only for them.
+            #[test]
+            fn plus_tags_are_stripped_only_where_the_provider_ignores_them(
+                name in "[a-z0-9]{1,12}",
+                tag in "[a-z0-9]{1,8}",
+                provider in proptest::sample::select(PLUS_ADDRESSING),
+                other in other_domain(),
+            ) {
+                let tagged = SignerEmail::parse(&format!("{name}+{tag}@{provider}")).unwrap();
+                let untagged = SignerEmail::parse(&format!("{name}@{provider}")).unwrap();
+                prop_assert_eq!(tagged.canonical(), untagged.canonical());
+                let tagged = SignerEmail::parse(&format!("{name}+{tag}@{other}")).unwrap();
+                let untagged = SignerEmail::parse(&format!("{name}@{other}")).unwrap();
+                prop_assert_ne!(tagged.canonical(), untagged.canonical());
+                prop_assert_eq!(tagged.canonical(), format!("{name}+{tag}@{other}"));
+            }
         }
     }
 }

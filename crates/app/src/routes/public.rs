@@ -143,8 +143,9 @@ pub struct SignForm {
     pow_nonce: String,
 }
 
+// Public for the fuzz target `sign_form`, which reads bodies as this route does.
 impl SignForm {
-    fn bots(&self) -> crate::bots::BotFields {
+    pub fn bots(&self) -> crate::bots::BotFields {
         crate::bots::BotFields {
             topic: self.topic.clone(),
             pow_challenge: self.pow_challenge.clone(),
@@ -152,7 +153,7 @@ impl SignForm {
         }
     }
 
-    fn input(&self) -> SignatureInput {
+    pub fn input(&self) -> SignatureInput {
         SignatureInput {
             name: self.name.clone(),
             email: self.email.clone(),
