@@ -247,11 +247,7 @@ fn eml_files(dir: &Path) -> anyhow::Result<HashSet<std::path::PathBuf>> {
 
 /// The recipients starting with `prefix` of the emails written to the outbox since
 /// `before` was listed (read from each email's `To:` header).
-fn mailed_addresses(
-    dir: &Path,
-    before: &HashSet<std::path::PathBuf>,
-    prefix: &str,
-) -> anyhow::Result<HashSet<String>> {
+fn mailed_addresses(dir: &Path, before: &HashSet<std::path::PathBuf>, prefix: &str) -> anyhow::Result<HashSet<String>> {
     let mut mailed = HashSet::new();
     for path in eml_files(dir)? {
         if before.contains(&path) {
