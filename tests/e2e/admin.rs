@@ -48,16 +48,6 @@ async fn follows_and_queue(app: &TestApp) -> (usize, i64) {
         .expect("the follows")
 }
 
-/// The admin (the instance's first organizer), logged in; returns their browser and the
-/// CSRF token of the federation page.
-async fn admin(app: &TestApp) -> (Browser, String) {
-    app.organizer_token().await;
-    let browser = app.browser();
-    browser.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
-    let csrf = browser.get(PAGE).await.expect(200).csrf();
-    (browser, csrf)
-}
-
 /// Posts one of the page's forms; a change answers 303 back to the page with a notice.
 async fn submit(browser: &Browser, fields: &[(&str, &str)]) -> Response {
     browser.post_form(PAGE, fields).await
@@ -99,7 +89,7 @@ async fn only_admins_reach_the_federation_page(backend: Backend) {
     assert_eq!(mode(&app).await, Mode::Open);
 
     // The admin: a link from the dashboard, and the page.
-    let (admin, _) = admin(&app).await;
+    let (admin, _) = app.admin_browser(PAGE).await;
     admin.get("/dashboard").await.expect(200).contains("href=\"/admin/federation\"");
     admin
         .get(PAGE)
@@ -120,7 +110,7 @@ async fn only_admins_reach_the_federation_page(backend: Backend) {
 
 async fn admin_blocks_allows_and_switches_mode(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (admin, csrf) = admin(&app).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
 
     // Block, as typed with a scheme and capitals: the domain and its subdomains are refused.
     let r = submit(&admin, &[("csrf", &csrf), ("action", "block"), ("domain", "https://Spam.Example/")]).await;
@@ -168,7 +158,7 @@ async fn admin_blocks_allows_and_switches_mode(backend: Backend) {
 
 async fn bad_admin_input_changes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (admin, csrf) = admin(&app).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
     assert_done(&submit(&admin, &[("csrf", &csrf), ("action", "block"), ("domain", "spam.example")]).await, "block");
     let before = rules(&app).await;
 
@@ -241,7 +231,7 @@ async fn follow_failures_are_explained(backend: Backend) {
     // Named http://localhost:PORT and allowed plain-http local peers, so that the follow
     // really goes to the network (and finds nobody on port 1).
     let app = TestApp::spawn_with(backend, Options { federation: true, ..Options::default() }).await;
-    let (admin, csrf) = admin(&app).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
 
     for target in ["http://localhost:1", "http://localhost:1/o/some-association", "nobody@localhost:1"] {
         let r = submit(&admin, &[("csrf", &csrf), ("action", "follow"), ("target", target)]).await;
@@ -286,7 +276,7 @@ fn remote_actor(conn: &mut signons_store::DbConnection, url: &str, host: &str) -
 async fn page_lists_follows_and_followers_and_unfollows(backend: Backend) {
     // Allowed plain-http local peers: what is sent to port 1 fails, and waits for a retry.
     let app = TestApp::spawn_with(backend, Options { federation: true, ..Options::default() }).await;
-    let (admin, csrf) = admin(&app).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
     // What a follow (accepted since) and followers leave in the database.
     let followed = "http://localhost:1/actor";
     let instance = app.state.fed().urls.actor(&LocalRef::Instance).to_string();

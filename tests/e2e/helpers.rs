@@ -482,6 +482,16 @@ impl TestApp {
         self.api_with_token(&token)
     }
 
+    /// The admin (the instance's first organizer), logged in, with the CSRF token of the
+    /// admin page at `page`.
+    pub async fn admin_browser(&self, page: &str) -> (Browser, String) {
+        self.organizer_token().await;
+        let browser = self.browser();
+        browser.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
+        let csrf = browser.get(page).await.expect(200).csrf();
+        (browser, csrf)
+    }
+
     /// Creates the organizer of `ORGANIZATION` and returns an API token for them.
     pub async fn organizer_token(&self) -> String {
         if let Some(t) = self.api_token.lock().expect("lock").clone() {

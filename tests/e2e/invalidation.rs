@@ -47,15 +47,6 @@ async fn invalidated(app: &TestApp) -> i64 {
     app.read(|conn| signatures::table.filter(signatures::invalidated_at.is_not_null()).count().get_result(conn)).await
 }
 
-/// The admin (the instance's first organizer), logged in, with the page's CSRF token.
-async fn admin(app: &TestApp) -> (Browser, String) {
-    app.organizer_token().await;
-    let browser = app.browser();
-    browser.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
-    let csrf = browser.get(PAGE).await.expect(200).csrf();
-    (browser, csrf)
-}
-
 async fn admin_page_previews_then_invalidates_a_network(backend: Backend) {
     let app = spawn(backend).await;
     let slug = app.create_petition("Keep the park green", true).await;
@@ -72,7 +63,7 @@ async fn admin_page_previews_then_invalidates_a_network(backend: Backend) {
     app.assert_count(&slug, 4).await;
     app.assert_count(&other, 1).await;
 
-    let (browser, csrf) = admin(&app).await;
+    let (browser, csrf) = app.admin_browser(PAGE).await;
     let form = |action: &'static str, network: &'static str| {
         vec![
             ("csrf", csrf.clone()),
@@ -194,7 +185,7 @@ async fn only_admins_reach_the_invalidation_page(backend: Backend) {
 
     // The admin: a link from the dashboard, the form in both languages; an unknown
     // petition is a field error.
-    let (admin, csrf) = admin(&app).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
     admin.get("/dashboard").await.expect(200).contains("href=\"/admin/invalidate\"");
     let french = app.browser_in("fr");
     french.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;

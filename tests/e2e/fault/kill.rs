@@ -8,7 +8,6 @@
 //! emails in flight.
 
 use super::*;
-use signons_store::schema::{petitions, signatures};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -119,19 +118,7 @@ async fn sigkill_mid_signing_loses_no_signature_and_sends_each_email_once(backen
 
     // Every 202 is stored; and what is stored is all this petition's signatures (some
     // requests the process died answering were stored too: they count as well).
-    let slug_ = slug.clone();
-    let stored: BTreeSet<String> = db
-        .read_async(move |conn| -> Result<Vec<String>, signons_store::StoreError> {
-            Ok(signatures::table
-                .inner_join(petitions::table)
-                .filter(petitions::slug.eq(slug_))
-                .select(signatures::email)
-                .load(conn)?)
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
+    let stored = stored_signers(&db, &slug).await;
     let lost: Vec<_> = accepted.difference(&stored).collect();
     assert!(lost.is_empty(), "signatures answered 202 and lost in the kill: {lost:?}");
     assert!(stored.len() <= accepted.len() + unanswered, "nothing stored that was not asked");

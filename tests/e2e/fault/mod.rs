@@ -164,6 +164,23 @@ async fn jobs_left(db: &signons_store::Database, queue: Queue) -> Option<i64> {
     .ok()
 }
 
+/// The address of every signature the petition `slug` holds, in the database.
+async fn stored_signers(db: &signons_store::Database, slug: &str) -> std::collections::BTreeSet<String> {
+    use signons_store::schema::{petitions, signatures};
+    let slug = slug.to_owned();
+    db.read_async(move |conn| -> Result<Vec<String>, signons_store::StoreError> {
+        Ok(signatures::table
+            .inner_join(petitions::table)
+            .filter(petitions::slug.eq(slug))
+            .select(signatures::email)
+            .load(conn)?)
+    })
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
 /// The recipient of each email the sink accepted.
 fn recipients(sink: &SmtpSink) -> Vec<String> {
     sink.received().into_iter().flat_map(|m| m.rcpt_to).collect()

@@ -11,7 +11,6 @@
 //! test fails without them, it never skips.
 
 use super::*;
-use signons_store::schema::{petitions, signatures};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -320,19 +319,7 @@ async fn postgres_restart_under_load_answers_503_then_recovers_by_itself() {
 
     // Every signature that got a 2xx (or the form's 303) is stored, and its email goes once.
     wait_drained(&db, Queue::Email, "every email to be sent").await;
-    let slug_ = slug.clone();
-    let stored: BTreeSet<String> = db
-        .read_async(move |conn| -> Result<Vec<String>, signons_store::StoreError> {
-            Ok(signatures::table
-                .inner_join(petitions::table)
-                .filter(petitions::slug.eq(slug_))
-                .select(signatures::email)
-                .load(conn)?)
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
+    let stored = stored_signers(&db, &slug).await;
     let accepted: BTreeSet<String> =
         seen.iter().filter(|s| s.status.is_some_and(|s| s < 400)).filter_map(|s| s.email.clone()).collect();
     let lost: Vec<_> = accepted.difference(&stored).collect();
