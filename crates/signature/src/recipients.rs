@@ -6,16 +6,27 @@
 //!   then one per cooldown. The first email of an address is counted only by the daily cap;
 //! - per address across every petition, a daily number.
 //!
+//! Nearly every address is emailed once. Remembering each of them exactly for the day
+//! would make memory grow with every new signer (about 27 bytes an address, 24 MiB in ten
+//! minutes of the soak), so the first email of an address is remembered by a Bloom filter
+//! of fixed size (`Sightings`), and only an address emailed again gets an exact count.
+//! A false positive of the filter (about 1 %) only counts an honest first email as a
+//! second one. Under a flood of new addresses the filters turn over sooner than daily, and
+//! an address not emailed during two turns is forgotten by them, so it may get one email
+//! more that day: the cap is `per_day`, plus at most one per two turns of the filter
+//! (`SIGHTINGS_PER_WINDOW`: two million new addresses a turn).
+//!
 //! A submission over a cap writes nothing and sends nothing, and gets the same answer as
 //! any other ("check your email"), so the caps reveal nothing about an address. The caps
 //! are per process, as the per-address rate limits are, and start again on restart.
 //! Addresses are kept only as keyed hashes, under a key each process draws at start.
 
+use bloomfilter::Bloom;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use std::hash::{BuildHasher, RandomState};
 use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// The caps' settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +46,116 @@ impl Default for RecipientCaps {
     }
 }
 
+/// How many first emails each of the two Bloom filters of `Sightings` holds before the
+/// older one is dropped; two filters of this size take about 4.8 MiB.
+const SIGHTINGS_PER_WINDOW: usize = 2_000_000;
+/// The filters' false-positive rate at that fill.
+const SIGHTINGS_FALSE_POSITIVES: f64 = 0.01;
+/// The filters also turn over after this long, so that an address emailed once is
+/// forgotten after half a day to a day, as the daily cap would have it.
+const SIGHTINGS_WINDOW: Duration = Duration::from_secs(12 * 3600);
+
 /// The caps and what they have counted so far.
 #[derive(Clone)]
 pub struct RecipientLimits {
     per_petition: Option<Arc<DefaultKeyedRateLimiter<u64>>>,
-    per_day: Option<Arc<DefaultKeyedRateLimiter<u64>>>,
+    per_day: Option<Arc<DailyCap>>,
     hasher: RandomState,
+}
+
+/// The daily cap: the first email of the day to an address in `seen`, the others in
+/// `repeats` (None when the cap is one a day: no second email).
+struct DailyCap {
+    seen: Mutex<Sightings>,
+    repeats: Option<DefaultKeyedRateLimiter<u64>>,
+}
+
+impl DailyCap {
+    fn new(per_day: NonZeroU32, per_window: usize) -> Self {
+        let period = Duration::from_secs(86_400) / per_day.get();
+        // The first email is the filter's; the exact count starts with the second.
+        let repeats = NonZeroU32::new(per_day.get() - 1)
+            .and_then(|burst| Some(DefaultKeyedRateLimiter::keyed(Quota::with_period(period)?.allow_burst(burst))));
+        DailyCap { seen: Mutex::new(Sightings::new(per_window)), repeats }
+    }
+
+    fn allow(&self, key: u64) -> bool {
+        // A poisoned lock only means another thread panicked between two bit writes: the
+        // filter is still a valid filter.
+        let first = self.seen.lock().unwrap_or_else(PoisonError::into_inner).first_sighting(key);
+        first || self.repeats.as_ref().is_some_and(|l| l.check_key(&key).is_ok())
+    }
+
+    fn trim(&self) {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner).turn_over_if_old();
+        if let Some(l) = &self.repeats {
+            l.retain_recent();
+        }
+    }
+
+    #[cfg(test)]
+    fn exact_counts(&self) -> usize {
+        self.repeats.as_ref().map_or(0, |l| l.len())
+    }
+}
+
+/// The addresses emailed once lately: two Bloom filters, the current one and the one
+/// before it. When the current one holds its share (or is old), the older one is cleared
+/// and becomes the current one. Both are allocated and written at start, so their memory
+/// is taken once.
+struct Sightings {
+    current: Bloom<u64>,
+    previous: Bloom<u64>,
+    in_current: usize,
+    per_window: usize,
+    since: Instant,
+}
+
+impl Sightings {
+    fn new(per_window: usize) -> Self {
+        let per_window = per_window.max(1);
+        let filter = || {
+            let mut seed = [0u8; 32];
+            rand::fill(&mut seed);
+            let bytes = Bloom::<u64>::compute_bitmap_size(per_window, SIGHTINGS_FALSE_POSITIVES);
+            let mut filter = Bloom::new_with_seed(bytes, per_window, &seed)
+                .unwrap_or_else(|_| unreachable!("the sizes are positive constants"));
+            // Writes every page now rather than as the filter fills.
+            filter.clear();
+            filter
+        };
+        Sightings { current: filter(), previous: filter(), in_current: 0, per_window, since: Instant::now() }
+    }
+
+    /// True if `key` was not seen lately; it is seen from now on.
+    fn first_sighting(&mut self, key: u64) -> bool {
+        if self.current.check_and_set(&key) {
+            return false;
+        }
+        if self.previous.check(&key) {
+            // Seen in the last window: now in the current one too, so that an address
+            // emailed now and then stays known.
+            return false;
+        }
+        self.in_current += 1;
+        if self.in_current >= self.per_window {
+            self.turn_over();
+        }
+        true
+    }
+
+    fn turn_over_if_old(&mut self) {
+        if self.since.elapsed() >= SIGHTINGS_WINDOW {
+            self.turn_over();
+        }
+    }
+
+    fn turn_over(&mut self) {
+        std::mem::swap(&mut self.current, &mut self.previous);
+        self.current.clear();
+        self.in_current = 0;
+        self.since = Instant::now();
+    }
 }
 
 impl RecipientLimits {
@@ -49,10 +164,7 @@ impl RecipientLimits {
             let quota = Quota::with_period(caps.cooldown.max(Duration::from_millis(1)))?.allow_burst(burst);
             Some(Arc::new(DefaultKeyedRateLimiter::keyed(quota)))
         });
-        let per_day = NonZeroU32::new(caps.per_day).and_then(|n| {
-            let quota = Quota::with_period(Duration::from_secs(86_400) / n.get())?.allow_burst(n);
-            Some(Arc::new(DefaultKeyedRateLimiter::keyed(quota)))
-        });
+        let per_day = NonZeroU32::new(caps.per_day).map(|n| Arc::new(DailyCap::new(n, SIGHTINGS_PER_WINDOW)));
         RecipientLimits { per_petition, per_day, hasher: RandomState::new() }
     }
 
@@ -64,7 +176,7 @@ impl RecipientLimits {
     /// Counts one more email to `canonical_email` today; false if it is over the daily cap.
     pub fn allow_today(&self, canonical_email: &str) -> bool {
         let key = self.hasher.hash_one(canonical_email);
-        self.per_day.as_ref().is_none_or(|l| l.check_key(&key).is_ok())
+        self.per_day.as_ref().is_none_or(|cap| cap.allow(key))
     }
 
     /// Counts one more email to `canonical_email` about `petition`; false if it is over
@@ -76,8 +188,11 @@ impl RecipientLimits {
 
     /// Forgets the addresses whose caps have fully recovered, so memory stays bounded.
     pub fn trim(&self) {
-        for limiter in [&self.per_petition, &self.per_day].into_iter().flatten() {
+        if let Some(limiter) = &self.per_petition {
             limiter.retain_recent();
+        }
+        if let Some(cap) = &self.per_day {
+            cap.trim();
         }
     }
 }
@@ -112,5 +227,60 @@ mod tests {
         assert!(!limits.allow_today("a@example.org"));
         assert!(limits.allow_today("b@example.org"));
         assert!(limits.allow_for_petition("p1", "a@example.org"), "no per-petition cap");
+    }
+
+    #[test]
+    fn one_a_day_means_no_second_email() {
+        let limits = RecipientLimits::new(RecipientCaps { burst: 0, cooldown: Duration::ZERO, per_day: 1 });
+        assert!(limits.allow_today("a@example.org"));
+        assert!(!limits.allow_today("a@example.org"));
+        assert!(limits.allow_today("b@example.org"));
+    }
+
+    #[test]
+    fn addresses_emailed_once_take_no_exact_count() {
+        // The soak's case: a stream of new addresses, each emailed once. Before the filter,
+        // each one took an entry of the exact limiter for over an hour.
+        let cap = DailyCap::new(NonZeroU32::new(20).unwrap(), 200_000);
+        let hasher = RandomState::new();
+        let mut refused = 0;
+        for i in 0..100_000 {
+            refused += usize::from(!cap.allow(hasher.hash_one(format!("signer{i}@example.org"))));
+        }
+        assert_eq!(refused, 0, "a first email is never refused");
+        // The filter's false positives (about 1 %) go to the exact count, nothing else.
+        let exact = cap.exact_counts();
+        assert!(exact < 2_000, "{exact} exact counts for 100,000 addresses emailed once");
+    }
+
+    #[test]
+    fn the_cap_holds_across_a_turn_of_the_filter() {
+        let cap = DailyCap::new(NonZeroU32::new(3).unwrap(), 1_000);
+        let hasher = RandomState::new();
+        let victim = hasher.hash_one("victim@example.org");
+        let flood = |from: usize, n: usize| {
+            for i in from..from + n {
+                cap.allow(hasher.hash_one(format!("flood{i}@example.org")));
+            }
+        };
+        assert!(cap.allow(victim) && cap.allow(victim) && cap.allow(victim));
+        assert!(!cap.allow(victim), "the fourth email of the day");
+        // A flood of new addresses turns the filter over once: the victim is still known.
+        flood(0, 1_500);
+        assert!(!cap.allow(victim), "still over the cap after the filter turned over");
+        // Twice more without a try at the victim: it fell out of both filters, so one
+        // email more goes through (the documented leak), and no second one.
+        flood(1_500, 2_500);
+        assert!(cap.allow(victim), "one more after two turns without a try");
+        assert!(!cap.allow(victim), "then the exact count refuses again");
+        // An address emailed once before the first turn is still remembered after it.
+        let once = hasher.hash_one("once@example.org");
+        let cap = DailyCap::new(NonZeroU32::new(2).unwrap(), 1_000);
+        assert!(cap.allow(once));
+        for i in 0..1_500 {
+            cap.allow(hasher.hash_one(format!("flood{i}@example.org")));
+        }
+        assert!(cap.allow(once), "the second email");
+        assert!(!cap.allow(once), "the third: the first was remembered through the turn");
     }
 }
