@@ -171,9 +171,21 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(base: &str, accept_language: Option<&str>) -> Self {
+        let headers: Vec<(&str, &str)> = accept_language.map(|l| ("accept-language", l)).into_iter().collect();
+        Browser::with_headers(base, &headers)
+    }
+
+    /// A browser whose requests reach the app through the trusted proxy from `client`
+    /// (the `X-Forwarded-For` the proxy adds; the app must trust it).
+    pub fn from_address(base: &str, client: &str) -> Self {
+        Browser::with_headers(base, &[("x-forwarded-for", client)])
+    }
+
+    fn with_headers(base: &str, extra: &[(&str, &str)]) -> Self {
         let mut headers = HeaderMap::new();
-        if let Some(lang) = accept_language {
-            headers.insert("accept-language", lang.parse().expect("a header value"));
+        for (name, value) in extra {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+            headers.insert(name, value.parse().expect("a header value"));
         }
         let client = client_builder().cookie_store(true).default_headers(headers).build().expect("an HTTP client");
         Browser { client, base: base.to_owned() }

@@ -8,12 +8,15 @@
 use crate::helpers::*;
 use diesel::prelude::*;
 use serde_json::json;
-use signons_store::schema::{signature_invalidations as si, signatures};
+use signons_store::schema::{
+    sent_signature_invalidations as ssi, sent_signatures, signature_invalidations as si, signatures,
+};
 
 on_both_backends! {
     admin_page_previews_then_invalidates_a_network => admin_page_previews_then_invalidates_a_network_sqlite, admin_page_previews_then_invalidates_a_network_postgres;
     only_admins_reach_the_invalidation_page => only_admins_reach_the_invalidation_page_sqlite, only_admins_reach_the_invalidation_page_postgres;
     command_line_previews_then_invalidates_by_domain_and_time => command_line_previews_then_invalidates_by_domain_and_time_sqlite, command_line_previews_then_invalidates_by_domain_and_time_postgres;
+    signatures_sent_elsewhere_leave_the_count_there => signatures_sent_elsewhere_leave_the_count_there_sqlite, signatures_sent_elsewhere_leave_the_count_there_postgres;
 }
 
 const PAGE: &str = "/admin/invalidate";
@@ -274,4 +277,110 @@ async fn command_line_previews_then_invalidates_by_domain_and_time(backend: Back
     );
     let actors: Vec<String> = app.read(|conn| si::table.select(si::actor).load(conn)).await;
     assert_eq!(actors, ["command line", "command line"]);
+}
+
+/// Beta's signers sign a petition of alpha on beta; beta's admin invalidates those that
+/// came from one network: they are marked on beta (their links dead, the address unable to
+/// sign again), and alpha's count drops by the confirmed ones once beta's `Undo(Sign)`
+/// arrives. Honest signers, on beta and from another network, still count.
+async fn signatures_sent_elsewhere_leave_the_count_there(backend: Backend) {
+    use crate::federation::{breakdown, follow, host, instance, remote_petition};
+    use crate::sign_elsewhere::{confirm, sign_here};
+    let alpha = instance(backend).await;
+    let beta =
+        TestApp::spawn_with(backend, Options { federation: true, trust_forwarded_for: true, ..Options::default() })
+            .await;
+    follow(&beta, &alpha.url).await;
+    let slug = alpha.create_petition("Counted at home", true).await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the petition to reach beta", |_| true).await;
+    let sign = |name: &'static str, email: &'static str, client: &'static str| {
+        let (beta, handle) = (&beta, &handle);
+        async move {
+            let browser = Browser::from_address(&beta.url, client);
+            let mail = sign_here(beta, &browser, handle, &[("name", name), ("email", email), ("public", "on")]).await;
+            (browser, mail)
+        }
+    };
+    for (name, email, client) in [
+        ("Bot One", "bot1@example.org", "203.0.113.10"),
+        ("Bot Two", "bot2@example.org", "203.0.113.200"),
+        ("Ann Honest", "ann@example.org", "198.51.100.4"),
+    ] {
+        let (browser, mail) = sign(name, email, client).await;
+        confirm(&beta, &browser, &mail).await.expect(200);
+    }
+    let (_, pending) = sign("Bot Three", "bot3@example.org", "203.0.113.77").await;
+    let pending_link = pending.confirm_link(&beta.url);
+    eventually("alpha to count beta's three", DEADLINE, || async {
+        (breakdown(&alpha, &slug).await.0 == 3).then_some(())
+    })
+    .await;
+
+    // The preview on beta's admin page, by the petition's handle: nothing changes.
+    let (browser, csrf) = beta.admin_browser(PAGE).await;
+    let form = |action: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("action", action.to_owned()),
+            ("petition", handle.clone()),
+            ("network", "203.0.113.0/24".to_owned()),
+            ("domain", String::new()),
+            ("from", String::new()),
+            ("until", String::new()),
+        ]
+    };
+    browser
+        .post_form(PAGE, &refs(&form("preview")))
+        .await
+        .expect(200)
+        .contains("2 confirmed signatures (the count drops by as much) and 1 signature not yet confirmed")
+        .contains("b…@example.org")
+        .contains("Counted at home")
+        .lacks("bot1@example.org")
+        .lacks("ann@example.org");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(breakdown(&alpha, &slug).await.0, 3);
+
+    // Invalidated: alpha's count drops by the two confirmed ones.
+    browser
+        .post_form(PAGE, &refs(&form("confirm")))
+        .await
+        .expect(200)
+        .contains("2 confirmed signatures and 1 unconfirmed one invalidated");
+    eventually("alpha to withdraw the two", DEADLINE, || async {
+        (breakdown(&alpha, &slug).await.0 == 1).then_some(())
+    })
+    .await;
+    let marked: i64 = beta
+        .read(|conn| {
+            sent_signatures::table.filter(sent_signatures::invalidated_at.is_not_null()).count().get_result(conn)
+        })
+        .await;
+    assert_eq!(marked, 3);
+    let records: Vec<(String, String, i64, i64)> =
+        beta.read(|conn| ssi::table.select((ssi::actor, ssi::filter, ssi::confirmed, ssi::pending)).load(conn)).await;
+    assert_eq!(records, [(ORGANIZER_EMAIL.to_owned(), r#"{"network":"203.0.113.0/24"}"#.to_owned(), 2, 1)]);
+
+    // The pending signature's link is dead; an invalidated address signing again is told
+    // the usual and gets no email.
+    beta.browser().get(pending_link.strip_prefix(&beta.url).unwrap()).await.expect(404);
+    beta.wait_mail_queue_empty().await;
+    let emails_before = beta.outbox_files();
+    let again = Browser::from_address(&beta.url, "203.0.113.10");
+    let page = again.get(&format!("/p/{handle}")).await;
+    let csrf_again = page.csrf();
+    let fields = [("csrf", csrf_again.as_str()), ("name", "Bot One"), ("email", "bot1@example.org")];
+    again.post_form(&format!("/p/{handle}/sign"), &fields).await.expect(303);
+    beta.wait_mail_queue_empty().await;
+    assert_eq!(beta.outbox_files(), emails_before, "no email to an invalidated address");
+
+    // The command line takes the handle too: Ann is the one left by her domain.
+    let (ok, out, err) = beta.cli(&["admin", "invalidate", "--petition", &handle, "--domain", "example.org"]).await;
+    assert!(ok && out.contains("would invalidate 1 confirmed signature(s)"), "{out}{err}");
+    assert!(out.contains(&format!("by {ORGANIZER_EMAIL}: 2 confirmed and 1 unconfirmed")), "{out}");
+    let (ok, _, err) =
+        beta.cli(&["admin", "invalidate", "--petition", "nothing@localhost:1", "--domain", "a.org"]).await;
+    assert!(!ok && err.contains("there is no petition \"nothing@localhost:1\" here"), "{err}");
+    assert_eq!(breakdown(&alpha, &slug).await.0, 1);
 }

@@ -17,7 +17,12 @@ on_both_backends! {
 
 /// Signs `handle` (a petition of another instance) through `app`'s form, as a visitor
 /// would, and returns the confirmation email.
-async fn sign_here(app: &TestApp, browser: &Browser, handle: &str, fields: &[(&str, &str)]) -> crate::mail::Mail {
+pub(crate) async fn sign_here(
+    app: &TestApp,
+    browser: &Browser,
+    handle: &str,
+    fields: &[(&str, &str)],
+) -> crate::mail::Mail {
     let page = browser.get(&format!("/p/{handle}")).await;
     page.expect(200).contains(&format!("action=\"/p/{handle}/sign\""));
     let csrf = page.csrf();
@@ -31,7 +36,7 @@ async fn sign_here(app: &TestApp, browser: &Browser, handle: &str, fields: &[(&s
 }
 
 /// Confirms through the emailed link; returns the page the button leads to.
-async fn confirm(app: &TestApp, browser: &Browser, mail: &crate::mail::Mail) -> Response {
+pub(crate) async fn confirm(app: &TestApp, browser: &Browser, mail: &crate::mail::Mail) -> Response {
     browser.follow_and_press(&mail.confirm_link(&app.url)).await
 }
 

@@ -134,7 +134,9 @@ pub enum Admin {
     /// Invalidate a petition's signatures by network, email domain or time window. Without
     /// `--yes`, shows what would go and changes nothing.
     Invalidate {
-        /// The petition's short name (as in /p/SLUG).
+        /// The petition's short name (as in /p/SLUG), or SLUG@HOST for a petition of another
+        /// instance signed here: its signatures sent from here are invalidated, and an
+        /// Undo(Sign) withdraws the confirmed ones from its count there.
         #[arg(long)]
         petition: String,
         /// A range of whole stored networks: a /24 (IPv4) or /48 (IPv6), or wider down to a
@@ -457,15 +459,31 @@ fn invalidate(config: &Config, input: &signons_signature::invalidation::FilterIn
         SignatureError::PetitionNotFound => anyhow::anyhow!("there is no petition {:?} here", filter.petition),
         other => other.into(),
     };
+    // A remote petition (`slug@host`): the signatures our signers sent it.
+    use signons_federation::{sent, FederationError};
+    let fail_remote = |e: FederationError| match e {
+        FederationError::Signature(e) => fail(e),
+        other => other.into(),
+    };
     if yes {
-        let done = db.write(|conn| invalidation::invalidate(conn, &key, &filter, "command line")).map_err(fail)?;
+        let done = if filter.is_remote() {
+            // The server's delivery worker sends the Undo(Sign) it queues.
+            let urls = signons_federation::Urls::new(&config.public_url)?;
+            db.write(|conn| sent::invalidate(conn, &urls, &key, &filter, "command line")).map_err(fail_remote)?
+        } else {
+            db.write(|conn| invalidation::invalidate(conn, &key, &filter, "command line")).map_err(fail)?
+        };
         println!(
             "invalidated {} confirmed and {} unconfirmed signature(s) of {:?} ({}): the count dropped by {}",
             done.confirmed, done.pending, done.petition_title, done.petition_slug, done.confirmed
         );
         return Ok(());
     }
-    let preview = db.read(|conn| invalidation::preview(conn, &key, &filter)).map_err(fail)?;
+    let preview = if filter.is_remote() {
+        db.read(|conn| sent::preview_invalidation(conn, &key, &filter)).map_err(fail_remote)?
+    } else {
+        db.read(|conn| invalidation::preview(conn, &key, &filter)).map_err(fail)?
+    };
     println!("petition {:?} ({}), filter {}", preview.petition_title, preview.petition_slug, filter.describe());
     println!(
         "would invalidate {} confirmed signature(s) (the count would drop by as much) and {} unconfirmed",

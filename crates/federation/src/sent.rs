@@ -25,8 +25,11 @@ use serde::Deserialize;
 use signons_mail::{Composed, MailError, Message};
 use signons_render::Locale;
 use signons_signature::emails::{Stored, Which};
+use signons_signature::invalidation::{self, Filter, Invalidated, Preview, SentPetition};
 use signons_signature::links::{Links, Nonce};
-use signons_signature::{Confirmation, Elsewhere, SignatureError, SignatureInput, TokenPage, ValidSignature};
+use signons_signature::{
+    Confirmation, Elsewhere, NetworkHash, NetworkKey, SignatureError, SignatureInput, TokenPage, ValidSignature,
+};
 use signons_store::schema::{remote_petitions as rp, sent_signatures as ss, sent_withdraw_tokens as swt};
 use signons_store::{DbConnection, Id, Token};
 use std::sync::Arc;
@@ -79,6 +82,7 @@ struct Signing {
     locale: Locale,
     links: Links,
     confirm_ttl: TimeDelta,
+    network: Option<NetworkHash>,
 }
 
 /// Signs, here, a petition of another instance. As for our own petitions, the answer is the
@@ -88,6 +92,7 @@ pub async fn sign(
     petition: &RemotePetition,
     input: &SignatureInput,
     locale: Locale,
+    network: Option<NetworkHash>,
 ) -> Result<(), FederationError> {
     let ctx = &data.signing;
     if !petition.accepts_signatures(signons_store::now()) {
@@ -108,6 +113,7 @@ pub async fn sign(
         locale,
         links: Links::new(&ctx.link_key),
         confirm_ttl: ctx.confirm_ttl,
+        network,
     });
     // As for local signatures: the row may change between two statements; a new try sees it
     // as it now is.
@@ -141,6 +147,7 @@ fn sign_in(
         ss::withdraw_token_hash.eq(Some(withdraw.hash())),
         ss::token_expires_at.eq(now + s.confirm_ttl),
         ss::created_at.eq(now),
+        ss::network_hash.eq(s.network.as_ref().map(NetworkHash::as_str)),
     );
     let inserted = signons_store::on_each_backend!(&mut *conn, |c| diesel::insert_into(ss::table)
         .values(row)
@@ -151,13 +158,19 @@ fn sign_in(
         queue.enqueue_reference(conn, &SentEmail::confirm(&new_id, nonce))?;
         return Ok(true);
     }
-    let existing: Option<(Id, Option<NaiveDateTime>)> = ss::table
+    let existing: Option<(Id, Option<NaiveDateTime>, Option<NaiveDateTime>)> = ss::table
         .filter(ss::petition_url.eq(&s.petition_url))
         .filter(ss::email_canonical.eq(s.sig.email.canonical()))
-        .select((ss::id, ss::confirmed_at))
+        .select((ss::id, ss::confirmed_at, ss::invalidated_at))
         .first(conn)
         .optional()?;
-    let Some((id, confirmed_at)) = existing else { return Ok(false) };
+    let Some((id, confirmed_at, invalidated_at)) = existing else { return Ok(false) };
+    if invalidated_at.is_some() {
+        // An admin invalidated this address's signature of the petition: it does not sign
+        // again, and is told nothing (the same answer as for any submission).
+        tracing::info!(petition = %s.petition_url, "a signature of an invalidated address: nothing written or sent");
+        return Ok(true);
+    }
     if !limits.allow_for_petition(&s.petition_url, s.sig.email.canonical()) {
         // Emailed about this petition a few times already: nothing changes, nothing is sent.
         tracing::info!(petition = %s.petition_url, "signature email over the cooldown of this address: not sent");
@@ -166,18 +179,24 @@ fn sign_in(
     let email = match confirmed_at {
         // Pending: this submission replaces the last one whole, with a new confirm link.
         None => {
-            let updated = diesel::update(ss::table.filter(ss::id.eq(&id)).filter(ss::confirmed_at.is_null()))
-                .set((
-                    &submitted,
-                    ss::confirm_token_hash.eq(Some(confirm.hash())),
-                    ss::token_expires_at.eq(now + s.confirm_ttl),
-                ))
-                .execute(conn)?;
+            let updated = diesel::update(
+                ss::table
+                    .filter(ss::id.eq(&id))
+                    .filter(ss::confirmed_at.is_null())
+                    .filter(ss::invalidated_at.is_null()),
+            )
+            .set((
+                &submitted,
+                ss::confirm_token_hash.eq(Some(confirm.hash())),
+                ss::token_expires_at.eq(now + s.confirm_ttl),
+                ss::network_hash.eq(s.network.as_ref().map(NetworkHash::as_str)),
+            ))
+            .execute(conn)?;
             (updated == 1).then(|| SentEmail::confirm(&id, nonce))
         }
         // Confirmed: nothing changes but a new withdraw link (the no-op update locks the row).
         Some(_) => {
-            let locked = diesel::update(ss::table.filter(ss::id.eq(&id)))
+            let locked = diesel::update(ss::table.filter(ss::id.eq(&id)).filter(ss::invalidated_at.is_null()))
                 .set(ss::confirmed_at.eq(ss::confirmed_at))
                 .execute(conn)?;
             (locked == 1).then(|| SentEmail::SentAlreadySigned {
@@ -471,7 +490,8 @@ fn any_waiting(conn: &mut DbConnection, petition_url: &str) -> Result<bool, Fede
     let undelivered = ss::table
         .filter(ss::petition_url.eq(petition_url))
         .filter(ss::confirmed_at.is_not_null())
-        .filter(ss::delivered_at.is_null());
+        .filter(ss::delivered_at.is_null())
+        .filter(ss::invalidated_at.is_null());
     Ok(diesel::select(diesel::dsl::exists(undelivered)).get_result(conn)?)
 }
 
@@ -481,6 +501,7 @@ fn waiting(conn: &mut DbConnection, petition_url: &str) -> Result<i64, Federatio
         .filter(ss::petition_url.eq(petition_url))
         .filter(ss::confirmed_at.is_not_null())
         .filter(ss::delivered_at.is_null())
+        .filter(ss::invalidated_at.is_null())
         .count()
         .get_result(conn)?)
 }
@@ -524,6 +545,53 @@ pub fn withdraw(conn: &mut DbConnection, urls: &Urls, token: &str) -> Result<Opt
     Ok(Some(page))
 }
 
+/// The remote petition a filter of bulk invalidation names by its handle (`slug@host`),
+/// as known here.
+fn invalidated_petition(conn: &mut DbConnection, filter: &Filter) -> Result<RemotePetition, FederationError> {
+    let handle = filter.petition.trim_start_matches('@');
+    let Some((slug, host)) = handle.split_once('@') else { return Err(SignatureError::PetitionNotFound.into()) };
+    crate::remote::find_petition(conn, slug, &host.to_ascii_lowercase())?.ok_or(SignatureError::PetitionNotFound.into())
+}
+
+fn sent_petition(filter: &Filter, p: &RemotePetition) -> SentPetition {
+    SentPetition {
+        handle: filter.petition.trim_start_matches('@').to_owned(),
+        url: p.url.clone(),
+        title: p.title.clone(),
+    }
+}
+
+/// What invalidating the signatures sent to a remote petition would do
+/// (`signons_signature::invalidation`); changes nothing.
+pub fn preview_invalidation(
+    conn: &mut DbConnection,
+    key: &NetworkKey,
+    filter: &Filter,
+) -> Result<Preview, FederationError> {
+    let p = invalidated_petition(conn, filter)?;
+    Ok(invalidation::preview_sent(conn, key, filter, &sent_petition(filter, &p))?)
+}
+
+/// Invalidates the signatures sent to a remote petition that `filter` names, in the
+/// caller's transaction, and withdraws those it may have counted from the petition's count
+/// with an `Undo(Sign)`, as a signer's own withdrawal does (a petition's instance that never
+/// got one of them ignores it).
+pub fn invalidate(
+    conn: &mut DbConnection,
+    urls: &Urls,
+    key: &NetworkKey,
+    filter: &Filter,
+    actor: &str,
+) -> Result<Invalidated, FederationError> {
+    let p = invalidated_petition(conn, filter)?;
+    let (done, counted) = invalidation::invalidate_sent(conn, key, filter, &sent_petition(filter, &p), actor)?;
+    let (petition_url, inbox) = (Url::parse(&p.url)?, p.inbox_url()?);
+    for ids in counted.chunks(MAX_ATTESTATIONS) {
+        sign::enqueue_undo(conn, urls, &petition_url, &inbox, ids.iter().map(|id| urls.attestation(id)).collect())?;
+    }
+    Ok(done)
+}
+
 /// The next `Sign` of a petition: the signatures confirmed here and not yet delivered,
 /// oldest first, at most `MAX_ATTESTATIONS`. `None` when none waits, or the petition is no
 /// longer known here.
@@ -541,6 +609,7 @@ pub fn next_batch(conn: &mut DbConnection, urls: &Urls, petition_url: &str) -> R
         .filter(ss::petition_url.eq(petition_url))
         .filter(ss::confirmed_at.is_not_null())
         .filter(ss::delivered_at.is_null())
+        .filter(ss::invalidated_at.is_null())
         .order((ss::confirmed_at.asc(), ss::id.asc()))
         .limit(MAX_ATTESTATIONS as i64)
         .select(SentRow::as_select())

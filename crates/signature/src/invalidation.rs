@@ -10,6 +10,12 @@
 //!
 //! Networks are matched through their keyed hashes (`network`): only a range of whole
 //! stored networks (a /24 or a /48, or up to `network::MAX_NETWORKS` of them) can be named.
+//!
+//! The signatures our signers sent to a petition of another instance (`sent_signatures`,
+//! named by the petition's handle, `slug@host`) are invalidated the same way
+//! (`preview_sent`, `invalidate_sent`, recorded in `sent_signature_invalidations`); the
+//! caller then withdraws the confirmed ones from the petition's count over federation
+//! (`signons_federation::sent::invalidate`).
 
 use crate::network::{NetworkKey, NetworkRange, RangeError};
 use crate::{counts, SignatureError};
@@ -18,7 +24,10 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use serde::Serialize;
 use signons_petition::{FieldErrors, Petition};
-use signons_store::schema::{signature_invalidations as si, signatures as s, withdraw_tokens as wt};
+use signons_store::schema::{
+    sent_signature_invalidations as ssi, sent_signatures as ss, sent_withdraw_tokens as swt,
+    signature_invalidations as si, signatures as s, withdraw_tokens as wt,
+};
 use signons_store::{DbConnection, Id};
 
 /// How many of the signatures that would go the preview shows.
@@ -55,6 +64,31 @@ pub struct Filter {
     /// Signed before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDateTime>,
+}
+
+/// The condition of a filter on one of the two tables of signatures (`signatures`,
+/// `sent_signatures`), which name the columns it reads alike.
+macro_rules! matching {
+    ($filter:expr, $key:expr, $t:ident, $petition:expr) => {{
+        let f: &Filter = $filter;
+        let mut c: Box<dyn BoxableExpression<$t::table, Db, SqlType = Bool>> =
+            Box::new($petition.and($t::invalidated_at.is_null()));
+        if let Some(range) = &f.range {
+            let hashes: Vec<String> = range.hashes($key).into_iter().map(|h| h.as_str().to_owned()).collect();
+            c = Box::new(c.and($t::network_hash.assume_not_null().eq_any(hashes)));
+        }
+        if let Some(domain) = &f.domain {
+            // The domain holds no `%` or `_` (`is_domain`), so it matches as written.
+            c = Box::new(c.and($t::email_canonical.like(format!("%@{domain}"))));
+        }
+        if let Some(from) = f.from {
+            c = Box::new(c.and($t::created_at.ge(from)));
+        }
+        if let Some(until) = f.until {
+            c = Box::new(c.and($t::created_at.lt(until)));
+        }
+        c
+    }};
 }
 
 impl Filter {
@@ -125,29 +159,26 @@ impl Filter {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// Whether the petition is another instance's (`slug@host`): then its signatures are
+    /// the ones our signers sent it.
+    pub fn is_remote(&self) -> bool {
+        self.petition.contains('@')
+    }
+
     /// The signatures of `petition` that match and are not invalidated yet.
     fn condition(&self, petition: &Id, key: &NetworkKey) -> Condition {
-        let mut c: Condition = Box::new(s::petition_id.eq(petition.clone()).and(s::invalidated_at.is_null()));
-        if let Some(range) = &self.range {
-            let hashes: Vec<String> = range.hashes(key).into_iter().map(|h| h.as_str().to_owned()).collect();
-            c = Box::new(c.and(s::network_hash.assume_not_null().eq_any(hashes)));
-        }
-        if let Some(domain) = &self.domain {
-            // The domain holds no `%` or `_` (`is_domain`), so it matches as written.
-            c = Box::new(c.and(s::email_canonical.like(format!("%@{domain}"))));
-        }
-        if let Some(from) = self.from {
-            c = Box::new(c.and(s::created_at.ge(from)));
-        }
-        if let Some(until) = self.until {
-            c = Box::new(c.and(s::created_at.lt(until)));
-        }
-        c
+        matching!(self, key, s, s::petition_id.eq(petition.clone()))
+    }
+
+    /// The same among the signatures sent to the remote petition `petition_url`.
+    fn sent_condition(&self, petition_url: &str, key: &NetworkKey) -> SentCondition {
+        matching!(self, key, ss, ss::petition_url.eq(petition_url.to_owned()))
     }
 }
 
 type Db = <DbConnection as diesel::Connection>::Backend;
 type Condition = Box<dyn BoxableExpression<s::table, Db, SqlType = Bool>>;
+type SentCondition = Box<dyn BoxableExpression<ss::table, Db, SqlType = Bool>>;
 
 /// Letters, digits and hyphens in dot-separated labels: what a mail domain is (so also no
 /// `%` or `_`, which `LIKE` would read as wildcards).
@@ -221,30 +252,145 @@ pub fn preview(conn: &mut DbConnection, key: &NetworkKey, filter: &Filter) -> Re
     let condition = || filter.condition(&petition.id, key);
     let pending: i64 = s::table.filter(condition()).filter(s::confirmed_at.is_null()).count().get_result(conn)?;
     let confirmed: i64 = s::table.filter(condition()).filter(s::confirmed_at.is_not_null()).count().get_result(conn)?;
-    let rows: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = s::table
+    let rows: Vec<ExampleRow> = s::table
         .filter(condition())
         .order((s::created_at.desc(), s::id.desc()))
         .limit(EXAMPLES)
         .select((s::email, s::created_at, s::confirmed_at))
         .load(conn)?;
-    let time = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    let examples = rows
-        .into_iter()
-        .map(|(email, signed, confirmed)| Example {
-            email: mask(&email),
-            signed_at: time(signed),
-            confirmed_at: confirmed.map(time),
-        })
-        .collect();
     Ok(Preview {
         petition_slug: petition.slug,
         petition_title: petition.title,
         pending,
         confirmed,
-        examples,
+        examples: examples(rows),
         filter: filter.clone(),
         earlier: history(conn, &petition.id, EXAMPLES)?,
     })
+}
+
+/// An example's address, when it signed, and when it confirmed.
+type ExampleRow = (String, NaiveDateTime, Option<NaiveDateTime>);
+
+fn examples(rows: Vec<ExampleRow>) -> Vec<Example> {
+    rows.into_iter()
+        .map(|(email, signed, confirmed)| Example {
+            email: mask(&email),
+            signed_at: time(signed),
+            confirmed_at: confirmed.map(time),
+        })
+        .collect()
+}
+
+fn time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// The remote petition whose sent signatures a filter names (the caller found it by the
+/// filter's handle).
+#[derive(Debug, Clone)]
+pub struct SentPetition {
+    /// Its handle, `slug@host`, as the filter gave it.
+    pub handle: String,
+    pub url: String,
+    pub title: String,
+}
+
+/// `preview` among the signatures sent to a remote petition.
+pub fn preview_sent(
+    conn: &mut DbConnection,
+    key: &NetworkKey,
+    filter: &Filter,
+    petition: &SentPetition,
+) -> Result<Preview, SignatureError> {
+    let condition = || filter.sent_condition(&petition.url, key);
+    let pending: i64 = ss::table.filter(condition()).filter(ss::confirmed_at.is_null()).count().get_result(conn)?;
+    let confirmed: i64 =
+        ss::table.filter(condition()).filter(ss::confirmed_at.is_not_null()).count().get_result(conn)?;
+    let rows: Vec<ExampleRow> = ss::table
+        .filter(condition())
+        .order((ss::created_at.desc(), ss::id.desc()))
+        .limit(EXAMPLES)
+        .select((ss::email, ss::created_at, ss::confirmed_at))
+        .load(conn)?;
+    let earlier: Vec<RecordRow> = ssi::table
+        .filter(ssi::petition_url.eq(&petition.url))
+        .order((ssi::created_at.desc(), ssi::id.desc()))
+        .limit(EXAMPLES)
+        .select((ssi::actor, ssi::filter, ssi::pending, ssi::confirmed, ssi::created_at))
+        .load(conn)?;
+    Ok(Preview {
+        petition_slug: petition.handle.clone(),
+        petition_title: petition.title.clone(),
+        pending,
+        confirmed,
+        examples: examples(rows),
+        filter: filter.clone(),
+        earlier: earlier.into_iter().map(Record::from).collect(),
+    })
+}
+
+/// `invalidate` among the signatures sent to a remote petition, in the caller's
+/// transaction: they are marked, their links die, and none goes out in a later `Sign`.
+/// Returns what was done and the confirmed ones the petition's instance may count (not
+/// refused by it), which the caller withdraws there.
+pub fn invalidate_sent(
+    conn: &mut DbConnection,
+    key: &NetworkKey,
+    filter: &Filter,
+    petition: &SentPetition,
+    actor: &str,
+) -> Result<(Invalidated, Vec<Id>), SignatureError> {
+    let now = signons_store::now();
+    // What the petition's instance may count: confirmed, and not refused.
+    let counted: Vec<Id> = ss::table
+        .filter(filter.sent_condition(&petition.url, key))
+        .filter(ss::confirmed_at.is_not_null())
+        .filter(ss::answer.is_null().or(ss::answer.ne("rejected")))
+        .select(ss::id)
+        .load(conn)?;
+    let dead = || {
+        (
+            ss::invalidated_at.eq(Some(now)),
+            ss::confirm_token_hash.eq(None::<String>),
+            ss::withdraw_token_hash.eq(None::<String>),
+        )
+    };
+    let pending =
+        diesel::update(ss::table.filter(filter.sent_condition(&petition.url, key)).filter(ss::confirmed_at.is_null()))
+            .set(dead())
+            .execute(conn)?;
+    let confirmed = diesel::update(
+        ss::table.filter(filter.sent_condition(&petition.url, key)).filter(ss::confirmed_at.is_not_null()),
+    )
+    .set(dead())
+    .execute(conn)?;
+    let invalidated =
+        ss::table.filter(ss::petition_url.eq(&petition.url)).filter(ss::invalidated_at.is_not_null()).select(ss::id);
+    diesel::delete(swt::table.filter(swt::signature_id.eq_any(invalidated))).execute(conn)?;
+    let (pending, confirmed) =
+        (i64::try_from(pending).unwrap_or(i64::MAX), i64::try_from(confirmed).unwrap_or(i64::MAX));
+    let id = Id::new();
+    diesel::insert_into(ssi::table)
+        .values((
+            ssi::id.eq(&id),
+            ssi::petition_url.eq(&petition.url),
+            ssi::actor.eq(actor),
+            ssi::filter.eq(filter.describe()),
+            ssi::pending.eq(pending),
+            ssi::confirmed.eq(confirmed),
+            ssi::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    tracing::info!(petition = %petition.url, pending, confirmed, filter = %filter.describe(), "sent signatures invalidated");
+    let done = Invalidated {
+        id,
+        petition_slug: petition.handle.clone(),
+        petition_title: petition.title.clone(),
+        pending,
+        confirmed,
+    };
+    Ok((done, counted))
 }
 
 /// Invalidates what `filter` names, in one transaction (the caller's): the signatures are
@@ -310,24 +456,33 @@ pub struct Record {
     pub at: String,
 }
 
+/// A row of either table of invalidations (selected by name from `signature_invalidations`,
+/// in the same order from `sent_signature_invalidations`).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = si)]
+struct RecordRow {
+    actor: String,
+    filter: String,
+    pending: i64,
+    confirmed: i64,
+    created_at: NaiveDateTime,
+}
+
+impl From<RecordRow> for Record {
+    fn from(r: RecordRow) -> Self {
+        Record { actor: r.actor, filter: r.filter, pending: r.pending, confirmed: r.confirmed, at: time(r.created_at) }
+    }
+}
+
 /// The invalidations of a petition, newest first.
 fn history(conn: &mut DbConnection, petition: &Id, limit: i64) -> Result<Vec<Record>, SignatureError> {
-    let rows: Vec<(String, String, i64, i64, NaiveDateTime)> = si::table
+    let rows: Vec<RecordRow> = si::table
         .filter(si::petition_id.eq(petition))
         .order((si::created_at.desc(), si::id.desc()))
         .limit(limit)
-        .select((si::actor, si::filter, si::pending, si::confirmed, si::created_at))
+        .select(RecordRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(actor, filter, pending, confirmed, at)| Record {
-            actor,
-            filter,
-            pending,
-            confirmed,
-            at: at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        })
-        .collect())
+    Ok(rows.into_iter().map(Record::from).collect())
 }
 
 /// `ann.lee@example.org` → `a…@example.org`: enough to recognize a pattern (one domain, a

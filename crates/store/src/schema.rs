@@ -396,6 +396,8 @@ diesel::table! {
         answer -> Nullable<Text>,
         reason -> Nullable<Text>,
         answered_at -> Nullable<Timestamp>,
+        network_hash -> Nullable<Text>,
+        invalidated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -427,3 +429,17 @@ diesel::table! {
 diesel::joinable!(signature_invalidations -> petitions (petition_id));
 diesel::allow_tables_to_appear_in_same_query!(signature_invalidations, petitions);
 diesel::allow_tables_to_appear_in_same_query!(signature_invalidations, signatures);
+
+// Appended (2026-12-06-000001_sent_invalidation): what admins invalidated in bulk among the
+// signatures sent to other instances.
+diesel::table! {
+    sent_signature_invalidations (id) {
+        id -> Text,
+        petition_url -> Text,
+        actor -> Text,
+        filter -> Text,
+        pending -> BigInt,
+        confirmed -> BigInt,
+        created_at -> Timestamp,
+    }
+}

@@ -10,10 +10,12 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
+use signons_federation::{sent, FederationError};
 use signons_petition::FieldErrors;
 use signons_render::Context;
 use signons_signature::invalidation::{self, Filter, FilterInput, Invalidated, Preview};
 use signons_signature::{NetworkKey, SignatureError};
+use signons_store::DbConnection;
 
 const TEMPLATE: &str = "admin_invalidate.html";
 
@@ -119,18 +121,37 @@ pub async fn invalidate_submit(state: web::Data<AppState>, visitor: Visitor, bod
         }
     };
     let key = NetworkKey::new(&state.signing.link_key);
-    let outcome = match form.action.as_str() {
-        "confirm" => {
-            let (key, filter) = (key.clone(), filter.clone());
-            state.db.write_async(move |conn| invalidation::invalidate(conn, &key, &filter, &admin)).await.map(Ok)
+    let (confirm, remote) = (form.action == "confirm", filter.is_remote());
+    let outcome = if remote {
+        // Signatures our signers sent to another instance's petition.
+        let urls = state.fed().urls.clone();
+        let run = move |conn: &mut DbConnection| match confirm {
+            true => sent::invalidate(conn, &urls, &key, &filter, &admin).map(Ok),
+            false => sent::preview_invalidation(conn, &key, &filter).map(Err),
+        };
+        let outcome = if confirm { state.db.write_async(run).await } else { state.db.read_async(run).await };
+        match outcome {
+            Ok(outcome) => Ok(outcome),
+            Err(FederationError::Signature(e)) => Err(e),
+            Err(e) => return Err(e.into()),
         }
-        _ => {
-            let (key, filter) = (key.clone(), filter.clone());
-            state.db.read_async(move |conn| invalidation::preview(conn, &key, &filter)).await.map(Err)
+    } else {
+        let run = move |conn: &mut DbConnection| match confirm {
+            true => invalidation::invalidate(conn, &key, &filter, &admin).map(Ok),
+            false => invalidation::preview(conn, &key, &filter).map(Err),
+        };
+        if confirm {
+            state.db.write_async(run).await
+        } else {
+            state.db.read_async(run).await
         }
     };
     match outcome {
         Ok(Ok(done)) => {
+            if remote {
+                // The Undo(Sign) queued for the petition's instance.
+                state.fed().wake.notify_one();
+            }
             // The count on the petition's pages and in the API drops at once.
             state.invalidate_petition(&done.petition_slug);
             page(&state, &visitor, &form, Stage::Done(&done), StatusCode::OK)

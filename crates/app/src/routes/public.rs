@@ -360,7 +360,8 @@ pub async fn sign_petition(
     let signed = match &visitor.organizer {
         _ if slug.contains('@') => {
             let petition = read_model::remote::find(&state.db, &slug).await?;
-            match signons_federation::sent::sign(state.fed(), &petition, &form.input(), visitor.locale).await {
+            let network = crate::rate_limit::client_network(&state, &req);
+            match signons_federation::sent::sign(state.fed(), &petition, &form.input(), visitor.locale, network).await {
                 Ok(()) => Ok(()),
                 Err(signons_federation::FederationError::Signature(e)) => Err(e),
                 Err(e) => return Err(e.into()),
