@@ -53,7 +53,9 @@ done
 api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' "$@"; }
 for follower in beta gamma; do
   $follower federation follow http://localhost:8541 >/dev/null
-  for _ in $(seq 100); do $follower federation status | grep -q "(accepted)" && break; sleep 0.2; done
+  # Not `grep -q`: it stops reading at the first match, and `signons` then panics on the
+  # broken pipe (a backtrace in the middle of the demo's output).
+  for _ in $(seq 100); do $follower federation status | grep "(accepted)" >/dev/null && break; sleep 0.2; done
   echo "$follower: $($follower federation status | grep "following")"
 done
 

@@ -30,6 +30,12 @@ async fn organizer_logs_in_drafts_edits_publishes_closes(backend: Backend) {
         assert_eq!(input_value(&wrong.body, "email").as_deref(), Some(email));
         assert!(wrong.header("set-cookie").is_none_or(|c| !c.contains("signons_session")));
     }
+    // Straight to the login page, with no page to go back to: the dashboard after it.
+    let csrf = organizer.get("/login").await.expect(200).csrf();
+    let direct = organizer
+        .post_form("/login", &[("csrf", &csrf), ("email", ORGANIZER_EMAIL), ("password", ORGANIZER_PASSWORD)])
+        .await;
+    assert_eq!(direct.expect(303).location(), "/dashboard");
     organizer.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
     organizer.get("/dashboard").await.expect(200).contains(&format!("Petitions of {ORGANIZATION}"));
 

@@ -30,6 +30,15 @@ struct LoginForm {
     next: Option<String>,
 }
 
+/// Where a login leads: the page that sent the visitor to it, or else their dashboard
+/// (not the public home page, where a new organizer would not find their petitions).
+fn after_login(next: Option<&str>) -> &str {
+    match next {
+        None | Some("") => "/dashboard",
+        next => safe_next(next),
+    }
+}
+
 fn login_page(
     state: &AppState,
     visitor: &Visitor,
@@ -39,7 +48,7 @@ fn login_page(
 ) -> HttpResponse {
     let mut context = Context::new();
     context.insert("form", form);
-    context.insert("next", safe_next(form.next.as_deref()));
+    context.insert("next", after_login(form.next.as_deref()));
     context.insert("error", &error.map(|k| visitor.t(k)));
     visitor.render(state, "login.html", context, status)
 }
@@ -88,7 +97,7 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visito
     }
     match session {
         Ok(token) => {
-            let mut response = redirect(safe_next(form.next.as_deref()));
+            let mut response = redirect(after_login(form.next.as_deref()));
             let mut c = cookie(SESSION_COOKIE, token.expose().to_owned(), state.config.secure_cookies);
             c.set_max_age(actix_web::cookie::time::Duration::days(SESSION_DAYS));
             response.add_cookie(&c).map_err(AppError::internal)?;
