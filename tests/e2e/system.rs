@@ -101,3 +101,27 @@ async fn head_robots_and_sitemap(backend: Backend) {
         .contains(&format!("<loc>{}/petitions</loc>", app.url))
         .lacks(&draft);
 }
+
+/// `signons migrate | grep -q applied`, or `| head`: the reader closes the pipe before the
+/// command prints, and the command ends quietly instead of panicking on the broken pipe.
+#[test]
+fn command_output_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_signons-under-test"))
+        .arg("migrate")
+        .env_remove("SIGNONS_CONFIG")
+        .env("SIGNONS_DATABASE_URL", format!("sqlite://{}", dir.path().join("signons.db").display()))
+        .env("SIGNONS_DATA_DIR", dir.path())
+        .env("SIGNONS_LINK_KEY_FILE", dir.path().join("link.key"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes at once: migrating takes far longer than this.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

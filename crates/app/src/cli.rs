@@ -159,6 +159,22 @@ pub enum Admin {
 }
 
 /// The whole `signons` command: parses the arguments, runs, and says how it ended.
+/// `println!` for what the commands print: when the reader is gone (`signons … | head`,
+/// `grep -q`), the command ends quietly, as Unix tools do, instead of panicking on the
+/// broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: cannot write the output: {e}");
+                std::process::exit(1);
+            }
+            std::process::exit(0);
+        }
+    }};
+}
+
 pub async fn main() -> std::process::ExitCode {
     match run(Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -181,7 +197,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let db = open(&config)?;
             let applied = db.migrate()?;
-            println!("{} migration(s) applied", applied.len());
+            out!("{} migration(s) applied", applied.len());
         }
         Command::Admin(Admin::CreateOrganizer { email, org, org_name }) => {
             let password = read_password()?;
@@ -200,7 +216,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     Ok(organizer)
                 })
                 .map_err(describe)?;
-            println!("organizer {} created in organization {}", organizer.email, organizer.organization.slug);
+            out!("organizer {} created in organization {}", organizer.email, organizer.organization.slug);
         }
         Command::Admin(Admin::CreateToken { email, name, expires_in_days }) => {
             tokens(&config, Tokens::Create { email, name, expires_in_days })?
@@ -213,7 +229,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 signons_petition::PetitionError::NotFound => anyhow::anyhow!("no organizer with email {email}"),
                 other => describe(other),
             })?;
-            println!("{email} is an instance admin");
+            out!("{email} is an instance admin");
         }
         Command::Admin(Admin::Invalidate { petition, network, domain, from, until, yes }) => {
             let input = signons_signature::invalidation::FilterInput {
@@ -263,7 +279,7 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
             let data = fed.to_request_data();
             let actor = signons_federation::follows::resolve_followable(&target, &data).await.map_err(fail)?;
             db.write(|conn| signons_federation::follows::follow(conn, &data.urls, &actor)).map_err(fail)?;
-            println!("following {} ({}): the request is sent by the running server", actor.url, actor.handle());
+            out!("following {} ({}): the request is sent by the running server", actor.url, actor.handle());
         }
         Federation::Unfollow { actor } => {
             let urls = signons_federation::Urls::new(&config.public_url)?;
@@ -271,15 +287,15 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
             if !found {
                 anyhow::bail!("this instance does not follow {actor}");
             }
-            println!("unfollowed {actor}");
+            out!("unfollowed {actor}");
         }
-        Federation::Block { domain } => println!("{} is blocked", set(&domain, Some(DomainPolicy::Block))?),
-        Federation::Allow { domain } => println!("{} is allowed", set(&domain, Some(DomainPolicy::Allow))?),
-        Federation::Forget { domain } => println!("{} has no rule now", set(&domain, None)?),
+        Federation::Block { domain } => out!("{} is blocked", set(&domain, Some(DomainPolicy::Block))?),
+        Federation::Allow { domain } => out!("{} is allowed", set(&domain, Some(DomainPolicy::Allow))?),
+        Federation::Forget { domain } => out!("{} has no rule now", set(&domain, None)?),
         Federation::Mode { mode } => {
             let mode = Mode::parse(&mode).ok_or_else(|| anyhow::anyhow!("the mode is `open` or `allowlist`"))?;
             db.write(|conn| policy::set_mode(conn, mode)).map_err(fail)?;
-            println!("federation mode: {}", mode.as_str());
+            out!("federation mode: {}", mode.as_str());
         }
         Federation::Status => {
             let status = db
@@ -294,17 +310,17 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
                 })
                 .map_err(fail)?;
             let (mode, rules, following, followers, pending) = status;
-            println!("mode: {}", mode.as_str());
+            out!("mode: {}", mode.as_str());
             for rule in rules {
-                println!("{}: {}", rule.policy.as_str(), rule.domain);
+                out!("{}: {}", rule.policy.as_str(), rule.domain);
             }
             for f in following {
-                println!("following: {} ({})", f.remote_actor, f.state);
+                out!("following: {} ({})", f.remote_actor, f.state);
             }
             for (host, n) in followers {
-                println!("followers on {host}: {n}");
+                out!("followers on {host}: {n}");
             }
-            println!("deliveries waiting: {pending}");
+            out!("deliveries waiting: {pending}");
         }
     }
     Ok(())
@@ -329,11 +345,11 @@ fn jobs(config: &Config, command: Jobs) -> anyhow::Result<()> {
                 ))
             })?;
             for (q, c) in counts.iter().filter(|(q, _)| queue.is_none_or(|only| only == *q)) {
-                println!("{q}: {} queued, {} running, {} dead", c.queued, c.running, c.dead);
+                out!("{q}: {} queued, {} running, {} dead", c.queued, c.running, c.dead);
             }
             for job in dead {
                 let target = job.partition_key.as_deref().map(|p| format!(" to {p}")).unwrap_or_default();
-                println!(
+                out!(
                     "dead {} {}{target}, {} attempt(s), queued {}: {}",
                     job.id,
                     job.queue,
@@ -352,7 +368,7 @@ fn jobs(config: &Config, command: Jobs) -> anyhow::Result<()> {
                 .map(|s| signons_store::Id::parse(s).ok_or_else(|| anyhow::anyhow!("{s:?} is not a job id")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let revived = db.write(|conn| jobs::revive(conn, if all { None } else { Some(&ids) }))?;
-            println!("{revived} dead job(s) queued again");
+            out!("{revived} dead job(s) queued again");
             if !all && revived < ids.len() {
                 bail!("{} of the ids named no dead job", ids.len() - revived);
             }
@@ -375,7 +391,7 @@ fn tokens(config: &Config, command: Tokens) -> anyhow::Result<()> {
             let organizer = organizer(&email)?;
             let tokens = db.read(|conn| account::list_tokens(conn, &organizer.id)).map_err(describe)?;
             if tokens.is_empty() {
-                println!("{email} has no API token");
+                out!("{email} has no API token");
             }
             let day = |d: chrono::NaiveDateTime| d.format("%Y-%m-%d %H:%M UTC").to_string();
             for t in tokens {
@@ -387,7 +403,7 @@ fn tokens(config: &Config, command: Tokens) -> anyhow::Result<()> {
                 let used =
                     t.last_used_at.map(|u| format!("last used {}", day(u))).unwrap_or_else(|| "never used".into());
                 let name = if t.name.is_empty() { "(unnamed)" } else { t.name.as_str() };
-                println!("{}  {name}  created {}, {used}, {expiry}", t.id, day(t.created_at));
+                out!("{}  {name}  created {}, {used}, {expiry}", t.id, day(t.created_at));
             }
         }
         Tokens::Create { email, name, expires_in_days } => {
@@ -402,7 +418,7 @@ fn tokens(config: &Config, command: Tokens) -> anyhow::Result<()> {
             let organizer = organizer(&email)?;
             let (_, token) =
                 db.write(|conn| account::create_token(conn, &organizer.id, &name, lifetime)).map_err(describe)?;
-            println!("{}", token.expose());
+            out!("{}", token.expose());
         }
         Tokens::Revoke { email, id } => {
             let parsed = TokenId::parse(&id)
@@ -412,7 +428,7 @@ fn tokens(config: &Config, command: Tokens) -> anyhow::Result<()> {
             if !revoked {
                 bail!("{email} has no token {id}");
             }
-            println!("token {id} revoked");
+            out!("token {id} revoked");
         }
     }
     Ok(())
@@ -473,9 +489,13 @@ fn invalidate(config: &Config, input: &signons_signature::invalidation::FilterIn
         } else {
             db.write(|conn| invalidation::invalidate(conn, &key, &filter, "command line")).map_err(fail)?
         };
-        println!(
+        out!(
             "invalidated {} confirmed and {} unconfirmed signature(s) of {:?} ({}): the count dropped by {}",
-            done.confirmed, done.pending, done.petition_title, done.petition_slug, done.confirmed
+            done.confirmed,
+            done.pending,
+            done.petition_title,
+            done.petition_slug,
+            done.confirmed
         );
         return Ok(());
     }
@@ -484,23 +504,28 @@ fn invalidate(config: &Config, input: &signons_signature::invalidation::FilterIn
     } else {
         db.read(|conn| invalidation::preview(conn, &key, &filter)).map_err(fail)?
     };
-    println!("petition {:?} ({}), filter {}", preview.petition_title, preview.petition_slug, filter.describe());
-    println!(
+    out!("petition {:?} ({}), filter {}", preview.petition_title, preview.petition_slug, filter.describe());
+    out!(
         "would invalidate {} confirmed signature(s) (the count would drop by as much) and {} unconfirmed",
-        preview.confirmed, preview.pending
+        preview.confirmed,
+        preview.pending
     );
     for e in &preview.examples {
         let email = if e.email.is_empty() { "(erased)" } else { e.email.as_str() };
         let state = e.confirmed_at.as_deref().map(|c| format!("confirmed {c}")).unwrap_or("not confirmed".into());
-        println!("  {email}  signed {}, {state}", e.signed_at);
+        out!("  {email}  signed {}, {state}", e.signed_at);
     }
     for r in &preview.earlier {
-        println!(
+        out!(
             "earlier: {} by {}: {} confirmed and {} unconfirmed, filter {}",
-            r.at, r.actor, r.confirmed, r.pending, r.filter
+            r.at,
+            r.actor,
+            r.confirmed,
+            r.pending,
+            r.filter
         );
     }
-    println!("nothing changed: add --yes to invalidate them");
+    out!("nothing changed: add --yes to invalidate them");
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! What pages and the API show of a petition (local or remote) and of its news: plain
 //! data built from the domain types, nothing loaded here.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, SubsecRound};
 use serde::Serialize;
 use signons_petition::{Petition, PetitionStatus, SafeHtml};
 use signons_store::Id;
@@ -25,7 +25,8 @@ pub struct PetitionView {
     pub ask_country: bool,
     pub ask_postal_code: bool,
     pub accepts_signatures: bool,
-    pub published_at: Option<NaiveDateTime>,
+    /// RFC 3339, in UTC (`2026-12-02T19:36:57Z`), as every time the API gives.
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Always false: see `RemotePetitionView`.
     pub remote: bool,
     /// The organizations that carry it beside its own.
@@ -56,7 +57,7 @@ impl PetitionView {
             ask_country: p.ask_country,
             ask_postal_code: p.ask_postal_code,
             accepts_signatures: p.accepts_signatures(signons_store::now()),
-            published_at: p.published_at,
+            published_at: p.published_at.map(|t| t.and_utc().trunc_subsecs(0)),
             remote: false,
             partners: p.partners.as_slice().to_vec(),
         }
