@@ -1,6 +1,7 @@
 //! Periodic upkeep: close petitions past their end date, purge unconfirmed signatures,
 //! anonymize old ones, forget expired sessions and reset links and recovered rate-limit entries,
-//! and purge what is kept for remote instances gone for weeks.
+//! and purge what is kept for remote instances gone for weeks; and, where PostgreSQL's
+//! autovacuum is off, vacuum the job queue's table every minute (`tidy_jobs`).
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -28,6 +29,28 @@ pub async fn run(state: web::Data<AppState>) {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
             _ = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
+
+/// Every `TIDY_EVERY`, `signons_store::jobs::tidy` (a no-op unless PostgreSQL runs without
+/// autovacuum, where a backlog would otherwise drain ten times slower).
+pub async fn tidy_jobs(state: web::Data<AppState>) {
+    let mut warned = false;
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(signons_store::jobs::TIDY_EVERY) => {}
+        }
+        match state.db.read_async(signons_store::jobs::tidy).await {
+            Ok(true) if !warned => {
+                warned = true;
+                tracing::warn!(
+                    "PostgreSQL runs with autovacuum off: Signons vacuums its job queue's table every minute"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot vacuum the job queue's table"),
         }
     }
 }
