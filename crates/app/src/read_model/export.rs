@@ -66,7 +66,8 @@ impl Columns {
             w.write_record(self.header()).map_err(AppError::internal)?;
         }
         for row in rows {
-            w.write_record(self.record(row).iter().map(|cell| guard_formula(cell).into_owned())).map_err(AppError::internal)?;
+            w.write_record(self.record(row).iter().map(|cell| guard_formula(cell).into_owned()))
+                .map_err(AppError::internal)?;
         }
         Ok(Bytes::from(w.into_inner().map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?))
     }
@@ -286,7 +287,10 @@ mod tests {
         };
         let html = print_rows(&columns, &[row("<b>Ann</b>", true), row("Bob", false)], "Anonymous");
         let html = String::from_utf8_lossy(&html);
-        assert_eq!(html, "<tr><td>&lt;b&gt;Ann&lt;&#x2F;b&gt;</td><td>FR</td></tr>\n<tr><td>Anonymous</td><td>FR</td></tr>\n");
+        assert_eq!(
+            html,
+            "<tr><td>&lt;b&gt;Ann&lt;&#x2F;b&gt;</td><td>FR</td></tr>\n<tr><td>Anonymous</td><td>FR</td></tr>\n"
+        );
     }
 
     #[test]

@@ -104,9 +104,11 @@ struct SignaturesQuery {
 
 /// Whether the client asked for CSV (`Accept: text/csv`, among others or alone).
 fn wants_csv(req: &HttpRequest) -> bool {
-    req.headers().get_all(header::ACCEPT).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
-        item.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("text/csv"))
-    })
+    req.headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| item.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("text/csv")))
 }
 
 /// The petition's confirmed signatures, for its organizers: OSDI-shaped pages of
