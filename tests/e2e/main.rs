@@ -30,6 +30,7 @@ mod accounts;
 mod admin;
 mod bad_input;
 mod email;
+mod export;
 mod fault;
 mod federation;
 mod federation_abuse;

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{account, admin, api, discovery, federation, invalidate, jobs, organizer, public, system};
+use crate::routes::{account, admin, api, discovery, export, federation, invalidate, jobs, organizer, public, system};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -146,6 +146,7 @@ impl Application {
                         .service(api::publish_petition)
                         .service(api::close_petition)
                         .service(api::petition_attestations)
+                        .service(export::api_signatures)
                         .service(api::post_news)
                         .service(api::set_partners)
                         .service(api::remove_petition)
@@ -184,6 +185,8 @@ impl Application {
                 .service(organizer::close_petition)
                 .service(organizer::remove_petition)
                 .service(organizer::post_news)
+                .service(export::download_csv)
+                .service(export::print_list)
                 .service(admin::federation_page)
                 .service(admin::federation_update)
                 .service(jobs::jobs_page)

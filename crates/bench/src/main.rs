@@ -1,6 +1,7 @@
 //! `signons-bench`: the load generator behind `make bench` (issue 4's goals).
 //! Scenario 7 (`federated`) runs two instances instead of one: see `federated`. Scenario 8
-//! (`soak`) signs for ten minutes at half the rate of scenario 1: see `soak`.
+//! (`soak`) signs for ten minutes at half the rate of scenario 1: see `soak`. Scenario 9
+//! (`export`) downloads the CSV of a petition with a million signatures: see `export`.
 //!
 //! For each backend (SQLite in a temporary folder, then PostgreSQL in a database created
 //! for the run and dropped after it) it measures the database's own insert ceiling, starts
@@ -14,6 +15,7 @@
 
 mod ceiling;
 mod client;
+mod export;
 mod federated;
 mod inbox;
 mod many;
@@ -108,8 +110,8 @@ struct Args {
     /// The server's RUST_LOG.
     #[arg(long, default_value = "warn")]
     server_log: String,
-    /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, a50, inbox, many,
-    /// federated, soak);
+    /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, export, a50, inbox,
+    /// many, federated, soak);
     /// for profiling one of them. Confirming needs the signatures of `sign`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -137,6 +139,9 @@ struct Args {
     soak_seconds: Option<u64>,
     #[arg(long)]
     soak_rate: Option<f64>,
+    /// Scenario 9 (export): how many confirmed signatures the exported petition holds.
+    #[arg(long, default_value_t = 1_000_000)]
+    export_rows: usize,
     /// Also write the results as a Markdown table to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -529,6 +534,11 @@ async fn run_single_instance(
         }
     }
 
+    // 9. The export of a petition of its own, filled with a million signatures.
+    if args.runs("export") {
+        rows.push(export_csv(args, &mut server, &mut api, &main_db.url, backend).await?);
+    }
+
     // 4. The A50 day: reads and writes together at fixed rates, and the count lag.
     if !args.runs("a50") {
         rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
@@ -612,6 +622,71 @@ async fn run_single_instance(
     rows.extend(soak(args, &config, &main_db.url, &shared, sign_rate, backend, failures).await?);
     drop((main_db, ceiling_db));
     Ok(rows)
+}
+
+/// Scenario 9, export (see `export`): a petition of its own is filled straight in the
+/// database, then its CSV is downloaded through HTTP while the server's peak memory is
+/// measured.
+async fn export_csv(
+    args: &Args,
+    server: &mut Server,
+    api: &mut client::Conn,
+    db: &signons_store::DatabaseUrl,
+    backend: &'static str,
+) -> anyhow::Result<Row> {
+    let created = api
+        .post_json(
+            "/api/v1/petitions",
+            &serde_json::json!({
+                "title": "Export benchmark: a petition with many signatures",
+                "description": "A petition filled for the export benchmark.",
+                "target": "The Parliament",
+                "goal": 1_000_000,
+                "ask_country": true,
+                "ask_postal_code": true,
+                "publish": true,
+            }),
+        )
+        .await?;
+    if created.status.as_u16() != 201 {
+        bail!("cannot create the export petition: {} {}", created.status, String::from_utf8_lossy(&created.body));
+    }
+    let created: serde_json::Value = serde_json::from_slice(&created.body)?;
+    let slug = created["slug"].as_str().context("no slug")?.to_owned();
+    let n = args.export_rows.max(1);
+    let (url, s) = (db.clone(), slug.clone());
+    let filled = tokio::task::spawn_blocking(move || export::fill(&url, &s, n)).await??;
+    println!("export: {n} confirmed signatures written in {:.1} s", filled.as_secs_f64());
+    let before = server.memory()?;
+    server.reset_peak();
+    let token = api.bearer.clone().context("no token")?;
+    let download = export::download(server.addr, &token, &slug).await?;
+    server.check_alive()?;
+    let mem = server.memory()?;
+    let mut recorder = stats::Recorder::new()?;
+    if download.lines == n as u64 + 1 {
+        recorder.success(download.elapsed);
+    } else {
+        recorder.error(format!("{} lines for {n} rows and a header", download.lines), download.elapsed);
+    }
+    let secs = download.elapsed.as_secs_f64().max(1e-9);
+    let notes = format!(
+        "{n} rows, {:.0} MiB of CSV in {secs:.1} s ({:.0} rows/s); RSS {:.1} MiB before, peak {:.1} MiB during the download (goal: it does not grow with the rows)",
+        download.bytes as f64 / 1_048_576.0,
+        n as f64 / secs,
+        mib(before.rss_kib),
+        mib(mem.peak_kib),
+    );
+    println!("export: {notes}");
+    Ok(Row {
+        backend,
+        scenario: format!("9. export: CSV of {n} signatures"),
+        elapsed: download.elapsed,
+        recorder,
+        rss_end_mib: mib(mem.rss_kib),
+        rss_peak_mib: mib(mem.peak_kib),
+        notes,
+    })
 }
 
 /// Scenario 5, time to inbox, over real SMTP: the server is started again on the same database,

@@ -4,12 +4,14 @@
 //! emails: queued as references, composed by the mail worker with links derived from the
 //! instance's link key (`links`, `emails`), and the caps on how often one address is
 //! emailed (`recipients`); the keyed hash of each signer's network (`network`) and the
-//! admin's bulk invalidation by network, email domain and time (`invalidation`).
+//! admin's bulk invalidation by network, email domain and time (`invalidation`); the
+//! organizers' export of confirmed signatures, a keyset-paginated page at a time (`export`).
 
 pub mod counts;
 pub mod digest;
 pub mod emails;
 pub mod error;
+pub mod export;
 pub mod invalidation;
 pub mod links;
 pub mod network;

@@ -407,3 +407,19 @@ sign-pow-noscript = To tell people from robots, this form has your browser solve
 sign-pow-working = Checking that you are not a robot, one moment…
 error-proof-of-work-required = This form needs JavaScript, which checks that a person is signing. Please turn JavaScript on and send the form again.
 error-proof-of-work-invalid = The check that you are not a robot expired or failed. Please send the form again.
+
+# The organizers' export of signatures
+export-csv-link = Download the signatures (CSV)
+export-print-link = Printable list
+print-title = Signatures of “{ $title }”
+print-back = Back to the petition
+print-hint = Print this page (Ctrl+P or ⌘+P) to hand it over. It holds the names signers made public and their places, never an email address.
+print-total = { $count ->
+    [one] { $count } signature
+   *[other] { $count } signatures
+}
+print-date = as of { $date }
+print-col-name = Name
+print-col-country = Country
+print-col-postal-code = Postal code
+print-anonymous = Anonymous

@@ -407,3 +407,19 @@ sign-pow-noscript = Pour distinguer les personnes des robots, ce formulaire fait
 sign-pow-working = Vérification que vous n'êtes pas un robot, un instant…
 error-proof-of-work-required = Ce formulaire a besoin de JavaScript, qui vérifie qu'une personne signe. Activez JavaScript et envoyez le formulaire à nouveau.
 error-proof-of-work-invalid = La vérification anti-robot a expiré ou échoué. Envoyez le formulaire à nouveau.
+
+# L'export des signatures par les organisateurs
+export-csv-link = Télécharger les signatures (CSV)
+export-print-link = Liste à imprimer
+print-title = Signatures de « { $title } »
+print-back = Retour à la pétition
+print-hint = Imprimez cette page (Ctrl+P ou ⌘+P) pour la remettre. Elle contient les noms que les signataires ont rendus publics et leur lieu, jamais d'adresse e-mail.
+print-total = { $count ->
+    [one] { $count } signature
+   *[other] { $count } signatures
+}
+print-date = au { $date }
+print-col-name = Nom
+print-col-country = Pays
+print-col-postal-code = Code postal
+print-anonymous = Anonyme

@@ -2,6 +2,7 @@
 //! the database and shaped for them. It never knows of HTTP routes; routes call it.
 
 pub mod api_petition;
+pub mod export;
 pub mod lists;
 pub mod remote;
 pub mod snapshot;

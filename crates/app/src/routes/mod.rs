@@ -2,6 +2,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod discovery;
+pub mod export;
 pub mod federation;
 pub mod invalidate;
 pub mod jobs;
