@@ -120,7 +120,7 @@ pub fn receive_news(
         Err(signons_petition::PetitionError::NotFound) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
-    if !matches!(petition.status, PetitionStatus::Open | PetitionStatus::Closed) {
+    if !petition.is_public() {
         return Ok(false);
     }
     let Some(partner) = petition.partners.as_slice().iter().find(|p| p.id == note.attributed_to.as_str()) else {
