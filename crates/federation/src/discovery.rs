@@ -3,7 +3,7 @@
 use crate::{FederationData, FederationError, LocalRef};
 use diesel::prelude::*;
 use serde_json::{json, Value};
-use signons_petition::{PetitionError, PetitionStatus};
+use signons_petition::PetitionError;
 use signons_store::schema::{organizers, petitions};
 
 /// The local actor a handle's user part names: the host itself names the instance actor,

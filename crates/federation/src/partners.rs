@@ -13,7 +13,7 @@ use activitypub_federation::kinds::activity::CreateType;
 use diesel::prelude::*;
 use serde_json::json;
 use signons_mail::Message;
-use signons_petition::{Organization, Petition, PetitionStatus, SafeHtml};
+use signons_petition::{Organization, Petition, SafeHtml};
 use signons_render::Locale;
 use signons_store::schema::sent_signatures as ss;
 use signons_store::{DbConnection, Id};
