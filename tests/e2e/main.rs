@@ -37,6 +37,7 @@ mod federation_abuse;
 mod helpers;
 mod i18n;
 mod invalidation;
+mod lifecycle;
 mod mail;
 mod organizer;
 mod sign_elsewhere;

@@ -91,11 +91,12 @@ async fn organizer_logs_in_drafts_edits_publishes_closes(backend: Backend) {
         .contains("Repair the school roof before winter")
         .contains("id=\"postal_code\"")
         .contains("Closes on ");
-    organizer.get(&format!("/p/{slug}/edit")).await.expect(409);
+    // Still editable once published (see lifecycle.rs), under the same address.
+    organizer.get(&format!("/p/{slug}/edit")).await.expect(200).contains("Edit the petition");
     assert_eq!(app.petition(&slug).await["status"], "open");
 
-    // Close with the button.
-    organizer.post_form(&format!("/p/{slug}/close"), &[("csrf", &csrf)]).await.expect(303);
+    // Close with the button, once confirmed (see lifecycle.rs).
+    organizer.post_form(&format!("/p/{slug}/close"), &[("csrf", &csrf), ("confirm", "yes")]).await.expect(303);
     public.get(&format!("/p/{slug}")).await.expect(200).contains("This petition is closed");
     assert_eq!(app.petition(&slug).await["status"], "closed");
 

@@ -163,7 +163,7 @@ impl From<PetitionError> for AppError {
             PetitionError::ResetLinkExpired => AppError::TokenExpired,
             PetitionError::ApiTokenExpired => AppError::ApiTokenExpired,
             PetitionError::Forbidden => AppError::Forbidden,
-            PetitionError::InvalidTransition { .. } | PetitionError::OrganizerExists => {
+            PetitionError::InvalidTransition { .. } | PetitionError::OrganizerExists | PetitionError::EndDatePassed => {
                 AppError::InvalidState(e.to_string())
             }
             PetitionError::PasswordHash | PetitionError::Store(_) => AppError::internal(e),

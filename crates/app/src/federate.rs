@@ -71,16 +71,26 @@ pub fn spawn_workers(state: &web::Data<AppState>) {
 }
 
 /// Tells followers about a petition that was just published (a `Create(Note)` from its
-/// organization), closed (an `Update` of its actor) or removed (a `Delete`), in the
+/// organization), closed or won (an `Update` of its actor) or removed (a `Delete`), in the
 /// transaction that made the change. Call `FederationData::wake` after the commit.
 pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petition) -> Result<(), AppError> {
     match petition.status {
         PetitionStatus::Open => {
             lifecycle::petition_published(conn, &fed.urls, petition)?;
         }
-        PetitionStatus::Closed => lifecycle::petition_closed(conn, fed, petition)?,
+        PetitionStatus::Closed | PetitionStatus::Won => lifecycle::petition_changed(conn, fed, petition)?,
         PetitionStatus::Removed => lifecycle::petition_removed(conn, fed, petition)?,
         PetitionStatus::Draft => {}
+    }
+    Ok(())
+}
+
+/// Tells followers that a published petition changed without being newly published (its
+/// text edited, or reopened): an `Update` of its actor. Nothing for a draft, which no one
+/// follows yet.
+pub fn announce_change(conn: &mut DbConnection, fed: &FederationData, petition: &Petition) -> Result<(), AppError> {
+    if petition.is_public() {
+        lifecycle::petition_changed(conn, fed, petition)?;
     }
     Ok(())
 }
@@ -89,15 +99,45 @@ pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petiti
 /// API both run it.
 pub type Step = fn(&mut DbConnection, &Organizer, &str) -> Result<Petition, signons_petition::PetitionError>;
 
+/// What followers are told after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tell {
+    /// What the status it leaves the petition in says (`announce`): publish, close, win,
+    /// remove.
+    ByStatus,
+    /// An `Update` (`announce_change`): an edit, a reopening.
+    Changed,
+}
+
 /// Runs `step` and tells followers about it in the same transaction, then wakes the
 /// delivery worker and refreshes the cached pages.
 pub async fn change(state: &AppState, organizer: Organizer, slug: String, step: Step) -> Result<Petition, AppError> {
+    change_with(state, organizer, slug, Tell::ByStatus, step).await
+}
+
+/// `change`, for any step (one that takes more than the petition's slug: an edit, a
+/// victory message), telling followers as `tell` says.
+pub async fn change_with<F>(
+    state: &AppState,
+    organizer: Organizer,
+    slug: String,
+    tell: Tell,
+    step: F,
+) -> Result<Petition, AppError>
+where
+    F: FnOnce(&mut DbConnection, &Organizer, &str) -> Result<Petition, signons_petition::PetitionError>
+        + Send
+        + 'static,
+{
     let fed = state.fed().clone();
     let p = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let p = step(conn, &organizer, &slug)?;
-            announce(conn, &fed, &p)?;
+            match tell {
+                Tell::ByStatus => announce(conn, &fed, &p)?,
+                Tell::Changed => announce_change(conn, &fed, &p)?,
+            }
             Ok(p)
         })
         .await?;
@@ -152,7 +192,7 @@ pub async fn set_partners(
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let p = signons_petition::petition::set_partners(conn, &organizer, &slug, &partners)?;
-            if matches!(p.status, PetitionStatus::Open | PetitionStatus::Closed) {
+            if p.is_public() {
                 let count = signons_signature::counts::total(conn, &p.id)?;
                 progress::petition_updated(conn, &fed, &p, count)?;
             }
@@ -197,7 +237,9 @@ pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, tex
                 return Err(AppError::Forbidden);
             }
             match p.status {
-                PetitionStatus::Open | PetitionStatus::Closed => Ok(posts::news(conn, &fed.urls, &p, &text)?),
+                PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won => {
+                    Ok(posts::news(conn, &fed.urls, &p, &text)?)
+                }
                 PetitionStatus::Draft => {
                     Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()))
                 }

@@ -271,6 +271,10 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
         "organization": urls.actor(&LocalRef::Organization(petition.organization.slug.clone())).as_str(),
         "published": petition.published_at.map(timestamp),
         "updated": timestamp(petition.updated_at),
+        // When its text last changed after publication (`updated` moves with every change,
+        // the count's included), and, once won, the organizers' message (sanitized HTML).
+        "edited": petition.edited_at.map(timestamp),
+        "victoryMessage": petition.victory.as_ref().map(|v| v.html.as_str()),
         "endTime": petition.end_at.map(timestamp),
         "signatureCount": count,
         "signatureGoal": petition.goal,

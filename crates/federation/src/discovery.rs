@@ -3,7 +3,7 @@
 use crate::{FederationData, FederationError, LocalRef};
 use diesel::prelude::*;
 use serde_json::{json, Value};
-use signons_petition::{PetitionError, PetitionStatus};
+use signons_petition::PetitionError;
 use signons_store::schema::{organizers, petitions};
 
 /// The local actor a handle's user part names: the host itself names the instance actor,
@@ -16,9 +16,7 @@ pub async fn local_ref_for_name(data: &FederationData, name: &str) -> Result<Opt
     data.db
         .read_async(move |conn| -> Result<Option<LocalRef>, FederationError> {
             match signons_petition::petition::find(conn, &name) {
-                Ok(p) if matches!(p.status, PetitionStatus::Open | PetitionStatus::Closed) => {
-                    return Ok(Some(LocalRef::Petition(name)))
-                }
+                Ok(p) if p.is_public() => return Ok(Some(LocalRef::Petition(name))),
                 Ok(_) | Err(PetitionError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }

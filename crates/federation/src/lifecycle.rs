@@ -1,5 +1,6 @@
 //! What followers are told at each step of a petition's life: published (its organization
-//! announces it), closed (an `Update` of it), removed (a `Delete` of it). Called in the
+//! announces it), edited, closed, reopened or won (an `Update` of it), removed (a `Delete`
+//! of it). Called in the
 //! transaction that makes the change, so an activity is queued if and only if the change
 //! is committed.
 
@@ -27,8 +28,9 @@ pub fn petition_published(conn: &mut DbConnection, urls: &Urls, petition: &Petit
     Ok(post)
 }
 
-/// A petition was closed: an `Update` of it, with its final count and `"status": "closed"`.
-pub fn petition_closed(
+/// A published petition changed (its text edited; closed, reopened or won): an `Update`
+/// of it, whole, with its count, `status`, `edited` and, once won, `victoryMessage`.
+pub fn petition_changed(
     conn: &mut DbConnection,
     data: &crate::FederationData,
     petition: &Petition,

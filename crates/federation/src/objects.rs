@@ -43,6 +43,8 @@ pub fn ns_document(urls: &Urls) -> Value {
             "petitions": { "@id": "signons:petitions", "@type": "@id" },
             "postKind": { "@id": "signons:postKind" },
             "partners": { "@id": "signons:partners", "@container": "@list" },
+            "victoryMessage": { "@id": "signons:victoryMessage" },
+            "edited": { "@id": "signons:edited", "@type": "xsd:dateTime" },
             "Sign": "signons:Sign",
             "attestations": { "@id": "signons:attestations", "@container": "@set" },
             "confirmed": { "@id": "signons:confirmed", "@type": "xsd:dateTime" },

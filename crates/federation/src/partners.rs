@@ -13,7 +13,7 @@ use activitypub_federation::kinds::activity::CreateType;
 use diesel::prelude::*;
 use serde_json::json;
 use signons_mail::Message;
-use signons_petition::{Organization, Petition, PetitionStatus, SafeHtml};
+use signons_petition::{Organization, Petition, SafeHtml};
 use signons_render::Locale;
 use signons_store::schema::sent_signatures as ss;
 use signons_store::{DbConnection, Id};
@@ -120,7 +120,7 @@ pub fn receive_news(
         Err(signons_petition::PetitionError::NotFound) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
-    if !matches!(petition.status, PetitionStatus::Open | PetitionStatus::Closed) {
+    if !petition.is_public() {
         return Ok(false);
     }
     let Some(partner) = petition.partners.as_slice().iter().find(|p| p.id == note.attributed_to.as_str()) else {

@@ -135,8 +135,8 @@ pub fn news_body(urls: &Urls, slug: &str, title: &str, markdown: &str) -> String
     format!("{}<p>{link}</p>", SafeHtml::from_markdown(markdown).as_str())
 }
 
-/// Petitions others may see: published, open or closed.
-pub const PUBLIC_STATUSES: [PetitionStatus; 2] = [PetitionStatus::Open, PetitionStatus::Closed];
+/// Petitions others may see: published, open, closed or won.
+pub const PUBLIC_STATUSES: [PetitionStatus; 3] = signons_petition::petition::PUBLISHED;
 
 /// A post as stored, with the slugs of its petition and organization (joined).
 #[derive(Queryable, Selectable)]

@@ -82,6 +82,12 @@ pub struct GroupJson {
     /// actor with at least `id` and `name`.
     #[serde(default)]
     pub partners: Vec<Value>,
+    /// When its text last changed after publication (Signons' own term).
+    #[serde(default)]
+    pub edited: Option<DateTime<Utc>>,
+    /// A won petition's message, HTML (sanitized here before it is kept).
+    #[serde(default)]
+    pub victory_message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
@@ -105,6 +111,8 @@ pub struct RemotePetition {
     pub ask_postal_code: bool,
     pub inbox: Option<String>,
     pub partners: signons_petition::Partners,
+    pub victory_html: Option<String>,
+    pub edited_at: Option<NaiveDateTime>,
 }
 
 impl GroupJson {
@@ -189,7 +197,7 @@ fn validate_group(json: &GroupJson, allow_http: bool) -> Result<(), FederationEr
     if !(0..=COUNT_MAX).contains(&json.signature_count) || !(0..=COUNT_MAX).contains(&json.signature_goal) {
         return Err(FederationError::Invalid("signature counts out of range".into()));
     }
-    if !["open", "closed"].contains(&json.status.as_str()) {
+    if !["open", "closed", "won"].contains(&json.status.as_str()) {
         return Err(FederationError::Invalid("unknown petition status".into()));
     }
     Ok(())
@@ -228,6 +236,11 @@ pub fn upsert_petition(
     if title.is_empty() {
         return Err(FederationError::Invalid("a petition without a title".into()));
     }
+    // Kept only for a won petition, as its home instance shows it.
+    let victory = match (&json.victory_message, json.status.as_str()) {
+        (Some(m), "won") => Some(clean_html(m)?),
+        _ => None,
+    };
     let values = (
         rp::title.eq(title),
         rp::summary_html.eq(clean_html(json.description())?),
@@ -243,6 +256,8 @@ pub fn upsert_petition(
         rp::ask_postal_code.eq(json.signature_fields.iter().any(|f| f == "postalCode")),
         rp::inbox.eq(json.inbox.as_ref().map(Url::as_str)),
         rp::partners.eq(partners_of(json, allow_http).to_json()),
+        rp::victory_html.eq(victory),
+        rp::edited_at.eq(json.edited.map(|t| t.naive_utc())),
     );
     let updated = diesel::update(rp::table.filter(rp::url.eq(json.id.as_str()))).set(values.clone()).execute(conn)?;
     if updated == 0 {

@@ -137,6 +137,9 @@ fn sample_petition() -> Petition {
         published_at: Some(at("2025-03-02 09:15:00")),
         closed_at: None,
         partners: Default::default(),
+        edited_at: None,
+        won_at: None,
+        victory: None,
     }
 }
 

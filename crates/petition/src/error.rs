@@ -18,6 +18,8 @@ pub enum PetitionError {
     Forbidden,
     #[error("a {from} petition cannot be {action}")]
     InvalidTransition { from: &'static str, action: &'static str },
+    #[error("its end date has passed: choose a new end date first")]
+    EndDatePassed,
     #[error("this password reset link is not valid, or was already used")]
     ResetLinkInvalid,
     #[error("this password reset link has expired")]

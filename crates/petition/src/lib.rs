@@ -18,7 +18,7 @@ pub use fields::{FieldError, FieldErrors};
 pub use markdown::SafeHtml;
 pub use organization::{Organization, Organizer};
 pub use partners::{Partner, Partners};
-pub use petition::{Petition, PetitionInput, PetitionStatus};
+pub use petition::{Petition, PetitionInput, PetitionStatus, Victory, VictoryMessage};
 pub use slug::Slug;
 
 #[cfg(feature = "testing")]

@@ -17,6 +17,8 @@ signons_store::text_enum! {
         Draft = "draft",
         Open = "open",
         Closed = "closed",
+        /// Its organizers declared a victory (with a message): it takes no more signatures.
+        Won = "won",
         /// Removed by its organizers: its signers' data is gone, its address answers 410.
         Removed = "removed",
     }
@@ -42,6 +44,50 @@ pub struct Petition {
     pub closed_at: Option<NaiveDateTime>,
     /// The organizations that carry it beside its own (see `partners`).
     pub partners: crate::Partners,
+    /// When its content (title, text, target, goal, end date) last changed after it was
+    /// published: what the page shows as "Updated on". `None` for a text never edited since.
+    pub edited_at: Option<NaiveDateTime>,
+    pub won_at: Option<NaiveDateTime>,
+    /// The victory message, as written and as rendered, once won.
+    pub victory: Option<Victory>,
+}
+
+/// What its organizers said when they declared the petition won.
+#[derive(Debug, Clone, Serialize)]
+pub struct Victory {
+    pub markdown: String,
+    pub html: SafeHtml,
+}
+
+/// A victory message, once checked: Markdown, rendered and sanitized as petition texts are.
+#[derive(Debug, Clone)]
+pub struct VictoryMessage(Victory);
+
+pub const VICTORY_MAX: usize = 5_000;
+
+impl VictoryMessage {
+    pub fn parse(text: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        match errors.check(fields::text("message", text, 10, VICTORY_MAX, true)) {
+            Some(markdown) if errors.is_empty() => {
+                let html = SafeHtml::from_markdown(&markdown);
+                Ok(VictoryMessage(Victory { markdown, html }))
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Whether a published petition can be reopened: only a closed one, and only if its end
+/// date (if any) has not passed, since the end-of-petition task would close it again.
+fn reopenable(p: &Petition, now: NaiveDateTime) -> Result<(), PetitionError> {
+    if p.status != PetitionStatus::Closed {
+        return Err(PetitionError::InvalidTransition { from: p.status.as_str(), action: "reopened" });
+    }
+    if p.end_at.is_some_and(|end| end <= now) {
+        return Err(PetitionError::EndDatePassed);
+    }
+    Ok(())
 }
 
 impl Petition {
@@ -52,6 +98,16 @@ impl Petition {
 
     pub fn end_date(&self) -> Option<NaiveDate> {
         self.end_at.map(|t| t.date())
+    }
+
+    /// Published, and not removed: open, closed or won.
+    pub fn is_public(&self) -> bool {
+        matches!(self.status, PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won)
+    }
+
+    /// Closed, and could take signatures again now (see `reopen`).
+    pub fn can_reopen(&self, now: NaiveDateTime) -> bool {
+        reopenable(self, now).is_ok()
     }
 }
 
@@ -120,6 +176,13 @@ pub const GOAL_MAX: i64 = 100_000_000;
 
 impl PetitionInput {
     pub fn validate(&self, today: NaiveDate) -> Result<ValidPetition, FieldErrors> {
+        self.validate_edit(today, None)
+    }
+
+    /// `validate`, for an edit of a petition whose end date is `kept`: that date is taken
+    /// as it is even once passed (a closed petition's text can be corrected without
+    /// choosing a new date); any other date must be in the next two years.
+    pub fn validate_edit(&self, today: NaiveDate, kept: Option<NaiveDateTime>) -> Result<ValidPetition, FieldErrors> {
         let mut errors = FieldErrors::default();
         let title = errors.check(fields::text("title", &self.title, 5, TITLE_MAX, false));
         let target = errors.check(fields::text("target", &self.target, 2, TARGET_MAX, false));
@@ -140,6 +203,7 @@ impl PetitionInput {
         let end_at = match self.end_date.trim() {
             "" => Some(None),
             d => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                Ok(date) if kept.is_some_and(|k| k.date() == date) => Some(kept),
                 Ok(date) if date > today && date <= today + chrono::Days::new(730) => {
                     Some(Some(date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())))
                 }
@@ -193,6 +257,10 @@ struct PetitionRow {
     published_at: Option<NaiveDateTime>,
     closed_at: Option<NaiveDateTime>,
     partners: crate::Partners,
+    edited_at: Option<NaiveDateTime>,
+    won_at: Option<NaiveDateTime>,
+    victory_md: Option<String>,
+    victory_html: Option<String>,
     #[diesel(embed)]
     organization: Organization,
 }
@@ -217,6 +285,13 @@ fn from_row(row: PetitionRow) -> Petition {
         published_at: row.published_at,
         closed_at: row.closed_at,
         partners: row.partners,
+        edited_at: row.edited_at,
+        won_at: row.won_at,
+        victory: match (row.victory_md, row.victory_html) {
+            // Sanitized before it was stored, as the text.
+            (Some(markdown), Some(html)) => Some(Victory { markdown, html: SafeHtml::from_stored(html) }),
+            _ => None,
+        },
     }
 }
 
@@ -247,6 +322,9 @@ pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, P
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+/// The statuses of a published petition that anyone may read.
+pub const PUBLISHED: [PetitionStatus; 3] = [PetitionStatus::Open, PetitionStatus::Closed, PetitionStatus::Won];
+
 /// A page anyone may read, for the sitemap: a petition that is open or closed (never a
 /// draft or a removed one), its organization, and when it last changed.
 #[derive(Debug, Clone, Queryable)]
@@ -260,7 +338,7 @@ pub struct PublicPage {
 pub fn public_pages(conn: &mut DbConnection, limit: i64) -> Result<Vec<PublicPage>, PetitionError> {
     Ok(petitions::table
         .inner_join(organizations::table)
-        .filter(petitions::status.eq_any([PetitionStatus::Open, PetitionStatus::Closed]))
+        .filter(petitions::status.eq_any(PUBLISHED))
         .order(petitions::updated_at.desc())
         .limit(limit)
         .select((petitions::slug, organizations::slug, petitions::updated_at))
@@ -431,14 +509,32 @@ fn owned_in(
     Ok(current)
 }
 
-/// Edits a draft. Published petitions keep the text their signers signed.
+/// The organizer's petition as it stands, for an edit: any but a removed one.
+pub fn editable(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    if current.status == PetitionStatus::Removed {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "edited" });
+    }
+    Ok(current)
+}
+
+/// Edits a petition: a draft wholly; a published one (open, closed or won) in its title,
+/// text, target, goal and end date, under the same slug (its address, which followers and
+/// links know), and the date of the change is kept (`edited_at`). The fields signers are
+/// asked stay as they were once published: signatures already given have only those.
 pub fn update(
     conn: &mut DbConnection,
     organizer: &Organizer,
     slug: &str,
     petition: ValidPetition,
 ) -> Result<Petition, PetitionError> {
-    let current = owned_in(conn, organizer, slug, PetitionStatus::Draft, "edited")?;
+    let current = editable(conn, organizer, slug)?;
+    let draft = current.status == PetitionStatus::Draft;
+    let (ask_country, ask_postal_code) = match draft {
+        true => (petition.ask_country, petition.ask_postal_code),
+        false => (current.ask_country, current.ask_postal_code),
+    };
+    let now = signons_store::now();
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
         .set((
             petitions::title.eq(&petition.title),
@@ -447,9 +543,53 @@ pub fn update(
             petitions::description_html.eq(petition.description_html.as_str()),
             petitions::goal.eq(petition.goal),
             petitions::end_at.eq(petition.end_at),
-            petitions::ask_country.eq(petition.ask_country),
-            petitions::ask_postal_code.eq(petition.ask_postal_code),
-            petitions::updated_at.eq(signons_store::now()),
+            petitions::ask_country.eq(ask_country),
+            petitions::ask_postal_code.eq(ask_postal_code),
+            petitions::updated_at.eq(now),
+            petitions::edited_at.eq(if draft { current.edited_at } else { Some(now) }),
+        ))
+        .execute(conn)?;
+    find(conn, slug)
+}
+
+/// Reopens a closed petition: it takes signatures again. Its end date must not have
+/// passed (change it first with `update`).
+pub fn reopen(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    let now = signons_store::now();
+    reopenable(&current, now)?;
+    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+        .set((
+            petitions::status.eq(PetitionStatus::Open),
+            petitions::closed_at.eq(None::<NaiveDateTime>),
+            petitions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, slug)
+}
+
+/// Declares an open or closed petition won, with its message: signing stops, and the
+/// petition counts as closed for retention (its signers' data is anonymized in time).
+pub fn win(
+    conn: &mut DbConnection,
+    organizer: &Organizer,
+    slug: &str,
+    message: VictoryMessage,
+) -> Result<Petition, PetitionError> {
+    let current = owned(conn, organizer, slug)?;
+    if !matches!(current.status, PetitionStatus::Open | PetitionStatus::Closed) {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "won" });
+    }
+    let now = signons_store::now();
+    let Victory { markdown, html } = message.0;
+    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+        .set((
+            petitions::status.eq(PetitionStatus::Won),
+            petitions::won_at.eq(Some(now)),
+            petitions::victory_md.eq(Some(markdown)),
+            petitions::victory_html.eq(Some(html.as_str().to_owned())),
+            petitions::closed_at.eq(Some(current.closed_at.unwrap_or(now))),
+            petitions::updated_at.eq(now),
         ))
         .execute(conn)?;
     find(conn, slug)

@@ -68,6 +68,10 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         partners -> Text,
+        edited_at -> Nullable<Timestamp>,
+        won_at -> Nullable<Timestamp>,
+        victory_md -> Nullable<Text>,
+        victory_html -> Nullable<Text>,
     }
 }
 
@@ -259,6 +263,8 @@ diesel::table! {
         ask_postal_code -> Bool,
         inbox -> Nullable<Text>,
         partners -> Text,
+        victory_html -> Nullable<Text>,
+        edited_at -> Nullable<Timestamp>,
     }
 }
 

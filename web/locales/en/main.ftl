@@ -423,3 +423,26 @@ print-col-name = Name
 print-col-country = Country
 print-col-postal-code = Postal code
 print-anonymous = Anonymous
+
+# Onboarding and the petition lifecycle (issue 11)
+dashboard-empty-title = Start your first petition
+dashboard-empty-steps = Say what you ask, to whom, and how many signatures you need. Keep it as a draft until it is ready, then publish it and share its address.
+dashboard-empty-action = Create your first petition
+status-won = Won
+editor-edit-published-title = Edit the petition
+editor-edit-published-hint = The petition keeps its address. Its page will say when it was updated, and the instances that follow it are told. What signers are asked cannot change once it is published.
+editor-save-changes = Save the changes
+petition-updated = Updated on { $date }
+petition-won-title = Victory!
+sign-won = This petition won: signatures are closed
+action-reopen = Reopen the petition
+action-win = Mark as won…
+reopen-end-date-passed = Its end date has passed: change the end date to reopen it.
+close-confirm-title = Close this petition?
+close-confirm-text = It stops taking signatures; you can reopen it.
+close-confirm-button = Yes, close the petition
+action-cancel = Cancel
+win-title = Mark “{ $title }” as won
+win-hint = Tell signers what was won. Markdown: **bold**, *italic*, [link](https://…). The message shows at the top of the petition, and signing stops.
+win-message = Victory message
+win-button = Declare the victory

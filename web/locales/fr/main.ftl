@@ -423,3 +423,26 @@ print-col-name = Nom
 print-col-country = Pays
 print-col-postal-code = Code postal
 print-anonymous = Anonyme
+
+# Premiers pas et vie d'une pétition (ticket 11)
+dashboard-empty-title = Lancez votre première pétition
+dashboard-empty-steps = Dites ce que vous demandez, à qui, et combien de signatures il vous faut. Gardez-la en brouillon jusqu'à ce qu'elle soit prête, puis publiez-la et partagez son adresse.
+dashboard-empty-action = Créer votre première pétition
+status-won = Gagnée
+editor-edit-published-title = Modifier la pétition
+editor-edit-published-hint = La pétition garde son adresse. Sa page indiquera quand elle a été mise à jour, et les instances qui la suivent en sont informées. Ce qui est demandé aux signataires ne peut plus changer une fois la pétition publiée.
+editor-save-changes = Enregistrer les modifications
+petition-updated = Mise à jour le { $date }
+petition-won-title = Victoire !
+sign-won = Cette pétition a gagné : les signatures sont closes
+action-reopen = Rouvrir la pétition
+action-win = Déclarer la victoire…
+reopen-end-date-passed = Sa date de fin est passée : changez la date de fin pour la rouvrir.
+close-confirm-title = Clore cette pétition ?
+close-confirm-text = Elle ne recevra plus de signatures ; vous pourrez la rouvrir.
+close-confirm-button = Oui, clore la pétition
+action-cancel = Annuler
+win-title = Déclarer « { $title } » gagnée
+win-hint = Dites aux signataires ce qui a été obtenu. Markdown : **gras**, *italique*, [lien](https://…). Le message s'affiche en haut de la pétition, et les signatures s'arrêtent.
+win-message = Message de victoire
+win-button = Déclarer la victoire

@@ -11,6 +11,8 @@ pub struct ApiPetition {
     #[serde(flatten)]
     pub view: PetitionView,
     pub description: String,
+    /// The victory message as written (Markdown), once won.
+    pub victory_message: Option<String>,
     /// Confirmed signatures, by the instance that collected them.
     pub signatures_by_instance: BTreeMap<String, i64>,
 }
@@ -22,6 +24,7 @@ impl ApiPetition {
         ApiPetition {
             view: PetitionView::new(p, count, public_url),
             description: p.description_md.clone(),
+            victory_message: p.victory.as_ref().map(|v| v.markdown.clone()),
             signatures_by_instance: crate::read_model::views::by_instance(public_url, count, by_origin),
         }
     }

@@ -235,7 +235,7 @@ type Backend = <DbConnection as diesel::Connection>::Backend;
 
 /// This instance's published petitions (open or closed) that match `pattern`.
 fn local_matches(pattern: Option<&str>) -> petitions::BoxedQuery<'_, Backend> {
-    let published = [PetitionStatus::Open, PetitionStatus::Closed];
+    let published = signons_petition::petition::PUBLISHED;
     let mut query = petitions::table.filter(petitions::status.eq_any(published)).into_boxed();
     if let Some(p) = pattern {
         query = query.filter(

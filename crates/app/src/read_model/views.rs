@@ -31,6 +31,14 @@ pub struct PetitionView {
     pub remote: bool,
     /// The organizations that carry it beside its own.
     pub partners: Vec<signons_petition::Partner>,
+    /// When its text last changed after publication: RFC 3339 (API), and the day (pages).
+    pub edited_at: Option<String>,
+    pub edited_on: Option<String>,
+    /// Once won: when, and its organizers' message (sanitized HTML).
+    pub won_at: Option<String>,
+    pub victory_html: Option<SafeHtml>,
+    /// Closed, and could take signatures again now (its end date not passed).
+    pub can_reopen: bool,
 }
 
 impl PetitionView {
@@ -60,6 +68,11 @@ impl PetitionView {
             published_at: p.published_at.map(|t| t.and_utc().trunc_subsecs(0)),
             remote: false,
             partners: p.partners.as_slice().to_vec(),
+            edited_at: p.edited_at.map(signons_federation::objects::timestamp),
+            edited_on: p.edited_at.map(|d| d.format("%Y-%m-%d").to_string()),
+            won_at: p.won_at.map(signons_federation::objects::timestamp),
+            victory_html: p.victory.as_ref().map(|v| v.html.clone()),
+            can_reopen: p.can_reopen(signons_store::now()),
         }
     }
 }
@@ -92,6 +105,10 @@ pub struct RemotePetitionView {
     /// The names of its partners that are organizations of this instance: a signer here
     /// asks news from them.
     pub local_partners: Vec<String>,
+    /// Once won, its organizers' message, as its instance sent it (sanitized here).
+    pub victory_html: Option<String>,
+    /// When its text last changed after publication, as its instance said: the day.
+    pub edited_on: Option<String>,
 }
 
 impl RemotePetitionView {
@@ -131,6 +148,8 @@ impl RemotePetitionView {
                 .filter(|x| x.id.starts_with(&format!("{public_url}/o/")))
                 .map(|x| x.name.clone())
                 .collect(),
+            victory_html: p.victory_html.clone().filter(|_| p.status == "won"),
+            edited_on: p.edited_at.map(|d| d.format("%Y-%m-%d").to_string()),
         }
     }
 }

@@ -11,7 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use signons_petition::{petition, Organizer, Petition, PetitionInput};
+use signons_petition::{petition, Organizer, Petition, PetitionInput, PetitionStatus, VictoryMessage};
 use signons_signature::{signing, SignatureInput};
 use signons_store::Token;
 use std::future::Future;
@@ -360,6 +360,122 @@ pub async fn close_petition(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let p = crate::federate::change(&state, organizer.0, slug.into_inner(), petition::close).await?;
+    let (p, count, by_origin) = load(&state, p.slug).await?;
+    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
+}
+
+/// A JSON member that may be absent (`None`) or present, `null` included (`Some(Null)`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
+/// The goal as sent: a number or a string of digits; anything else fails validation.
+fn goal_text(goal: serde_json::Value) -> String {
+    match goal {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => "invalid".into(),
+    }
+}
+
+/// An edit: only the members sent change. `end_date: null` (or `""`) removes the end date.
+#[derive(Deserialize)]
+struct EditPetition {
+    title: Option<String>,
+    description: Option<String>,
+    target: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    goal: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
+    end_date: Option<serde_json::Value>,
+}
+
+/// Edits a petition, a draft or a published one (title, text, target, goal, end date):
+/// its slug stays, and followers of a published one get an `Update` of it.
+#[actix_web::patch("/petitions/{slug}")]
+pub async fn edit_petition(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+    body: web::Json<EditPetition>,
+) -> Result<HttpResponse, AppError> {
+    let organizer = organizer.0;
+    let slug = slug.into_inner();
+    let (s, organization) = (slug.clone(), organizer.organization.id.clone());
+    let current = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let p = petition::find(conn, &s)?;
+            if p.organization.id != organization {
+                return Err(AppError::Forbidden);
+            }
+            Ok(p)
+        })
+        .await?;
+    if current.status == PetitionStatus::Removed {
+        return Err(AppError::Gone);
+    }
+    let body = body.into_inner();
+    let end_date = match body.end_date {
+        None => current.end_date().map(|d| d.to_string()).unwrap_or_default(),
+        Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s,
+        Some(_) => "invalid".into(),
+    };
+    let input = PetitionInput {
+        title: body.title.unwrap_or_else(|| current.title.clone()),
+        target: body.target.unwrap_or_else(|| current.target.clone()),
+        description: body.description.unwrap_or_else(|| current.description_md.clone()),
+        goal: body.goal.map(goal_text).unwrap_or_else(|| current.goal.to_string()),
+        end_date,
+        ask_country: current.ask_country,
+        ask_postal_code: current.ask_postal_code,
+    };
+    let valid = input.validate_edit(chrono::Utc::now().date_naive(), current.end_at).map_err(AppError::Invalid)?;
+    let tell = crate::federate::Tell::Changed;
+    let p = crate::federate::change_with(&state, organizer, slug, tell, move |conn, organizer, slug| {
+        petition::update(conn, organizer, slug, valid)
+    })
+    .await?;
+    let (p, count, by_origin) = load(&state, p.slug).await?;
+    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
+}
+
+/// Reopens a closed petition whose end date has not passed (409 otherwise).
+#[post("/petitions/{slug}/reopen")]
+pub async fn reopen_petition(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let tell = crate::federate::Tell::Changed;
+    let p = crate::federate::change_with(&state, organizer.0, slug.into_inner(), tell, petition::reopen).await?;
+    let (p, count, by_origin) = load(&state, p.slug).await?;
+    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
+}
+
+#[derive(Deserialize)]
+struct WinInput {
+    #[serde(default)]
+    message: String,
+}
+
+/// Declares an open or closed petition won, with its victory message (Markdown): signing
+/// stops, and `status` becomes `won`.
+#[post("/petitions/{slug}/win")]
+pub async fn win_petition(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+    body: web::Json<WinInput>,
+) -> Result<HttpResponse, AppError> {
+    let message = VictoryMessage::parse(&body.message).map_err(AppError::Invalid)?;
+    let tell = crate::federate::Tell::ByStatus;
+    let p = crate::federate::change_with(&state, organizer.0, slug.into_inner(), tell, move |conn, organizer, slug| {
+        petition::win(conn, organizer, slug, message)
+    })
+    .await?;
     let (p, count, by_origin) = load(&state, p.slug).await?;
     Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
 }

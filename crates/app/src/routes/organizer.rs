@@ -1,4 +1,6 @@
-//! The organizer's side: logging in, the dashboard, writing and publishing petitions.
+//! The organizer's side: logging in, the dashboard, writing and publishing petitions, and
+//! their lifecycle once published: editing, closing (after a confirmation), reopening,
+//! declaring a victory.
 
 use crate::error::AppError;
 use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, SESSION_COOKIE};
@@ -8,7 +10,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use signons_petition::{petition, FieldErrors, PetitionInput, PetitionStatus};
+use signons_petition::{petition, FieldErrors, Petition, PetitionInput, PetitionStatus, VictoryMessage};
 use signons_render::Context;
 
 const SESSION_DAYS: i64 = 14;
@@ -200,6 +202,8 @@ struct Editor<'a> {
     form: &'a PetitionForm,
     /// `None` for a new petition.
     slug: Option<&'a str>,
+    /// A published petition is edited (saved as it is, its signers' fields fixed).
+    published: bool,
     errors: Option<&'a FieldErrors>,
     preview: Option<&'a str>,
     notice: Option<&'a str>,
@@ -209,6 +213,7 @@ fn editor_page(state: &AppState, visitor: &Visitor, editor: Editor<'_>, status: 
     let mut context = Context::new();
     context.insert("form", editor.form);
     context.insert("slug", &editor.slug);
+    context.insert("published", &editor.published);
     context.insert(
         "errors",
         &editor.errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})),
@@ -225,7 +230,7 @@ pub async fn new_petition(state: web::Data<AppState>, visitor: Visitor) -> PageR
     Ok(editor_page(
         &state,
         &visitor,
-        Editor { form: &form, slug: None, errors: None, preview: None, notice: None },
+        Editor { form: &form, slug: None, published: false, errors: None, preview: None, notice: None },
         StatusCode::OK,
     ))
 }
@@ -235,23 +240,37 @@ pub async fn create_petition(state: web::Data<AppState>, visitor: Visitor, body:
     save_petition(&state, &visitor, None, &body).await
 }
 
-#[get("/p/{slug}/edit")]
-pub async fn edit_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+/// The organizer's own petition, read fresh: another organization's is not found (404),
+/// whatever it is, and a removed one is gone (410).
+async fn own_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<Petition, AppError> {
     let organizer = visitor.require_organizer()?.clone();
-    let slug = slug.into_inner();
-    let s = slug.clone();
+    let s = slug.to_owned();
     let p = state.db.read_async(move |conn| petition::find(conn, &s).map_err(AppError::from)).await?;
     if p.organization.id != organizer.organization.id {
-        return Err(AppError::NotFound.into());
+        return Err(AppError::NotFound);
     }
-    if p.status != PetitionStatus::Draft {
-        return Err(AppError::InvalidState("only drafts can be edited".into()).into());
+    if p.status == PetitionStatus::Removed {
+        return Err(AppError::Gone);
     }
+    Ok(p)
+}
+
+#[get("/p/{slug}/edit")]
+pub async fn edit_petition(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+    let slug = slug.into_inner();
+    let p = own_petition(&state, &visitor, &slug).await?;
     let form = PetitionForm::from_petition(&p);
     Ok(editor_page(
         &state,
         &visitor,
-        Editor { form: &form, slug: Some(&slug), errors: None, preview: None, notice: None },
+        Editor {
+            form: &form,
+            slug: Some(&slug),
+            published: p.status != PetitionStatus::Draft,
+            errors: None,
+            preview: None,
+            notice: None,
+        },
         StatusCode::OK,
     ))
 }
@@ -266,15 +285,23 @@ pub async fn update_petition(
     save_petition(&state, &visitor, Some(slug.into_inner()), &body).await
 }
 
-/// Preview, save as draft, or publish, for a new petition or an edited draft.
+/// Preview, save as draft, or publish, for a new petition or an edited draft; preview or
+/// save, for an edited published petition (its followers then get an `Update` of it).
 async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>, body: &[u8]) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
     let form: PetitionForm = parse_form(body)?;
-    let editor = |errors, preview, notice| Editor { form: &form, slug: slug.as_deref(), errors, preview, notice };
+    let current = match &slug {
+        Some(s) => Some(own_petition(state, visitor, s).await?),
+        None => None,
+    };
+    let published = current.as_ref().is_some_and(|p| p.status != PetitionStatus::Draft);
+    let editor =
+        |errors, preview, notice| Editor { form: &form, slug: slug.as_deref(), published, errors, preview, notice };
     if visitor.check_csrf(&form.csrf).is_err() {
         return Ok(editor_page(state, visitor, editor(None, None, Some("error-csrf-failed")), StatusCode::FORBIDDEN));
     }
-    let valid = match form.input().validate(chrono::Utc::now().date_naive()) {
+    let kept_end = current.as_ref().and_then(|p| p.end_at);
+    let valid = match form.input().validate_edit(chrono::Utc::now().date_naive(), kept_end) {
         Ok(v) => v,
         Err(errors) => {
             return Ok(editor_page(
@@ -298,17 +325,27 @@ async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let saved = match slug {
-                None => petition::create(conn, &organizer, valid, publish)?,
+                None => {
+                    let p = petition::create(conn, &organizer, valid, publish)?;
+                    crate::federate::announce(conn, &fed, &p)?;
+                    p
+                }
                 Some(slug) => {
                     let p = petition::update(conn, &organizer, &slug, valid)?;
-                    if publish {
-                        petition::publish(conn, &organizer, &p.slug)?
-                    } else {
-                        p
+                    match p.status {
+                        PetitionStatus::Draft if publish => {
+                            let p = petition::publish(conn, &organizer, &p.slug)?;
+                            crate::federate::announce(conn, &fed, &p)?;
+                            p
+                        }
+                        // A published petition edited: an `Update`, not a new launch.
+                        _ => {
+                            crate::federate::announce_change(conn, &fed, &p)?;
+                            p
+                        }
                     }
                 }
             };
-            crate::federate::announce(conn, &fed, &saved)?;
             Ok(saved)
         })
         .await?;
@@ -327,6 +364,30 @@ pub async fn publish_petition(
     transition(&state, &visitor, slug.into_inner(), &body, petition::publish).await
 }
 
+/// "Close this petition?": the confirmation closing asks, a page of its own (no script).
+#[get("/p/{slug}/close")]
+pub async fn confirm_close(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+    let p = own_petition(&state, &visitor, &slug).await?;
+    if p.status != PetitionStatus::Open {
+        return Err(AppError::InvalidState(format!("a {} petition cannot be closed", p.status)).into());
+    }
+    let mut context = Context::new();
+    context.insert("slug", &p.slug);
+    context.insert("title", &p.title);
+    Ok(visitor.render(&state, "petition_close.html", context, StatusCode::OK))
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    #[serde(default)]
+    csrf: String,
+    /// `yes` from the confirmation page's button.
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Closes once confirmed; a form without the confirmation (an old page's button) is sent
+/// to the confirmation page.
 #[post("/p/{slug}/close")]
 pub async fn close_petition(
     state: web::Data<AppState>,
@@ -334,7 +395,92 @@ pub async fn close_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
+    visitor.require_organizer()?;
+    let form: CloseForm = parse_form(&body)?;
+    if form.confirm != "yes" {
+        visitor.check_csrf(&form.csrf)?;
+        return Ok(redirect(&format!("/p/{}/close", slug.as_str())));
+    }
     transition(&state, &visitor, slug.into_inner(), &body, petition::close).await
+}
+
+/// Reopens a closed petition (its end date not passed): signing starts again.
+#[post("/p/{slug}/reopen")]
+pub async fn reopen_petition(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let organizer = visitor.require_organizer()?.clone();
+    let form: CsrfForm = parse_form(&body)?;
+    visitor.check_csrf(&form.csrf)?;
+    let tell = crate::federate::Tell::Changed;
+    let p = crate::federate::change_with(&state, organizer, slug.into_inner(), tell, petition::reopen).await?;
+    Ok(redirect(&format!("/p/{}", p.slug)))
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct WinForm {
+    #[serde(default)]
+    csrf: String,
+    /// The victory message, Markdown.
+    #[serde(default)]
+    message: String,
+}
+
+fn win_page(
+    state: &AppState,
+    visitor: &Visitor,
+    p: &Petition,
+    form: &WinForm,
+    errors: Option<&FieldErrors>,
+    status: StatusCode,
+) -> HttpResponse {
+    let mut context = Context::new();
+    context.insert("slug", &p.slug);
+    context.insert("title", &p.title);
+    context.insert("form", form);
+    context
+        .insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
+    visitor.render(state, "petition_win.html", context, status)
+}
+
+/// The victory form: the message signers and followers will read at the top of the page.
+#[get("/p/{slug}/win")]
+pub async fn win_form(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+    let p = own_petition(&state, &visitor, &slug).await?;
+    if !matches!(p.status, PetitionStatus::Open | PetitionStatus::Closed) {
+        return Err(AppError::InvalidState(format!("a {} petition cannot be won", p.status)).into());
+    }
+    Ok(win_page(&state, &visitor, &p, &WinForm::default(), None, StatusCode::OK))
+}
+
+/// Declares the petition won: signing stops, the message shows at the top of its page, and
+/// followers get an `Update` of it. A refused message is shown again, as typed.
+#[post("/p/{slug}/win")]
+pub async fn win_petition(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let organizer = visitor.require_organizer()?.clone();
+    let form: WinForm = parse_form(&body)?;
+    let p = own_petition(&state, &visitor, &slug).await?;
+    visitor.check_csrf(&form.csrf)?;
+    let message = match VictoryMessage::parse(&form.message) {
+        Ok(m) => m,
+        Err(errors) => {
+            return Ok(win_page(&state, &visitor, &p, &form, Some(&errors), StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let tell = crate::federate::Tell::ByStatus;
+    let won = crate::federate::change_with(&state, organizer, p.slug, tell, move |conn, organizer, slug| {
+        petition::win(conn, organizer, slug, message)
+    })
+    .await?;
+    Ok(redirect(&format!("/p/{}", won.slug)))
 }
 
 #[derive(Deserialize, Default)]
