@@ -7,4 +7,6 @@ mod renderer;
 
 pub use locale::Locale;
 pub use renderer::{RenderError, Renderer, StaticFiles};
+/// HTML escaping as the templates do it, for the few pages streamed outside them.
+pub use tera::escape_html;
 pub use tera::Context;

@@ -151,35 +151,18 @@ pub fn print_rows(columns: &Columns, rows: &[ExportRow], anonymous: &str) -> Byt
     for row in rows {
         let name = row.name.as_deref().filter(|_| row.public).unwrap_or(anonymous);
         html.push_str("<tr><td>");
-        html.push_str(&escape_html(name));
+        html.push_str(&signons_render::escape_html(name));
         html.push_str("</td>");
         for (asked, value) in [(columns.country, &row.country), (columns.postal_code, &row.postal_code)] {
             if asked {
                 html.push_str("<td>");
-                html.push_str(&escape_html(value.as_deref().unwrap_or("")));
+                html.push_str(&signons_render::escape_html(value.as_deref().unwrap_or("")));
                 html.push_str("</td>");
             }
         }
         html.push_str("</tr>\n");
     }
     Bytes::from(html)
-}
-
-/// Text for HTML, as tera escapes it.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            '/' => out.push_str("&#x2F;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// One signature as the API shows it, after OSDI's `osdi:signature`: `created_date`, the

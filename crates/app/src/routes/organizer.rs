@@ -50,7 +50,10 @@ fn login_page(
 ) -> HttpResponse {
     let mut context = Context::new();
     context.insert("form", form);
-    context.insert("next", after_login(form.next.as_deref()));
+    // Empty when the login was not asked from another page: the dashboard comes next
+    // (`after_login`).
+    let next = form.next.as_deref().filter(|n| !n.is_empty()).map(|n| safe_next(Some(n))).unwrap_or("");
+    context.insert("next", next);
     context.insert("error", &error.map(|k| visitor.t(k)));
     visitor.render(state, "login.html", context, status)
 }
