@@ -150,6 +150,17 @@ impl RemotePetition {
     }
 }
 
+/// A remote petition's handle, `slug@host`, as pages and the admin's tools name it: the
+/// slug and the host (lower case), or `None` if it cannot be one.
+pub fn parse_handle(handle: &str) -> Option<(String, String)> {
+    let (slug, host) = handle.split_once('@')?;
+    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+    if signons_petition::Slug::parse("slug", slug).is_err() || host.is_empty() || !host.chars().all(host_chars) {
+        return None;
+    }
+    Some((slug.to_owned(), host.to_ascii_lowercase()))
+}
+
 pub fn find_petition(
     conn: &mut DbConnection,
     slug: &str,

@@ -548,9 +548,9 @@ pub fn withdraw(conn: &mut DbConnection, urls: &Urls, token: &str) -> Result<Opt
 /// The remote petition a filter of bulk invalidation names by its handle (`slug@host`),
 /// as known here.
 fn invalidated_petition(conn: &mut DbConnection, filter: &Filter) -> Result<RemotePetition, FederationError> {
-    let handle = filter.petition.trim_start_matches('@');
-    let Some((slug, host)) = handle.split_once('@') else { return Err(SignatureError::PetitionNotFound.into()) };
-    crate::remote::find_petition(conn, slug, &host.to_ascii_lowercase())?.ok_or(SignatureError::PetitionNotFound.into())
+    let not_found = || FederationError::from(SignatureError::PetitionNotFound);
+    let (slug, host) = crate::remote::parse_handle(filter.petition.trim_start_matches('@')).ok_or_else(not_found)?;
+    crate::remote::find_petition(conn, &slug, &host)?.ok_or_else(not_found)
 }
 
 fn sent_petition(filter: &Filter, p: &RemotePetition) -> SentPetition {

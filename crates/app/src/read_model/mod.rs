@@ -4,6 +4,7 @@
 pub mod api_petition;
 pub mod export;
 pub mod lists;
+pub mod own;
 pub mod remote;
 pub mod snapshot;
 pub mod views;

@@ -7,12 +7,7 @@ use signons_store::Database;
 
 /// `slug@host`, checked: a well-formed slug and host name, or not found.
 fn parse_handle(handle: &str) -> Result<(String, String), AppError> {
-    let (slug, host) = handle.split_once('@').ok_or(AppError::NotFound)?;
-    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
-    if signons_petition::Slug::parse("slug", slug).is_err() || host.is_empty() || !host.chars().all(host_chars) {
-        return Err(AppError::NotFound);
-    }
-    Ok((slug.to_owned(), host.to_ascii_lowercase()))
+    signons_federation::remote::parse_handle(handle).ok_or(AppError::NotFound)
 }
 
 /// The remote petition addressed `slug@host`, as stored (what signing it needs).

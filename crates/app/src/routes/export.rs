@@ -15,7 +15,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
-use signons_petition::{petition, Organizer, Petition, PetitionStatus};
+use signons_petition::{Organizer, Petition};
 use signons_render::Context;
 use signons_signature::export::Cursor;
 
@@ -29,17 +29,11 @@ const API_MAX_PER_PAGE: i64 = 100;
 /// The petition, if it is one of the organizer's organization (else not found, as for a
 /// petition that does not exist), with its count.
 async fn own_petition(state: &AppState, organizer: &Organizer, slug: String) -> Result<(Petition, i64), AppError> {
-    let organization = organizer.organization.id.clone();
+    let organizer = organizer.clone();
     state
         .db
         .read_async(move |conn| -> Result<_, AppError> {
-            let p = petition::find(conn, &slug)?;
-            if p.organization.id != organization {
-                return Err(AppError::NotFound);
-            }
-            if p.status == PetitionStatus::Removed {
-                return Err(AppError::Gone);
-            }
+            let p = crate::read_model::own::petition(conn, &organizer, &slug)?;
             let (count, _) = signons_signature::counts::total_by_origin(conn, &p.id)?;
             Ok((p, count))
         })

@@ -3,6 +3,7 @@
 //! declaring a victory.
 
 use crate::error::AppError;
+use crate::federate::Tell;
 use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, SESSION_COOKIE};
 use crate::page_error::PageResult;
 use crate::read_model;
@@ -246,16 +247,8 @@ pub async fn create_petition(state: web::Data<AppState>, visitor: Visitor, body:
 /// The organizer's own petition, read fresh: another organization's is not found (404),
 /// whatever it is, and a removed one is gone (410).
 async fn own_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<Petition, AppError> {
-    let organizer = visitor.require_organizer()?.clone();
-    let s = slug.to_owned();
-    let p = state.db.read_async(move |conn| petition::find(conn, &s).map_err(AppError::from)).await?;
-    if p.organization.id != organizer.organization.id {
-        return Err(AppError::NotFound);
-    }
-    if p.status == PetitionStatus::Removed {
-        return Err(AppError::Gone);
-    }
-    Ok(p)
+    let (organizer, slug) = (visitor.require_organizer()?.clone(), slug.to_owned());
+    state.db.read_async(move |conn| crate::read_model::own::petition(conn, &organizer, &slug)).await
 }
 
 #[get("/p/{slug}/edit")]
@@ -364,7 +357,7 @@ pub async fn publish_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    transition(&state, &visitor, slug.into_inner(), &body, petition::publish).await
+    transition(&state, &visitor, slug.into_inner(), &body, Tell::ByStatus, petition::publish).await
 }
 
 /// "Close this petition?": the confirmation closing asks, a page of its own (no script).
@@ -404,7 +397,7 @@ pub async fn close_petition(
         visitor.check_csrf(&form.csrf)?;
         return Ok(redirect(&format!("/p/{}/close", slug.as_str())));
     }
-    transition(&state, &visitor, slug.into_inner(), &body, petition::close).await
+    transition(&state, &visitor, slug.into_inner(), &body, Tell::ByStatus, petition::close).await
 }
 
 /// Reopens a closed petition (its end date not passed): signing starts again.
@@ -415,12 +408,8 @@ pub async fn reopen_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    let organizer = visitor.require_organizer()?.clone();
-    let form: CsrfForm = parse_form(&body)?;
-    visitor.check_csrf(&form.csrf)?;
-    let tell = crate::federate::Tell::Changed;
-    let p = crate::federate::change_with(&state, organizer, slug.into_inner(), tell, petition::reopen).await?;
-    Ok(redirect(&format!("/p/{}", p.slug)))
+    // Open again, as before closing: followers get an `Update`, not a new launch.
+    transition(&state, &visitor, slug.into_inner(), &body, Tell::Changed, petition::reopen).await
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -478,7 +467,7 @@ pub async fn win_petition(
             return Ok(win_page(&state, &visitor, &p, &form, Some(&errors), StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let tell = crate::federate::Tell::ByStatus;
+    let tell = Tell::ByStatus;
     let won = crate::federate::change_with(&state, organizer, p.slug, tell, move |conn, organizer, slug| {
         petition::win(conn, organizer, slug, message)
     })
@@ -532,20 +521,22 @@ pub async fn remove_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    transition(&state, &visitor, slug.into_inner(), &body, petition::remove).await
+    transition(&state, &visitor, slug.into_inner(), &body, Tell::ByStatus, petition::remove).await
 }
 
+/// A button's step on the petition, its followers told as `tell` says.
 async fn transition(
     state: &AppState,
     visitor: &Visitor,
     slug: String,
     body: &[u8],
+    tell: Tell,
     step: crate::federate::Step,
 ) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
     let form: CsrfForm = parse_form(body)?;
     visitor.check_csrf(&form.csrf)?;
-    let p = crate::federate::change(state, organizer, slug, step).await?;
+    let p = crate::federate::change_with(state, organizer, slug, tell, step).await?;
     Ok(match p.status {
         signons_petition::PetitionStatus::Removed => redirect("/dashboard"),
         _ => redirect(&format!("/p/{}", p.slug)),
