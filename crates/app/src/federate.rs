@@ -233,7 +233,7 @@ pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, tex
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let p = signons_petition::petition::find(conn, &slug)?;
-            if p.organization.id != organizer.organization.id {
+            if !organizer.acts_for(&p.organization.id) {
                 return Err(AppError::Forbidden);
             }
             match p.status {

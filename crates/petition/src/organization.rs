@@ -28,6 +28,14 @@ pub struct Organizer {
     pub organization: Organization,
 }
 
+impl Organizer {
+    /// Whether this organizer may see and change what belongs to `organization`: the one
+    /// question every organizer route and API endpoint asks, answered here only.
+    pub fn acts_for(&self, organization: &Id) -> bool {
+        self.organization.id == *organization
+    }
+}
+
 /// An organizer's login email: a syntactically valid address, kept lowercase.
 pub fn parse_login_email(input: &str) -> Result<String, FieldError> {
     let email = input.trim().to_lowercase();

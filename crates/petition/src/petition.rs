@@ -488,7 +488,7 @@ pub fn create(
 
 fn owned(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
     let petition = find(conn, slug)?;
-    if petition.organization.id != organizer.organization.id {
+    if !organizer.acts_for(&petition.organization.id) {
         return Err(PetitionError::Forbidden);
     }
     Ok(petition)

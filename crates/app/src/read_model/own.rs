@@ -8,7 +8,7 @@ use signons_store::DbConnection;
 /// found (404), whatever it is, so nothing is learnt of it; a removed one is gone (410).
 pub fn petition(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, AppError> {
     let p = petition::find(conn, slug)?;
-    if p.organization.id != organizer.organization.id {
+    if !organizer.acts_for(&p.organization.id) {
         return Err(AppError::NotFound);
     }
     if p.status == PetitionStatus::Removed {

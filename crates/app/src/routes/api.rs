@@ -329,12 +329,12 @@ pub async fn petition_attestations(
     organizer: ApiOrganizer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, organization) = (slug.into_inner(), organizer.0.organization.id.clone());
+    let (slug, organizer) = (slug.into_inner(), organizer.0);
     let received = state
         .db
         .read_async(move |conn| -> Result<_, AppError> {
             let p = petition::find(conn, &slug)?;
-            if p.organization.id != organization {
+            if !organizer.acts_for(&p.organization.id) {
                 return Err(AppError::Forbidden);
             }
             signons_federation::sign::received(conn, &p.id, ATTESTATIONS_LIMIT).map_err(AppError::internal)
@@ -402,12 +402,12 @@ pub async fn edit_petition(
 ) -> Result<HttpResponse, AppError> {
     let organizer = organizer.0;
     let slug = slug.into_inner();
-    let (s, organization) = (slug.clone(), organizer.organization.id.clone());
+    let (s, who) = (slug.clone(), organizer.clone());
     let current = state
         .db
         .read_async(move |conn| -> Result<_, AppError> {
             let p = petition::find(conn, &s)?;
-            if p.organization.id != organization {
+            if !who.acts_for(&p.organization.id) {
                 return Err(AppError::Forbidden);
             }
             Ok(p)

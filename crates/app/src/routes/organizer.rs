@@ -500,7 +500,7 @@ pub async fn post_news(
         Ok(text) => text,
         Err(e) => {
             let snapshot = crate::routes::public::visible_petition(&state, &visitor, &slug).await?;
-            let own = snapshot.petition.organization.id == organizer.organization.id;
+            let own = organizer.acts_for(&snapshot.petition.organization.id);
             let mut context = crate::routes::public::petition_context(&state, visitor.locale, &snapshot, own, None);
             let errors = crate::page::errors_context(visitor.locale, &signons_petition::FieldErrors(vec![e]));
             context.insert("news_error", &errors["text"]);

@@ -177,7 +177,7 @@ pub(crate) async fn visible_petition(
         Some(_) => Arc::new(PetitionSnapshot::load(&state.db, slug).await?),
         None => state.snapshots.get(&state.db, slug).await?.value,
     };
-    let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
+    let own = visitor.organizer.as_ref().is_some_and(|o| o.acts_for(&snapshot.petition.organization.id));
     if snapshot.petition.status == PetitionStatus::Draft && !own {
         return Err(AppError::NotFound);
     }
@@ -265,7 +265,7 @@ async fn petition_page(
     status: StatusCode,
 ) -> PageResult {
     let snapshot = visible_petition(state, visitor, slug).await?;
-    let own = visitor.organizer.as_ref().is_some_and(|o| o.organization.id == snapshot.petition.organization.id);
+    let own = visitor.organizer.as_ref().is_some_and(|o| o.acts_for(&snapshot.petition.organization.id));
     let context = petition_context(state, visitor.locale, &snapshot, own, form);
     Ok(visitor.render(state, "petition.html", context, status))
 }
