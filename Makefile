@@ -24,12 +24,15 @@ test: interop-deps
 test-faults:
 	$(CARGO) test -p signons-tests --test e2e -- fault:: email::smtp_outage
 
-## interop-deps: the interop peer's npm packages (tests/interop), when missing or outdated
+## interop-deps: the npm packages of the interop peer (tests/interop) and of the browser
+## test (tests/browser: playwright-core and axe-core; Chromium itself comes from Debian,
+## `make setup`), when missing or outdated
 INTEROP := tests/interop
-interop-deps: $(INTEROP)/node_modules/.package-lock.json
+BROWSER := tests/browser
+interop-deps: $(INTEROP)/node_modules/.package-lock.json $(BROWSER)/node_modules/.package-lock.json
 
-$(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package-lock.json $(INTEROP)/package.json
-	npm ci --prefix $(INTEROP) --no-audit --no-fund
+%/node_modules/.package-lock.json: %/package-lock.json %/package.json
+	npm ci --prefix $* --no-audit --no-fund
 	touch $@
 
 ## lint: formatting and clippy, warnings as errors (the fuzz targets, a workspace of their

@@ -29,6 +29,7 @@ mod abuse;
 mod accounts;
 mod admin;
 mod bad_input;
+mod browser;
 mod email;
 mod export;
 mod fault;

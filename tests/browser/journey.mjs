@@ -1,0 +1,189 @@
+// An organizer's and a citizen's journey through Signons in real headless Chromium (Debian's
+// package, driven by playwright-core), run by the e2e test `browser::` against a test
+// instance. It prints one line per step that worked ("… ok"); the test checks them. When it
+// needs the confirmation link of an email, it prints "email? ADDRESS" and reads the link
+// from stdin: the test reads its outbox with the suite's own MIME reader.
+//
+// It also fails on any request that leaves the instance, on any JavaScript error, and on
+// any serious or critical axe-core violation of the pages it visits. Screenshots of the
+// dashboard and of the petition page, at desktop and phone widths, go to $SCREENSHOTS.
+import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const base = env("SIGNONS_URL");
+const shots = env("SCREENSHOTS");
+const organizer = { email: env("ORGANIZER_EMAIL"), password: env("ORGANIZER_PASSWORD") };
+const citizen = { name: "Ada Lovelace", email: "ada@example.net", country: "France" };
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const desktop = { width: 1280, height: 800 };
+const phone = { width: 390, height: 844 };
+
+const problems = [];
+const lines = readline.createInterface({ input: process.stdin });
+const answers = lines[Symbol.asyncIterator]();
+fs.mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  // Chromium's sandbox needs user namespaces, which CI containers running as root lack.
+  args: ["--no-sandbox"],
+});
+
+async function context(viewport, locale = "en-GB") {
+  const ctx = await browser.newContext({ viewport, locale, acceptDownloads: true });
+  ctx.on("request", (request) => {
+    const url = request.url();
+    if (!url.startsWith(base) && !url.startsWith("data:") && !url.startsWith("blob:")) {
+      problems.push(`a request left the instance: ${url}`);
+    }
+  });
+  ctx.on("page", (page) => {
+    page.on("pageerror", (error) => problems.push(`JavaScript error on ${page.url()}: ${error.message}`));
+  });
+  return ctx;
+}
+
+// Serious and critical violations of WCAG 2.1 A and AA only: minor ones are reported, not failed.
+async function axe(page, what) {
+  // Evaluated through the DevTools protocol, which the page's CSP (rightly) does not let a
+  // script tag do: the pages keep their real CSP, so a violation of it is still seen.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }),
+  );
+  for (const v of result.violations) {
+    const where = v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", ");
+    const line = `axe ${v.impact} on ${what}: ${v.id} (${v.help}) at ${where}`;
+    if (v.impact === "serious" || v.impact === "critical") problems.push(line);
+    else console.log(line);
+  }
+  console.log(`axe checked ${what}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+function expectPath(page, pattern, what) {
+  const url = new URL(page.url());
+  if (!pattern.test(url.pathname)) throw new Error(`${what}: expected ${pattern}, got ${url.pathname}`);
+  return url.pathname;
+}
+
+try {
+  // The organizer logs in and lands on their dashboard.
+  const org = await context(desktop);
+  const op = await org.newPage();
+  await op.goto(`${base}/login`);
+  await op.fill("#email", organizer.email);
+  await op.fill("#password", organizer.password);
+  await Promise.all([op.waitForURL(/\/dashboard$/), op.click("form[action='/login'] button[type=submit]")]);
+  await axe(op, "the dashboard");
+  console.log("login ok");
+
+  // … creates and publishes a petition that asks for the signer's country …
+  await op.click("a[href='/petitions/new']");
+  await op.fill("#title", "Trees for Rue des Lilas");
+  await op.fill("#target", "The city council");
+  await op.fill("#description", "Plant **twelve trees** along the street before spring.");
+  await op.fill("#goal", "100");
+  await op.check("#ask_country");
+  await axe(op, "the petition form");
+  await Promise.all([op.waitForURL(/\/p\/[^/]+$/), op.click("button[value=publish]")]);
+  const petitionPath = expectPath(op, /^\/p\/[a-z0-9-]+$/, "after publishing");
+  await op.getByText("twelve trees").first().waitFor();
+  console.log("publish ok");
+
+  // … and posts news.
+  await op.click(".news-form summary");
+  await op.fill("#news-text", "The council will **answer** on Monday.");
+  await Promise.all([op.waitForURL(`${base}${petitionPath}`), op.click(".news-form button[type=submit]")]);
+  await op.waitForSelector(".news strong:text('answer')");
+  await axe(op, "the petition page, as its organizer");
+  console.log("news ok");
+
+  // A citizen on a phone signs (the form's proof of work runs in the page) …
+  const cit = await context(phone);
+  const cp = await cit.newPage();
+  await cp.goto(`${base}${petitionPath}`);
+  await shot(cp, "petition-phone");
+  await axe(cp, "the petition page on a phone");
+  await cp.fill("#name", citizen.name);
+  await cp.fill("#email", citizen.email);
+  await cp.fill("#country", citizen.country);
+  await cp.check("#opt_in");
+  await Promise.all([
+    cp.waitForURL((url) => url.pathname !== petitionPath),
+    cp.click(`form[action='${petitionPath}/sign'] button[type=submit]`),
+  ]);
+  await cp.waitForSelector("main h1");
+  const thanks = await cp.textContent("main");
+  if (!/email/i.test(thanks)) throw new Error(`after signing, no word of the email: ${thanks}`);
+  await shot(cp, "thanks-phone");
+  await axe(cp, "the thanks page");
+  console.log("sign ok");
+
+  // … opens the confirmation link from the email and confirms.
+  console.log(`email? ${citizen.email}`);
+  const { value: link, done } = await answers.next();
+  if (done || !link.startsWith(base)) throw new Error(`no confirmation link came back: ${link}`);
+  await cp.goto(link.trim());
+  await axe(cp, "the confirmation page");
+  await Promise.all([cp.waitForLoadState("load"), cp.click("form button[type=submit]")]);
+  await cp.waitForSelector("main h1");
+  await axe(cp, "the confirmed page");
+  console.log("confirm ok");
+
+  const wide = await context(desktop);
+  const wp = await wide.newPage();
+  await wp.goto(`${base}${petitionPath}`);
+  await shot(wp, "petition-desktop");
+
+  // The organizer sees the count (pages are cached for about a second) and downloads the CSV.
+  let row = "";
+  for (let i = 0; i < 50; i++) {
+    await op.goto(`${base}/dashboard`);
+    row = (await op.textContent(`tr:has(a[href='${petitionPath}'])`)) || "";
+    if (/(^|\D)1 \/ 100\b/.test(row)) break;
+    await op.waitForTimeout(200);
+  }
+  if (!/(^|\D)1 \/ 100\b/.test(row)) throw new Error(`the dashboard does not count the signature: ${row}`);
+  await shot(op, "dashboard-desktop");
+  console.log("count ok");
+  const [download] = await Promise.all([
+    op.waitForEvent("download"),
+    op.click(`a[href='${petitionPath}/signatures.csv']`),
+  ]);
+  const csv = fs.readFileSync(await download.path(), "utf8");
+  const [header, ...rows] = csv.trim().split(/\r?\n/);
+  if (!/name/i.test(header) || !/country/i.test(header)) throw new Error(`CSV header: ${header}`);
+  if (rows.length !== 1 || !rows[0].includes(citizen.name) || !rows[0].includes(citizen.country)) {
+    throw new Error(`CSV rows: ${rows.join(" | ")}`);
+  }
+  console.log("csv ok");
+
+  const orgPhone = await context(phone);
+  await orgPhone.addCookies(await org.cookies());
+  const pp = await orgPhone.newPage();
+  await pp.goto(`${base}/dashboard`);
+  await shot(pp, "dashboard-phone");
+  const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) problems.push(`the dashboard is ${overflow}px wider than a 390px phone`);
+} catch (error) {
+  problems.push(`journey failed: ${error.stack || error}`);
+} finally {
+  await browser.close();
+  lines.close();
+}
+
+for (const p of problems) console.log(`PROBLEM ${p}`);
+if (problems.length === 0) console.log("journey ok");
+process.exit(problems.length === 0 ? 0 : 1);
