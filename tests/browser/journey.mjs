@@ -94,7 +94,7 @@ try {
   await op.fill("#title", "Trees for Rue des Lilas");
   await op.fill("#target", "The city council");
   await op.fill("#description", "Plant **twelve trees** along the street before spring.");
-  await op.fill("#goal", "100");
+  await op.fill("#goal", "12500");
   await op.check("#ask_country");
   await axe(op, "the petition form");
   await Promise.all([op.waitForURL(/\/p\/[^/]+$/), op.click("button[value=publish]")]);
@@ -116,12 +116,35 @@ try {
   await cp.goto(`${base}${petitionPath}`);
   await shot(cp, "petition-phone");
   await axe(cp, "the petition page on a phone");
+  // The count and the "Sign" button are in the first screen; one tap brings the form.
+  const first = await cp.locator(".sign-first a.button").boundingBox();
+  if (!first || first.y + first.height > phone.height) throw new Error(`the Sign button is not in the first screen: ${JSON.stringify(first)}`);
+  await cp.click(".sign-first a.button");
+  await cp.waitForFunction(() => {
+    const r = document.getElementById("name").getBoundingClientRect();
+    return r.top >= 0 && r.bottom <= window.innerHeight;
+  });
+  console.log("phone layout ok");
+  // A refused submission brings the form back into view, its error summary focused.
+  await Promise.all([cp.waitForLoadState("load"), cp.click(`form[action='${petitionPath}/sign'] button[type=submit]`)]);
+  await cp.waitForSelector("#sign-errors");
+  const focus = await cp.evaluate(() => {
+    const a = document.activeElement;
+    const r = a.getBoundingClientRect();
+    return { id: a.id, visible: r.top >= 0 && r.top < window.innerHeight, links: [...a.querySelectorAll("a")].map((l) => l.getAttribute("href")) };
+  });
+  if (focus.id !== "sign-errors" || !focus.visible || !focus.links.includes("#name") || !focus.links.includes("#email")) {
+    throw new Error(`after an error: ${JSON.stringify(focus)}`);
+  }
+  await shot(cp, "sign-errors-phone");
+  await axe(cp, "the sign form with errors");
+  console.log("error focus ok");
   await cp.fill("#name", citizen.name);
   await cp.fill("#email", citizen.email);
   await cp.fill("#country", citizen.country);
   await cp.check("#opt_in");
   await Promise.all([
-    cp.waitForURL((url) => url.pathname !== petitionPath),
+    cp.waitForURL(/\/thanks$/),
     cp.click(`form[action='${petitionPath}/sign'] button[type=submit]`),
   ]);
   await cp.waitForSelector("main h1");
@@ -130,6 +153,22 @@ try {
   await shot(cp, "thanks-phone");
   await axe(cp, "the thanks page");
   console.log("sign ok");
+
+  // The thanks page offers to share: plain links, and the visitor's own fediverse server.
+  for (const start of ["mailto:", "https://wa.me/", "https://t.me/share/", "https://www.facebook.com/sharer/", "https://x.com/intent/", "https://www.linkedin.com/sharing/"]) {
+    const href = await cp.getAttribute(`.share-links a[href^='${start}']`, "href");
+    if (!href || !href.includes(encodeURIComponent(`${base}${petitionPath}`))) throw new Error(`share link ${start}: ${href}`);
+  }
+  if (await cp.isHidden("button[data-copy]")) throw new Error("the copy button stays hidden with JavaScript on");
+  await cp.fill("#share-instance", "@ada@Mastodon.Social");
+  await Promise.all([cp.waitForURL(/\/share\?/), cp.click(".fediverse-share button[type=submit]")]);
+  const go = await cp.getAttribute("#share-go", "href");
+  if (!go.startsWith("https://mastodon.social/share?text=") || !decodeURIComponent(go).includes(`${base}${petitionPath}`)) {
+    throw new Error(`the fediverse share goes to ${go}`);
+  }
+  await axe(cp, "the fediverse share step");
+  await cp.goBack();
+  console.log("share ok");
 
   // … opens the confirmation link from the email and confirms.
   console.log(`email? ${citizen.email}`);
@@ -146,16 +185,43 @@ try {
   const wp = await wide.newPage();
   await wp.goto(`${base}${petitionPath}`);
   await shot(wp, "petition-desktop");
+  // A shared link previews with the title, a description and the drawn image.
+  const og = await wp.getAttribute("meta[property='og:image']", "content");
+  const description = await wp.getAttribute("meta[name=description]", "content");
+  if (!description.includes("twelve trees")) throw new Error(`meta description: ${description}`);
+  const image = await wp.request.get(og);
+  if (image.status() !== 200 || !image.headers()["content-type"].startsWith("image/svg+xml") || !(await image.text()).includes("Trees for Rue des Lilas")) {
+    throw new Error(`the share image ${og}: ${image.status()}`);
+  }
+  // Drawn in a page of its own size (a full-page capture of a bare SVG document never ends).
+  const ip = await wide.newPage();
+  await ip.setViewportSize({ width: 1200, height: 630 });
+  await ip.setContent(`<img src="${og}" width="1200" height="630" alt="">`);
+  await ip.waitForFunction(() => document.images[0].complete);
+  await ip.screenshot({ path: path.join(shots, "share-image.png") });
+  await ip.close();
+  console.log("preview ok");
+
+  // Numbers as each language writes them.
+  const fr = await context(phone, "fr-FR");
+  const fp = await fr.newPage();
+  await fp.goto(`${base}${petitionPath}`);
+  const goal = await fp.textContent(".sign .goal");
+  if (!goal.includes("12\u202f500")) throw new Error(`French goal: ${JSON.stringify(goal)}`);
+  const enGoal = await wp.evaluate(async (u) => (await (await fetch(u)).text()), `${base}${petitionPath}`);
+  if (!enGoal.includes("of 12,500 needed")) throw new Error("English goal not grouped as 12,500");
+  await shot(fp, "petition-phone-fr");
+  console.log("numbers ok");
 
   // The organizer sees the count (pages are cached for about a second) and downloads the CSV.
   let row = "";
   for (let i = 0; i < 50; i++) {
     await op.goto(`${base}/dashboard`);
     row = (await op.textContent(`tr:has(a[href='${petitionPath}'])`)) || "";
-    if (/(^|\D)1 \/ 100\b/.test(row)) break;
+    if (/(^|\D)1 \/ 12,500\b/.test(row)) break;
     await op.waitForTimeout(200);
   }
-  if (!/(^|\D)1 \/ 100\b/.test(row)) throw new Error(`the dashboard does not count the signature: ${row}`);
+  if (!/(^|\D)1 \/ 12,500\b/.test(row)) throw new Error(`the dashboard does not count the signature: ${row}`);
   await shot(op, "dashboard-desktop");
   console.log("count ok");
   const [download] = await Promise.all([
@@ -179,6 +245,15 @@ try {
   if (overflow > 0) problems.push(`the dashboard is ${overflow}px wider than a 390px phone`);
 } catch (error) {
   problems.push(`journey failed: ${error.stack || error}`);
+  // What each open page showed when it failed, for the one who reads the failure.
+  let n = 0;
+  for (const ctx of browser.contexts()) {
+    for (const page of ctx.pages()) {
+      n += 1;
+      await page.screenshot({ path: path.join(shots, `failure-${n}.png`), fullPage: true }).catch(() => {});
+      problems.push(`page ${n} at failure: ${page.url()} (failure-${n}.png)`);
+    }
+  }
 } finally {
   await browser.close();
   lines.close();

@@ -139,6 +139,23 @@ impl Response {
         assert!(!self.body.contains(needle), "{needle:?} must not be in the page:\n{}", self.body);
         self
     }
+
+    /// Asserts that the page runs no script but the instance's own files (`/static/*.js`,
+    /// loaded by `<script src>` with nothing inside): nothing injected got through.
+    #[track_caller]
+    pub fn lacks_foreign_script(&self) -> &Self {
+        let mut rest = self.body.as_str();
+        while let Some(at) = rest.find("<script") {
+            let tag = &rest[at..];
+            let own =
+                ["<script src=\"/static/share.js\" defer></script>", "<script src=\"/static/pow.js\" defer></script>"]
+                    .iter()
+                    .find(|t| tag.starts_with(**t));
+            let Some(own) = own else { panic!("a script that is not the instance's own:\n{}", self.body) };
+            rest = &tag[own.len()..];
+        }
+        self
+    }
 }
 
 /// The value of `<input type="hidden" name="NAME" value="…">` in a page.

@@ -41,6 +41,7 @@ mod invalidation;
 mod lifecycle;
 mod mail;
 mod organizer;
+mod sharing;
 mod sign_elsewhere;
 mod signing;
 mod smtp;

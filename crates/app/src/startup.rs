@@ -4,7 +4,9 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{account, admin, api, discovery, export, federation, invalidate, jobs, organizer, public, system};
+use crate::routes::{
+    account, admin, api, discovery, export, federation, invalidate, jobs, organizer, public, share, system,
+};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -158,6 +160,8 @@ impl Application {
                 .service(public::show_petition)
                 .service(public::sign_petition)
                 .service(public::sign_form_again)
+                .service(share::share_image)
+                .service(share::share)
                 .service(system::healthz)
                 .service(system::readyz)
                 .service(system::metrics)

@@ -28,11 +28,67 @@ impl SafeHtml {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The text alone, whitespace collapsed, cut at a word to at most `max` characters
+    /// (with "…"): a page's meta description and a shared link's preview.
+    pub fn summary(&self, max: usize) -> String {
+        const BLOCKS: &[&str] =
+            &["p", "br", "li", "ul", "ol", "div", "blockquote", "pre", "table", "tr", "td", "th", "hr"];
+        let mut text = String::with_capacity(self.0.len().min(max * 8));
+        let mut tag: Option<String> = None;
+        for c in self.0.chars() {
+            match (&mut tag, c) {
+                (None, '<') => tag = Some(String::new()),
+                (Some(name), '>') => {
+                    // Blocks end words ("<p>a</p><p>b</p>" reads "a b"); inline tags do not
+                    // ("<strong>ours</strong>:" reads "ours:").
+                    let name = name.trim_start_matches('/').split([' ', '/']).next().unwrap_or_default();
+                    let block = BLOCKS.contains(&name) || (name.len() == 2 && name.starts_with('h'));
+                    if block {
+                        text.push(' ');
+                    }
+                    tag = None;
+                }
+                (Some(name), c) => name.push(c),
+                (None, c) => text.push(c),
+            }
+        }
+        // ammonia writes these five escapes, and only these, outside tags.
+        let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
+        let text = text.replace("&amp;", "&");
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let mut out = String::new();
+        for word in words {
+            let needed = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+            if needed > max.saturating_sub(1) {
+                if out.is_empty() {
+                    out = word.chars().take(max.saturating_sub(1)).collect();
+                }
+                out.push('…');
+                return out;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_is_the_text_alone_cut_at_a_word() {
+        let html =
+            SafeHtml::from_markdown("# Trees\n\nPlant **twelve** trees & <b>flowers</b> \"now\".\n\n- one\n- two");
+        assert_eq!(html.summary(200), "Trees Plant twelve trees & flowers \"now\". one two");
+        assert_eq!(html.summary(20), "Trees Plant twelve…");
+        assert!(html.summary(20).chars().count() <= 20);
+        assert_eq!(SafeHtml::from_markdown("").summary(200), "");
+    }
 
     #[test]
     fn scripts_and_handlers_are_removed() {

@@ -3,9 +3,11 @@
 //! `web/locales`. Kept apart from `app` because the `mail` crate renders emails with it.
 
 mod locale;
+mod number;
 mod renderer;
 
 pub use locale::Locale;
+pub use number::format as format_number;
 pub use renderer::{RenderError, Renderer, StaticFiles};
 /// HTML escaping as the templates do it, for the few pages streamed outside them.
 pub use tera::escape_html;

@@ -11,7 +11,11 @@ static_loader! {
     static LOCALES = {
         locales: "../../web/locales",
         fallback_language: "en",
-        customise: |bundle| bundle.set_use_isolating(false),
+        customise: |bundle| {
+            bundle.set_use_isolating(false);
+            let french = bundle.locales.first().is_some_and(|l| l.language.as_str() == "fr");
+            bundle.set_formatter(Some(if french { crate::number::french } else { crate::number::english }));
+        },
     };
 }
 
@@ -50,8 +54,10 @@ impl Renderer {
             sources.push((name.to_string(), text));
         }
         tera.add_raw_templates(sources)?;
-        tera.autoescape_on(vec![".html"]);
+        tera.autoescape_on(vec![".html", ".svg"]);
         tera.register_function("t", translate_function);
+        tera.register_filter("number", crate::number::number_filter);
+        tera.register_filter("urlencode_strict", urlencode_strict);
         Ok(Renderer { tera: std::sync::Arc::new(tera) })
     }
 
@@ -81,6 +87,17 @@ fn fluent_value(v: &Value) -> FluentValue<'static> {
         Value::Bool(b) => FluentValue::from(b.to_string()),
         other => FluentValue::from(other.to_string()),
     }
+}
+
+/// RFC 3986's unreserved characters stay as they are; everything else is escaped.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// `{{ text | urlencode_strict }}`: a query parameter's value, escaped as `encodeURIComponent`
+/// does (tera's own filter comes with its `builtins`, which bring much more).
+fn urlencode_strict(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = value.as_str().ok_or_else(|| tera::Error::msg("urlencode_strict takes a string"))?;
+    Ok(Value::String(percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()))
 }
 
 fn translate_function(args: &HashMap<String, Value>) -> tera::Result<Value> {

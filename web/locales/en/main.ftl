@@ -446,3 +446,21 @@ win-title = Mark “{ $title }” as won
 win-hint = Tell signers what was won. Markdown: **bold**, *italic*, [link](https://…). The message shows at the top of the petition, and signing stops.
 win-message = Victory message
 win-button = Declare the victory
+
+## Sharing (partials/share.html, /share) and the follow box
+share-title = Share this petition
+share-email = Email
+share-fediverse-label = Share on your Mastodon or other fediverse server
+share-fediverse-hint = Your server's address, such as mastodon.social: you will write the post there.
+share-fediverse-button = Share
+share-link-label = Link to the petition
+share-copy = Copy the link
+share-copied = Link copied.
+share-bad-instance = “{ $host }” is not the address of a server. Enter it as mastodon.social, without @ or https://.
+share-bad-url = Only petitions of this instance can be shared from here.
+share-sign-first = Sign
+follow-title = Follow this petition
+follow-explain = On Mastodon, Lemmy or another fediverse server, search for this address and follow it: its news and its count will reach your timeline. You do not need to sign for that.
+petition-summary-fallback = A petition to { $target }.
+share-continue = Continue to { $host }
+share-continue-hint = Your server opens with the post written; check it and publish it there.

@@ -26,7 +26,7 @@ signature-count = { $count ->
 }
 petition-to = À : { $target }
 petition-by = Par { $organization }
-petition-goal = sur { $goal } visées
+petition-goal = pour un objectif de { $goal }
 petition-by-instance = Signée sur :
 petition-partners = Portée avec :
 petition-progress = { $percent } % de l'objectif
@@ -446,3 +446,21 @@ win-title = Déclarer « { $title } » gagnée
 win-hint = Dites aux signataires ce qui a été obtenu. Markdown : **gras**, *italique*, [lien](https://…). Le message s'affiche en haut de la pétition, et les signatures s'arrêtent.
 win-message = Message de victoire
 win-button = Déclarer la victoire
+
+## Partage (partials/share.html, /share) et l'encadré pour suivre
+share-title = Partager cette pétition
+share-email = E-mail
+share-fediverse-label = Partager sur votre serveur Mastodon ou d'un autre réseau du fédivers
+share-fediverse-hint = L'adresse de votre serveur, comme mastodon.social : vous y écrirez le message.
+share-fediverse-button = Partager
+share-link-label = Lien vers la pétition
+share-copy = Copier le lien
+share-copied = Lien copié.
+share-bad-instance = « { $host } » n'est pas l'adresse d'un serveur. Écrivez-la comme mastodon.social, sans @ ni https://.
+share-bad-url = Seules les pétitions de cette instance se partagent d'ici.
+share-sign-first = Signer
+follow-title = Suivre cette pétition
+follow-explain = Sur Mastodon, Lemmy ou un autre serveur du fédivers, cherchez cette adresse et suivez-la : ses nouvelles et son compteur arriveront dans votre fil. Pas besoin de signer pour cela.
+petition-summary-fallback = Une pétition adressée à { $target }.
+share-continue = Continuer vers { $host }
+share-continue-hint = Votre serveur s'ouvre avec le message écrit : relisez-le et publiez-le là-bas.

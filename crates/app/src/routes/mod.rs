@@ -8,4 +8,5 @@ pub mod invalidate;
 pub mod jobs;
 pub mod organizer;
 pub mod public;
+pub mod share;
 pub mod system;

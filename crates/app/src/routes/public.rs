@@ -199,6 +199,15 @@ pub(crate) fn petition_context(
     context.insert("signers", &snapshot.signers);
     context.insert("news", &snapshot.news);
     context.insert("own", &own);
+    let summary = match snapshot.petition.description_html.summary(200) {
+        s if s.is_empty() => signons_render::Renderer::translate(
+            locale,
+            "petition-summary-fallback",
+            &[("target", snapshot.petition.target.clone().into())],
+        ),
+        s => s,
+    };
+    context.insert("summary", &summary);
     // Shown once other instances collected signatures for it.
     let by_instance = match snapshot.by_origin.is_empty() {
         true => Default::default(),
