@@ -235,6 +235,11 @@ try {
     throw new Error(`CSV rows: ${rows.join(" | ")}`);
   }
   console.log("csv ok");
+  await op.goto(`${base}${petitionPath}/insight`);
+  await op.waitForSelector("svg.chart polyline", { state: "attached" });
+  await axe(op, "the insight page");
+  await shot(op, "insight-desktop");
+  console.log("insight ok");
 
   const orgPhone = await context(phone);
   await orgPhone.addCookies(await org.cookies());

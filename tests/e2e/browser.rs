@@ -15,7 +15,7 @@ on_both_backends! {
     an_organizer_and_a_citizen_in_chromium => an_organizer_and_a_citizen_in_chromium_sqlite, an_organizer_and_a_citizen_in_chromium_postgres;
 }
 
-const STEPS: [&str; 13] = [
+const STEPS: [&str; 14] = [
     "login ok",
     "publish ok",
     "news ok",
@@ -28,6 +28,7 @@ const STEPS: [&str; 13] = [
     "numbers ok",
     "count ok",
     "csv ok",
+    "insight ok",
     "journey ok",
 ];
 

@@ -20,7 +20,7 @@ const HEADER: [&str; 9] =
     ["name", "email", "country", "postal_code", "comment", "public", "opt_in", "confirmed_at", "instance"];
 
 /// A published petition that asks the country and the postal code.
-async fn petition(app: &TestApp) -> String {
+pub(crate) async fn petition(app: &TestApp) -> String {
     app.create_petition_with(json!({
         "title": "Keep the park green",
         "target": "The city council",
@@ -45,7 +45,7 @@ async fn signed(app: &TestApp, slug: &str, body: Value, confirm: bool) {
 
 /// Ann (public, with a formula for a comment), Bob (not public), Carl (never confirmed),
 /// Dan (confirmed, then invalidated by an admin).
-async fn four_signers(app: &TestApp, slug: &str) {
+pub(crate) async fn four_signers(app: &TestApp, slug: &str) {
     let s = |name: &str, email: &str, country: &str, postal: &str, public: bool, opt_in: bool| json!({ "name": name, "email": email, "country": country, "postal_code": postal, "public": public, "opt_in": opt_in });
     let mut ann = s("Ann Public", "ann@example.org", "FR", "75001", true, true);
     ann["comment"] = json!("=HYPERLINK(\"http://evil.example\")");
@@ -60,7 +60,7 @@ async fn four_signers(app: &TestApp, slug: &str) {
 
 /// Signatures other instances attested, as `federation::sign::receive` stores them: one
 /// from b.example (counted), one from an instance an admin blocked (not counted).
-async fn remote_signers(app: &TestApp, slug: &str) {
+pub(crate) async fn remote_signers(app: &TestApp, slug: &str) {
     let slug = slug.to_owned();
     app.write(move |conn| {
         let id: signons_store::Id =

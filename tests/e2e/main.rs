@@ -37,6 +37,7 @@ mod federation;
 mod federation_abuse;
 mod helpers;
 mod i18n;
+mod insight;
 mod invalidation;
 mod lifecycle;
 mod mail;

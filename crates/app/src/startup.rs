@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
 use crate::routes::{
-    account, admin, api, discovery, export, federation, invalidate, jobs, organizer, public, share, system,
+    account, admin, api, discovery, export, federation, insight, invalidate, jobs, organizer, public, share, system,
 };
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -198,6 +198,7 @@ impl Application {
                 .service(organizer::post_news)
                 .service(export::download_csv)
                 .service(export::print_list)
+                .service(insight::insight)
                 .service(admin::federation_page)
                 .service(admin::federation_update)
                 .service(jobs::jobs_page)

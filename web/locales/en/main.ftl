@@ -464,3 +464,25 @@ follow-explain = On Mastodon, Lemmy or another fediverse server, search for this
 petition-summary-fallback = A petition to { $target }.
 share-continue = Continue to { $host }
 share-continue-hint = Your server opens with the post written; check it and publish it there.
+
+## The insight page (/p/{slug}/insight)
+insight-title = Insight
+insight-link = Insight
+insight-empty = No confirmed signature yet: the charts appear with the first one.
+insight-over-time = Signatures over time
+insight-chart-summary = { $count } confirmed signatures between { $date } and { $at }.
+insight-chart-legend = The line is the total; each bar, the signatures confirmed that day (days without any are left out).
+insight-by-day = Day by day
+insight-day = Day
+insight-signatures = Signatures
+insight-cumulative = Total
+insight-origins = Where signatures were collected
+insight-origins-hint = Signatures collected by other instances are counted here; their signers' personal data stays there.
+insight-here = this instance
+insight-opt-in = Asked for your news
+insight-opt-in-detail = { $count } of the { $confirmed } signers who signed here.
+insight-countries = By country
+insight-postal = By postal code (first two characters)
+insight-where = Where
+insight-other = Other
+insight-not-given = Not given

@@ -464,3 +464,25 @@ follow-explain = Sur Mastodon, Lemmy ou un autre serveur du fédivers, cherchez 
 petition-summary-fallback = Une pétition adressée à { $target }.
 share-continue = Continuer vers { $host }
 share-continue-hint = Votre serveur s'ouvre avec le message écrit : relisez-le et publiez-le là-bas.
+
+## La page d'analyse (/p/{slug}/insight)
+insight-title = Analyse
+insight-link = Analyse
+insight-empty = Aucune signature confirmée pour l'instant : les graphiques apparaîtront avec la première.
+insight-over-time = Signatures au fil du temps
+insight-chart-summary = { $count } signatures confirmées entre le { $date } et le { $at }.
+insight-chart-legend = La ligne montre le total ; chaque barre, les signatures confirmées ce jour-là (les jours sans signature sont omis).
+insight-by-day = Jour par jour
+insight-day = Jour
+insight-signatures = Signatures
+insight-cumulative = Total
+insight-origins = Où les signatures ont été recueillies
+insight-origins-hint = Les signatures recueillies par d'autres instances sont comptées ici ; les données personnelles de leurs signataires restent là-bas.
+insight-here = cette instance
+insight-opt-in = Ont demandé vos nouvelles
+insight-opt-in-detail = { $count } des { $confirmed } personnes qui ont signé ici.
+insight-countries = Par pays
+insight-postal = Par code postal (deux premiers caractères)
+insight-where = Où
+insight-other = Autres
+insight-not-given = Non indiqué

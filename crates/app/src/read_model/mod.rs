@@ -3,6 +3,7 @@
 
 pub mod api_petition;
 pub mod export;
+pub mod insight;
 pub mod lists;
 pub mod own;
 pub mod remote;

@@ -4,6 +4,7 @@ pub mod api;
 pub mod discovery;
 pub mod export;
 pub mod federation;
+pub mod insight;
 pub mod invalidate;
 pub mod jobs;
 pub mod organizer;
