@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{account, admin, api, discovery, export, federation, invalidate, jobs, organizer, public, system};
+use crate::routes::{account, admin, api, api_doc, discovery, export, federation, invalidate, jobs, organizer, public, system};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -153,6 +153,7 @@ impl Application {
                         .service(api::post_news)
                         .service(api::set_partners)
                         .service(api::remove_petition)
+                        .service(api_doc::openapi)
                         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
                 )
                 .service(public::show_petition)
