@@ -4,7 +4,9 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{account, admin, api, api_doc, discovery, export, federation, invalidate, jobs, organizer, public, system};
+use crate::routes::{
+    account, admin, api, api_doc, discovery, export, federation, invalidate, jobs, organizer, public, system,
+};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
