@@ -28,6 +28,7 @@ macro_rules! on_both_backends {
 mod abuse;
 mod accounts;
 mod admin;
+mod api_doc;
 mod bad_input;
 mod browser;
 mod email;

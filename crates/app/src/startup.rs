@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
 use crate::routes::{
-    account, admin, api, discovery, export, federation, insight, invalidate, jobs, organizer, public, share, system,
+    account, admin, api, api_doc, discovery, export, federation, insight, invalidate, jobs, organizer, public, share,
+    system,
 };
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -155,6 +156,7 @@ impl Application {
                         .service(api::post_news)
                         .service(api::set_partners)
                         .service(api::remove_petition)
+                        .service(api_doc::openapi)
                         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
                 )
                 .service(public::show_petition)

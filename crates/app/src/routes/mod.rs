@@ -1,6 +1,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod api_doc;
 pub mod discovery;
 pub mod export;
 pub mod federation;
