@@ -39,6 +39,7 @@ mod i18n;
 mod invalidation;
 mod lifecycle;
 mod mail;
+mod news;
 mod organizer;
 mod sign_elsewhere;
 mod signing;
