@@ -277,6 +277,89 @@ pub fn unsubscribe(conn: &mut DbConnection, key: &LinkKey, link: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use signons_store::testing::{TempDatabase, TestBackend};
+
+    /// `n` confirmed signatures of the petition, every third without news.
+    fn signers(conn: &mut DbConnection, petition: &Id, n: usize) -> Result<(), MailError> {
+        let now = signons_store::now();
+        for i in 0..n {
+            let email = format!("signer{i}@example.org");
+            diesel::insert_into(s::table)
+                .values((
+                    s::id.eq(Id::new()),
+                    s::petition_id.eq(petition),
+                    s::name.eq(format!("Signer {i}")),
+                    s::email.eq(&email),
+                    s::email_canonical.eq(&email),
+                    s::public.eq(true),
+                    s::opt_in.eq(i % 3 != 0),
+                    s::locale.eq("en"),
+                    s::token_expires_at.eq(now),
+                    s::created_at.eq(now),
+                    s::confirmed_at.eq(Some(now)),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    fn email_jobs(conn: &mut DbConnection) -> Result<usize, MailError> {
+        Ok(signons_mail::queue::waiting(conn)?
+            .into_iter()
+            .filter(|q| matches!(q, signons_mail::queue::Queued::Reference { .. }))
+            .count())
+    }
+
+    /// More signers than a step takes: the steps queue one email per signer who asked
+    /// news, and a step run again after the end queues nothing.
+    async fn fan_out_queues_each_signer_once(backend: TestBackend) {
+        let temp = TempDatabase::new(backend);
+        let db = temp.open();
+        let queue = MailQueue::new();
+        let total = BATCH as usize * 3 / 2 + 7;
+        let fan_out = db
+            .write(|conn| -> Result<_, MailError> {
+                let (_, petition) =
+                    signons_petition::testing::sample_petition(conn).map_err(|e| MailError::Later(e.to_string()))?;
+                signers(conn, &petition.id, total)?;
+                let post = Id::new();
+                diesel::insert_into(signons_store::schema::petition_posts::table)
+                    .values((
+                        signons_store::schema::petition_posts::id.eq(&post),
+                        signons_store::schema::petition_posts::petition_id.eq(&petition.id),
+                        signons_store::schema::petition_posts::kind.eq("news"),
+                        signons_store::schema::petition_posts::body_html.eq("<p>News</p>"),
+                        signons_store::schema::petition_posts::created_at.eq(signons_store::now()),
+                    ))
+                    .execute(conn)?;
+                queue_mailing(conn, &queue, post.as_str(), &petition.id, "News")?;
+                Ok(serde_json::json!({ "kind": KIND, "post": post.as_str() }))
+            })
+            .unwrap();
+        let step = |db: &signons_store::Database| db.write(|conn| fan_out_step(conn, &queue, &fan_out));
+        assert_eq!(step(&db).unwrap(), FanOut::More(BATCH as usize));
+        let asked = (0..total).filter(|i| i % 3 != 0).count();
+        let mut queued = BATCH as usize;
+        loop {
+            match step(&db).unwrap() {
+                FanOut::More(n) => queued += n,
+                FanOut::Done(n) => break queued += n,
+            }
+        }
+        assert_eq!(queued, asked);
+        assert_eq!(step(&db).unwrap(), FanOut::Done(0), "a run after the end queues nothing");
+        assert_eq!(db.read(email_jobs).unwrap(), asked, "one email job per signer who asked news");
+    }
+
+    #[tokio::test]
+    async fn fan_out_queues_each_signer_once_sqlite() {
+        fan_out_queues_each_signer_once(TestBackend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fan_out_queues_each_signer_once_postgres() {
+        fan_out_queues_each_signer_once(TestBackend::Postgres).await;
+    }
 
     #[test]
     fn an_unsubscribe_link_works_only_with_its_key_and_signature() {
