@@ -54,6 +54,12 @@ impl Mail {
     }
 
     #[track_caller]
+    /// A header of the message (unfolded), by name without case.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let (headers, _) = split_message(&self.raw)?;
+        headers.into_iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    }
+
     pub fn text(&self) -> &str {
         self.part("text/plain").unwrap_or_else(|| panic!("no text part in:\n{}", self.raw))
     }

@@ -98,4 +98,8 @@ impl Compose for Composer {
         }
         self.signatures.compose(conn, reference)
     }
+
+    fn fan_out(&self, conn: &mut DbConnection, fan_out: &serde_json::Value) -> Result<signons_mail::FanOut, MailError> {
+        self.signatures.fan_out(conn, fan_out)
+    }
 }

@@ -226,9 +226,11 @@ pub async fn post_partner_news(
     Ok(emailed)
 }
 
-/// Organizers' news on a published petition: stored, shown on its page, sent to followers.
+/// Organizers' news on a published petition: stored, shown on its page, sent to followers,
+/// and emailed to the confirmed signers who asked news (`signons_signature::news`).
 pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, text: String) -> Result<Post, AppError> {
     let fed = state.fed().clone();
+    let queue = state.signing.queue.clone();
     let post = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
@@ -238,7 +240,12 @@ pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, tex
             }
             match p.status {
                 PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won => {
-                    Ok(posts::news(conn, &fed.urls, &p, &text)?)
+                    let post = posts::news(conn, &fed.urls, &p, &text)?;
+                    // Emailed to the signers who asked news by a fan-out job, queued with
+                    // the post: posting returns at once, whatever their number.
+                    signons_signature::news::queue_mailing(conn, &queue, &post.id, &p.id, &text)
+                        .map_err(AppError::internal)?;
+                    Ok(post)
                 }
                 PetitionStatus::Draft => {
                     Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()))
@@ -248,6 +255,7 @@ pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, tex
         })
         .await?;
     state.fed().wake.notify_one();
+    state.signing.queue.wake();
     state.invalidate_petition(&post.petition_slug);
     Ok(post)
 }

@@ -227,6 +227,8 @@ impl Application {
                 .service(public::confirm)
                 .service(public::withdraw_page)
                 .service(public::withdraw)
+                .service(public::unsubscribe_page)
+                .service(public::unsubscribe)
                 // The inboxes, with their own body limit. A scope without a prefix takes
                 // every request that reaches it, so it comes last: what no route above
                 // matched goes through it to the default service, as before.

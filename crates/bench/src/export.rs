@@ -29,8 +29,8 @@ pub struct Download {
 }
 
 /// Writes `n` confirmed signatures of the petition `slug`, and its count, in one
-/// transaction; returns how long it took.
-pub fn fill(db: &DatabaseUrl, slug: &str, n: usize) -> anyhow::Result<Duration> {
+/// transaction; returns how long it took. `opt_in(i)`: whether signer `i` asked news.
+pub fn fill(db: &DatabaseUrl, slug: &str, n: usize, opt_in: impl Fn(usize) -> bool) -> anyhow::Result<Duration> {
     let t0 = Instant::now();
     let mut conn = db.connect()?;
     let petition: Id = petitions::table.filter(petitions::slug.eq(slug)).select(petitions::id).first(&mut conn)?;
@@ -54,7 +54,7 @@ pub fn fill(db: &DatabaseUrl, slug: &str, n: usize) -> anyhow::Result<Duration> 
                         ),
                         (
                             s::public.eq(i % 2 == 0),
-                            s::opt_in.eq(i % 3 == 0),
+                            s::opt_in.eq(opt_in(i)),
                             s::locale.eq("en"),
                             s::token_expires_at.eq(at + TimeDelta::hours(72)),
                             s::created_at.eq(at),

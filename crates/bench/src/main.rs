@@ -2,6 +2,8 @@
 //! Scenario 7 (`federated`) runs two instances instead of one: see `federated`. Scenario 8
 //! (`soak`) signs for ten minutes at half the rate of scenario 1: see `soak`. Scenario 9
 //! (`export`) downloads the CSV of a petition with a million signatures: see `export`.
+//! Scenario 10 (`news`) emails news to 50,000 signers through a slow relay while the
+//! petition page is read: see `news`.
 //!
 //! For each backend (SQLite in a temporary folder, then PostgreSQL in a database created
 //! for the run and dropped after it) it measures the database's own insert ceiling, starts
@@ -19,6 +21,7 @@ mod export;
 mod federated;
 mod inbox;
 mod many;
+mod news;
 mod outbox;
 mod scenario;
 mod server;
@@ -111,7 +114,7 @@ struct Args {
     #[arg(long, default_value = "warn")]
     server_log: String,
     /// Run only these scenarios (comma-separated: ceiling, sign, confirm, pages, counts, export, a50, inbox,
-    /// many, federated, soak);
+    /// news, many, federated, soak);
     /// for profiling one of them. Confirming needs the signatures of `sign`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -139,6 +142,10 @@ struct Args {
     soak_seconds: Option<u64>,
     #[arg(long)]
     soak_rate: Option<f64>,
+    /// Scenario 10 (news): how many opted-in confirmed signers get the news (default
+    /// 50,000; with --quick 500), each email answered by the relay after --relay-delay-ms.
+    #[arg(long)]
+    news_signers: Option<usize>,
     /// Scenario 9 (export): how many confirmed signatures the exported petition holds.
     #[arg(long, default_value_t = 1_000_000)]
     export_rows: usize,
@@ -542,6 +549,7 @@ async fn run_single_instance(
     // 4. The A50 day: reads and writes together at fixed rates, and the count lag.
     if !args.runs("a50") {
         rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
+        rows.extend(news_mail(args, &config, &token, &main_db.url, backend).await?);
         rows.extend(many_petitions(args, &config, &token, &shared, backend).await?);
         rows.extend(soak(args, &config, &main_db.url, &shared, sign_rate, backend, failures).await?);
         return Ok(rows);
@@ -618,6 +626,7 @@ async fn run_single_instance(
         rows.push(row(&mut server, format!("4. A50 day: {}", op.label()), elapsed, rec, notes)?);
     }
     rows.extend(time_to_inbox(args, &config, server, &shared, backend).await?);
+    rows.extend(news_mail(args, &config, &token, &main_db.url, backend).await?);
     rows.extend(many_petitions(args, &config, &token, &shared, backend).await?);
     rows.extend(soak(args, &config, &main_db.url, &shared, sign_rate, backend, failures).await?);
     drop((main_db, ceiling_db));
@@ -655,7 +664,7 @@ async fn export_csv(
     let slug = created["slug"].as_str().context("no slug")?.to_owned();
     let n = args.export_rows.max(1);
     let (url, s) = (db.clone(), slug.clone());
-    let filled = tokio::task::spawn_blocking(move || export::fill(&url, &s, n)).await??;
+    let filled = tokio::task::spawn_blocking(move || export::fill(&url, &s, n, |i| i % 3 == 0)).await??;
     println!("export: {n} confirmed signatures written in {:.1} s", filled.as_secs_f64());
     let before = server.memory()?;
     server.reset_peak();
@@ -755,6 +764,69 @@ async fn time_to_inbox(
         notes,
     });
     Ok(rows)
+}
+
+/// Scenario 10, news to every signer who asked it (see `news`): the server is started
+/// again on the same database, with the slow relay.
+async fn news_mail(
+    args: &Args,
+    config: &ServerConfig,
+    token: &str,
+    db: &signons_store::DatabaseUrl,
+    backend: &'static str,
+) -> anyhow::Result<Vec<Row>> {
+    if !args.runs("news") {
+        return Ok(Vec::new());
+    }
+    let n = args.news_signers.unwrap_or(if args.quick { 500 } else { 50_000 }).max(1);
+    let delay = Duration::from_millis(args.relay_delay_ms);
+    let sink = signons_smtp_sink::SmtpSink::start_slow(delay);
+    let mut config = config.clone();
+    config.extra_env.push(("SIGNONS_SMTP_URL".into(), sink.url()));
+    let mut server = Server::start(&config)?;
+    server.wait_ready().await?;
+    let leftover = inbox::drain(&sink, Duration::from_secs(2), Duration::from_secs(120)).await;
+    println!("news: {leftover} emails left by the earlier scenarios sent first");
+    server.reset_peak();
+    let result = news::run(server.addr, token, db, &sink, n).await?;
+    server.check_alive()?;
+    let mem = server.memory()?;
+    let secs = result.elapsed.as_secs_f64().max(1e-9);
+    let all = result.emailed == n;
+    let page_p99 = result.pages.percentile_ms(0.99);
+    let notes = format!(
+        "{} of {n} emails accepted by the relay ({} ms per message) in {secs:.1} s ({:.0}/s){}; posting answered in {:.0} ms",
+        result.emailed,
+        args.relay_delay_ms,
+        result.emailed as f64 / secs,
+        if all { "" } else { ": NOT all" },
+        result.post.percentile_ms(0.5),
+    );
+    println!("news: {notes}");
+    let page_notes = format!(
+        "the petition page read in a closed loop (2 conns) while the news is sent; p99 {page_p99:.1} ms; goal: no error, p99 <50 ms: {}",
+        met(result.pages.error_count() == 0 && page_p99 < 50.0)
+    );
+    Ok(vec![
+        Row {
+            backend,
+            scenario: format!("10a. news emailed to {n} signers"),
+            elapsed: result.elapsed,
+            recorder: result.post,
+            rss_end_mib: mib(mem.rss_kib),
+            rss_peak_mib: mib(mem.peak_kib),
+            notes,
+        },
+        Row {
+            backend,
+            scenario: "10b. petition page during the news send".into(),
+            elapsed: result.elapsed,
+            recorder: result.pages,
+            rss_end_mib: mib(mem.rss_kib),
+            rss_peak_mib: mib(mem.peak_kib),
+            notes: page_notes,
+        },
+    ])
 }
 
 /// Scenario 6, many petitions (see `many`): the server is started again on the same

@@ -20,11 +20,27 @@ pub enum Composed {
     Dropped(String),
 }
 
+/// What one step of a fan-out did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanOut {
+    /// Queued this many emails; more are left for the next step.
+    More(usize),
+    /// Queued this many emails, the last ones: the fan-out is done.
+    Done(usize),
+}
+
 /// Builds the email a reference job names, at the time it is sent.
 pub trait Compose: Send + Sync + 'static {
     /// `reference` is what was given to `MailQueue::enqueue_reference`. An error that may
     /// pass (the database, `MailError::Later`) retries the job; any other buries it.
     fn compose(&self, conn: &mut DbConnection, reference: &serde_json::Value) -> Result<Composed, MailError>;
+
+    /// One step of a fan-out job (`MailQueue::enqueue_fan_out`), in one write transaction:
+    /// queues the next batch of its emails and records how far it got, in that same
+    /// transaction, so a step run again (a restart, a lapsed lease) queues nobody twice.
+    fn fan_out(&self, _conn: &mut DbConnection, _fan_out: &serde_json::Value) -> Result<FanOut, MailError> {
+        Err(MailError::Later("this process runs no fan-out".into()))
+    }
 }
 
 /// For a worker that is given no references (tests, tools): every reference waits, for a

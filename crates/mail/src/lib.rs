@@ -9,7 +9,7 @@ pub mod queue;
 pub mod transport;
 pub mod worker;
 
-pub use compose::{Compose, Composed};
+pub use compose::{Compose, Composed, FanOut};
 pub use message::{Email, Message};
 pub use queue::MailQueue;
 pub use transport::{MailSettings, Transport};

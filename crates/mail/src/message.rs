@@ -9,6 +9,9 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The one-click unsubscribe link of a mailing (RFC 8058): sent as `List-Unsubscribe`
+    /// with `List-Unsubscribe-Post`. `None` for the emails a signer did not subscribe to.
+    pub list_unsubscribe: Option<String>,
 }
 
 /// Bodies hold links that act for their recipient (confirm, withdraw, reset a password)
@@ -52,6 +55,17 @@ pub enum Message {
         html: String,
         petition_url: String,
     },
+    /// News posted by the petition's organizers, to a confirmed signer who asked news.
+    /// `text` is its Markdown (the text part), `html` the same, rendered and sanitized.
+    News {
+        petition_title: String,
+        organization: String,
+        signer_name: String,
+        text: String,
+        html: String,
+        petition_url: String,
+        unsubscribe_url: String,
+    },
     /// Sent to an organizer who asked to reset a forgotten password: the single-use link.
     PasswordReset { instance_name: String, reset_url: String, minutes_valid: i64 },
 }
@@ -70,6 +84,7 @@ impl Message {
             Message::AlreadySigned { .. } => "already_signed",
             Message::SignatureRefused { .. } => "signature_refused",
             Message::PartnerNews { .. } => "partner_news",
+            Message::News { .. } => "news",
             Message::PasswordReset { .. } => "password_reset",
         }
     }
@@ -81,7 +96,8 @@ impl Message {
             Message::ConfirmSignature { petition_title, .. }
             | Message::AlreadySigned { petition_title, .. }
             | Message::SignatureRefused { petition_title, .. }
-            | Message::PartnerNews { petition_title, .. } => petition_title.clone(),
+            | Message::PartnerNews { petition_title, .. }
+            | Message::News { petition_title, .. } => petition_title.clone(),
             Message::PasswordReset { instance_name, .. } => instance_name.clone(),
         };
         let subject = Renderer::translate(
@@ -95,6 +111,10 @@ impl Message {
             text: renderer.render(&format!("emails/{name}.txt"), locale, &context)?,
             html: renderer.render(&format!("emails/{name}.html"), locale, &context)?,
             subject,
+            list_unsubscribe: match self {
+                Message::News { unsubscribe_url, .. } => Some(unsubscribe_url.clone()),
+                _ => None,
+            },
         })
     }
 }
@@ -115,6 +135,7 @@ mod debug_tests {
             subject: "Reset your password".into(),
             text: format!("Open {link}"),
             html: format!("<a href=\"{link}\">{link}</a>"),
+            list_unsubscribe: None,
         };
         let job = crate::queue::EmailJob::from(&email);
         for shown in [format!("{message:?}"), format!("{email:?}"), format!("{job:?}")] {

@@ -17,6 +17,9 @@ pub struct EmailJob {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// See `Email::list_unsubscribe` (absent from the jobs of earlier releases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
 }
 
 /// As `Email`'s: no address, no body (they may hold links).
@@ -45,16 +48,25 @@ impl From<&Email> for EmailJob {
             subject: email.subject.clone(),
             text: email.text.clone(),
             html: email.html.clone(),
+            list_unsubscribe: email.list_unsubscribe.clone(),
         }
     }
 }
 
-/// What an email job holds, as read back. A reference is `{"compose": …}`, which no
-/// rendered email has; anything else is a rendered email (also those of earlier releases).
+/// What an email job holds, as read back. A reference is `{"compose": …}` and a fan-out
+/// `{"fan_out": …}`, which no rendered email has; anything else is a rendered email (also
+/// those of earlier releases).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Queued {
-    Reference { compose: serde_json::Value },
+    Reference {
+        compose: serde_json::Value,
+    },
+    /// A job that queues other emails (news to every signer who asked it, see
+    /// `Compose::fan_out`), a few hundred per transaction.
+    FanOut {
+        fan_out: serde_json::Value,
+    },
     Rendered(EmailJob),
 }
 
@@ -62,6 +74,12 @@ pub enum Queued {
 #[derive(Serialize)]
 struct Reference<'a, T> {
     compose: &'a T,
+}
+
+/// A fan-out as written.
+#[derive(Serialize)]
+struct FanOut<'a, T> {
+    fan_out: &'a T,
 }
 
 /// The payload of a reference job (for a caller that writes the job row itself).
@@ -93,6 +111,13 @@ impl MailQueue {
     /// from `reference` when it sends it.
     pub fn enqueue_reference<T: Serialize>(&self, conn: &mut DbConnection, reference: &T) -> Result<Id, MailError> {
         Ok(jobs::enqueue(conn, Queue::Email, None, &Reference { compose: reference })?)
+    }
+
+    /// Queues, in the caller's transaction, a job that the worker's `Compose::fan_out`
+    /// turns into emails, a batch at a time, once it runs: the caller's transaction stays
+    /// short whatever the number of recipients.
+    pub fn enqueue_fan_out<T: Serialize>(&self, conn: &mut DbConnection, fan_out: &T) -> Result<Id, MailError> {
+        Ok(jobs::enqueue(conn, Queue::Email, None, &FanOut { fan_out })?)
     }
 
     /// Tells the worker that new mail is waiting (call after the commit).
@@ -136,7 +161,13 @@ pub(crate) fn adopt_legacy(conn: &mut DbConnection) -> Result<usize, MailError> 
             conn,
             Queue::Email,
             None,
-            &EmailJob { to: to.clone(), subject: subject.clone(), text: text.clone(), html: html.clone() },
+            &EmailJob {
+                to: to.clone(),
+                subject: subject.clone(),
+                text: text.clone(),
+                html: html.clone(),
+                list_unsubscribe: None,
+            },
         )?;
         diesel::delete(q::table.filter(q::id.eq(id))).execute(conn)?;
     }

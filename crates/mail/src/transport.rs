@@ -9,6 +9,7 @@
 
 use crate::MailError;
 use lettre::address::Envelope;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
@@ -91,22 +92,27 @@ impl Transport {
 
     /// Sends one message. Its `Message-ID` comes from `id` (the job's), so a message sent
     /// again after a crash carries the same one and mail clients show it once.
-    pub(crate) async fn send(
-        &self,
-        id: &signons_store::Id,
-        to: &str,
-        subject: &str,
-        text: &str,
-        html: &str,
-    ) -> Result<(), SendError> {
-        let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("recipient address rejected: {e}")))?;
+    pub(crate) async fn send(&self, id: &signons_store::Id, email: &crate::queue::EmailJob) -> Result<(), SendError> {
+        let to: Mailbox =
+            email.to.parse().map_err(|e| SendError::Permanent(format!("recipient address rejected: {e}")))?;
         let domain = self.from.email.domain().to_owned();
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .message_id(Some(format!("<{id}@{domain}>")))
-            .subject(subject)
-            .multipart(MultiPart::alternative_plain_html(text.to_owned(), html.to_owned()))
+            .subject(email.subject.as_str());
+        if let Some(link) = &email.list_unsubscribe {
+            // RFC 8058: mail clients show an "unsubscribe" button that POSTs
+            // `List-Unsubscribe=One-Click` to the link, with no login and no cookie.
+            builder = builder
+                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{link}>")))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let message = builder
+            .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
             .map_err(|e| SendError::Permanent(format!("cannot build message: {e}")))?;
         match &self.inner {
             Inner::Smtp(client) => client.send(message.envelope(), &message.formatted()).await,

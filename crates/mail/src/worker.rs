@@ -3,13 +3,13 @@
 //! runner's (`signons_store::runner`); this is only what one email job does: compose it
 //! if it was queued as a reference (`compose`), then hand it to the transport.
 
-use crate::compose::{Compose, Composed};
+use crate::compose::{Compose, Composed, FanOut};
 use crate::queue::{self, EmailJob, Queued};
 use crate::transport::SendError;
 use crate::{MailError, MailQueue, Transport};
 use chrono::TimeDelta;
 use signons_store::jobs::{Job, Queue};
-use signons_store::runner::{Handler, Outcome, Runner, RunnerConfig};
+use signons_store::runner::{Handler, Outcome, Runner, RunnerConfig, Waker};
 use signons_store::Database;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +72,7 @@ impl MailWorker {
             db: self.db.clone(),
             transport: self.transport,
             composer: self.composer,
+            waker: waker.clone(),
             // Whoever built the worker: links of an https instance stay out of the logs.
             log_links_with_prefix: self.log_links_with_prefix.filter(|p| is_plain_http(p)),
         };
@@ -83,15 +84,42 @@ struct SendEmail {
     db: Database,
     transport: Transport,
     composer: Arc<dyn Compose>,
+    /// Wakes this very runner: a fan-out step's emails are due at once.
+    waker: Waker,
     log_links_with_prefix: Option<String>,
 }
 
 impl SendEmail {
+    /// Runs a fan-out job to its end, one write transaction per step. Each step records
+    /// its progress with its batch, so a job taken up again after a crash goes on where
+    /// the last committed step left it. The emails go out while the next steps run.
+    async fn fan_out(&self, job: &Job, fan_out: serde_json::Value) -> Outcome {
+        let mut queued = 0;
+        loop {
+            let (composer, fan_out) = (self.composer.clone(), fan_out.clone());
+            match self.db.write_async(move |conn| composer.fan_out(conn, &fan_out)).await {
+                Ok(step) => {
+                    self.waker.wake();
+                    match step {
+                        FanOut::More(n) => queued += n,
+                        FanOut::Done(n) => {
+                            tracing::info!(job_id = %job.id, emails = queued + n, "fan-out done: emails queued");
+                            return Outcome::Done;
+                        }
+                    }
+                }
+                Err(e @ (MailError::Store(_) | MailError::Later(_))) => return Outcome::Retry(e.to_string()),
+                Err(e) => return Outcome::Fail(e.to_string()),
+            }
+        }
+    }
+
     /// The email a job holds, or builds from its reference now.
     async fn email(&self, job: &Job) -> Result<EmailJob, Outcome> {
         let reference = match job.payload() {
             Ok(Queued::Rendered(email)) => return Ok(email),
             Ok(Queued::Reference { compose }) => compose,
+            Ok(Queued::FanOut { .. }) => return Err(Outcome::Fail("a fan-out is not an email".into())),
             Err(e) => return Err(Outcome::Fail(format!("unreadable email job: {e}"))),
         };
         let composer = self.composer.clone();
@@ -106,11 +134,14 @@ impl SendEmail {
 
 impl Handler for SendEmail {
     async fn run(&self, job: Job) -> Outcome {
+        if let Ok(Queued::FanOut { fan_out }) = job.payload() {
+            return self.fan_out(&job, fan_out).await;
+        }
         let email = match self.email(&job).await {
             Ok(email) => email,
             Err(outcome) => return outcome,
         };
-        match self.transport.send(&job.id, &email.to, &email.subject, &email.text, &email.html).await {
+        match self.transport.send(&job.id, &email).await {
             Ok(()) => {
                 if let Some(prefix) = &self.log_links_with_prefix {
                     for link in email.text.split_whitespace().filter(|w| w.starts_with(prefix.as_str())) {

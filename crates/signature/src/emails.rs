@@ -192,9 +192,18 @@ pub enum Which<'a> {
 
 impl Compose for SignatureEmails {
     fn compose(&self, conn: &mut DbConnection, reference: &serde_json::Value) -> Result<Composed, MailError> {
+        if crate::news::NewsEmail::is_one(reference) {
+            return self.compose_news(conn, reference);
+        }
         let email = SignatureEmail::deserialize(reference)
             .map_err(|e| MailError::Reference(format!("not a signature email: {e}")))?;
         self.compose_email(conn, &email)
+    }
+
+    /// The news fan-outs (the only fan-outs there are). The queue handle only writes jobs:
+    /// the worker wakes itself after each step.
+    fn fan_out(&self, conn: &mut DbConnection, fan_out: &serde_json::Value) -> Result<signons_mail::FanOut, MailError> {
+        crate::news::fan_out_step(conn, &signons_mail::MailQueue::new(), fan_out)
     }
 }
 
@@ -204,9 +213,15 @@ pub fn waiting(conn: &mut DbConnection, emails: &SignatureEmails) -> Result<Vec<
     let mut out = Vec::new();
     for queued in signons_mail::queue::waiting(conn)? {
         match queued {
-            signons_mail::queue::Queued::Rendered(e) => {
-                out.push(Email { to: e.to, subject: e.subject, text: e.text, html: e.html })
-            }
+            signons_mail::queue::Queued::Rendered(e) => out.push(Email {
+                to: e.to,
+                subject: e.subject,
+                text: e.text,
+                html: e.html,
+                list_unsubscribe: e.list_unsubscribe,
+            }),
+            // Queues emails when it runs; sends none itself.
+            signons_mail::queue::Queued::FanOut { .. } => {}
             signons_mail::queue::Queued::Reference { compose } => {
                 if let Composed::Email(email) = emails.compose(conn, &compose)? {
                     out.push(email);
@@ -241,7 +256,7 @@ mod tests {
             .into_iter()
             .filter_map(|q| match q {
                 signons_mail::queue::Queued::Reference { compose } => Some(compose),
-                signons_mail::queue::Queued::Rendered(_) => None,
+                signons_mail::queue::Queued::Rendered(_) | signons_mail::queue::Queued::FanOut { .. } => None,
             })
             .collect()
     }

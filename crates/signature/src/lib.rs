@@ -5,7 +5,8 @@
 //! instance's link key (`links`, `emails`), and the caps on how often one address is
 //! emailed (`recipients`); the keyed hash of each signer's network (`network`) and the
 //! admin's bulk invalidation by network, email domain and time (`invalidation`); the
-//! organizers' export of confirmed signatures, a keyset-paginated page at a time (`export`).
+//! organizers' export of confirmed signatures, a keyset-paginated page at a time (`export`);
+//! the organizers' news emailed to the signers who asked it, and its unsubscribe link (`news`).
 
 pub mod counts;
 pub mod digest;
@@ -15,6 +16,7 @@ pub mod export;
 pub mod invalidation;
 pub mod links;
 pub mod network;
+pub mod news;
 mod pg_batch;
 pub mod recipients;
 pub mod retention;

@@ -58,6 +58,8 @@ pub(crate) enum Purpose {
     Withdraw,
     /// An organizer's password-reset link (`LinkKey::password_reset_token`).
     PasswordReset,
+    /// A signer's one-click unsubscribe from a petition's news (`LinkKey::unsubscribe_token`).
+    Unsubscribe,
 }
 
 impl Purpose {
@@ -66,6 +68,7 @@ impl Purpose {
             Purpose::Confirm => b"confirm",
             Purpose::Withdraw => b"withdraw",
             Purpose::PasswordReset => b"password-reset",
+            Purpose::Unsubscribe => b"unsubscribe",
         }
     }
 }
@@ -130,6 +133,15 @@ impl LinkKey {
     /// queued email holds only the nonce and the database only the token's hash.
     pub fn password_reset_token(&self, nonce: &Nonce) -> Token {
         self.token(Purpose::PasswordReset, nonce)
+    }
+
+    /// The token of a signature's unsubscribe link. Its "nonce" is the signature's id (the
+    /// 16 bytes of its UUID), which the link carries beside the token: the link must work
+    /// for as long as the signer gets news, in every news email, and the server must find
+    /// the signature from the link alone, without a table of tokens. Only the key makes
+    /// the token, so an id alone (in an export, say) unsubscribes nobody.
+    pub fn unsubscribe_token(&self, signature: &uuid::Uuid) -> Token {
+        self.token(Purpose::Unsubscribe, &Nonce(*signature.as_bytes()))
     }
 
     /// A key for another purpose (e.g. "proof-of-work"), derived from this one, so that

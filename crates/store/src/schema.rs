@@ -449,3 +449,20 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+// Appended (2026-12-07-000101_news_mailings): news emailed to a petition's signers.
+diesel::table! {
+    news_mailings (post_id) {
+        post_id -> Text,
+        petition_id -> Text,
+        markdown -> Text,
+        after_signature -> Nullable<Text>,
+        queued -> BigInt,
+        done_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(news_mailings -> petitions (petition_id));
+diesel::allow_tables_to_appear_in_same_query!(news_mailings, petitions);
+diesel::allow_tables_to_appear_in_same_query!(news_mailings, signatures);

@@ -217,6 +217,7 @@ async fn a_killed_process_s_emails_are_sent_once_by_the_other_postgres() {
                 subject: format!("Confirm signature {i}"),
                 text: format!("Signature {i}"),
                 html: format!("<p>Signature {i}</p>"),
+                list_unsubscribe: None,
             };
             queue.enqueue(conn, &email)?;
         }

@@ -518,7 +518,8 @@ struct NewsInput {
     text: String,
 }
 
-/// News from the organizers (Markdown): shown to the petition's followers on the fediverse.
+/// News from the organizers (Markdown): shown to the petition's followers on the fediverse,
+/// and emailed to its confirmed signers who asked news (a fan-out job: answers at once).
 #[post("/petitions/{slug}/news")]
 pub async fn post_news(
     state: web::Data<AppState>,

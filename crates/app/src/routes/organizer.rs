@@ -483,7 +483,8 @@ struct NewsForm {
     text: String,
 }
 
-/// News from the petition page: shown there and sent to its followers on the fediverse.
+/// News from the petition page: shown there, sent to its followers on the fediverse, and
+/// emailed to its confirmed signers who asked news.
 /// A refused text is shown again with what is wrong.
 #[post("/p/{slug}/news")]
 pub async fn post_news(

@@ -574,6 +574,64 @@ async fn token_page(
     Ok(visitor.render(state, template, context, status))
 }
 
+/// The unsubscribe link of a news email (`signons_signature::news`): a page with one
+/// button, since link scanners fetch every link of an email and a GET must change nothing.
+#[get("/u/{token}")]
+pub async fn unsubscribe_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> PageResult {
+    let (key, link) = (state.signing.link_key.clone(), token.clone());
+    let page = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            Ok(signons_signature::news::unsubscribe_page(conn, &key, &link)?)
+        })
+        .await?;
+    unsubscribe_answer(&state, &visitor, &token, &page, false)
+}
+
+#[derive(Deserialize)]
+struct OneClick {
+    #[serde(rename = "List-Unsubscribe", default)]
+    list_unsubscribe: String,
+}
+
+/// One-click unsubscribe (RFC 8058): mail clients POST `List-Unsubscribe=One-Click` to the
+/// link, with no cookie, so there is no CSRF check here; the page's button posts the same.
+/// The link's token is its authority, and all it can do is stop news.
+#[post("/u/{token}")]
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let form: OneClick = parse_form(&body)?;
+    if form.list_unsubscribe != "One-Click" {
+        return Err(AppError::BadRequest("expected List-Unsubscribe=One-Click".into()).into());
+    }
+    let (key, link) = (state.signing.link_key.clone(), token.clone());
+    let page = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            Ok(signons_signature::news::unsubscribe(conn, &key, &link)?)
+        })
+        .await?;
+    unsubscribe_answer(&state, &visitor, &token, &page, true)
+}
+
+fn unsubscribe_answer(
+    state: &AppState,
+    visitor: &Visitor,
+    token: &str,
+    page: &signons_signature::news::UnsubscribePage,
+    done: bool,
+) -> PageResult {
+    let mut context = Context::new();
+    context.insert("page", page);
+    context.insert("token", token);
+    context.insert("done", &done);
+    Ok(visitor.render(state, "unsubscribe.html", context, StatusCode::OK))
+}
+
 #[derive(Deserialize)]
 struct NextQuery {
     next: Option<String>,

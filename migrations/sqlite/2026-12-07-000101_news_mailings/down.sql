@@ -1,0 +1,2 @@
+DROP INDEX signatures_petition_id_idx;
+DROP TABLE news_mailings;
