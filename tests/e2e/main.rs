@@ -38,6 +38,7 @@ mod helpers;
 mod i18n;
 mod invalidation;
 mod lifecycle;
+mod moderation;
 mod mail;
 mod organizer;
 mod sign_elsewhere;

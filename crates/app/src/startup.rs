@@ -4,7 +4,9 @@
 use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
-use crate::routes::{account, admin, api, discovery, export, federation, invalidate, jobs, organizer, public, system};
+use crate::routes::{
+    account, admin, api, discovery, export, federation, invalidate, jobs, moderation, organizer, public, system,
+};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -158,6 +160,8 @@ impl Application {
                 .service(public::show_petition)
                 .service(public::sign_petition)
                 .service(public::sign_form_again)
+                .service(moderation::report_form)
+                .service(moderation::report_petition)
                 .service(system::healthz)
                 .service(system::readyz)
                 .service(system::metrics)
@@ -198,6 +202,8 @@ impl Application {
                 .service(admin::federation_update)
                 .service(jobs::jobs_page)
                 .service(jobs::jobs_retry)
+                .service(moderation::queue_page)
+                .service(moderation::queue_update)
                 .service(invalidate::invalidate_page)
                 .service(invalidate::invalidate_submit)
                 .service(federation::instance_actor)

@@ -6,6 +6,7 @@ pub mod export;
 pub mod federation;
 pub mod invalidate;
 pub mod jobs;
+pub mod moderation;
 pub mod organizer;
 pub mod public;
 pub mod system;
