@@ -101,6 +101,13 @@ pub struct QueuedReport {
     pub created_at: NaiveDateTime,
 }
 
+/// How many reports about a petition gave one reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonCount {
+    pub reason: ReportReason,
+    pub count: usize,
+}
+
 /// The open reports about one petition.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueItem {
@@ -109,7 +116,7 @@ pub struct QueueItem {
     pub status: PetitionStatus,
     pub count: usize,
     /// Each reason given, with how many times, in the order of `ReportReason`.
-    pub reasons: Vec<(ReportReason, usize)>,
+    pub reasons: Vec<ReasonCount>,
     /// Newest first.
     pub reports: Vec<QueuedReport>,
     pub latest: NaiveDateTime,
@@ -144,8 +151,8 @@ pub fn queue(conn: &mut DbConnection) -> Result<Vec<QueueItem>, PetitionError> {
         item.count = item.reports.len();
         item.reasons = ReportReason::ALL
             .iter()
-            .map(|r| (*r, item.reports.iter().filter(|q| q.reason == *r).count()))
-            .filter(|(_, n)| *n > 0)
+            .map(|r| ReasonCount { reason: *r, count: item.reports.iter().filter(|q| q.reason == *r).count() })
+            .filter(|c| c.count > 0)
             .collect();
     }
     Ok(items)
