@@ -161,9 +161,11 @@ pub fn queue(conn: &mut DbConnection) -> Result<Vec<QueueItem>, PetitionError> {
 /// Closes the open reports about a petition (dismissed, or dealt with by hiding it);
 /// returns how many.
 pub fn resolve_reports(conn: &mut DbConnection, petition_id: &Id) -> Result<usize, PetitionError> {
-    Ok(diesel::update(reports::table.filter(reports::petition_id.eq(petition_id)).filter(reports::resolved_at.is_null()))
-        .set(reports::resolved_at.eq(Some(signons_store::now())))
-        .execute(conn)?)
+    Ok(diesel::update(
+        reports::table.filter(reports::petition_id.eq(petition_id)).filter(reports::resolved_at.is_null()),
+    )
+    .set(reports::resolved_at.eq(Some(signons_store::now())))
+    .execute(conn)?)
 }
 
 /// Dismisses the open reports about a petition, leaving it as it is.

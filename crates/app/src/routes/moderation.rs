@@ -51,7 +51,8 @@ async fn report_page(
     context.insert("reasons", &ReportReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>());
     context.insert("form", form);
     context.insert("details_max", &moderation::DETAILS_MAX);
-    context.insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
+    context
+        .insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
     context.insert("notice", &notice.map(|k| visitor.t(k)));
     context.insert("done", &done);
     Ok(visitor.render(state, "report.html", context, status))
@@ -79,8 +80,15 @@ pub async fn report_petition(
 ) -> PageResult {
     let form: ReportForm = parse_form(&body)?;
     if visitor.check_csrf(&form.csrf).is_err() {
-        return report_page(&state, &visitor, &slug, &form, (None, Some("error-csrf-failed"), false), StatusCode::FORBIDDEN)
-            .await;
+        return report_page(
+            &state,
+            &visitor,
+            &slug,
+            &form,
+            (None, Some("error-csrf-failed"), false),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     // The sign form's limiter: reports and signatures share one budget per client address.
     if !crate::rate_limit::allow_sign(&state, &req) {
@@ -96,7 +104,15 @@ pub async fn report_petition(
         Ok(report) => report,
         Err(errors) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return report_page(&state, &visitor, &slug, &form, (Some(&errors), Some("report-fix-errors"), false), status).await;
+            return report_page(
+                &state,
+                &visitor,
+                &slug,
+                &form,
+                (Some(&errors), Some("report-fix-errors"), false),
+                status,
+            )
+            .await;
         }
     };
     let s = slug.clone();
@@ -124,7 +140,12 @@ struct HiddenRow {
     reason: Option<String>,
 }
 
-async fn queue_view(state: &AppState, visitor: &Visitor, notice: Option<&str>, error: Option<(StatusCode, &str)>) -> PageResult {
+async fn queue_view(
+    state: &AppState,
+    visitor: &Visitor,
+    notice: Option<&str>,
+    error: Option<(StatusCode, &str)>,
+) -> PageResult {
     let (queue, hidden) = state
         .db
         .read_async(|conn| -> Result<_, AppError> { Ok((moderation::queue(conn)?, moderation::hidden(conn)?)) })
