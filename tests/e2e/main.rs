@@ -42,6 +42,7 @@ mod insight;
 mod invalidation;
 mod lifecycle;
 mod mail;
+mod moderation;
 mod news;
 mod organizer;
 mod sharing;

@@ -20,6 +20,9 @@ pub enum AppError {
     NotFound,
     #[error("this petition was removed by its organizers")]
     Gone,
+    /// Hidden by the moderators of this instance, with the reason they gave.
+    #[error("this petition was hidden by the moderators of this instance: {0}")]
+    Hidden(String),
     #[error("this petition is not accepting signatures")]
     PetitionClosed,
     #[error("this link is not valid, or was already used")]
@@ -64,6 +67,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::NotFound => "not_found",
             AppError::Gone => "gone",
+            AppError::Hidden(_) => "hidden",
             AppError::PetitionClosed => "petition_closed",
             AppError::TokenInvalid => "invalid_token",
             AppError::TokenExpired => "expired_token",
@@ -113,7 +117,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound | AppError::TokenInvalid => StatusCode::NOT_FOUND,
-            AppError::TokenExpired | AppError::Gone => StatusCode::GONE,
+            AppError::TokenExpired | AppError::Gone | AppError::Hidden(_) => StatusCode::GONE,
             AppError::PetitionClosed | AppError::InvalidState(_) => StatusCode::CONFLICT,
             AppError::Unauthorized | AppError::ApiTokenExpired | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,

@@ -80,6 +80,10 @@ pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petiti
         }
         PetitionStatus::Closed | PetitionStatus::Won => lifecycle::petition_changed(conn, fed, petition)?,
         PetitionStatus::Removed => lifecycle::petition_removed(conn, fed, petition)?,
+        // An `Update` whose status says `hidden`, not a `Delete` as for a removed petition:
+        // a `Delete` makes followers drop it and is forgotten here with its followers, while
+        // a hidden petition may be unhidden (another `Update`) and should find them again.
+        PetitionStatus::Hidden => lifecycle::petition_changed(conn, fed, petition)?,
         PetitionStatus::Draft => {}
     }
     Ok(())
@@ -251,6 +255,7 @@ pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, tex
                     Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()))
                 }
                 PetitionStatus::Removed => Err(AppError::Gone),
+                PetitionStatus::Hidden => Err(AppError::Hidden(p.hidden_reason.clone().unwrap_or_default())),
             }
         })
         .await?;

@@ -9,7 +9,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
 use signons_petition::Organizer;
-use signons_render::{Context, Locale};
+use signons_render::{Context, Locale, Renderer};
 use signons_store::Token;
 use std::future::Future;
 use std::pin::Pin;
@@ -203,7 +203,15 @@ impl Visitor {
         }
         let mut context = Context::new();
         context.insert("status", &err.status_code().as_u16());
-        context.insert("message", &self.t(&err.message_key()));
+        let message = match err {
+            AppError::Hidden(reason) => Renderer::translate(
+                self.locale,
+                "error-hidden",
+                &[("reason", serde_json::Value::from(reason.as_str()))],
+            ),
+            _ => self.t(&err.message_key()),
+        };
+        context.insert("message", &message);
         let mut page = self.render(state, "error.html", context, err.status_code());
         if let Some(seconds) = err.retry_after() {
             page.headers_mut().insert(actix_web::http::header::RETRY_AFTER, seconds.into());

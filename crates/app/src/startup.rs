@@ -5,8 +5,8 @@ use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
 use crate::routes::{
-    account, admin, api, api_doc, discovery, export, federation, insight, invalidate, jobs, organizer, public, share,
-    system,
+    account, admin, api, api_doc, discovery, export, federation, insight, invalidate, jobs, moderation, organizer,
+    public, share, system,
 };
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -164,6 +164,8 @@ impl Application {
                 .service(public::sign_form_again)
                 .service(share::share_image)
                 .service(share::share)
+                .service(moderation::report_form)
+                .service(moderation::report_petition)
                 .service(system::healthz)
                 .service(system::readyz)
                 .service(system::metrics)
@@ -205,6 +207,8 @@ impl Application {
                 .service(admin::federation_update)
                 .service(jobs::jobs_page)
                 .service(jobs::jobs_retry)
+                .service(moderation::queue_page)
+                .service(moderation::queue_update)
                 .service(invalidate::invalidate_page)
                 .service(invalidate::invalidate_submit)
                 .service(federation::instance_actor)

@@ -140,6 +140,7 @@ fn sample_petition() -> Petition {
         edited_at: None,
         won_at: None,
         victory: None,
+        hidden_reason: None,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod fields;
 pub mod markdown;
+pub mod moderation;
 pub mod organization;
 pub mod partners;
 pub mod password;

@@ -21,6 +21,10 @@ signons_store::text_enum! {
         Won = "won",
         /// Removed by its organizers: its signers' data is gone, its address answers 410.
         Removed = "removed",
+        /// Hidden by an admin, with a reason shown to visitors (`moderation`): its address
+        /// answers 410, it is in no list, and it takes no signatures. Unhiding puts back the
+        /// status it had.
+        Hidden = "hidden",
     }
 }
 
@@ -50,6 +54,8 @@ pub struct Petition {
     pub won_at: Option<NaiveDateTime>,
     /// The victory message, as written and as rendered, once won.
     pub victory: Option<Victory>,
+    /// Why the moderators hid it, while it is hidden.
+    pub hidden_reason: Option<String>,
 }
 
 /// What its organizers said when they declared the petition won.
@@ -261,6 +267,7 @@ struct PetitionRow {
     won_at: Option<NaiveDateTime>,
     victory_md: Option<String>,
     victory_html: Option<String>,
+    hidden_reason: Option<String>,
     #[diesel(embed)]
     organization: Organization,
 }
@@ -292,6 +299,7 @@ fn from_row(row: PetitionRow) -> Petition {
             (Some(markdown), Some(html)) => Some(Victory { markdown, html: SafeHtml::from_stored(html) }),
             _ => None,
         },
+        hidden_reason: row.hidden_reason,
     }
 }
 

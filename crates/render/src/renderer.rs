@@ -137,6 +137,7 @@ fn leak_arg_name(name: &str) -> &'static str {
         "at",
         "confirmed",
         "pending",
+        "reason",
     ];
     KNOWN.iter().find(|k| **k == name).copied().unwrap_or("arg")
 }

@@ -72,6 +72,19 @@ diesel::table! {
         won_at -> Nullable<Timestamp>,
         victory_md -> Nullable<Text>,
         victory_html -> Nullable<Text>,
+        hidden_reason -> Nullable<Text>,
+        hidden_from -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        petition_id -> Text,
+        reason -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
     }
 }
 
@@ -331,6 +344,7 @@ diesel::joinable!(sessions -> organizers (organizer_id));
 diesel::joinable!(password_resets -> organizers (organizer_id));
 diesel::joinable!(petitions -> organizations (organization_id));
 diesel::joinable!(signatures -> petitions (petition_id));
+diesel::joinable!(reports -> petitions (petition_id));
 diesel::joinable!(petition_counters -> petitions (petition_id));
 diesel::joinable!(petition_posts -> petitions (petition_id));
 diesel::joinable!(ap_petition_sync -> petitions (petition_id));
@@ -363,6 +377,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     remote_signatures,
     petition_origin_counts,
+    reports,
 );
 
 // Appended after the rest (2026-12-01-000002_withdraw_tokens). Pairs are listed one by one:

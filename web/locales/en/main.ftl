@@ -496,3 +496,40 @@ insight-postal = By postal code (first two characters)
 insight-where = Where
 insight-other = Other
 insight-not-given = Not given
+## Moderation: reports, the admin's queue, hidden petitions
+status-hidden = Hidden by the moderators
+error-hidden = This petition was hidden by the moderators of this instance: { $reason }
+dashboard-hidden-reason = Reason: { $reason }
+report-link = Report this petition
+report-title = Report this petition
+report-intro = Tell the moderators of this instance what is wrong with “{ $title }”.
+report-reason = Reason
+report-reason-spam = Spam
+report-reason-hateful = Hateful content
+report-reason-misleading = Misleading
+report-reason-personal_data = Personal data published
+report-reason-other = Other
+report-details = Details (optional)
+report-privacy = Your report is anonymous: neither your email nor your address is stored with it.
+report-send = Send the report
+report-fix-errors = Please choose a reason, and keep the details short.
+report-thanks = Thank you: the moderators of this instance will look at your report.
+moderation-link = Moderation
+moderation-title = Moderation
+moderation-intro = Reports sent by visitors, grouped by petition, the most recent first. Dismiss them, or hide the petition with a reason its visitors will read.
+moderation-reports-title = Open reports
+moderation-empty = No open report.
+moderation-count = { $count ->
+    [one] 1 report
+   *[other] { $count } reports
+}
+moderation-dismiss = Dismiss the reports
+moderation-hide-reason = Reason shown to visitors
+moderation-hide = Hide the petition
+moderation-hidden-title = Hidden petitions
+moderation-hidden-empty = No hidden petition.
+moderation-unhide = Unhide
+moderation-done-dismiss = The reports were dismissed.
+moderation-done-hide = The petition is hidden.
+moderation-done-unhide = The petition is visible again.
+moderation-error-reason = Give a reason (3 to 500 characters) to hide a petition.

@@ -496,3 +496,40 @@ insight-postal = Par code postal (deux premiers caractères)
 insight-where = Où
 insight-other = Autres
 insight-not-given = Non indiqué
+## Modération : signalements, file de l'administration, pétitions masquées
+status-hidden = Masquée par la modération
+error-hidden = Cette pétition a été masquée par la modération de cette instance : { $reason }
+dashboard-hidden-reason = Motif : { $reason }
+report-link = Signaler cette pétition
+report-title = Signaler cette pétition
+report-intro = Dites à la modération de cette instance ce qui ne va pas dans « { $title } ».
+report-reason = Motif
+report-reason-spam = Spam
+report-reason-hateful = Contenu haineux
+report-reason-misleading = Trompeuse
+report-reason-personal_data = Données personnelles publiées
+report-reason-other = Autre
+report-details = Précisions (facultatif)
+report-privacy = Votre signalement est anonyme : ni votre adresse e-mail ni votre adresse IP ne sont enregistrées avec lui.
+report-send = Envoyer le signalement
+report-fix-errors = Choisissez un motif, et gardez les précisions brèves.
+report-thanks = Merci : la modération de cette instance examinera votre signalement.
+moderation-link = Modération
+moderation-title = Modération
+moderation-intro = Les signalements des visiteurs, regroupés par pétition, les plus récents d'abord. Classez-les, ou masquez la pétition avec un motif que ses visiteurs liront.
+moderation-reports-title = Signalements ouverts
+moderation-empty = Aucun signalement ouvert.
+moderation-count = { $count ->
+    [one] 1 signalement
+   *[other] { $count } signalements
+}
+moderation-dismiss = Classer les signalements
+moderation-hide-reason = Motif affiché aux visiteurs
+moderation-hide = Masquer la pétition
+moderation-hidden-title = Pétitions masquées
+moderation-hidden-empty = Aucune pétition masquée.
+moderation-unhide = Rendre visible
+moderation-done-dismiss = Les signalements ont été classés.
+moderation-done-hide = La pétition est masquée.
+moderation-done-unhide = La pétition est de nouveau visible.
+moderation-error-reason = Donnez un motif (3 à 500 caractères) pour masquer une pétition.

@@ -38,7 +38,9 @@ pub struct PetitionSnapshot {
 }
 
 impl PetitionSnapshot {
-    /// Reads it from the database (no cache). Removed petitions are `Gone`; drafts are
+    /// Reads it from the database (no cache). Removed petitions are `Gone`, hidden ones
+    /// `Hidden` (with the moderators' reason: the page, the API and signing refuse them
+    /// alike); drafts are
     /// returned: callers decide who sees them.
     pub async fn load(db: &Database, slug: &str) -> Result<Self, AppError> {
         let slug = slug.to_owned();
@@ -46,6 +48,9 @@ impl PetitionSnapshot {
             let petition = signons_petition::petition::find(conn, &slug)?;
             if petition.status == PetitionStatus::Removed {
                 return Err(AppError::Gone);
+            }
+            if petition.status == PetitionStatus::Hidden {
+                return Err(AppError::Hidden(petition.hidden_reason.unwrap_or_default()));
             }
             let (count, by_origin) = signons_signature::counts::total_by_origin(conn, &petition.id)?;
             let signers = signons_signature::signing::recent_public(conn, &petition.id, RECENT_SIGNERS)?;

@@ -39,6 +39,10 @@ pub struct PetitionView {
     pub victory_html: Option<SafeHtml>,
     /// Closed, and could take signatures again now (its end date not passed).
     pub can_reopen: bool,
+    /// Why the moderators hid it, while hidden (only its organizers see it: a hidden
+    /// petition is in no public list nor the API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_reason: Option<String>,
 }
 
 impl PetitionView {
@@ -73,6 +77,7 @@ impl PetitionView {
             won_at: p.won_at.map(signons_federation::objects::timestamp),
             victory_html: p.victory.as_ref().map(|v| v.html.clone()),
             can_reopen: p.can_reopen(signons_store::now()),
+            hidden_reason: p.hidden_reason.clone(),
         }
     }
 }

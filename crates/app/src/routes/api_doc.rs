@@ -143,6 +143,7 @@ mod tests {
             AppError::ProofOfWorkRequired,
             AppError::ProofOfWorkInvalid,
             AppError::InvalidState(String::new()),
+            AppError::Hidden(String::new()),
             AppError::Unavailable(err()),
             AppError::Internal(err()),
         ];
@@ -166,6 +167,7 @@ mod tests {
                 | AppError::ProofOfWorkRequired
                 | AppError::ProofOfWorkInvalid
                 | AppError::InvalidState(_)
+                | AppError::Hidden(_)
                 | AppError::Unavailable(_)
                 | AppError::Internal(_) => {}
             }

@@ -8,6 +8,7 @@ pub mod federation;
 pub mod insight;
 pub mod invalidate;
 pub mod jobs;
+pub mod moderation;
 pub mod organizer;
 pub mod public;
 pub mod share;
