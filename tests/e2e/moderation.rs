@@ -81,6 +81,12 @@ async fn a_report_reaches_the_queue_and_hiding_takes_the_petition_down(backend: 
     app.browser().get("/").await.expect(200).lacks("Save the old oak");
     app.browser().get("/petitions").await.expect(200).lacks("Save the old oak");
     app.public_api().get(&format!("/petitions/{slug}")).await.expect(410);
+    // Other servers get a Tombstone too: what the moderators hid is not handed on.
+    let actor = send(
+        app.public_api().client.get(format!("{}/p/{slug}", app.url)).header("accept", "application/activity+json"),
+    )
+    .await;
+    assert_eq!(actor.expect(410).json()["type"], "Tombstone");
     let list = app.public_api().get("/petitions").await.expect(200).json();
     assert!(!list.to_string().contains("Save the old oak"), "{list}");
     // Signing is refused, and nothing is stored; reporting it again too.
@@ -102,6 +108,11 @@ async fn a_report_reaches_the_queue_and_hiding_takes_the_petition_down(backend: 
     app.browser().get(&format!("/p/{slug}")).await.expect(200).lacks(REASON);
     app.browser().get("/").await.expect(200).contains("Save the old oak");
     app.sign(&slug, "Ada", "ada@example.net").await.expect(202);
+    let actor = send(
+        app.public_api().client.get(format!("{}/p/{slug}", app.url)).header("accept", "application/activity+json"),
+    )
+    .await;
+    assert_eq!(actor.expect(200).json()["type"], "Group");
 }
 
 async fn bad_reports_are_refused_and_store_nothing(backend: Backend) {

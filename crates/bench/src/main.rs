@@ -712,15 +712,7 @@ async fn time_to_inbox(
     if !args.runs("inbox") {
         return Ok(Vec::new());
     }
-    let delay = Duration::from_millis(args.relay_delay_ms);
-    let sink = signons_smtp_sink::SmtpSink::start_slow(delay);
-    let mut config = config.clone();
-    config.extra_env.push(("SIGNONS_SMTP_URL".into(), sink.url()));
-    let mut server = Server::start(&config)?;
-    server.wait_ready().await?;
-    // What the earlier scenarios left in the queue goes first, outside the measurement.
-    let leftover = inbox::drain(&sink, Duration::from_secs(2), Duration::from_secs(120)).await;
-    println!("relay: {leftover} emails left by the earlier scenarios sent first");
+    let (sink, mut server) = relay_server(args, config, "relay").await?;
     let mut rows = Vec::new();
     let secs = Duration::from_secs(args.inbox_secs.unwrap_or(if args.quick { 5 } else { 30 }).max(1));
     server.reset_peak();
@@ -766,6 +758,24 @@ async fn time_to_inbox(
     Ok(rows)
 }
 
+/// The server started again on the same database with the slow relay (`signons-smtp-sink`,
+/// `--relay-delay-ms` per message) in place of the outbox; what the earlier scenarios left
+/// in the queue is sent first, outside the measurement.
+async fn relay_server(
+    args: &Args,
+    config: &ServerConfig,
+    what: &str,
+) -> anyhow::Result<(signons_smtp_sink::SmtpSink, Server)> {
+    let sink = signons_smtp_sink::SmtpSink::start_slow(Duration::from_millis(args.relay_delay_ms));
+    let mut config = config.clone();
+    config.extra_env.push(("SIGNONS_SMTP_URL".into(), sink.url()));
+    let mut server = Server::start(&config)?;
+    server.wait_ready().await?;
+    let leftover = inbox::drain(&sink, Duration::from_secs(2), Duration::from_secs(120)).await;
+    println!("{what}: {leftover} emails left by the earlier scenarios sent first");
+    Ok((sink, server))
+}
+
 /// Scenario 10, news to every signer who asked it (see `news`): the server is started
 /// again on the same database, with the slow relay.
 async fn news_mail(
@@ -779,14 +789,7 @@ async fn news_mail(
         return Ok(Vec::new());
     }
     let n = args.news_signers.unwrap_or(if args.quick { 500 } else { 50_000 }).max(1);
-    let delay = Duration::from_millis(args.relay_delay_ms);
-    let sink = signons_smtp_sink::SmtpSink::start_slow(delay);
-    let mut config = config.clone();
-    config.extra_env.push(("SIGNONS_SMTP_URL".into(), sink.url()));
-    let mut server = Server::start(&config)?;
-    server.wait_ready().await?;
-    let leftover = inbox::drain(&sink, Duration::from_secs(2), Duration::from_secs(120)).await;
-    println!("news: {leftover} emails left by the earlier scenarios sent first");
+    let (sink, mut server) = relay_server(args, config, "news").await?;
     server.reset_peak();
     let result = news::run(server.addr, token, db, &sink, n).await?;
     server.check_alive()?;

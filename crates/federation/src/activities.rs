@@ -182,8 +182,7 @@ async fn sign_answer(
 async fn follow(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
     let target = required_id(&e.object)?;
     let reference = data.urls.parse_local(&target).ok_or(FederationError::NotFound)?;
-    let local =
-        LocalActor::load(data, &reference).await?.filter(|a| !a.is_removed()).ok_or(FederationError::NotFound)?;
+    let local = LocalActor::load(data, &reference).await?.filter(|a| !a.is_gone()).ok_or(FederationError::NotFound)?;
     let follower = ObjectId::<RemoteActor>::from(e.actor.clone()).dereference(data).await?;
     let accept = accept_follow(&data.urls, &data.urls.new_activity(), &local.url, &e);
     let inbox = follower.shared_inbox.clone().unwrap_or_else(|| follower.inbox.clone());

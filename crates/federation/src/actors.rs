@@ -106,9 +106,12 @@ impl LocalActor {
         assertion_key_id(&self.url)
     }
 
-    /// A removed petition: served as a `Tombstone`, its key kept to sign its `Delete`.
-    pub fn is_removed(&self) -> bool {
-        matches!(&self.subject, Subject::Petition { petition, .. } if petition.status == PetitionStatus::Removed)
+    /// A removed petition, or one the moderators hid: served as a `Tombstone` (what was
+    /// hidden is not handed on to other servers while it is), its key kept to sign its
+    /// activities.
+    pub fn is_gone(&self) -> bool {
+        matches!(&self.subject, Subject::Petition { petition, .. }
+            if matches!(petition.status, PetitionStatus::Removed | PetitionStatus::Hidden))
     }
 }
 

@@ -61,7 +61,7 @@ fn federation_error(e: FederationError) -> HttpResponse {
 pub async fn actor_response(state: &AppState, reference: LocalRef) -> HttpResponse {
     let data = state.federation.to_request_data();
     match LocalActor::load(&data, &reference).await {
-        Ok(Some(actor)) if actor.is_removed() => {
+        Ok(Some(actor)) if actor.is_gone() => {
             let tombstone = serde_json::json!({ "type": "Tombstone", "id": actor.url.as_str(), "formerType": "Group" });
             let mut response = activity_json(&with_context(&data.urls, tombstone));
             *response.status_mut() = StatusCode::GONE;
@@ -276,7 +276,7 @@ pub async fn petition_moderators(state: web::Data<AppState>, slug: web::Path<Str
     let petition = LocalRef::Petition(slug.into_inner());
     let data = state.fed();
     let owner = match LocalActor::load(data, &petition).await {
-        Ok(Some(actor)) if !actor.is_removed() => match actor.subject {
+        Ok(Some(actor)) if !actor.is_gone() => match actor.subject {
             actors::Subject::Petition { petition, .. } => LocalRef::Organization(petition.organization.slug),
             _ => return federation_error(FederationError::NotFound),
         },
