@@ -87,6 +87,21 @@ async fn a_report_reaches_the_queue_and_hiding_takes_the_petition_down(backend: 
     )
     .await;
     assert_eq!(actor.expect(410).json()["type"], "Tombstone");
+    // Its organizers cannot change it while it is hidden: the change would go out to followers.
+    let edit = app
+        .api()
+        .await
+        .client
+        .patch(format!("{}/api/v1/petitions/{slug}", app.url))
+        .bearer_auth(app.organizer_token().await)
+        .json(&serde_json::json!({ "title": "Renamed while hidden" }));
+    send(edit).await.expect_error(409, "invalid_state");
+    app.public_api().get(&format!("/petitions/{slug}")).await.expect(410);
+    assert!(app
+        .read(move |conn| petitions::table.select(petitions::title).load::<String>(conn))
+        .await
+        .iter()
+        .all(|t| t != "Renamed while hidden"));
     let list = app.public_api().get("/petitions").await.expect(200).json();
     assert!(!list.to_string().contains("Save the old oak"), "{list}");
     // Signing is refused, and nothing is stored; reporting it again too.

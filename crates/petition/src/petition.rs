@@ -517,10 +517,12 @@ fn owned_in(
     Ok(current)
 }
 
-/// The organizer's petition as it stands, for an edit: any but a removed one.
+/// The organizer's petition as it stands, for an edit: any but a removed one, or one the
+/// moderators hid (an edit would go out to followers while it is hidden; unhidden, it can
+/// be edited again).
 pub fn editable(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
     let current = owned(conn, organizer, slug)?;
-    if current.status == PetitionStatus::Removed {
+    if matches!(current.status, PetitionStatus::Removed | PetitionStatus::Hidden) {
         return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "edited" });
     }
     Ok(current)
@@ -659,7 +661,7 @@ pub fn set_partners(
     partners: &crate::Partners,
 ) -> Result<Petition, PetitionError> {
     let current = owned(conn, organizer, slug)?;
-    if current.status == PetitionStatus::Removed {
+    if matches!(current.status, PetitionStatus::Removed | PetitionStatus::Hidden) {
         return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action: "changed" });
     }
     diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
