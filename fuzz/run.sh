@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-30}"
-targets="${FUZZ_TARGETS:-inbox_activity sign_form markdown}"
+targets="${FUZZ_TARGETS:-inbox_activity sign_form markdown picture}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 cargo="${CARGO:-cargo}"
 # cargo fuzz builds with one codegen unit by default: 16 let each crate build on both cores

@@ -34,7 +34,10 @@ fs.mkdirSync(shots, { recursive: true });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   // Chromium's sandbox needs user namespaces, which CI containers running as root lack.
-  args: ["--no-sandbox"],
+  // The widget's embedding page is served by the browser itself (`route`), which gives it
+  // no address: Chromium's local network access checks would take it for the internet
+  // and refuse it a frame of the instance on the loopback.
+  args: ["--no-sandbox", "--disable-features=LocalNetworkAccessChecks"],
 });
 
 async function context(viewport, locale = "en-GB") {
@@ -240,6 +243,45 @@ try {
   await axe(op, "the insight page");
   await shot(op, "insight-desktop");
   console.log("insight ok");
+
+  // The widget, framed by a page of another site (served by the browser itself: nothing
+  // leaves the machine), signs in a new tab of this instance; axe checks it on its own.
+  // That site is the instance's address under another name (localhost for 127.0.0.1):
+  // another site to the browser, on the same loopback, which Chromium lets frame it.
+  const embedder = `${new URL(base).protocol}//${new URL(base).hostname === "localhost" ? "127.0.0.1" : "localhost"}:${new URL(base).port}/a-neighbours-site`;
+  const emb = await browser.newContext({ viewport: desktop, locale: "en-GB" });
+  emb.on("request", (request) => {
+    const url = request.url();
+    if (!url.startsWith(base) && !url.startsWith(embedder) && !url.startsWith("data:")) {
+      problems.push(`a request left the instance: ${url}`);
+    }
+  });
+  emb.on("page", (page) => {
+    page.on("pageerror", (error) => problems.push(`JavaScript error on ${page.url()}: ${error.message}`));
+  });
+  const slug = petitionPath.slice("/p/".length);
+  await emb.route(`${embedder}/**`, (route) =>
+    route.fulfill({
+      contentType: "text/html",
+      body: `<!doctype html><html lang="en"><head><title>A neighbour's site</title></head><body><h1>Our news</h1>` +
+        `<iframe src="${base}/embed/p/${slug}" width="400" height="560" title="The petition"></iframe></body></html>`,
+    }),
+  );
+  const ep = await emb.newPage();
+  await ep.goto(`${embedder}/news.html`);
+  if (await ep.evaluate(() => window.origin) === new URL(base).origin) throw new Error("the embedding page is not of another origin");
+  const widget = ep.frameLocator("iframe");
+  await widget.locator("h1").getByText("Trees for Rue des Lilas").waitFor();
+  await widget.locator("#name").fill("Grace Hopper");
+  await widget.locator("#email").fill("grace@example.net");
+  if (await widget.locator("#country").count()) await widget.locator("#country").fill("France");
+  const [tab] = await Promise.all([emb.waitForEvent("page"), widget.locator("button[type=submit]").click()]);
+  await tab.waitForURL(/\/thanks$/, { timeout: 30000 });
+  await shot(ep, "widget-framed");
+  const wg = await wide.newPage();
+  await wg.goto(`${base}/embed/p/${slug}`);
+  await axe(wg, "the widget");
+  console.log("widget ok");
 
   const orgPhone = await context(phone);
   await orgPhone.addCookies(await org.cookies());

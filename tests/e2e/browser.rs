@@ -15,7 +15,7 @@ on_both_backends! {
     an_organizer_and_a_citizen_in_chromium => an_organizer_and_a_citizen_in_chromium_sqlite, an_organizer_and_a_citizen_in_chromium_postgres;
 }
 
-const STEPS: [&str; 14] = [
+const STEPS: [&str; 15] = [
     "login ok",
     "publish ok",
     "news ok",
@@ -29,6 +29,7 @@ const STEPS: [&str; 14] = [
     "count ok",
     "csv ok",
     "insight ok",
+    "widget ok",
     "journey ok",
 ];
 

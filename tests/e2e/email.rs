@@ -48,7 +48,7 @@ async fn smtp_delivers_multipart_mail_in_the_signers_language(backend: Backend) 
     signed.expect(202);
     let mail = sink.next_message().await.mail();
     assert_eq!(mail.to, "jean.dupont@example.org");
-    assert_eq!(mail.subject, "Confirmez votre signature : Save the Rhône riverbanks");
+    assert_eq!(mail.subject, "Confirmez votre signature\u{a0}: Save the Rhône riverbanks");
     assert!(mail.text().contains("Bonjour Jean Dupont,"), "{}", mail.text());
     assert!(mail.text().contains("Le lien est valable 72 heures."), "{}", mail.text());
     assert!(mail.html().contains("<html lang=\"fr\">"));

@@ -16,8 +16,18 @@ on_both_backends! {
     only_the_petitions_organizers_export_it => only_the_petitions_organizers_export_it_sqlite, only_the_petitions_organizers_export_it_postgres;
 }
 
-const HEADER: [&str; 9] =
-    ["name", "email", "country", "postal_code", "comment", "public", "opt_in", "confirmed_at", "instance"];
+const HEADER: [&str; 10] = [
+    "name",
+    "email",
+    "country",
+    "postal_code",
+    "comment",
+    "public",
+    "opt_in",
+    "confirmed_at",
+    "instance",
+    "comment_hidden",
+];
 
 /// A published petition that asks the country and the postal code.
 pub(crate) async fn petition(app: &TestApp) -> String {

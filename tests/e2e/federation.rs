@@ -372,6 +372,10 @@ async fn milestones_and_counts_reach_followers(backend: Backend) {
         }))
         .await;
     let handle = format!("{slug}@{}", host(&alpha));
+    // The organizers wrote ahead what to say at the goal.
+    let message = json!({ "at": 2, "text": "We hand it to the board on **Monday**." });
+    let set = alpha.api().await.post(&format!("/petitions/{slug}/milestones"), &message).await.expect(200).json();
+    assert_eq!(set["milestones"][0]["at"], 2, "{set}");
     remote_petition(&beta, &handle, "the petition", |_| true).await;
     for (name, email) in [("Ada", "ada@example.org"), ("Grace", "grace@example.org")] {
         let mail = alpha.sign_and_read_email(&slug, name, email).await;
@@ -383,6 +387,7 @@ async fn milestones_and_counts_reach_followers(backend: Backend) {
     .await;
     let news = p["news"][0]["content_html"].as_str().unwrap();
     assert!(news.contains("reached its goal of 2 signatures"), "{news}");
+    assert!(news.contains("We hand it to the board on <strong>Monday</strong>."), "{news}");
     assert_eq!(p["percent"], 100);
 }
 

@@ -34,14 +34,14 @@ async fn french_pages_and_emails_then_back_to_english(backend: Backend) {
     signed.expect(303);
     fr.get(signed.location()).await.expect(200).contains("Consultez vos e-mails");
     let mail = app.next_email_to("lea.moreau@example.org").await;
-    assert_eq!(mail.subject, "Confirmez votre signature : Sauvons la piscine municipale");
+    assert_eq!(mail.subject, "Confirmez votre signature\u{a0}: Sauvons la piscine municipale");
     assert!(mail.text().contains("Bonjour Léa Moreau,"), "{}", mail.text());
     assert!(mail.text().contains("Le lien est valable 72 heures."), "{}", mail.text());
     assert!(mail.html().contains("<html lang=\"fr\">"));
     let link = mail.confirm_link(&app.url);
     let path = link.strip_prefix(&app.url).expect("a local link");
     fr.get(path).await.expect(200).contains("Confirmez votre signature").contains("Confirmer ma signature");
-    fr.follow_and_press(&link).await.expect(200).contains("Merci, votre signature compte !");
+    fr.follow_and_press(&link).await.expect(200).contains("Merci, votre signature compte\u{a0}!");
     fr.page_until(&format!("/p/{slug}"), "the count", |p| p.body.contains("<strong>1 signature</strong>")).await;
     fr.get("/p/no-such-petition").await.expect(404).contains("Erreur 404");
 

@@ -28,6 +28,11 @@ fn today() -> String {
     chrono::Utc::now().date_naive().to_string()
 }
 
+/// The day `days` from today as a petition page writes it in `locale` ("3 December 2026").
+fn written_in_days(locale: signons_render::Locale, days: u64) -> String {
+    signons_render::format_date(locale, chrono::Utc::now().date_naive() + chrono::Days::new(days))
+}
+
 /// The organizer, logged in, and a CSRF token of theirs.
 async fn organizer(app: &TestApp) -> (Browser, String) {
     app.organizer_token().await;
@@ -169,8 +174,8 @@ async fn a_published_petition_is_edited(backend: Backend) {
         .expect(200)
         .contains("Keep the whole park green")
         .contains("To: The mayor")
-        .contains(&format!("Updated on {}", today()))
-        .contains(&format!("Closes on {}", in_days(60)));
+        .contains(&format!("Updated on {}", written_in_days(signons_render::Locale::En, 0)))
+        .contains(&format!("Closes on {}", written_in_days(signons_render::Locale::En, 60)));
     let p = app.petition(&slug).await;
     assert_eq!(
         (p["title"].as_str(), p["goal"].as_i64(), p["status"].as_str()),
@@ -178,7 +183,11 @@ async fn a_published_petition_is_edited(backend: Backend) {
     );
     assert!(p["edited_at"].as_str().is_some(), "{p}");
     // The French page says it too.
-    app.browser_in("fr").get(&format!("/p/{slug}")).await.expect(200).contains(&format!("Mise à jour le {}", today()));
+    app.browser_in("fr")
+        .get(&format!("/p/{slug}"))
+        .await
+        .expect(200)
+        .contains(&format!("Mise à jour le {}", written_in_days(signons_render::Locale::Fr, 0)));
 
     // The API: only what is sent changes.
     let api = app.api().await;
@@ -316,7 +325,7 @@ async fn a_won_petition_shows_its_victory_and_stops_signing(backend: Backend) {
     let victory = page.body.find("Victory!").unwrap();
     let title = page.body.find("<h1>Save the public pool</h1>").unwrap();
     assert!(victory < title, "the victory shows above the title");
-    app.browser_in("fr").get(&format!("/p/{slug}")).await.expect(200).contains("Victoire !");
+    app.browser_in("fr").get(&format!("/p/{slug}")).await.expect(200).contains("Victoire\u{a0}!");
     app.sign(&slug, "Late", "late@example.org").await.expect_error(409, "petition_closed");
     let p = app.petition(&slug).await;
     assert_eq!(p["status"], "won");
@@ -464,6 +473,17 @@ async fn edits_and_victories_reach_other_instances(backend: Backend) {
     remote_petition(&beta, &handle, "beta to see it closed", |p| p["status"] == "closed").await;
     api.post(&format!("/petitions/{slug}/reopen"), &json!({})).await.expect(200);
     remote_petition(&beta, &handle, "beta to see it reopened", |p| p["status"] == "open").await;
+    // Its end date passes: the maintenance closes it, and beta hears of that too.
+    let ended = slug.clone();
+    alpha
+        .write(move |conn| {
+            diesel::update(petitions::table.filter(petitions::slug.eq(ended)))
+                .set(petitions::end_at.eq(Some(signons_store::now() - chrono::TimeDelta::minutes(1))))
+                .execute(conn)
+        })
+        .await;
+    signons_app::maintenance::once(&alpha.state).await.unwrap();
+    remote_petition(&beta, &handle, "beta to see it closed at its end date", |p| p["status"] == "closed").await;
     api.post(&format!("/petitions/{slug}/win"), &json!({ "message": "The banks are **clean**! <script>x()</script>" }))
         .await
         .expect(200);

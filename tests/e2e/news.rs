@@ -61,7 +61,7 @@ async fn news_reaches_the_opted_in_signers_once_each(backend: Backend) {
     let to_bea = app.next_email_to(bea).await;
     app.wait_mail_queue_empty().await;
     assert_eq!(to_ada.subject, format!("News: {TITLE}"));
-    assert_eq!(to_bea.subject, format!("Nouvelles : {TITLE}"), "in the signer's language");
+    assert_eq!(to_bea.subject, format!("Nouvelles\u{a0}: {TITLE}"), "in the signer's language");
     assert!(to_bea.text().contains("Bonjour Béa"), "{}", to_bea.text());
     assert!(to_ada.text().contains("The council **agreed** to plant 40 trees."), "{}", to_ada.text());
     assert!(to_ada.html().contains("<strong>agreed</strong>"), "{}", to_ada.html());

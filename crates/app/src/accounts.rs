@@ -78,6 +78,56 @@ impl ResetEmails {
     }
 }
 
+/// The `kind` of an invitation email's reference.
+const INVITATION_KIND: &str = "invitation";
+
+/// What an invitation email's job holds: the nonce its link is made from, and the
+/// language of the owner who sent it. The invitation (organization, address, role) is
+/// read from the database by the link's hash when the email is sent.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InvitationEmail {
+    kind: String,
+    nonce: Nonce,
+    locale: String,
+}
+
+impl InvitationEmail {
+    pub fn new(nonce: Nonce, locale: Locale) -> Self {
+        InvitationEmail { kind: INVITATION_KIND.to_owned(), nonce, locale: locale.code().to_owned() }
+    }
+}
+
+pub fn invitation_token(key: &LinkKey, nonce: &Nonce) -> Token {
+    key.invitation_token(nonce)
+}
+
+pub fn invitation_url(public_url: &str, token: &Token) -> String {
+    format!("{public_url}/invitations/{}", token.expose())
+}
+
+impl ResetEmails {
+    fn compose_invitation(&self, conn: &mut DbConnection, email: InvitationEmail) -> Result<Composed, MailError> {
+        let token = invitation_token(&self.key, &email.nonce);
+        let invitation = match signons_petition::members::live_invitation(conn, &token.hash()) {
+            Ok(i) => i,
+            // Used or expired meanwhile, or another link key: nobody is sent a dead link.
+            Err(PetitionError::InvitationInvalid | PetitionError::InvitationExpired) => {
+                return Ok(Composed::Dropped("the invitation is no longer valid".into()))
+            }
+            Err(PetitionError::Store(e)) => return Err(MailError::Store(e)),
+            Err(other) => return Err(MailError::Later(other.to_string())),
+        };
+        let locale = Locale::from_code(&email.locale).unwrap_or_default();
+        let message = Message::Invitation {
+            instance_name: self.instance_name.clone(),
+            organization: invitation.organization.name.clone(),
+            invitation_url: invitation_url(&self.public_url, &token),
+            days_valid: signons_petition::members::INVITATION_DAYS,
+        };
+        Ok(Composed::Email(message.render(&self.renderer, locale, &invitation.email)?))
+    }
+}
+
 /// What the mail worker composes references with.
 pub struct Composer {
     pub signatures: SignatureEmails,
@@ -92,6 +142,11 @@ impl Compose for Composer {
             let email = ResetEmail::deserialize(reference)
                 .map_err(|e| MailError::Reference(format!("not a password-reset email: {e}")))?;
             return self.resets.compose_reset(conn, email);
+        }
+        if reference.get("kind").and_then(|k| k.as_str()) == Some(INVITATION_KIND) {
+            let email = InvitationEmail::deserialize(reference)
+                .map_err(|e| MailError::Reference(format!("not an invitation email: {e}")))?;
+            return self.resets.compose_invitation(conn, email);
         }
         if signons_federation::sent::SentEmail::is_one(reference) {
             return self.sent.compose(conn, reference);

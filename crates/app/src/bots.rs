@@ -25,6 +25,44 @@ pub const CHALLENGE_SECONDS: i64 = 2 * 60 * 60;
 const NONCE_MAX: usize = 32;
 const MAC_HEX: usize = 32;
 
+/// How long the widget's form token is good for (`widget_token`).
+pub const WIDGET_TOKEN_SECONDS: i64 = 6 * 60 * 60;
+
+/// The `csrf` field of the widget's sign form (`/embed/p/{slug}`), which a page of another
+/// site frames: there the CSRF cookie is a third party's, which browsers do not keep, so
+/// the field cannot be the cookie's double. It is `w1.{expires}.{mac}` instead, with
+/// `HMAC-SHA256(key, "signons-widget-v1" 0x00 slug 0x00 expires)`: good for one petition,
+/// for a few hours, and bound to no visitor (anyone may fetch the widget, as any site may
+/// frame it). What stops abuse of signing is the same as on every sign form: the
+/// honeypot, the proof of work, the per-address rate limit and the confirmation email.
+pub fn widget_token(key: &[u8; 32], slug: &str, now: i64) -> String {
+    let expires = now + WIDGET_TOKEN_SECONDS;
+    format!("w1.{expires}.{}", widget_mac(key, slug, expires))
+}
+
+/// Whether `token` is a widget token of ours for this petition, not expired.
+pub fn widget_token_ok(key: &[u8; 32], slug: &str, token: &str, now: i64) -> bool {
+    use subtle::ConstantTimeEq;
+    let Some(rest) = token.strip_prefix("w1.") else { return false };
+    let Some((expires, mac)) = rest.split_once('.') else { return false };
+    let Ok(expires) = expires.parse::<i64>() else { return false };
+    if expires < now || expires > now + WIDGET_TOKEN_SECONDS {
+        return false;
+    }
+    widget_mac(key, slug, expires).as_bytes().ct_eq(mac.as_bytes()).into()
+}
+
+fn widget_mac(key: &[u8; 32], slug: &str, expires: i64) -> String {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    let mut mac = <Hmac<Sha256> as KeyInit>::new(GenericArray::from_slice(&block));
+    mac.update(b"signons-widget-v1\0");
+    mac.update(slug.as_bytes());
+    mac.update(b"\0");
+    mac.update(expires.to_string().as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// What the sign forms (and the API) send besides the signature.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub struct BotFields {
@@ -167,6 +205,24 @@ fn leading_zero_bits(challenge: &str, nonce: &str, bits: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn widget_tokens_are_for_one_petition_and_a_few_hours() {
+        let key = [7u8; 32];
+        let token = super::widget_token(&key, "save-the-park", 1_000);
+        assert!(super::widget_token_ok(&key, "save-the-park", &token, 1_000));
+        assert!(super::widget_token_ok(&key, "save-the-park", &token, 1_000 + super::WIDGET_TOKEN_SECONDS));
+        assert!(!super::widget_token_ok(&key, "save-the-park", &token, 1_001 + super::WIDGET_TOKEN_SECONDS));
+        assert!(!super::widget_token_ok(&key, "another-one", &token, 1_000));
+        assert!(!super::widget_token_ok(&[8u8; 32], "save-the-park", &token, 1_000));
+        let later =
+            format!("w1.{}.{}", 1_000 + 10 * super::WIDGET_TOKEN_SECONDS, &token[token.rfind('.').unwrap() + 1..]);
+        assert!(!super::widget_token_ok(&key, "save-the-park", &later, 1_000));
+        for bad in ["", "w1.", "w1.x.y", "csrf-cookie-value", "w2.2000.00"] {
+            assert!(!super::widget_token_ok(&key, "save-the-park", bad, 1_000), "{bad}");
+        }
+    }
+
     use super::*;
 
     fn solve(c: &str, bits: u8) -> String {

@@ -275,7 +275,8 @@ async fn federation(config: &Config, command: Federation) -> anyhow::Result<()> 
                 config.public_url.clone(),
                 chrono::TimeDelta::hours(config.confirm_link_hours),
             );
-            let fed = crate::federate::configure(config, &db, &signing).await?;
+            let settings = crate::federate::load_settings(config, &db).await?;
+            let fed = crate::federate::configure(config, &db, &signing, settings).await?;
             let data = fed.to_request_data();
             let actor = signons_federation::follows::resolve_followable(&target, &data).await.map_err(fail)?;
             db.write(|conn| signons_federation::follows::follow(conn, &data.urls, &actor)).map_err(fail)?;

@@ -262,6 +262,14 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// What the admins' settings are until they save some (`signons_petition::settings`).
+    pub fn settings_defaults(&self) -> signons_petition::settings::Defaults {
+        signons_petition::settings::Defaults {
+            name: self.instance_name.clone(),
+            anonymize_after_days: self.anonymize_after_days,
+        }
+    }
+
     /// Reads the file named by `file` (if any) and the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));

@@ -165,12 +165,17 @@ impl From<PetitionError> for AppError {
             PetitionError::BadCredentials => AppError::BadCredentials,
             PetitionError::ResetLinkInvalid => AppError::TokenInvalid,
             PetitionError::ResetLinkExpired => AppError::TokenExpired,
+            PetitionError::InvitationInvalid => AppError::TokenInvalid,
+            PetitionError::InvitationExpired => AppError::TokenExpired,
             PetitionError::ApiTokenExpired => AppError::ApiTokenExpired,
             PetitionError::Forbidden => AppError::Forbidden,
-            PetitionError::InvalidTransition { .. } | PetitionError::OrganizerExists | PetitionError::EndDatePassed => {
-                AppError::InvalidState(e.to_string())
+            PetitionError::InvalidTransition { .. }
+            | PetitionError::OrganizerExists
+            | PetitionError::EndDatePassed
+            | PetitionError::LastOwner => AppError::InvalidState(e.to_string()),
+            PetitionError::PasswordHash | PetitionError::UnreadableSetting(_) | PetitionError::Store(_) => {
+                AppError::internal(e)
             }
-            PetitionError::PasswordHash | PetitionError::Store(_) => AppError::internal(e),
         }
     }
 }

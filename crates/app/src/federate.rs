@@ -16,16 +16,28 @@ use signons_store::{Database, DbConnection};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The admins' settings as saved, read once at start (then kept up to date by the settings
+/// page).
+pub async fn load_settings(config: &Config, db: &Database) -> anyhow::Result<signons_petition::settings::Shared> {
+    let defaults = config.settings_defaults();
+    let settings = db
+        .read_async(move |conn| signons_petition::settings::load(conn, &defaults))
+        .await
+        .context("cannot read the instance settings")?;
+    Ok(signons_petition::settings::Shared::new(settings))
+}
+
 pub async fn configure(
     config: &Config,
     db: &Database,
     signing: &signons_signature::SigningContext,
+    settings: signons_petition::settings::Shared,
 ) -> anyhow::Result<context::Config> {
     let urls = Urls::new(&config.public_url).context("public_url")?;
     let data = FederationData {
         db: db.clone(),
         urls,
-        instance_name: config.instance_name.clone(),
+        settings,
         wake: Arc::default(),
         metrics: Arc::default(),
         signing: signing.clone(),
@@ -84,7 +96,7 @@ pub fn announce(conn: &mut DbConnection, fed: &FederationData, petition: &Petiti
         // a `Delete` makes followers drop it and is forgotten here with its followers, while
         // a hidden petition may be unhidden (another `Update`) and should find them again.
         PetitionStatus::Hidden => lifecycle::petition_changed(conn, fed, petition)?,
-        PetitionStatus::Draft => {}
+        PetitionStatus::Draft | PetitionStatus::Review => {}
     }
     Ok(())
 }
@@ -242,27 +254,65 @@ pub async fn post_news(state: &AppState, organizer: Organizer, slug: String, tex
             if !organizer.acts_for(&p.organization.id) {
                 return Err(AppError::Forbidden);
             }
-            match p.status {
-                PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won => {
-                    let post = posts::news(conn, &fed.urls, &p, &text)?;
-                    // Emailed to the signers who asked news by a fan-out job, queued with
-                    // the post: posting returns at once, whatever their number.
-                    signons_signature::news::queue_mailing(conn, &queue, &post.id, &p.id, &text)
-                        .map_err(AppError::internal)?;
-                    Ok(post)
-                }
-                PetitionStatus::Draft => {
-                    Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()))
-                }
-                PetitionStatus::Removed => Err(AppError::Gone),
-                PetitionStatus::Hidden => Err(AppError::Hidden(p.hidden_reason.clone().unwrap_or_default())),
-            }
+            say_news(conn, &fed, &queue, &p, &text)
         })
         .await?;
+    after_news(state, &post.petition_slug);
+    Ok(post)
+}
+
+/// The decision maker's response: recorded on the petition (shown at the top of its page)
+/// and, in the same transaction, said as news (followers, and the signers who asked news),
+/// headed by who answered.
+pub async fn post_response(
+    state: &AppState,
+    organizer: Organizer,
+    slug: String,
+    input: signons_petition::response::ResponseInput,
+) -> Result<Post, AppError> {
+    let fed = state.fed().clone();
+    let queue = state.signing.queue.clone();
+    let post = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let p = signons_petition::response::record(conn, &organizer, &slug, &input)?;
+            let text =
+                format!("**{}:**\n\n{}", signons_petition::markdown::escape(input.responder()), input.markdown());
+            say_news(conn, &fed, &queue, &p, &text)
+        })
+        .await?;
+    after_news(state, &post.petition_slug);
+    Ok(post)
+}
+
+/// Stores news of a published petition and sends it: to followers, and to the signers who
+/// asked news by a fan-out job queued with the post (posting returns at once, whatever
+/// their number).
+fn say_news(
+    conn: &mut DbConnection,
+    fed: &FederationData,
+    queue: &signons_mail::MailQueue,
+    p: &Petition,
+    text: &str,
+) -> Result<Post, AppError> {
+    match p.status {
+        PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won => {
+            let post = posts::news(conn, &fed.urls, p, text)?;
+            signons_signature::news::queue_mailing(conn, queue, &post.id, &p.id, text).map_err(AppError::internal)?;
+            Ok(post)
+        }
+        PetitionStatus::Draft | PetitionStatus::Review => {
+            Err(AppError::InvalidState("a draft petition has no followers yet; publish it first".into()))
+        }
+        PetitionStatus::Removed => Err(AppError::Gone),
+        PetitionStatus::Hidden => Err(AppError::Hidden(p.hidden_reason.clone().unwrap_or_default())),
+    }
+}
+
+fn after_news(state: &AppState, slug: &str) {
     state.fed().wake.notify_one();
     state.signing.queue.wake();
-    state.invalidate_petition(&post.petition_slug);
-    Ok(post)
+    state.invalidate_petition(slug);
 }
 
 impl From<FederationError> for AppError {

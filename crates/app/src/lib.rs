@@ -10,6 +10,7 @@ pub mod error;
 pub mod federate;
 pub mod http_cache;
 pub mod maintenance;
+pub mod media;
 pub mod metrics;
 pub mod page;
 pub mod page_cache;

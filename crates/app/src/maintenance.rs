@@ -14,7 +14,7 @@ const RECEIVED_IDS_DAYS: i64 = 30;
 const EVERY: Duration = Duration::from_secs(600);
 /// How long after its link expired a pending signature is kept, so a late click says
 /// "expired" rather than "unknown link".
-const PENDING_GRACE: TimeDelta = TimeDelta::days(7);
+pub(crate) const PENDING_GRACE: TimeDelta = TimeDelta::days(7);
 
 pub async fn run(state: web::Data<AppState>) {
     match fill_digests(&state).await {
@@ -72,15 +72,21 @@ async fn fill_digests(state: &AppState) -> Result<usize, AppError> {
 }
 
 pub async fn once(state: &AppState) -> Result<(), AppError> {
-    let anonymize_after = TimeDelta::days(state.config.anonymize_after_days);
+    let anonymize_after = TimeDelta::days(state.settings().anonymize_after_days);
     let gone_days = state.config.instance_gone_days;
     let max_age =
         (state.config.personal_data_max_days > 0).then(|| TimeDelta::days(state.config.personal_data_max_days));
+    let fed = state.fed().clone();
     let (closed, purged, anonymized, gone) = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let now = signons_store::now();
-            let closed = signons_petition::petition::close_ended(conn, now)?;
+            // Their followers learn it as when an organizer closes one: an `Update`.
+            let ended = signons_petition::petition::close_ended(conn, now)?;
+            for petition in &ended {
+                crate::federate::announce(conn, &fed, petition)?;
+            }
+            let closed = ended.len();
             let purged = signons_signature::retention::purge_unconfirmed(conn, now, PENDING_GRACE)?;
             let mut anonymized = signons_signature::retention::anonymize_closed(conn, now, anonymize_after)?;
             if let Some(max_age) = max_age {
@@ -90,6 +96,7 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
                 purged + signons_signature::retention::purge_sent(conn, now, PENDING_GRACE, anonymize_after, max_age)?;
             signons_petition::auth::delete_expired_sessions(conn)?;
             signons_petition::account::delete_expired_resets(conn)?;
+            signons_petition::members::delete_expired_invitations(conn)?;
             signons_federation::inbox::purge_received(conn, RECEIVED_IDS_DAYS)?;
             let gone = signons_federation::health::purge_gone(conn, gone_days)?;
             Ok((closed, purged, anonymized, gone))
@@ -111,6 +118,7 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
     }
     if closed > 0 {
         state.invalidate_petitions();
+        state.fed().wake.notify_one();
     }
     state.trim_rate_limiters();
     if closed + purged + anonymized > 0 {

@@ -161,10 +161,10 @@ impl Visitor {
     pub fn fill_context(&self, state: &AppState, context: &mut Context, csrf: &str, path: &str) {
         context.insert("csrf", csrf);
         context.insert("organizer", &self.organizer);
-        context.insert("instance_name", &state.config.instance_name);
+        context.insert("instance_name", &state.settings().name);
         context.insert("instance_host", state.fed().urls.host());
         context.insert("path", path);
-        context.insert("path_encoded", &url_path_escape(path));
+        context.insert("path_encoded", &signons_render::encode_query_value(path));
         context.insert(
             "other_lang",
             match self.locale {
@@ -199,7 +199,7 @@ impl Visitor {
     pub fn error_page(&self, state: &AppState, err: &AppError) -> HttpResponse {
         use actix_web::ResponseError;
         if matches!(err, AppError::Unauthorized) {
-            return redirect(&format!("/login?next={}", url_path_escape(&self.path)));
+            return redirect(&format!("/login?next={}", signons_render::encode_query_value(&self.path)));
         }
         let mut context = Context::new();
         context.insert("status", &err.status_code().as_u16());
@@ -222,10 +222,6 @@ impl Visitor {
 
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
-}
-
-fn url_path_escape(path: &str) -> String {
-    url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
 }
 
 /// A local path to go back to after login or a language change; anything else goes home.
@@ -257,6 +253,11 @@ pub fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error
 }
 
 /// The field errors of a form, keyed by field, for templates.
+/// A form's errors for its template: each wrong field's message, or none.
+pub fn form_errors(locale: Locale, errors: Option<&signons_petition::FieldErrors>) -> serde_json::Value {
+    errors.map(|e| errors_context(locale, e)).unwrap_or_else(|| serde_json::json!({}))
+}
+
 pub fn errors_context(locale: Locale, errors: &signons_petition::FieldErrors) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for e in &errors.0 {

@@ -5,8 +5,8 @@ use crate::config::Config;
 use crate::error::{json_error, AppError};
 use crate::page::Visitor;
 use crate::routes::{
-    account, admin, api, api_doc, discovery, export, federation, insight, invalidate, jobs, moderation, organizer,
-    public, share, system,
+    account, admin, api, api_doc, discovery, export, federation, find, insight, invalidate, jobs, media, milestones,
+    moderation, organizations, organizer, public, settings, share, system,
 };
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -23,8 +23,8 @@ use signons_store::Database;
 use std::net::TcpListener;
 use tracing::Instrument;
 
-/// Only `/embed/…` may ever be framed; nothing here is, yet.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+/// Only `/embed/…` may ever be framed (`find::EMBED_CSP`); no other page is.
+pub(crate) const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Sent when the public URL is https: browsers then refuse plain http to this host for a
@@ -109,7 +109,8 @@ impl Application {
         } else {
             config.workers
         };
-        let federation = crate::federate::configure(&config, &db, &signing).await?;
+        let settings = crate::federate::load_settings(&config, &db).await?;
+        let federation = crate::federate::configure(&config, &db, &signing, settings).await?;
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         tokio::spawn(crate::maintenance::run(state.clone()));
         tokio::spawn(crate::maintenance::tidy_jobs(state.clone()));
@@ -130,6 +131,8 @@ impl Application {
                 // Innermost, so the error pages it renders get the headers below too.
                 .wrap(middleware::from_fn(crate::page_error::render_page_errors))
                 .wrap(headers)
+                // Outside the default headers: the widget's answer drops `X-Frame-Options`.
+                .wrap(middleware::from_fn(allow_framing))
                 .wrap(middleware::from_fn(log_request))
                 // Outermost, before routing: every GET route answers HEAD too.
                 .wrap(middleware::from_fn(head_as_get))
@@ -141,6 +144,7 @@ impl Application {
                 .service(
                     web::scope("/api/v1")
                         .service(api::petition_count)
+                        .service(api::petition_signers)
                         .service(api::get_petition)
                         .service(api::sign_petition)
                         .service(api::challenge)
@@ -154,6 +158,8 @@ impl Application {
                         .service(api::petition_attestations)
                         .service(export::api_signatures)
                         .service(api::post_news)
+                        .service(api::post_response)
+                        .service(milestones::api_set_milestone)
                         .service(api::set_partners)
                         .service(api::remove_petition)
                         .service(api_doc::openapi)
@@ -162,7 +168,12 @@ impl Application {
                 .service(public::show_petition)
                 .service(public::sign_petition)
                 .service(public::sign_form_again)
+                .service(find::embed)
+                .service(find::news_feed)
+                .service(find::petitions_feed)
+                .service(find::oembed)
                 .service(share::share_image)
+                .service(media::file)
                 .service(share::share)
                 .service(moderation::report_form)
                 .service(moderation::report_petition)
@@ -188,6 +199,16 @@ impl Application {
                 .service(account::forgot)
                 .service(account::reset_form)
                 .service(account::reset)
+                .service(organizations::members_list)
+                .service(organizations::invite)
+                .service(organizations::set_role)
+                .service(organizations::remove_member)
+                .service(organizations::edit_profile)
+                .service(organizations::update_profile)
+                .service(organizations::invitation_form)
+                .service(organizations::accept_invitation)
+                .service(organizations::signup_form)
+                .service(organizations::signup)
                 .service(organizer::new_petition)
                 .service(organizer::create_petition)
                 .service(organizer::edit_petition)
@@ -200,9 +221,19 @@ impl Application {
                 .service(organizer::win_petition)
                 .service(organizer::remove_petition)
                 .service(organizer::post_news)
+                .service(milestones::milestones_form)
+                .service(milestones::milestones_update)
+                .service(organizer::response_form)
+                .service(organizer::post_response)
+                .service(media::upload_picture)
+                .service(media::remove_picture)
+                .service(organizer::hide_comment)
                 .service(export::download_csv)
                 .service(export::print_list)
                 .service(insight::insight)
+                .service(settings::settings_form)
+                .service(settings::settings_update)
+                .service(settings::privacy)
                 .service(admin::federation_page)
                 .service(admin::federation_update)
                 .service(jobs::jobs_page)
@@ -291,6 +322,21 @@ impl Stopper {
 
 async fn not_found(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
     visitor.error_page(&state, &AppError::NotFound)
+}
+
+/// The widget's answer (its CSP lets any site frame it) goes without `X-Frame-Options`,
+/// which would forbid what the CSP allows in browsers that read only that header.
+async fn allow_framing(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let framable =
+        res.headers().get(actix_web::http::header::CONTENT_SECURITY_POLICY).is_some_and(|v| v == find::EMBED_CSP);
+    if framable {
+        res.headers_mut().remove(actix_web::http::header::X_FRAME_OPTIONS);
+    }
+    Ok(res)
 }
 
 /// `HEAD` is answered as the `GET` of the same address, headers and all: the HTTP layer

@@ -144,4 +144,15 @@ impl AppState {
     pub fn fed(&self) -> &signons_federation::FederationData {
         &self.federation
     }
+
+    /// The admins' settings as last saved.
+    pub fn settings(&self) -> Arc<signons_petition::settings::InstanceSettings> {
+        self.fed().settings.get()
+    }
+
+    /// After the admins saved the settings: every page shows the instance's name.
+    pub fn set_settings(&self, settings: signons_petition::settings::InstanceSettings) {
+        self.fed().settings.set(settings);
+        self.invalidate_petitions();
+    }
 }

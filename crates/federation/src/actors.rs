@@ -66,7 +66,7 @@ impl LocalActor {
                     })
                     .await;
                 match found {
-                    Ok((petition, _)) if petition.status == PetitionStatus::Draft => return Ok(None),
+                    Ok((petition, _)) if petition.is_unpublished() => return Ok(None),
                     Ok((petition, count)) => Subject::Petition { petition: Box::new(petition), count },
                     Err(PetitionError::NotFound) => return Ok(None),
                     Err(e) => return Err(e.into()),
@@ -207,18 +207,19 @@ pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
             }] }),
         );
     }
+    let instance_name = data.instance_name();
     let extra = match &actor.subject {
         Subject::Instance => json!({
             "type": "Application",
-            "name": data.instance_name,
-            "summary": format!("<p>{} — Signons</p>", escape(&data.instance_name)),
+            "name": instance_name,
+            "summary": format!("<p>{} — Signons</p>", escape(&instance_name)),
             "url": urls.home().as_str(),
             "petitions": urls.petitions(r).as_str(),
         }),
         Subject::Organization(org) => json!({
             "type": "Organization",
             "name": org.name,
-            "summary": format!("<p>{}</p>", escape(&format!("Petitions of {} on {}", org.name, data.instance_name))),
+            "summary": format!("<p>{}</p>", escape(&format!("Petitions of {} on {}", org.name, instance_name))),
             "url": actor.url.as_str(),
             "petitions": urls.petitions(r).as_str(),
         }),
@@ -256,6 +257,14 @@ pub fn petition_item(urls: &Urls, petition: &Petition, count: i64) -> Value {
 /// per community); the organization is our `organization`. The summary ends with the count,
 /// the only part Lemmy shows.
 fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
+    let redacted;
+    let petition = match petition.status {
+        PetitionStatus::Hidden => {
+            redacted = hidden_view(petition);
+            &redacted
+        }
+        _ => petition,
+    };
     let reference = LocalRef::Petition(petition.slug.clone());
     let url = urls.actor(&reference);
     let mut fields = vec!["name", "email"];
@@ -285,6 +294,7 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
         "target": petition.target,
         "signatureFields": fields,
         "partners": partners(petition),
+        "image": image(urls, petition),
         "attachment": [
             {
                 "type": "PropertyValue",
@@ -294,6 +304,41 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
             { "type": "PropertyValue", "name": "Addressed to", "value": escape(&petition.target) },
             { "type": "PropertyValue", "name": "Sign", "value": link(url.as_str(), url.as_str()) },
         ],
+    })
+}
+
+/// What other servers are told of a petition the moderators hid (the `Update` that says
+/// so): its status and the moderators' reason, and nothing of what was hidden (title, text,
+/// target, victory message, partners), which its followers' servers would otherwise show.
+fn hidden_view(petition: &Petition) -> Petition {
+    let reason = petition.hidden_reason.as_deref().unwrap_or_default();
+    Petition {
+        title: "Hidden by the moderators".to_owned(),
+        description_md: String::new(),
+        description_html: signons_petition::SafeHtml::from_markdown(&signons_petition::markdown::escape(reason)),
+        target: String::new(),
+        victory: None,
+        partners: Default::default(),
+        picture: None,
+        ..petition.clone()
+    }
+}
+
+/// The petition's picture (its widest file) as an `Image`, its alternative text its name;
+/// left out when it has none.
+fn image(urls: &Urls, petition: &Petition) -> Value {
+    let Some(picture) = &petition.picture else { return Value::Null };
+    let widest = picture.widths().last().copied().unwrap_or(1);
+    let mut url = urls.base().clone();
+    url.set_path(&format!("/media/{}", picture.file(widest)));
+    url.set_query(None);
+    json!({
+        "type": "Image",
+        "url": url.as_str(),
+        "mediaType": "image/jpeg",
+        "name": picture.alt,
+        "width": widest,
+        "height": picture.height_at(widest),
     })
 }
 
@@ -608,5 +653,32 @@ impl Actor for RemoteActor {
 
     fn shared_inbox(&self) -> Option<Url> {
         self.shared_inbox.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signons_store::testing::{TempDatabase, TestBackend};
+
+    #[test]
+    fn a_hidden_petition_tells_other_servers_its_reason_and_nothing_it_hid() {
+        let tmp = TempDatabase::new(TestBackend::Sqlite);
+        let db = tmp.open();
+        let (_, mut petition) = db.write(signons_petition::testing::sample_petition).unwrap();
+        let urls = Urls::new("https://signons.example").unwrap();
+        let shown = petition_fields(&urls, &petition, 3);
+        assert_eq!(shown["name"], "Plant trees in the school yard");
+        assert!(shown["summary"].as_str().unwrap().contains("Shade for the children"), "{shown}");
+
+        petition.status = PetitionStatus::Hidden;
+        petition.hidden_reason = Some("Hateful <b>content</b>".into());
+        let hidden = petition_fields(&urls, &petition, 3);
+        let text = hidden.to_string();
+        for hid in ["Plant trees", "Shade for the children", "The mayor"] {
+            assert!(!text.contains(hid), "{hid:?} went out: {text}");
+        }
+        assert_eq!(hidden["status"], "hidden");
+        assert!(hidden["summary"].as_str().unwrap().contains("Hateful &lt;b&gt;content&lt;/b&gt;"), "{hidden}");
     }
 }

@@ -10,7 +10,8 @@ use tokio::sync::Notify;
 pub struct FederationData {
     pub db: Database,
     pub urls: crate::Urls,
-    pub instance_name: String,
+    /// The admins' settings (the instance's name, for its actor and NodeInfo).
+    pub settings: signons_petition::settings::Shared,
     /// Wakes the delivery worker after activities were queued.
     pub wake: Arc<Notify>,
     pub metrics: Arc<crate::metrics::FederationMetrics>,
@@ -23,6 +24,12 @@ pub struct FederationData {
     /// At most this many followers of one of our actors from one registrable domain
     /// (`follows::registrable_domain`); 0: no cap.
     pub followers_per_domain: u32,
+}
+
+impl FederationData {
+    pub fn instance_name(&self) -> String {
+        self.settings.get().name.clone()
+    }
 }
 
 /// What handlers receive: the data, plus the library's request state (fetch counter).

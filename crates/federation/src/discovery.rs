@@ -101,7 +101,7 @@ pub async fn nodeinfo(data: &FederationData, open_registrations: bool) -> Result
         "services": { "inbound": [], "outbound": [] },
         "openRegistrations": open_registrations,
         "usage": { "users": { "total": users }, "localPosts": posts },
-        "metadata": { "nodeName": data.instance_name },
+        "metadata": { "nodeName": data.instance_name() },
     }))
 }
 

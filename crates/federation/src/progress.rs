@@ -55,7 +55,11 @@ fn milestone(conn: &mut DbConnection, urls: &Urls, petition: &Petition, reached:
     } else {
         format!("passed {} signatures", thousands(reached))
     };
-    let body = format!("<p>{} {what}!</p>", petition_link(urls, petition));
+    let mut body = format!("<p>{} {what}!</p>", petition_link(urls, petition));
+    // What the organizers wrote ahead for this milestone, sanitized when it was saved.
+    if let Some(message) = signons_petition::milestones::html_for(conn, &petition.id, reached)? {
+        body.push_str(message.as_str());
+    }
     say(conn, urls, petition, PostKind::Milestone, body, Some(reached))
 }
 
@@ -219,7 +223,7 @@ mod tests {
         FederationData {
             db: db.clone(),
             urls: Urls::new("https://signons.example").unwrap(),
-            instance_name: "Signons Example".into(),
+            settings: signons_petition::settings::Shared::named("Signons Example"),
             wake: Default::default(),
             metrics: Default::default(),
             signing: signons_signature::SigningContext::new(

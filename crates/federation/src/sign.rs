@@ -303,7 +303,10 @@ pub async fn receive(e: Envelope, raw: String, data: &FederationContext) -> Resu
                 Err(signons_petition::PetitionError::NotFound) => return Err(FederationError::NotFound),
                 found => found?,
             };
-            if matches!(petition.status, PetitionStatus::Draft | PetitionStatus::Removed | PetitionStatus::Hidden) {
+            if matches!(
+                petition.status,
+                PetitionStatus::Draft | PetitionStatus::Review | PetitionStatus::Removed | PetitionStatus::Hidden
+            ) {
                 return Err(FederationError::NotFound);
             }
             let checked = e

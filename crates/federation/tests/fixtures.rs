@@ -94,7 +94,7 @@ fn federation_data(db: Database) -> FederationData {
     FederationData {
         db,
         urls: urls(),
-        instance_name: INSTANCE_NAME.into(),
+        settings: signons_petition::settings::Shared::named(INSTANCE_NAME),
         wake: Arc::default(),
         metrics: Arc::default(),
         signing: signons_signature::SigningContext::new(
@@ -128,6 +128,7 @@ fn sample_petition() -> Petition {
         description_md: description_md.into(),
         description_html: SafeHtml::from_markdown(description_md),
         goal: 2_000,
+        goal_fixed: false,
         end_at: Some(at("2025-06-30 23:59:59")),
         ask_country: true,
         ask_postal_code: false,
@@ -141,6 +142,8 @@ fn sample_petition() -> Petition {
         won_at: None,
         victory: None,
         hidden_reason: None,
+        review_note: None,
+        picture: None,
     }
 }
 

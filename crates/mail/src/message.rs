@@ -68,6 +68,9 @@ pub enum Message {
     },
     /// Sent to an organizer who asked to reset a forgotten password: the single-use link.
     PasswordReset { instance_name: String, reset_url: String, minutes_valid: i64 },
+    /// Sent to someone an organization's owner invited: the link that joins (and makes the
+    /// account if there is none).
+    Invitation { instance_name: String, organization: String, invitation_url: String, days_valid: i64 },
 }
 
 /// Only which email it is: the fields hold links that act for the recipient.
@@ -86,6 +89,7 @@ impl Message {
             Message::PartnerNews { .. } => "partner_news",
             Message::News { .. } => "news",
             Message::PasswordReset { .. } => "password_reset",
+            Message::Invitation { .. } => "invitation",
         }
     }
 
@@ -99,6 +103,7 @@ impl Message {
             | Message::PartnerNews { petition_title, .. }
             | Message::News { petition_title, .. } => petition_title.clone(),
             Message::PasswordReset { instance_name, .. } => instance_name.clone(),
+            Message::Invitation { organization, .. } => organization.clone(),
         };
         let subject = Renderer::translate(
             locale,

@@ -66,7 +66,7 @@ impl std::fmt::Debug for NewPassword {
 
 /// An argon2id hash, made only by `NewPassword::hash`.
 #[derive(Debug)]
-pub struct HashedPassword(String);
+pub struct HashedPassword(pub(crate) String);
 
 /// The organizer's stored hash, read so that the current password is checked once the
 /// connection is back in the pool (`check_password`).
@@ -166,16 +166,16 @@ pub fn request_password_reset(
 /// The organizer a reset link is for, if it is live: unknown (or used) links and expired
 /// ones are told apart, so the page can say which.
 pub fn reset_link_organizer(conn: &mut DbConnection, token: &TokenHash) -> Result<Organizer, PetitionError> {
-    let row: Option<(Organizer, NaiveDateTime)> = password_resets::table
+    let row: Option<(crate::organization::OrganizerRow, NaiveDateTime)> = password_resets::table
         .inner_join(organizers::table.inner_join(organizations::table))
         .filter(password_resets::token_hash.eq(token))
-        .select((Organizer::as_select(), password_resets::expires_at))
+        .select((crate::organization::OrganizerRow::as_select(), password_resets::expires_at))
         .first(conn)
         .optional()?;
     match row {
         None => Err(PetitionError::ResetLinkInvalid),
         Some((_, expires_at)) if expires_at <= signons_store::now() => Err(PetitionError::ResetLinkExpired),
-        Some((organizer, _)) => Ok(organizer),
+        Some((organizer, _)) => organizer.with_memberships(conn),
     }
 }
 
@@ -350,17 +350,19 @@ pub struct TokenUse {
 /// The organizer behind a live token; `None` for an unknown (or revoked) one, and
 /// `ApiTokenExpired` for one past its expiry.
 pub fn token_organizer(conn: &mut DbConnection, token: &Token) -> Result<Option<TokenUse>, PetitionError> {
-    let row: Option<(Organizer, Option<NaiveDateTime>, Option<NaiveDateTime>)> = api_tokens::table
-        .inner_join(organizers::table.inner_join(organizations::table))
-        .filter(api_tokens::token_hash.eq(token.hash()))
-        .select((Organizer::as_select(), api_tokens::expires_at, api_tokens::last_used_at))
-        .first(conn)
-        .optional()?;
+    let row: Option<(crate::organization::OrganizerRow, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
+        api_tokens::table
+            .inner_join(organizers::table.inner_join(organizations::table))
+            .filter(api_tokens::token_hash.eq(token.hash()))
+            .select((crate::organization::OrganizerRow::as_select(), api_tokens::expires_at, api_tokens::last_used_at))
+            .first(conn)
+            .optional()?;
     let now = signons_store::now();
     match row {
         None => Ok(None),
         Some((_, Some(expires_at), _)) if expires_at <= now => Err(PetitionError::ApiTokenExpired),
         Some((organizer, _, last_used)) => {
+            let organizer = organizer.with_memberships(conn)?;
             Ok(Some(TokenUse { organizer, touch: last_used.is_none_or(|t| t + LAST_USED_PRECISION <= now) }))
         }
     }

@@ -24,10 +24,11 @@ pub fn login_candidate(conn: &mut DbConnection, email: &str) -> Result<LoginCand
     let row = organizers::table
         .inner_join(organizations::table)
         .filter(organizers::email.eq(email))
-        .select((Organizer::as_select(), organizers::password_hash))
-        .first::<(Organizer, String)>(conn)
+        .select((crate::organization::OrganizerRow::as_select(), organizers::password_hash))
+        .first::<(crate::organization::OrganizerRow, String)>(conn)
         .optional()?;
-    Ok(LoginCandidate(row.map(|(organizer, hash)| (organizer, StoredHash::new(hash)))))
+    let Some((row, hash)) = row else { return Ok(LoginCandidate(None)) };
+    Ok(LoginCandidate(Some((row.with_memberships(conn)?, StoredHash::new(hash)))))
 }
 
 impl LoginCandidate {
@@ -71,10 +72,10 @@ pub fn session_organizer(conn: &mut DbConnection, token: &Token) -> Result<Optio
         .inner_join(organizers::table.inner_join(organizations::table))
         .filter(sessions::token_hash.eq(token.hash()))
         .filter(sessions::expires_at.gt(signons_store::now()))
-        .select(Organizer::as_select())
-        .first(conn)
+        .select(crate::organization::OrganizerRow::as_select())
+        .first::<crate::organization::OrganizerRow>(conn)
         .optional()?;
-    Ok(row)
+    row.map(|r| r.with_memberships(conn)).transpose()
 }
 
 pub fn delete_session(conn: &mut DbConnection, token: &Token) -> Result<(), PetitionError> {

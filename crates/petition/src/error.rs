@@ -24,8 +24,16 @@ pub enum PetitionError {
     ResetLinkInvalid,
     #[error("this password reset link has expired")]
     ResetLinkExpired,
+    #[error("this invitation is not valid, or was already used")]
+    InvitationInvalid,
+    #[error("this invitation has expired")]
+    InvitationExpired,
+    #[error("an organization keeps at least one owner")]
+    LastOwner,
     #[error("this API token has expired")]
     ApiTokenExpired,
+    #[error("the stored setting {0} cannot be read")]
+    UnreadableSetting(&'static str),
     #[error("password hashing failed")]
     PasswordHash,
     #[error(transparent)]

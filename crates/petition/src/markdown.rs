@@ -14,7 +14,7 @@ impl SafeHtml {
         options.insert(Options::ENABLE_STRIKETHROUGH);
         options.insert(Options::ENABLE_TABLES);
         let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
-        html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options));
+        html::push_html(&mut unsafe_html, images_of_other_sites_as_links(Parser::new_ext(markdown, options)));
         let clean =
             ammonia::Builder::default().link_rel(Some("nofollow noopener noreferrer")).clean(&unsafe_html).to_string();
         SafeHtml(clean)
@@ -76,8 +76,67 @@ impl SafeHtml {
     }
 }
 
+/// Whether a URL names another site (a scheme, or `//host`): the pages' CSP loads images
+/// from this instance only, so such an image would show broken.
+fn is_other_site(url: &str) -> bool {
+    url.starts_with("//") || url.split_once(':').is_some_and(|(scheme, _)| !scheme.contains(['/', '?', '#']))
+}
+
+/// Markdown images from another site become links to them (their alt text the link's
+/// text, or the address when there is none); images of this instance stay images.
+fn images_of_other_sites_as_links<'a>(
+    events: impl Iterator<Item = pulldown_cmark::Event<'a>>,
+) -> impl Iterator<Item = pulldown_cmark::Event<'a>> {
+    use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
+    // Per image open: whether it became a link, and its address while no text came yet.
+    let mut open: Vec<(bool, Option<CowStr<'a>>)> = Vec::new();
+    events.flat_map(move |event| -> Vec<Event<'a>> {
+        match event {
+            Event::Start(Tag::Image { dest_url, title, id, .. }) if is_other_site(&dest_url) => {
+                open.push((true, Some(dest_url.clone())));
+                vec![Event::Start(Tag::Link { link_type: LinkType::Inline, dest_url, title, id })]
+            }
+            Event::Start(tag @ Tag::Image { .. }) => {
+                open.push((false, None));
+                vec![Event::Start(tag)]
+            }
+            Event::End(TagEnd::Image) => match open.pop() {
+                Some((true, Some(url))) => vec![Event::Text(url), Event::End(TagEnd::Link)],
+                Some((true, None)) => vec![Event::End(TagEnd::Link)],
+                _ => vec![Event::End(TagEnd::Image)],
+            },
+            other => {
+                if let Some((_, url)) = open.last_mut() {
+                    *url = None;
+                }
+                vec![other]
+            }
+        }
+    })
+}
+
+/// Plain text that Markdown will show as it is: every ASCII punctuation character that
+/// Markdown reads is escaped with a backslash (CommonMark allows it before any of them).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn escaped_text_shows_as_typed() {
+        let typed = "Mayor *of* <b>Lyon</b> [1](x) \\ #2";
+        let html = super::SafeHtml::from_markdown(&super::escape(typed));
+        assert_eq!(html.as_str(), "<p>Mayor *of* &lt;b&gt;Lyon&lt;/b&gt; [1](x) \\ #2</p>\n");
+    }
+
     use super::*;
 
     #[test]
@@ -88,6 +147,22 @@ mod tests {
         assert_eq!(html.summary(20), "Trees Plant twelve…");
         assert!(html.summary(20).chars().count() <= 20);
         assert_eq!(SafeHtml::from_markdown("").summary(200), "");
+    }
+
+    #[test]
+    fn images_of_other_sites_are_links_and_ours_stay_images() {
+        let html = SafeHtml::from_markdown(
+            "![A tree](https://elsewhere.example/tree.jpg) ![](//cdn.example/x.png) ![Ours](/media/abc-480.jpg)",
+        );
+        let s = html.as_str();
+        assert!(
+            s.contains(r#"<a href="https://elsewhere.example/tree.jpg" rel="nofollow noopener noreferrer">A tree</a>"#),
+            "{s}"
+        );
+        assert!(s.contains(r#">//cdn.example/x.png</a>"#), "{s}");
+        assert!(!s.contains("elsewhere.example/tree.jpg\" alt"), "{s}");
+        assert!(s.contains(r#"<img src="/media/abc-480.jpg" alt="Ours">"#), "{s}");
+        assert_eq!(s.matches("<img").count(), 1, "{s}");
     }
 
     #[test]

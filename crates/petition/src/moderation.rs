@@ -227,6 +227,72 @@ pub fn hidden(conn: &mut DbConnection) -> Result<Vec<(String, String, Option<Str
         .load(conn)?)
 }
 
+/// What an admin tells the organizers of a petition sent back from review.
+pub struct ReviewNote(String);
+
+impl ReviewNote {
+    pub fn parse(text: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        match errors.check(fields::text("review_note", text, 3, HIDDEN_REASON_MAX, true)) {
+            Some(text) if errors.is_empty() => Ok(ReviewNote(text)),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A petition waiting for review, as the queue lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InReview {
+    pub slug: String,
+    pub title: String,
+    pub organization: String,
+    pub submitted_at: NaiveDateTime,
+}
+
+/// The petitions waiting for review, the longest waiting first.
+pub fn in_review(conn: &mut DbConnection) -> Result<Vec<InReview>, PetitionError> {
+    use signons_store::schema::organizations;
+    let rows: Vec<(String, String, String, NaiveDateTime)> = petitions::table
+        .inner_join(organizations::table)
+        .filter(petitions::status.eq(PetitionStatus::Review))
+        .order(petitions::updated_at.asc())
+        .select((petitions::slug, petitions::title, organizations::name, petitions::updated_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, title, organization, submitted_at)| InReview { slug, title, organization, submitted_at })
+        .collect())
+}
+
+fn awaiting_review(conn: &mut DbConnection, slug: &str, action: &'static str) -> Result<Petition, PetitionError> {
+    let current = petition::find(conn, slug)?;
+    if current.status != PetitionStatus::Review {
+        return Err(PetitionError::InvalidTransition { from: current.status.as_str(), action });
+    }
+    Ok(current)
+}
+
+/// Publishes a petition waiting for review: it opens now.
+pub fn approve(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionError> {
+    let current = awaiting_review(conn, slug, "approved")?;
+    petition::open_now(conn, &current.id)?;
+    petition::find(conn, slug)
+}
+
+/// Sends a petition waiting for review back to its organizers: a draft again, with the
+/// admin's note shown to them until they publish it.
+pub fn send_back(conn: &mut DbConnection, slug: &str, note: &ReviewNote) -> Result<Petition, PetitionError> {
+    let current = awaiting_review(conn, slug, "sent back")?;
+    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+        .set((
+            petitions::status.eq(PetitionStatus::Draft),
+            petitions::review_note.eq(Some(note.0.as_str())),
+            petitions::updated_at.eq(signons_store::now()),
+        ))
+        .execute(conn)?;
+    petition::find(conn, slug)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@ use crate::password::hash_password;
 use crate::slug::Slug;
 use crate::{FieldError, FieldErrors, PetitionError};
 use diesel::prelude::*;
-use signons_store::schema::{organizations, organizers, petitions};
+use signons_store::schema::{memberships, organizations, organizers, petitions};
 use signons_store::{DbConnection, Id};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Queryable, Selectable)]
@@ -15,24 +15,92 @@ pub struct Organization {
     pub name: String,
 }
 
-/// Read with its organization: `Organizer::as_select()` on organizers joined to
-/// organizations.
-#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable)]
+signons_store::text_enum! {
+    /// What a member may do in an organization (`memberships.role`): owners also manage
+    /// the organization (its members, invitations, name and profile); editors run its
+    /// petitions.
+    pub enum Role {
+        Owner = "owner",
+        Editor = "editor",
+    }
+}
+
+/// One organization an organizer belongs to, and their role there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Membership {
+    pub organization: Organization,
+    pub role: Role,
+}
+
+/// An organizer as stored: read with their default organization
+/// (`OrganizerRow::as_select()` on organizers joined to organizations), then given their
+/// memberships (`OrganizerRow::with_memberships`).
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizers)]
-pub struct Organizer {
+pub struct OrganizerRow {
     pub id: Id,
     pub email: String,
-    /// Instance admins also set the federation policy.
     pub is_admin: bool,
     #[diesel(embed)]
     pub organization: Organization,
 }
 
+impl OrganizerRow {
+    /// The organizer, with every organization they belong to (one indexed read).
+    pub fn with_memberships(self, conn: &mut DbConnection) -> Result<Organizer, PetitionError> {
+        let rows: Vec<(Organization, Role)> = memberships::table
+            .inner_join(organizations::table)
+            .filter(memberships::organizer_id.eq(&self.id))
+            .order((organizations::name.asc(), organizations::slug.asc()))
+            .select((Organization::as_select(), memberships::role))
+            .load(conn)?;
+        let memberships: Vec<Membership> =
+            rows.into_iter().map(|(organization, role)| Membership { organization, role }).collect();
+        // The default organization is one of theirs whenever they have one.
+        let organization = memberships
+            .iter()
+            .find(|m| m.organization.id == self.organization.id)
+            .or_else(|| memberships.first())
+            .map(|m| m.organization.clone())
+            .unwrap_or(self.organization);
+        Ok(Organizer { id: self.id, email: self.email, is_admin: self.is_admin, organization, memberships })
+    }
+}
+
+/// An organizer and the organizations they belong to.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Organizer {
+    pub id: Id,
+    pub email: String,
+    /// Instance admins also set the federation policy.
+    pub is_admin: bool,
+    /// Their default organization (new petitions go there unless they choose another).
+    pub organization: Organization,
+    /// Every organization they belong to, by name.
+    pub memberships: Vec<Membership>,
+}
+
 impl Organizer {
-    /// Whether this organizer may see and change what belongs to `organization`: the one
-    /// question every organizer route and API endpoint asks, answered here only.
+    /// Whether this organizer may see and change what belongs to `organization` (its
+    /// petitions and their signatures): the one question every organizer route and API
+    /// endpoint asks, answered here only. Any member may.
     pub fn acts_for(&self, organization: &Id) -> bool {
-        self.organization.id == *organization
+        self.role_in(organization).is_some()
+    }
+
+    /// Whether this organizer manages `organization`: invites, changes roles, removes
+    /// members, edits its name and profile. Owners only.
+    pub fn may_manage(&self, organization: &Id) -> bool {
+        self.role_in(organization) == Some(Role::Owner)
+    }
+
+    pub fn role_in(&self, organization: &Id) -> Option<Role> {
+        self.memberships.iter().find(|m| m.organization.id == *organization).map(|m| m.role)
+    }
+
+    /// The membership in the organization with this slug, if any.
+    pub fn membership(&self, slug: &str) -> Option<&Membership> {
+        self.memberships.iter().find(|m| m.organization.slug == slug)
     }
 }
 
@@ -113,17 +181,46 @@ pub fn create_organizer(
             organizers::is_admin.eq(is_admin),
         ))
         .execute(conn)?;
-    Ok(Organizer { id, email, is_admin, organization })
+    add_membership(conn, &id, &organization.id, Role::Owner)?;
+    OrganizerRow { id, email, is_admin, organization }.with_memberships(conn)
 }
 
 pub fn organizer_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Organizer>, PetitionError> {
     let row = organizers::table
         .inner_join(organizations::table)
         .filter(organizers::email.eq(email.trim().to_lowercase()))
-        .select(Organizer::as_select())
+        .select(OrganizerRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row)
+    row.map(|r| r.with_memberships(conn)).transpose()
+}
+
+/// Makes an organizer a member of an organization with `role`, or changes their role if
+/// they already are one (update first, then insert: no `ON CONFLICT` here).
+pub fn add_membership(
+    conn: &mut DbConnection,
+    organizer: &Id,
+    organization: &Id,
+    role: Role,
+) -> Result<(), PetitionError> {
+    let updated = diesel::update(
+        memberships::table
+            .filter(memberships::organizer_id.eq(organizer))
+            .filter(memberships::organization_id.eq(organization)),
+    )
+    .set(memberships::role.eq(role))
+    .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(memberships::table)
+            .values((
+                memberships::organizer_id.eq(organizer),
+                memberships::organization_id.eq(organization),
+                memberships::role.eq(role),
+                memberships::created_at.eq(signons_store::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// How many organizers the instance has: zero means a fresh install.

@@ -7,7 +7,7 @@ use crate::{PetitionError, SafeHtml};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
-use signons_store::schema::{organizations, petition_counters, petitions, signatures};
+use signons_store::schema::{organizations, petition_counters, petition_images, petitions, signatures};
 use signons_store::{DbConnection, Id};
 
 signons_store::text_enum! {
@@ -25,6 +25,10 @@ signons_store::text_enum! {
         /// answers 410, it is in no list, and it takes no signatures. Unhiding puts back the
         /// status it had.
         Hidden = "hidden",
+        /// Submitted for publication while the instance reviews petitions first
+        /// (`settings::premoderated`): not public and takes no signatures until an admin
+        /// approves it (`moderation::approve`) or sends it back as a draft.
+        Review = "review",
     }
 }
 
@@ -38,6 +42,8 @@ pub struct Petition {
     pub description_md: String,
     pub description_html: SafeHtml,
     pub goal: i64,
+    /// Its organizers fixed the goal: it does not step up once reached (`shown_goal`).
+    pub goal_fixed: bool,
     pub end_at: Option<NaiveDateTime>,
     pub ask_country: bool,
     pub ask_postal_code: bool,
@@ -56,6 +62,10 @@ pub struct Petition {
     pub victory: Option<Victory>,
     /// Why the moderators hid it, while it is hidden.
     pub hidden_reason: Option<String>,
+    /// What the admin who sent it back from review said, until it is published.
+    pub review_note: Option<String>,
+    /// Its picture, if its organizers gave one (`picture`).
+    pub picture: Option<crate::picture::Picture>,
 }
 
 /// What its organizers said when they declared the petition won.
@@ -106,6 +116,12 @@ impl Petition {
         self.end_at.map(|t| t.date())
     }
 
+    /// Not published yet: a draft, or waiting for review. Only its organizers (and, in
+    /// review, the admins) see it; no one follows it.
+    pub fn is_unpublished(&self) -> bool {
+        matches!(self.status, PetitionStatus::Draft | PetitionStatus::Review)
+    }
+
     /// Published, and not removed: open, closed or won.
     pub fn is_public(&self) -> bool {
         matches!(self.status, PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won)
@@ -114,6 +130,36 @@ impl Petition {
     /// Closed, and could take signatures again now (see `reopen`).
     pub fn can_reopen(&self, now: NaiveDateTime) -> bool {
         reopenable(self, now).is_ok()
+    }
+
+    /// The goal its pages show with `count` signatures (see `goal_step`).
+    pub fn shown_goal(&self, count: i64) -> i64 {
+        match self.goal_fixed {
+            true => self.goal,
+            false => goal_step(self.goal, count),
+        }
+    }
+}
+
+/// The goal shown once `count` reached `goal`, as Change.org does: the next step of 1, 2,
+/// 5 times a power of ten above the count (100 → 200 → 500 → 1,000 → 2,000 → 5,000 …);
+/// `goal` itself while the count is below it.
+pub fn goal_step(goal: i64, count: i64) -> i64 {
+    if count < goal {
+        return goal;
+    }
+    let mut power: i64 = 1;
+    loop {
+        for step in [1, 2, 5] {
+            let next = power.saturating_mul(step);
+            if next > count {
+                return next;
+            }
+        }
+        if power > i64::MAX / 10 {
+            return count.saturating_add(1);
+        }
+        power *= 10;
     }
 }
 
@@ -154,6 +200,9 @@ pub struct PetitionInput {
     pub ask_country: bool,
     #[serde(default)]
     pub ask_postal_code: bool,
+    /// The goal stays as it is once reached (no step up).
+    #[serde(default)]
+    pub goal_fixed: bool,
 }
 
 /// A petition's content once every field parsed.
@@ -164,6 +213,7 @@ pub struct ValidPetition {
     description_md: String,
     description_html: SafeHtml,
     goal: i64,
+    goal_fixed: bool,
     end_at: Option<NaiveDateTime>,
     ask_country: bool,
     ask_postal_code: bool,
@@ -232,6 +282,7 @@ impl PetitionInput {
                     description_md,
                     description_html,
                     goal,
+                    goal_fixed: self.goal_fixed,
                     end_at,
                     ask_country: self.ask_country,
                     ask_postal_code: self.ask_postal_code,
@@ -268,8 +319,12 @@ struct PetitionRow {
     victory_md: Option<String>,
     victory_html: Option<String>,
     hidden_reason: Option<String>,
+    review_note: Option<String>,
+    goal_fixed: bool,
     #[diesel(embed)]
     organization: Organization,
+    #[diesel(embed)]
+    picture: Option<crate::picture::Picture>,
 }
 
 fn from_row(row: PetitionRow) -> Petition {
@@ -283,6 +338,7 @@ fn from_row(row: PetitionRow) -> Petition {
         // Sanitized before it was stored.
         description_html: SafeHtml::from_stored(row.description_html),
         goal: row.goal,
+        goal_fixed: row.goal_fixed,
         end_at: row.end_at,
         ask_country: row.ask_country,
         ask_postal_code: row.ask_postal_code,
@@ -300,6 +356,8 @@ fn from_row(row: PetitionRow) -> Petition {
             _ => None,
         },
         hidden_reason: row.hidden_reason,
+        review_note: row.review_note,
+        picture: row.picture,
     }
 }
 
@@ -311,6 +369,7 @@ pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionErr
     }
     let row = petitions::table
         .inner_join(organizations::table)
+        .left_join(petition_images::table)
         .filter(petitions::slug.eq(slug))
         .select(PetitionRow::as_select())
         .first::<PetitionRow>(conn)
@@ -322,6 +381,7 @@ pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Petition, PetitionErr
 pub fn list_open(conn: &mut DbConnection, limit: i64) -> Result<Vec<Petition>, PetitionError> {
     let rows = petitions::table
         .inner_join(organizations::table)
+        .left_join(petition_images::table)
         .filter(petitions::status.eq(PetitionStatus::Open))
         .order(petitions::published_at.desc())
         .limit(limit)
@@ -357,6 +417,7 @@ pub fn public_pages(conn: &mut DbConnection, limit: i64) -> Result<Vec<PublicPag
 pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> Result<Vec<Petition>, PetitionError> {
     let rows = petitions::table
         .inner_join(organizations::table)
+        .left_join(petition_images::table)
         .filter(petitions::id.eq_any(ids))
         .select(PetitionRow::as_select())
         .load::<PetitionRow>(conn)?;
@@ -415,6 +476,7 @@ fn list_open_page(
 ) -> Result<Vec<Petition>, PetitionError> {
     let mut query = petitions::table
         .inner_join(organizations::table)
+        .left_join(petition_images::table)
         .filter(petitions::status.eq(PetitionStatus::Open))
         .limit(limit)
         .select(PetitionRow::as_select())
@@ -436,6 +498,7 @@ fn list_open_page(
 pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Result<Vec<Petition>, PetitionError> {
     let rows = petitions::table
         .inner_join(organizations::table)
+        .left_join(petition_images::table)
         .filter(petitions::organization_id.eq(organization))
         .filter(petitions::status.ne(PetitionStatus::Removed))
         .order(petitions::created_at.desc())
@@ -445,7 +508,7 @@ pub fn list_for_organization(conn: &mut DbConnection, organization: &Id) -> Resu
 }
 
 /// A slug not yet used by a petition or an organization (they share one namespace).
-fn free_slug(conn: &mut DbConnection, base: Slug) -> Result<Slug, PetitionError> {
+pub(crate) fn free_slug(conn: &mut DbConnection, base: Slug) -> Result<Slug, PetitionError> {
     for n in 1..100 {
         let candidate = if n == 1 { base.0.clone() } else { format!("{}-{n}", base.0) };
         let taken_by_petition: i64 =
@@ -459,20 +522,36 @@ fn free_slug(conn: &mut DbConnection, base: Slug) -> Result<Slug, PetitionError>
     Ok(Slug(format!("{}-{}", base.0, &Id::new().as_str()[24..])))
 }
 
+/// Creates a petition of the organizer's default organization.
 pub fn create(
     conn: &mut DbConnection,
     organizer: &Organizer,
     petition: ValidPetition,
     publish: bool,
 ) -> Result<Petition, PetitionError> {
+    let organization = organizer.organization.id.clone();
+    create_in(conn, organizer, &organization, petition, publish)
+}
+
+/// Creates a petition of one of the organizer's organizations (`Forbidden` for another).
+pub fn create_in(
+    conn: &mut DbConnection,
+    organizer: &Organizer,
+    organization: &Id,
+    petition: ValidPetition,
+    publish: bool,
+) -> Result<Petition, PetitionError> {
+    if !organizer.acts_for(organization) {
+        return Err(PetitionError::Forbidden);
+    }
     let slug = free_slug(conn, Slug::from_title(&petition.title))?;
     let now = signons_store::now();
-    let status = if publish { PetitionStatus::Open } else { PetitionStatus::Draft };
+    let status = if publish { publishing_status(conn, organizer)? } else { PetitionStatus::Draft };
     diesel::insert_into(petitions::table)
         .values((
             (
                 petitions::id.eq(Id::new()),
-                petitions::organization_id.eq(&organizer.organization.id),
+                petitions::organization_id.eq(organization),
                 petitions::slug.eq(slug.as_str()),
                 petitions::title.eq(&petition.title),
                 petitions::target.eq(&petition.target),
@@ -487,14 +566,15 @@ pub fn create(
                 petitions::status.eq(status),
                 petitions::created_at.eq(now),
                 petitions::updated_at.eq(now),
-                petitions::published_at.eq(publish.then_some(now)),
+                petitions::published_at.eq((status == PetitionStatus::Open).then_some(now)),
+                petitions::goal_fixed.eq(petition.goal_fixed),
             ),
         ))
         .execute(conn)?;
     find(conn, slug.as_str())
 }
 
-fn owned(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
+pub(crate) fn owned(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
     let petition = find(conn, slug)?;
     if !organizer.acts_for(&petition.organization.id) {
         return Err(PetitionError::Forbidden);
@@ -552,6 +632,7 @@ pub fn update(
             petitions::description_md.eq(&petition.description_md),
             petitions::description_html.eq(petition.description_html.as_str()),
             petitions::goal.eq(petition.goal),
+            petitions::goal_fixed.eq(petition.goal_fixed),
             petitions::end_at.eq(petition.end_at),
             petitions::ask_country.eq(ask_country),
             petitions::ask_postal_code.eq(ask_postal_code),
@@ -605,17 +686,38 @@ pub fn win(
     find(conn, slug)
 }
 
+/// Publishes a draft; where the instance reviews petitions first, submits it for review
+/// instead (an admin's own petitions are not reviewed).
 pub fn publish(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
     let current = owned_in(conn, organizer, slug, PetitionStatus::Draft, "published")?;
+    if publishing_status(conn, organizer)? == PetitionStatus::Review {
+        diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+            .set((petitions::status.eq(PetitionStatus::Review), petitions::updated_at.eq(signons_store::now())))
+            .execute(conn)?;
+        return find(conn, slug);
+    }
+    open_now(conn, &current.id)?;
+    find(conn, slug)
+}
+
+/// What publishing a draft of `organizer` makes of it: open, or waiting for review.
+fn publishing_status(conn: &mut DbConnection, organizer: &Organizer) -> Result<PetitionStatus, PetitionError> {
+    let reviewed = !organizer.is_admin && crate::settings::premoderated(conn)?;
+    Ok(if reviewed { PetitionStatus::Review } else { PetitionStatus::Open })
+}
+
+/// Opens a petition from now: published, taking signatures; a review note is done with.
+pub(crate) fn open_now(conn: &mut DbConnection, id: &Id) -> Result<(), PetitionError> {
     let now = signons_store::now();
-    diesel::update(petitions::table.filter(petitions::id.eq(&current.id)))
+    diesel::update(petitions::table.filter(petitions::id.eq(id)))
         .set((
             petitions::status.eq(PetitionStatus::Open),
             petitions::published_at.eq(Some(now)),
+            petitions::review_note.eq(None::<String>),
             petitions::updated_at.eq(now),
         ))
         .execute(conn)?;
-    find(conn, slug)
+    Ok(())
 }
 
 pub fn close(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> Result<Petition, PetitionError> {
@@ -670,22 +772,59 @@ pub fn set_partners(
     find(conn, slug)
 }
 
-/// Closes open petitions whose end date has passed; returns how many.
-pub fn close_ended(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, PetitionError> {
-    Ok(diesel::update(
-        petitions::table.filter(petitions::status.eq(PetitionStatus::Open)).filter(petitions::end_at.le(now)),
-    )
-    .set((
-        petitions::status.eq(PetitionStatus::Closed),
-        petitions::closed_at.eq(Some(now)),
-        petitions::updated_at.eq(now),
-    ))
-    .execute(conn)?)
+/// Closes open petitions whose end date has passed; returns them, closed, so that the
+/// caller tells their followers in the same transaction.
+pub fn close_ended(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Petition>, PetitionError> {
+    let ended: Vec<Id> = petitions::table
+        .filter(petitions::status.eq(PetitionStatus::Open))
+        .filter(petitions::end_at.le(now))
+        .select(petitions::id)
+        .load(conn)?;
+    if ended.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(petitions::table.filter(petitions::id.eq_any(&ended)))
+        .set((
+            petitions::status.eq(PetitionStatus::Closed),
+            petitions::closed_at.eq(Some(now)),
+            petitions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let rows = petitions::table
+        .inner_join(organizations::table)
+        .left_join(petition_images::table)
+        .filter(petitions::id.eq_any(&ended))
+        .select(PetitionRow::as_select())
+        .load::<PetitionRow>(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reached_goal_steps_up_to_the_next_of_one_two_five() {
+        let cases = [
+            (100, 0, 100),
+            (100, 99, 100),
+            (100, 100, 200),
+            (100, 199, 200),
+            (100, 200, 500),
+            (100, 999, 1_000),
+            (100, 1_000, 2_000),
+            (100, 4_321, 5_000),
+            (100, 5_000, 10_000),
+            (150, 160, 200),
+            (1, 1, 2),
+            (1, 3, 5),
+            (7, 7, 10),
+        ];
+        for (goal, count, shown) in cases {
+            assert_eq!(goal_step(goal, count), shown, "goal {goal}, count {count}");
+        }
+        assert!(goal_step(1, i64::MAX - 1) > i64::MAX - 1);
+    }
 
     #[test]
     fn petition_input_reports_every_bad_field() {

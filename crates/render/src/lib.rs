@@ -5,10 +5,12 @@
 mod locale;
 mod number;
 mod renderer;
+mod time;
 
 pub use locale::Locale;
 pub use number::format as format_number;
-pub use renderer::{RenderError, Renderer, StaticFiles};
+pub use renderer::{encode_query_value, RenderError, Renderer, StaticFiles};
 /// HTML escaping as the templates do it, for the few pages streamed outside them.
 pub use tera::escape_html;
 pub use tera::Context;
+pub use time::{date as format_date, relative as relative_time};

@@ -57,6 +57,7 @@ impl Renderer {
         tera.autoescape_on(vec![".html", ".svg"]);
         tera.register_function("t", translate_function);
         tera.register_filter("number", crate::number::number_filter);
+        tera.register_filter("day", crate::time::day_filter);
         tera.register_filter("urlencode_strict", urlencode_strict);
         Ok(Renderer { tera: std::sync::Arc::new(tera) })
     }
@@ -97,7 +98,13 @@ const QUERY_VALUE: &percent_encoding::AsciiSet =
 /// does (tera's own filter comes with its `builtins`, which bring much more).
 fn urlencode_strict(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let text = value.as_str().ok_or_else(|| tera::Error::msg("urlencode_strict takes a string"))?;
-    Ok(Value::String(percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()))
+    Ok(Value::String(encode_query_value(text)))
+}
+
+/// A query parameter's value escaped as `encodeURIComponent` does: the one encoder of the
+/// templates' `urlencode_strict` and of links built in code.
+pub fn encode_query_value(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 fn translate_function(args: &HashMap<String, Value>) -> tera::Result<Value> {

@@ -31,6 +31,8 @@ pub struct ExportRow {
     pub country: Option<String>,
     pub postal_code: Option<String>,
     pub comment: Option<String>,
+    /// Its organizers hid the comment from the petition page (`comments::hide`).
+    pub comment_hidden: bool,
     pub public: bool,
     /// Ours only: the signer's instance keeps who asked for news.
     pub opt_in: Option<bool>,
@@ -111,6 +113,7 @@ fn local_page(
         public: bool,
         opt_in: bool,
         confirmed_at: Option<NaiveDateTime>,
+        comment_hidden_at: Option<NaiveDateTime>,
     }
     let mut query = s::table
         .filter(s::petition_id.eq(petition))
@@ -139,6 +142,7 @@ fn local_page(
                 country: r.country,
                 postal_code: r.postal_code,
                 comment: r.comment,
+                comment_hidden: r.comment_hidden_at.is_some(),
                 public: r.public,
                 opt_in: Some(r.opt_in),
                 confirmed_at,
@@ -182,6 +186,7 @@ fn remote_page(
             country,
             postal_code,
             comment: None,
+            comment_hidden: false,
             opt_in: None,
             confirmed_at,
             origin: Some(origin),

@@ -8,6 +8,7 @@
 //! organizers' export of confirmed signatures, a keyset-paginated page at a time (`export`);
 //! the organizers' news emailed to the signers who asked it, and its unsubscribe link (`news`).
 
+pub mod comments;
 pub mod counts;
 pub mod digest;
 pub mod emails;

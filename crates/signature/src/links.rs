@@ -60,6 +60,8 @@ pub(crate) enum Purpose {
     PasswordReset,
     /// A signer's one-click unsubscribe from a petition's news (`LinkKey::unsubscribe_token`).
     Unsubscribe,
+    /// An invitation to join an organization (`LinkKey::invitation_token`).
+    Invitation,
 }
 
 impl Purpose {
@@ -69,6 +71,7 @@ impl Purpose {
             Purpose::Withdraw => b"withdraw",
             Purpose::PasswordReset => b"password-reset",
             Purpose::Unsubscribe => b"unsubscribe",
+            Purpose::Invitation => b"invitation",
         }
     }
 }
@@ -133,6 +136,12 @@ impl LinkKey {
     /// queued email holds only the nonce and the database only the token's hash.
     pub fn password_reset_token(&self, nonce: &Nonce) -> Token {
         self.token(Purpose::PasswordReset, nonce)
+    }
+
+    /// The token of an invitation link: derived like a reset link's, so that the queued
+    /// email holds only the nonce and the database only the token's hash.
+    pub fn invitation_token(&self, nonce: &Nonce) -> Token {
+        self.token(Purpose::Invitation, nonce)
     }
 
     /// The token of a signature's unsubscribe link. Its "nonce" is the signature's id (the

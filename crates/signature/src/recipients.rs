@@ -257,22 +257,31 @@ mod tests {
     fn the_cap_holds_across_a_turn_of_the_filter() {
         let cap = DailyCap::new(NonZeroU32::new(3).unwrap(), 1_000);
         let hasher = RandomState::new();
-        let victim = hasher.hash_one("victim@example.org");
+        // Several victims: each may be one of the filter's false positives (about 1 %)
+        // after the turns, which keeps it refused; the leak is counted over all of them.
+        let victims: Vec<u64> = (0..20).map(|i| hasher.hash_one(format!("victim{i}@example.org"))).collect();
         let flood = |from: usize, n: usize| {
             for i in from..from + n {
                 cap.allow(hasher.hash_one(format!("flood{i}@example.org")));
             }
         };
-        assert!(cap.allow(victim) && cap.allow(victim) && cap.allow(victim));
-        assert!(!cap.allow(victim), "the fourth email of the day");
-        // A flood of new addresses turns the filter over once: the victim is still known.
+        for &victim in &victims {
+            assert!(cap.allow(victim) && cap.allow(victim) && cap.allow(victim));
+            assert!(!cap.allow(victim), "the fourth email of the day");
+        }
+        // A flood of new addresses turns the filter over once: the victims are still known.
         flood(0, 1_500);
-        assert!(!cap.allow(victim), "still over the cap after the filter turned over");
-        // Twice more without a try at the victim: it fell out of both filters, so one
+        for &victim in &victims {
+            assert!(!cap.allow(victim), "still over the cap after the filter turned over");
+        }
+        // Twice more without a try at the victims: they fell out of both filters, so one
         // email more goes through (the documented leak), and no second one.
         flood(1_500, 2_500);
-        assert!(cap.allow(victim), "one more after two turns without a try");
-        assert!(!cap.allow(victim), "then the exact count refuses again");
+        let leaked = victims.iter().filter(|&&victim| cap.allow(victim)).count();
+        assert!(leaked >= 15, "one more after two turns without a try: {leaked} of 20");
+        for &victim in &victims {
+            assert!(!cap.allow(victim), "then the exact count refuses again");
+        }
         // An address emailed once before the first turn is still remembered after it.
         let once = hasher.hash_one("once@example.org");
         let cap = DailyCap::new(NonZeroU32::new(2).unwrap(), 1_000);

@@ -113,7 +113,7 @@ pub async fn sign_petition(
     locale: Locale,
     network: Option<NetworkHash>,
 ) -> Result<(), SignatureError> {
-    if petition.status == signons_petition::PetitionStatus::Draft {
+    if petition.is_unpublished() {
         return Err(SignatureError::PetitionNotFound);
     }
     if !petition.accepts_signatures(signons_store::now()) {
@@ -593,8 +593,12 @@ pub fn withdraw(conn: &mut DbConnection, token: &str) -> Result<TokenPage, Signa
 /// A signer who chose to show their name.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicSigner {
+    /// The signature's id, for its organizers to hide the comment; `None` for a signer of
+    /// another instance (who sends no comment).
+    pub id: Option<Id>,
     pub name: String,
     pub country: Option<String>,
+    /// `None` when there is none, or its organizers hid it (`comments::hide`).
     pub comment: Option<String>,
     pub confirmed_at: NaiveDateTime,
 }
@@ -605,10 +609,12 @@ pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Resu
     #[derive(Queryable, Selectable)]
     #[diesel(table_name = s)]
     struct Row {
+        id: Id,
         name: String,
         country: Option<String>,
         comment: Option<String>,
         confirmed_at: Option<NaiveDateTime>,
+        comment_hidden_at: Option<NaiveDateTime>,
     }
     let rows: Vec<Row> = s::table
         .filter(s::petition_id.eq(petition))
@@ -623,8 +629,9 @@ pub fn recent_public(conn: &mut DbConnection, petition: &Id, limit: i64) -> Resu
     let mut signers: Vec<PublicSigner> = rows
         .into_iter()
         .filter_map(|r| {
-            let Row { name, country, comment, confirmed_at } = r;
-            confirmed_at.map(|confirmed_at| PublicSigner { name, country, comment, confirmed_at })
+            let Row { id, name, country, comment, confirmed_at, comment_hidden_at } = r;
+            let comment = comment.filter(|c| !c.trim().is_empty() && comment_hidden_at.is_none());
+            confirmed_at.map(|confirmed_at| PublicSigner { id: Some(id), name, country, comment, confirmed_at })
         })
         .collect();
     signers.extend(recent_public_elsewhere(conn, petition, limit)?);
@@ -654,7 +661,7 @@ fn recent_public_elsewhere(
     Ok(rows
         .into_iter()
         .filter_map(|(name, country, confirmed_at)| {
-            name.map(|name| PublicSigner { name, country, comment: None, confirmed_at })
+            name.map(|name| PublicSigner { id: None, name, country, comment: None, confirmed_at })
         })
         .collect())
 }

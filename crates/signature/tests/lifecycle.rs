@@ -174,7 +174,8 @@ async fn closed_petitions_refuse_signatures_and_confirmations(backend: TestBacke
     assert!(matches!(refused, Err(signons_signature::SignatureError::PetitionClosed)), "{refused:?}");
     // The maintenance step closes it for good.
     let closed = db.write(|conn| petition::close_ended(conn, signons_store::now())).unwrap();
-    assert_eq!(closed, 1);
+    assert_eq!(closed.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(), [slug.as_str()]);
+    assert_eq!(closed[0].status, signons_petition::PetitionStatus::Closed);
     let status = db.read(|conn| petition::find(conn, &slug)).unwrap().status;
     assert_eq!(status, signons_petition::PetitionStatus::Closed);
 }

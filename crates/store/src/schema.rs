@@ -6,6 +6,8 @@ diesel::table! {
         slug -> Text,
         name -> Text,
         created_at -> Timestamp,
+        description -> Nullable<Text>,
+        website -> Nullable<Text>,
     }
 }
 
@@ -74,6 +76,8 @@ diesel::table! {
         victory_html -> Nullable<Text>,
         hidden_reason -> Nullable<Text>,
         hidden_from -> Nullable<Text>,
+        review_note -> Nullable<Text>,
+        goal_fixed -> Bool,
     }
 }
 
@@ -110,6 +114,7 @@ diesel::table! {
         digest -> Nullable<Text>,
         network_hash -> Nullable<Text>,
         invalidated_at -> Nullable<Timestamp>,
+        comment_hidden_at -> Nullable<Timestamp>,
     }
 }
 
@@ -248,6 +253,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    petition_responses (petition_id) {
+        petition_id -> Text,
+        responder -> Text,
+        body_md -> Text,
+        body_html -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestone_messages (petition_id, reached) {
+        petition_id -> Text,
+        reached -> BigInt,
+        body_md -> Text,
+        body_html -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    petition_images (petition_id) {
+        petition_id -> Text,
+        image_id -> Text,
+        width -> Integer,
+        height -> Integer,
+        alt -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ap_petition_sync (petition_id) {
         petition_id -> Text,
         last_milestone -> BigInt,
@@ -347,6 +384,8 @@ diesel::joinable!(signatures -> petitions (petition_id));
 diesel::joinable!(reports -> petitions (petition_id));
 diesel::joinable!(petition_counters -> petitions (petition_id));
 diesel::joinable!(petition_posts -> petitions (petition_id));
+diesel::joinable!(petition_responses -> petitions (petition_id));
+diesel::joinable!(petition_images -> petitions (petition_id));
 diesel::joinable!(ap_petition_sync -> petitions (petition_id));
 diesel::joinable!(ap_followers -> ap_remote_actors (follower));
 
@@ -371,6 +410,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ap_domain_policies,
     instance_settings,
     petition_posts,
+    petition_responses,
+    petition_images,
     ap_petition_sync,
     remote_petitions,
     remote_posts,
@@ -481,3 +522,35 @@ diesel::table! {
 diesel::joinable!(news_mailings -> petitions (petition_id));
 diesel::allow_tables_to_appear_in_same_query!(news_mailings, petitions);
 diesel::allow_tables_to_appear_in_same_query!(news_mailings, signatures);
+
+// Appended (2026-12-09-000101_organizations): organizers' roles in organizations, and the
+// invitations owners send.
+diesel::table! {
+    memberships (organizer_id, organization_id) {
+        organizer_id -> Text,
+        organization_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (token_hash) {
+        token_hash -> Text,
+        organization_id -> Text,
+        email -> Text,
+        role -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(memberships -> organizations (organization_id));
+diesel::joinable!(memberships -> organizers (organizer_id));
+diesel::joinable!(invitations -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(memberships, organizations);
+diesel::allow_tables_to_appear_in_same_query!(memberships, organizers);
+diesel::allow_tables_to_appear_in_same_query!(invitations, organizations);
+diesel::allow_tables_to_appear_in_same_query!(invitations, organizers);

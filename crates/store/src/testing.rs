@@ -15,7 +15,9 @@
 //! final name always holds a complete schema; on PostgreSQL this runs under a session
 //! advisory lock, so only one process creates it and the others find it there. Templates of
 //! another hash (older migrations, or a crashed creation) are dropped when a new one is
-//! made, so they do not accumulate; if a process of another hash dropped ours meanwhile, the
+//! made, the oldest first, beyond the few most recent (`KEEP_TEMPLATES`): they do not
+//! accumulate, and test runs of other migrations at the same time (several worktrees of the
+//! project) do not drop each other's template in turn. If one was dropped meanwhile, the
 //! next test database makes it again.
 //!
 //! PostgreSQL is reached at `TEST_POSTGRES_URL` (default
@@ -34,6 +36,9 @@ pub const MIGRATIONS_HASH: &str = env!("SIGNONS_MIGRATIONS_HASH");
 
 /// Every template name starts with this; anything else with it is stale and may be dropped.
 const TEMPLATE_PREFIX: &str = "signons_template_";
+
+/// How many templates (this build's and the most recent others) are kept at most.
+const KEEP_TEMPLATES: usize = 8;
 
 /// The session advisory lock held while a PostgreSQL template is checked and created: one
 /// constant for every Signons test process on the server ("signons" in ASCII).
@@ -227,7 +232,7 @@ struct DatabaseName {
 
 fn template_databases(admin: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     let names: Vec<DatabaseName> = diesel::sql_query(format!(
-        "SELECT datname FROM pg_database WHERE starts_with(datname, '{TEMPLATE_PREFIX}') ORDER BY datname"
+        "SELECT datname FROM pg_database WHERE starts_with(datname, '{TEMPLATE_PREFIX}') ORDER BY oid"
     ))
     .load(admin)?;
     Ok(names.into_iter().map(|n| n.datname).collect())
@@ -257,8 +262,10 @@ fn make_pg_template(server: &PgServer, admin: &mut PgConnection) -> anyhow::Resu
     if existing.contains(&template) {
         return Ok(());
     }
-    // Every other template is of other migrations, or a creation that died half-way.
-    for stale in existing {
+    // Every other template is of other migrations, or a creation that died half-way: the
+    // oldest go (database oids grow with each creation), leaving room for ours.
+    let stale = existing.len().saturating_sub(KEEP_TEMPLATES - 1);
+    for stale in existing.into_iter().take(stale) {
         admin
             .batch_execute(&format!("DROP DATABASE IF EXISTS {stale} WITH (FORCE)"))
             .with_context(|| format!("cannot drop the stale template {stale}"))?;
@@ -374,12 +381,28 @@ fn remove_sqlite_files(path: &Path) {
 fn remove_stale_sqlite_templates(dir: &Path, current: &Path) {
     let Some(current_name) = current.file_name().and_then(|n| n.to_str()) else { return };
     let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
+    let entries: Vec<_> = entries.flatten().collect();
+    // Templates of other migrations, the most recent first: the first few are kept.
+    let mut others: Vec<(std::time::SystemTime, String)> = entries
+        .iter()
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_owned();
+            let other = name.starts_with("sqlite-") && name.ends_with(".db") && !name.starts_with(current_name);
+            if !other {
+                return None;
+            }
+            Some((e.metadata().ok()?.modified().ok()?, name))
+        })
+        .collect();
+    others.sort_by_key(|o| std::cmp::Reverse(o.0));
+    let kept: Vec<&str> = others.iter().take(KEEP_TEMPLATES - 1).map(|(_, n)| n.as_str()).collect();
+    for entry in entries {
         let path = entry.path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
         let stale = if name.starts_with("sqlite-") {
-            // The current template, with its `-wal` and `-shm` if a copy left them.
-            !name.starts_with(current_name)
+            // The current template, with its `-wal` and `-shm` if a copy left them, and the
+            // most recent others.
+            !name.starts_with(current_name) && !kept.iter().any(|k| name.starts_with(k))
         } else if name.starts_with("tmp-") {
             let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
             age.is_some_and(|age| age > Duration::from_secs(3600))

@@ -15,6 +15,8 @@ pub struct ApiPetition {
     pub victory_message: Option<String>,
     /// Confirmed signatures, by the instance that collected them.
     pub signatures_by_instance: BTreeMap<String, i64>,
+    /// The decision maker's response, once posted; null before.
+    pub response: Option<crate::read_model::views::ResponseView>,
 }
 
 impl ApiPetition {
@@ -26,6 +28,7 @@ impl ApiPetition {
             description: p.description_md.clone(),
             victory_message: p.victory.as_ref().map(|v| v.markdown.clone()),
             signatures_by_instance: crate::read_model::views::by_instance(public_url, count, by_origin),
+            response: None,
         }
     }
 }

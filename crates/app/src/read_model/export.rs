@@ -37,7 +37,7 @@ impl Columns {
         if self.postal_code {
             h.push("postal_code");
         }
-        h.extend(["comment", "public", "opt_in", "confirmed_at", "instance"]);
+        h.extend(["comment", "public", "opt_in", "confirmed_at", "instance", "comment_hidden"]);
         h
     }
 
@@ -56,6 +56,7 @@ impl Columns {
         r.push(row.opt_in.map(|b| b.to_string()).unwrap_or_default());
         r.push(rfc3339(row));
         r.push(row.origin.clone().unwrap_or_else(|| self.host.clone()));
+        r.push(row.comment_hidden.to_string());
         r
     }
 
@@ -187,6 +188,7 @@ fn osdi_signature(columns: &Columns, row: &ExportRow) -> Value {
         "created_date": rfc3339(row),
         "origin_system": row.origin.as_deref().unwrap_or(&columns.host),
         "comments": row.comment,
+        "comment_hidden": row.comment_hidden,
         "public": row.public,
         "opt_in": row.opt_in,
         "person": person,
@@ -263,6 +265,7 @@ mod tests {
             country: Some("FR".into()),
             postal_code: Some("75001".into()),
             comment: None,
+            comment_hidden: false,
             public,
             opt_in: Some(true),
             confirmed_at: chrono::NaiveDateTime::default(),

@@ -35,6 +35,8 @@ pub struct PetitionSnapshot {
     pub signers: Vec<PublicSigner>,
     /// Its latest news and milestones (what its followers received).
     pub news: Vec<NewsView>,
+    /// The decision maker's response, shown at the top of its page.
+    pub response: Option<signons_petition::response::Response>,
 }
 
 impl PetitionSnapshot {
@@ -57,7 +59,8 @@ impl PetitionSnapshot {
             let own = signons_federation::LocalRef::Petition(petition.slug.clone());
             let posts = signons_federation::posts::posts_by(conn, &own, RECENT_NEWS)?;
             let news = posts.into_iter().map(|p| NewsView::new(p.body_html, p.created_at)).collect();
-            Ok(PetitionSnapshot { petition, count, by_origin, signers, news })
+            let response = signons_petition::response::of(conn, &petition.id)?;
+            Ok(PetitionSnapshot { petition, count, by_origin, signers, news, response })
         })
         .await
     }
@@ -88,7 +91,7 @@ impl Snapshots {
     /// A published petition: drafts are not found.
     pub async fn published(&self, db: &Database, slug: &str) -> Result<Loaded<PetitionSnapshot>, AppError> {
         let snapshot = self.get(db, slug).await?;
-        if snapshot.value.petition.status == PetitionStatus::Draft {
+        if snapshot.value.petition.is_unpublished() {
             return Err(AppError::NotFound);
         }
         Ok(snapshot)

@@ -16,9 +16,15 @@ pub struct PetitionView {
     pub organization: String,
     pub organization_slug: String,
     pub description_html: SafeHtml,
+    /// The goal its organizers set.
     pub goal: i64,
+    /// Whether they fixed it: otherwise the goal shown steps up once reached.
+    pub goal_fixed: bool,
+    /// The goal its pages show: `goal`, or once reached (and not fixed) the next step
+    /// (100 → 200 → 500 → 1,000 …).
+    pub displayed_goal: i64,
     pub total_signatures: i64,
-    /// Progress toward the goal, 0 to 100.
+    /// Progress toward the displayed goal, 0 to 100.
     pub percent: i64,
     pub status: PetitionStatus,
     pub end_date: Option<String>,
@@ -43,6 +49,43 @@ pub struct PetitionView {
     /// petition is in no public list nor the API).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden_reason: Option<String>,
+    /// Its picture; null when it has none.
+    pub picture: Option<PictureView>,
+}
+
+/// A petition's picture as pages show it: an `<img>` with its `srcset`, and the absolute
+/// address of its widest file (the shared link's preview).
+#[derive(Debug, Clone, Serialize)]
+pub struct PictureView {
+    /// The file of about 960 pixels (or the widest, when narrower), and its size.
+    pub src: String,
+    pub width: u32,
+    pub height: u32,
+    /// Every file and its width: `/media/…-480.jpg 480w, …`.
+    pub srcset: String,
+    pub alt: String,
+    /// The widest file, absolute, and its size.
+    pub url: String,
+    pub url_width: u32,
+    pub url_height: u32,
+}
+
+impl PictureView {
+    pub fn new(p: &signons_petition::picture::Picture, public_url: &str) -> Self {
+        let widths = p.widths();
+        let widest = widths.last().copied().unwrap_or(1);
+        let shown = widths.iter().copied().find(|w| *w >= 960).unwrap_or(widest);
+        PictureView {
+            src: format!("/media/{}", p.file(shown)),
+            width: shown,
+            height: p.height_at(shown),
+            srcset: widths.iter().map(|w| format!("/media/{} {w}w", p.file(*w))).collect::<Vec<_>>().join(", "),
+            alt: p.alt.clone(),
+            url: format!("{public_url}/media/{}", p.file(widest)),
+            url_width: widest,
+            url_height: p.height_at(widest),
+        }
+    }
 }
 
 impl PetitionView {
@@ -52,7 +95,8 @@ impl PetitionView {
     }
 
     pub fn new(p: &Petition, count: i64, public_url: &str) -> Self {
-        let percent = if p.goal > 0 { (count.saturating_mul(100) / p.goal).clamp(0, 100) } else { 0 };
+        let displayed_goal = p.shown_goal(count);
+        let percent = if displayed_goal > 0 { (count.saturating_mul(100) / displayed_goal).clamp(0, 100) } else { 0 };
         PetitionView {
             slug: p.slug.clone(),
             url: format!("{public_url}/p/{}", p.slug),
@@ -62,6 +106,8 @@ impl PetitionView {
             organization_slug: p.organization.slug.clone(),
             description_html: p.description_html.clone(),
             goal: p.goal,
+            goal_fixed: p.goal_fixed,
+            displayed_goal,
             total_signatures: count,
             percent,
             status: p.status,
@@ -78,6 +124,33 @@ impl PetitionView {
             victory_html: p.victory.as_ref().map(|v| v.html.clone()),
             can_reopen: p.can_reopen(signons_store::now()),
             hidden_reason: p.hidden_reason.clone(),
+            picture: p.picture.as_ref().map(|picture| PictureView::new(picture, public_url)),
+        }
+    }
+}
+
+/// The decision maker's response, as pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseView {
+    pub responder: String,
+    /// As written (Markdown), and rendered and sanitized.
+    pub text: String,
+    pub text_html: SafeHtml,
+    /// RFC 3339, in UTC; and the day, for pages.
+    pub posted_at: String,
+    pub updated_at: String,
+    pub updated_on: String,
+}
+
+impl ResponseView {
+    pub fn new(r: &signons_petition::response::Response) -> Self {
+        ResponseView {
+            responder: r.responder.clone(),
+            text: r.markdown.clone(),
+            text_html: r.html.clone(),
+            posted_at: signons_federation::objects::timestamp(r.posted_at),
+            updated_at: signons_federation::objects::timestamp(r.updated_at),
+            updated_on: r.updated_at.format("%Y-%m-%d").to_string(),
         }
     }
 }
@@ -196,6 +269,8 @@ pub struct ListedPetition {
     pub goal: i64,
     pub percent: i64,
     pub open: bool,
+    /// `open`, `closed` or `won`.
+    pub status: String,
     /// The organization of a petition of this instance.
     pub organization: Option<String>,
     /// The home instance (`host[:port]`) of a petition of another instance.
@@ -209,9 +284,10 @@ impl ListedPetition {
             title: p.title.clone(),
             target: p.target.clone(),
             total_signatures: p.total_signatures,
-            goal: p.goal,
+            goal: p.displayed_goal,
             percent: p.percent,
             open: p.status == PetitionStatus::Open,
+            status: p.status.as_str().to_owned(),
             organization: Some(p.organization.clone()),
             host: None,
         }
@@ -226,6 +302,7 @@ impl ListedPetition {
             goal: p.goal,
             percent: p.percent,
             open: p.status == "open",
+            status: p.status.clone(),
             organization: None,
             host: Some(p.host.clone()),
         }
@@ -249,6 +326,63 @@ impl NewsView {
             content_html,
             published_at: signons_federation::objects::timestamp(at),
             date: at.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+/// A recent public signer as the petition page shows them: how long ago they signed is
+/// said when the page is rendered (the snapshot and the page are a second or so old), and
+/// the exact time goes in the `<time>` element.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerView {
+    /// The signature's id, for its organizers' button that hides the comment (the page
+    /// shows it only to them); `None` for another instance's signer.
+    pub id: Option<String>,
+    pub name: String,
+    /// Their place, as they typed it.
+    pub country: Option<String>,
+    pub comment: Option<String>,
+    /// RFC 3339, in UTC.
+    pub confirmed_at: String,
+    /// "2 minutes ago", in the page's language.
+    pub ago: String,
+}
+
+impl SignerView {
+    pub fn all(signers: &[signons_signature::PublicSigner], locale: signons_render::Locale) -> Vec<Self> {
+        let now = signons_store::now();
+        signers
+            .iter()
+            .map(|s| SignerView {
+                id: s.id.as_ref().map(|id| id.as_str().to_owned()),
+                name: s.name.clone(),
+                country: s.country.clone(),
+                comment: s.comment.clone(),
+                confirmed_at: signons_federation::objects::timestamp(s.confirmed_at),
+                ago: signons_render::relative_time(locale, s.confirmed_at, now),
+            })
+            .collect()
+    }
+}
+
+/// A recent public signer as the API gives them (`GET /api/v1/petitions/{slug}/signers`):
+/// what the page shows, the comment gone once its organizers hid it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiSigner {
+    pub name: String,
+    pub country: Option<String>,
+    pub comment: Option<String>,
+    /// RFC 3339, in UTC.
+    pub confirmed_at: String,
+}
+
+impl ApiSigner {
+    pub fn new(s: &signons_signature::PublicSigner) -> Self {
+        ApiSigner {
+            name: s.name.clone(),
+            country: s.country.clone(),
+            comment: s.comment.clone(),
+            confirmed_at: signons_federation::objects::timestamp(s.confirmed_at),
         }
     }
 }

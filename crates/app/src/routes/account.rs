@@ -2,7 +2,7 @@
 //! revoked), and resetting a forgotten password by email.
 
 use crate::error::AppError;
-use crate::page::{errors_context, parse_form, Visitor};
+use crate::page::{errors_context, form_errors, parse_form, Visitor};
 use crate::page_error::PageResult;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -238,8 +238,7 @@ fn forgot_page(
 ) -> HttpResponse {
     let mut context = Context::new();
     context.insert("form", form);
-    context
-        .insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
+    context.insert("errors", &form_errors(visitor.locale, errors));
     context.insert("notice", &notice.map(|k| visitor.t(k)));
     context.insert("sent", &sent);
     context.insert("minutes", &account::RESET_LINK_MINUTES);
@@ -309,8 +308,7 @@ fn reset_page(
     let mut context = Context::new();
     context.insert("action", path);
     context.insert("state", page_state);
-    context
-        .insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
+    context.insert("errors", &form_errors(visitor.locale, errors));
     context.insert("notice", &notice.map(|k| visitor.t(k)));
     visitor.render(state, "password_reset.html", context, status)
 }

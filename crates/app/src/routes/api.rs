@@ -85,6 +85,8 @@ struct CreatePetition {
     #[serde(default)]
     ask_postal_code: bool,
     #[serde(default)]
+    goal_fixed: bool,
+    #[serde(default)]
     publish: bool,
 }
 
@@ -109,6 +111,7 @@ pub async fn create_petition(
         end_date: body.end_date.unwrap_or_default(),
         ask_country: body.ask_country,
         ask_postal_code: body.ask_postal_code,
+        goal_fixed: body.goal_fixed,
     };
     let valid = input.validate(chrono::Utc::now().date_naive()).map_err(AppError::Invalid)?;
     let publish = body.publish;
@@ -173,15 +176,20 @@ pub async fn list_petitions(req: HttpRequest, state: web::Data<AppState>) -> Res
     Ok(HttpResponse::Ok().content_type("application/json").body(body.value.as_ref().clone()))
 }
 
-async fn load(state: &AppState, slug: String) -> Result<(Petition, i64, Vec<(String, i64)>), AppError> {
-    state
+/// A petition as the API answers after a change: read again, with its count and response.
+async fn load(state: &AppState, slug: String) -> Result<ApiPetition, AppError> {
+    let (p, count, by_origin, response) = state
         .db
         .read_async(move |conn| -> Result<_, AppError> {
             let p = petition::find(conn, &slug)?;
             let (count, by_origin) = signons_signature::counts::total_by_origin(conn, &p.id)?;
-            Ok((p, count, by_origin))
+            let response = signons_petition::response::of(conn, &p.id)?;
+            Ok((p, count, by_origin, response))
         })
-        .await
+        .await?;
+    let mut petition = api_petition(state, &p, count, &by_origin);
+    petition.response = response.as_ref().map(crate::read_model::views::ResponseView::new);
+    Ok(petition)
 }
 
 /// A published petition as everyone sees it, from memory (at most about a second old;
@@ -204,8 +212,9 @@ pub async fn get_petition(
         return Ok(HttpResponse::Ok().json(body));
     }
     let s = public_snapshot(&state, &slug).await?;
-    let body =
-        serde_json::to_vec(&api_petition(&state, &s.petition, s.count, &s.by_origin)).map_err(AppError::internal)?;
+    let mut petition = api_petition(&state, &s.petition, s.count, &s.by_origin);
+    petition.response = s.response.as_ref().map(crate::read_model::views::ResponseView::new);
+    let body = serde_json::to_vec(&petition).map_err(AppError::internal)?;
     Ok(public_json(&req, body))
 }
 
@@ -219,6 +228,21 @@ pub async fn petition_count(
 ) -> Result<HttpResponse, AppError> {
     let s = public_snapshot(&state, &slug).await?;
     let body = serde_json::to_vec(&serde_json::json!({ "total_signatures": s.count })).map_err(AppError::internal)?;
+    Ok(public_json(&req, body))
+}
+
+/// `{"signers": [...]}`: the petition's most recent public signers, as its page shows them
+/// (name, place, comment, when), newest first; a comment its organizers hid is `null`.
+/// From the same snapshot as the page (about a second old).
+#[get("/petitions/{slug}/signers")]
+pub async fn petition_signers(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let s = public_snapshot(&state, &slug).await?;
+    let signers: Vec<_> = s.signers.iter().map(crate::read_model::views::ApiSigner::new).collect();
+    let body = serde_json::to_vec(&serde_json::json!({ "signers": signers })).map_err(AppError::internal)?;
     Ok(public_json(&req, body))
 }
 
@@ -360,8 +384,7 @@ pub async fn close_petition(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let p = crate::federate::change(&state, organizer.0, slug.into_inner(), petition::close).await?;
-    let (p, count, by_origin) = load(&state, p.slug).await?;
-    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
+    Ok(HttpResponse::Ok().json(load(&state, p.slug).await?))
 }
 
 /// A JSON member that may be absent (`None`) or present, `null` included (`Some(Null)`).
@@ -389,6 +412,7 @@ struct EditPetition {
     goal: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "present")]
     end_date: Option<serde_json::Value>,
+    goal_fixed: Option<bool>,
 }
 
 /// Edits a petition, a draft or a published one (title, text, target, goal, end date):
@@ -431,6 +455,7 @@ pub async fn edit_petition(
         end_date,
         ask_country: current.ask_country,
         ask_postal_code: current.ask_postal_code,
+        goal_fixed: body.goal_fixed.unwrap_or(current.goal_fixed),
     };
     let valid = input.validate_edit(chrono::Utc::now().date_naive(), current.end_at).map_err(AppError::Invalid)?;
     let tell = crate::federate::Tell::Changed;
@@ -438,8 +463,7 @@ pub async fn edit_petition(
         petition::update(conn, organizer, slug, valid)
     })
     .await?;
-    let (p, count, by_origin) = load(&state, p.slug).await?;
-    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
+    Ok(HttpResponse::Ok().json(load(&state, p.slug).await?))
 }
 
 /// Reopens a closed petition whose end date has not passed (409 otherwise).
@@ -451,8 +475,7 @@ pub async fn reopen_petition(
 ) -> Result<HttpResponse, AppError> {
     let tell = crate::federate::Tell::Changed;
     let p = crate::federate::change_with(&state, organizer.0, slug.into_inner(), tell, petition::reopen).await?;
-    let (p, count, by_origin) = load(&state, p.slug).await?;
-    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
+    Ok(HttpResponse::Ok().json(load(&state, p.slug).await?))
 }
 
 #[derive(Deserialize)]
@@ -476,8 +499,7 @@ pub async fn win_petition(
         petition::win(conn, organizer, slug, message)
     })
     .await?;
-    let (p, count, by_origin) = load(&state, p.slug).await?;
-    Ok(HttpResponse::Ok().json(api_petition(&state, &p, count, &by_origin)))
+    Ok(HttpResponse::Ok().json(load(&state, p.slug).await?))
 }
 
 /// Removes a petition: its signatures are deleted, followers get a `Delete`, its address
@@ -541,4 +563,40 @@ pub async fn post_news(
         "content": post.body_html,
         "published": signons_federation::objects::timestamp(post.created_at),
     })))
+}
+
+#[derive(Deserialize)]
+struct ResponseInput {
+    #[serde(default)]
+    responder: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// The decision maker's response (Markdown), replacing any earlier one: shown at the top of
+/// the petition and said as news (followers, and the signers who asked news).
+#[post("/petitions/{slug}/response")]
+pub async fn post_response(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+    body: web::Json<ResponseInput>,
+) -> Result<HttpResponse, AppError> {
+    let input =
+        signons_petition::response::ResponseInput::parse(&body.responder, &body.text).map_err(AppError::Invalid)?;
+    let post = crate::federate::post_response(&state, organizer.0, slug.into_inner(), input).await?;
+    let slug = post.petition_slug.clone();
+    let response = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let p = petition::find(conn, &slug)?;
+            Ok(signons_petition::response::of(conn, &p.id)?)
+        })
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the response just recorded cannot be read")))?;
+    let news = state.fed().urls.note(&post.id);
+    let mut json =
+        serde_json::to_value(crate::read_model::views::ResponseView::new(&response)).map_err(AppError::internal)?;
+    json["news"] = serde_json::Value::String(news.to_string());
+    Ok(HttpResponse::Created().json(json))
 }

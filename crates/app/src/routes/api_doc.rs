@@ -33,6 +33,7 @@ mod tests {
             ("api", include_str!("api.rs")),
             ("export", include_str!("export.rs")),
             ("api_doc", include_str!("api_doc.rs")),
+            ("milestones", include_str!("milestones.rs")),
         ];
         let start = startup.find("web::scope(\"/api/v1\")").expect("the /api/v1 scope in startup.rs");
         let scope = &startup[start..];

@@ -92,11 +92,15 @@ pub async fn organization(
     if wants_activity_json(&req) {
         return Ok(actor_response(&state, LocalRef::Organization(name)).await);
     }
-    let (org, views) = read_model::lists::organization_page(&state.db, &state.config.public_url, name).await?;
+    let page = read_model::lists::organization_page(&state.db, &state.config.public_url, name).await?;
+    let org = page.organization;
     let mut context = Context::new();
-    context.insert("organization", &org);
-    context.insert("petitions", &views);
     context.insert("handle", &format!("@{}@{}", org.slug, state.fed().urls.host()));
+    context.insert("manage", &visitor.organizer.as_ref().is_some_and(|o| o.may_manage(&org.id)));
+    context.insert("member", &visitor.organizer.as_ref().is_some_and(|o| o.acts_for(&org.id)));
+    context.insert("organization", &org);
+    context.insert("profile", &page.profile);
+    context.insert("petitions", &page.petitions);
     Ok(visitor.render(&state, "organization.html", context, StatusCode::OK))
 }
 

@@ -2,7 +2,7 @@
 //! reports (`/admin/moderation`), where petitions are hidden with a reason or unhidden.
 
 use crate::error::AppError;
-use crate::page::{errors_context, parse_form, redirect, Visitor};
+use crate::page::{form_errors, parse_form, redirect, Visitor};
 use crate::page_error::PageResult;
 use crate::routes::admin::require_admin;
 use crate::routes::public::visible_petition;
@@ -10,7 +10,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest};
 use serde::{Deserialize, Serialize};
-use signons_petition::moderation::{self, HiddenReason, NewReport, ReportReason};
+use signons_petition::moderation::{self, HiddenReason, NewReport, ReportReason, ReviewNote};
 use signons_petition::FieldErrors;
 use signons_render::Context;
 
@@ -51,8 +51,7 @@ async fn report_page(
     context.insert("reasons", &ReportReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>());
     context.insert("form", form);
     context.insert("details_max", &moderation::DETAILS_MAX);
-    context
-        .insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
+    context.insert("errors", &form_errors(visitor.locale, errors));
     context.insert("notice", &notice.map(|k| visitor.t(k)));
     context.insert("done", &done);
     Ok(visitor.render(state, "report.html", context, status))
@@ -124,13 +123,15 @@ pub async fn report_petition(
 struct QueueForm {
     #[serde(default)]
     csrf: String,
-    /// `dismiss`, `hide` or `unhide`.
+    /// `dismiss`, `hide`, `unhide`, `approve` or `send_back`.
     #[serde(default)]
     action: String,
     #[serde(default)]
     slug: String,
     #[serde(default)]
     hidden_reason: String,
+    #[serde(default)]
+    review_note: String,
 }
 
 #[derive(Serialize)]
@@ -146,15 +147,18 @@ async fn queue_view(
     notice: Option<&str>,
     error: Option<(StatusCode, &str)>,
 ) -> PageResult {
-    let (queue, hidden) = state
+    let (queue, hidden, in_review) = state
         .db
-        .read_async(|conn| -> Result<_, AppError> { Ok((moderation::queue(conn)?, moderation::hidden(conn)?)) })
+        .read_async(|conn| -> Result<_, AppError> {
+            Ok((moderation::queue(conn)?, moderation::hidden(conn)?, moderation::in_review(conn)?))
+        })
         .await?;
     let hidden: Vec<HiddenRow> =
         hidden.into_iter().map(|(slug, title, reason)| HiddenRow { slug, title, reason }).collect();
     let mut context = Context::new();
     context.insert("queue", &queue);
     context.insert("hidden", &hidden);
+    context.insert("in_review", &in_review);
     context.insert("reason_max", &moderation::HIDDEN_REASON_MAX);
     context.insert("notice", &notice.map(|k| visitor.t(k)));
     context.insert("error", &error.map(|(_, k)| visitor.t(k)));
@@ -170,6 +174,8 @@ pub async fn queue_page(req: HttpRequest, state: web::Data<AppState>, visitor: V
         Some("dismiss") => Some("moderation-done-dismiss"),
         Some("hide") => Some("moderation-done-hide"),
         Some("unhide") => Some("moderation-done-unhide"),
+        Some("approve") => Some("moderation-done-approve"),
+        Some("send_back") => Some("moderation-done-send-back"),
         _ => None,
     };
     queue_view(&state, &visitor, notice, None).await
@@ -221,6 +227,28 @@ pub async fn queue_update(state: web::Data<AppState>, visitor: Visitor, body: we
                 .await?;
             state.fed().wake.notify_one();
             action
+        }
+        "approve" => {
+            let s = slug.clone();
+            state
+                .db
+                .write_async(move |conn| -> Result<(), AppError> {
+                    // Published now: its organization's followers hear of it as of any launch.
+                    let petition = moderation::approve(conn, &s)?;
+                    crate::federate::announce(conn, &fed, &petition)
+                })
+                .await?;
+            state.fed().wake.notify_one();
+            "approve"
+        }
+        "send_back" => {
+            let Ok(note) = ReviewNote::parse(&form.review_note) else {
+                let error = (StatusCode::UNPROCESSABLE_ENTITY, "moderation-error-note");
+                return queue_view(&state, &visitor, None, Some(error)).await;
+            };
+            let s = slug.clone();
+            state.db.write_async(move |conn| moderation::send_back(conn, &s, &note)).await?;
+            "send_back"
         }
         _ => return queue_view(&state, &visitor, None, Some((StatusCode::BAD_REQUEST, "admin-error-action"))).await,
     };

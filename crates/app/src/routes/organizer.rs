@@ -4,7 +4,7 @@
 
 use crate::error::AppError;
 use crate::federate::Tell;
-use crate::page::{checkbox, cookie, errors_context, parse_form, redirect, safe_next, Visitor, SESSION_COOKIE};
+use crate::page::{checkbox, cookie, form_errors, parse_form, redirect, safe_next, Visitor, SESSION_COOKIE};
 use crate::page_error::PageResult;
 use crate::read_model;
 use crate::state::AppState;
@@ -139,15 +139,29 @@ pub async fn logout(state: web::Data<AppState>, visitor: Visitor, body: web::Byt
     Ok(response)
 }
 
+/// One organization on the dashboard: the organizer's role there and its petitions.
+#[derive(Serialize)]
+struct DashboardGroup {
+    organization: signons_petition::Organization,
+    role: signons_petition::Role,
+    petitions: Vec<read_model::views::PetitionView>,
+}
+
+/// The petitions of every organization the organizer belongs to, grouped by organization.
 #[get("/dashboard")]
 pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
-    let views =
-        read_model::lists::organization_petitions(&state.db, &state.config.public_url, organizer.organization.id)
-            .await?;
+    let mut groups = Vec::with_capacity(organizer.memberships.len());
+    for m in &organizer.memberships {
+        let petitions =
+            read_model::lists::organization_petitions(&state.db, &state.config.public_url, m.organization.id.clone())
+                .await?;
+        groups.push(DashboardGroup { organization: m.organization.clone(), role: m.role, petitions });
+    }
     let mut context = Context::new();
-    context.insert("petitions", &views);
-    context.insert("is_admin", &visitor.organizer.as_ref().is_some_and(|o| o.is_admin));
+    context.insert("any_petition", &groups.iter().any(|g| !g.petitions.is_empty()));
+    context.insert("groups", &groups);
+    context.insert("is_admin", &organizer.is_admin);
     Ok(visitor.render(&state, "dashboard.html", context, StatusCode::OK))
 }
 
@@ -170,9 +184,15 @@ struct PetitionForm {
     ask_country: bool,
     #[serde(default, deserialize_with = "checkbox")]
     ask_postal_code: bool,
+    #[serde(default, deserialize_with = "checkbox")]
+    goal_fixed: bool,
     /// Which button: `preview`, `draft` or `publish`.
     #[serde(default)]
     action: String,
+    /// A new petition's organization (its slug), when the organizer has several; empty
+    /// for their default one.
+    #[serde(default)]
+    organization: String,
 }
 
 impl PetitionForm {
@@ -185,6 +205,7 @@ impl PetitionForm {
             end_date: self.end_date.clone(),
             ask_country: self.ask_country,
             ask_postal_code: self.ask_postal_code,
+            goal_fixed: self.goal_fixed,
         }
     }
 
@@ -197,6 +218,7 @@ impl PetitionForm {
             end_date: p.end_date().map(|d| d.to_string()).unwrap_or_default(),
             ask_country: p.ask_country,
             ask_postal_code: p.ask_postal_code,
+            goal_fixed: p.goal_fixed,
             ..PetitionForm::default()
         }
     }
@@ -211,6 +233,10 @@ struct Editor<'a> {
     errors: Option<&'a FieldErrors>,
     preview: Option<&'a str>,
     notice: Option<&'a str>,
+    /// The petition's picture, and why an upload was refused (a translation key) with the
+    /// alternative text typed.
+    picture: Option<&'a signons_petition::picture::Picture>,
+    picture_error: Option<(&'a str, &'a str)>,
 }
 
 fn editor_page(state: &AppState, visitor: &Visitor, editor: Editor<'_>, status: StatusCode) -> HttpResponse {
@@ -218,13 +244,38 @@ fn editor_page(state: &AppState, visitor: &Visitor, editor: Editor<'_>, status: 
     context.insert("form", editor.form);
     context.insert("slug", &editor.slug);
     context.insert("published", &editor.published);
-    context.insert(
-        "errors",
-        &editor.errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})),
-    );
+    context.insert("errors", &form_errors(visitor.locale, editor.errors));
     context.insert("preview", &editor.preview);
     context.insert("notice", &editor.notice.map(|k| visitor.t(k)));
+    let picture = editor.picture.map(|p| crate::read_model::views::PictureView::new(p, &state.config.public_url));
+    context.insert("picture", &picture);
+    context.insert("picture_error", &editor.picture_error.map(|(k, _)| visitor.t(k)));
+    context.insert("picture_alt", &editor.picture_error.map(|(_, alt)| alt).unwrap_or_default());
+    context.insert("picture_alt_max", &signons_petition::picture::ALT_MAX);
     visitor.render(state, "petition_form.html", context, status)
+}
+
+/// The edit page again, the picture's form saying why an upload was refused.
+pub(crate) fn picture_error_page(
+    state: &AppState,
+    visitor: &Visitor,
+    p: &Petition,
+    key: &str,
+    alt: &str,
+    status: StatusCode,
+) -> HttpResponse {
+    let form = PetitionForm::from_petition(p);
+    let editor = Editor {
+        form: &form,
+        slug: Some(&p.slug),
+        published: p.status != PetitionStatus::Draft,
+        errors: None,
+        preview: None,
+        notice: None,
+        picture: p.picture.as_ref(),
+        picture_error: Some((key, alt)),
+    };
+    editor_page(state, visitor, editor, status)
 }
 
 #[get("/petitions/new")]
@@ -234,7 +285,16 @@ pub async fn new_petition(state: web::Data<AppState>, visitor: Visitor) -> PageR
     Ok(editor_page(
         &state,
         &visitor,
-        Editor { form: &form, slug: None, published: false, errors: None, preview: None, notice: None },
+        Editor {
+            form: &form,
+            slug: None,
+            published: false,
+            errors: None,
+            preview: None,
+            notice: None,
+            picture: None,
+            picture_error: None,
+        },
         StatusCode::OK,
     ))
 }
@@ -246,7 +306,7 @@ pub async fn create_petition(state: web::Data<AppState>, visitor: Visitor, body:
 
 /// The organizer's own petition, read fresh: another organization's is not found (404),
 /// whatever it is, and a removed one is gone (410).
-async fn own_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<Petition, AppError> {
+pub(crate) async fn own_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<Petition, AppError> {
     let (organizer, slug) = (visitor.require_organizer()?.clone(), slug.to_owned());
     state.db.read_async(move |conn| crate::read_model::own::petition(conn, &organizer, &slug)).await
 }
@@ -262,10 +322,12 @@ pub async fn edit_petition(state: web::Data<AppState>, visitor: Visitor, slug: w
         Editor {
             form: &form,
             slug: Some(&slug),
-            published: p.status != PetitionStatus::Draft,
+            published: !p.is_unpublished(),
             errors: None,
             preview: None,
             notice: None,
+            picture: p.picture.as_ref(),
+            picture_error: None,
         },
         StatusCode::OK,
     ))
@@ -290,9 +352,18 @@ async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>
         Some(s) => Some(own_petition(state, visitor, s).await?),
         None => None,
     };
-    let published = current.as_ref().is_some_and(|p| p.status != PetitionStatus::Draft);
-    let editor =
-        |errors, preview, notice| Editor { form: &form, slug: slug.as_deref(), published, errors, preview, notice };
+    let published = current.as_ref().is_some_and(|p| !p.is_unpublished());
+    let picture = current.as_ref().and_then(|p| p.picture.as_ref());
+    let editor = |errors, preview, notice| Editor {
+        form: &form,
+        slug: slug.as_deref(),
+        published,
+        errors,
+        preview,
+        notice,
+        picture,
+        picture_error: None,
+    };
     if visitor.check_csrf(&form.csrf).is_err() {
         return Ok(editor_page(state, visitor, editor(None, None, Some("error-csrf-failed")), StatusCode::FORBIDDEN));
     }
@@ -316,13 +387,19 @@ async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>
         "publish" => true,
         _ => false,
     };
+    // Only one of the organizer's organizations: any other is refused (403).
+    let organization = if form.organization.is_empty() {
+        organizer.organization.id.clone()
+    } else {
+        organizer.membership(&form.organization).map(|m| m.organization.id.clone()).ok_or(AppError::Forbidden)?
+    };
     let fed = state.fed().clone();
     let saved = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
             let saved = match slug {
                 None => {
-                    let p = petition::create(conn, &organizer, valid, publish)?;
+                    let p = petition::create_in(conn, &organizer, &organization, valid, publish)?;
                     crate::federate::announce(conn, &fed, &p)?;
                     p
                 }
@@ -433,8 +510,7 @@ fn win_page(
     context.insert("slug", &p.slug);
     context.insert("title", &p.title);
     context.insert("form", form);
-    context
-        .insert("errors", &errors.map(|e| errors_context(visitor.locale, e)).unwrap_or_else(|| serde_json::json!({})));
+    context.insert("errors", &form_errors(visitor.locale, errors));
     visitor.render(state, "petition_win.html", context, status)
 }
 
@@ -473,6 +549,74 @@ pub async fn win_petition(
     })
     .await?;
     Ok(redirect(&format!("/p/{}", won.slug)))
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct ResponseForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    /// Who answered.
+    #[serde(default)]
+    responder: String,
+    /// What they answered, Markdown.
+    #[serde(default)]
+    text: String,
+}
+
+fn response_page(
+    state: &AppState,
+    visitor: &Visitor,
+    p: &Petition,
+    form: &ResponseForm,
+    errors: Option<&FieldErrors>,
+    status: StatusCode,
+) -> HttpResponse {
+    let mut context = Context::new();
+    context.insert("slug", &p.slug);
+    context.insert("title", &p.title);
+    context.insert("target", &p.target);
+    context.insert("form", form);
+    context.insert("errors", &form_errors(visitor.locale, errors));
+    visitor.render(state, "petition_response.html", context, status)
+}
+
+/// The decision maker's response form, filled with the response already posted (a new one
+/// replaces it).
+#[get("/p/{slug}/response")]
+pub async fn response_form(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
+    let p = own_petition(&state, &visitor, &slug).await?;
+    if !p.is_public() {
+        return Err(AppError::InvalidState(format!("a {} petition cannot be given a response", p.status)).into());
+    }
+    let id = p.id.clone();
+    let current = state.db.read_async(move |conn| signons_petition::response::of(conn, &id)).await?;
+    let form = current
+        .map(|r| ResponseForm { csrf: String::new(), responder: r.responder, text: r.markdown })
+        .unwrap_or_default();
+    Ok(response_page(&state, &visitor, &p, &form, None, StatusCode::OK))
+}
+
+/// Posts the decision maker's response: shown at the top of the petition, and said as news
+/// (followers, and the signers who asked news). A refused one is shown again, as typed.
+#[post("/p/{slug}/response")]
+pub async fn post_response(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let organizer = visitor.require_organizer()?.clone();
+    let form: ResponseForm = parse_form(&body)?;
+    let p = own_petition(&state, &visitor, &slug).await?;
+    visitor.check_csrf(&form.csrf)?;
+    let input = match signons_petition::response::ResponseInput::parse(&form.responder, &form.text) {
+        Ok(input) => input,
+        Err(errors) => {
+            return Ok(response_page(&state, &visitor, &p, &form, Some(&errors), StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let post = crate::federate::post_response(&state, organizer, p.slug, input).await?;
+    Ok(redirect(&format!("/p/{}#response-title", post.petition_slug)))
 }
 
 #[derive(Deserialize, Default)]
@@ -542,4 +686,34 @@ async fn transition(
         signons_petition::PetitionStatus::Removed => redirect("/dashboard"),
         _ => redirect(&format!("/p/{}", p.slug)),
     })
+}
+
+/// Hides a signer's public comment (a button beside each on the petition page, for its
+/// organizers): it leaves the page and the API at once, and stays in the export marked
+/// hidden. Another organization's petition, or a signature that is not one of this
+/// petition's with a comment, is not found.
+#[post("/p/{slug}/comments/{signature}/hide")]
+pub async fn hide_comment(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> PageResult {
+    let organizer = visitor.require_organizer()?.clone();
+    let form: CsrfForm = parse_form(&body)?;
+    visitor.check_csrf(&form.csrf)?;
+    let (slug, signature) = path.into_inner();
+    let signature = signons_store::Id::parse(&signature).ok_or(AppError::NotFound)?;
+    let slug = state
+        .db
+        .write_async(move |conn| -> Result<String, AppError> {
+            let p = read_model::own::petition(conn, &organizer, &slug)?;
+            match signons_signature::comments::hide(conn, &p.id, &signature)? {
+                true => Ok(p.slug),
+                false => Err(AppError::NotFound),
+            }
+        })
+        .await?;
+    state.invalidate_petition(&slug);
+    Ok(redirect(&format!("/p/{slug}#signers")))
 }

@@ -8,12 +8,12 @@ use crate::page_cache::SplicedPage;
 use crate::page_error::PageResult;
 use crate::read_model;
 use crate::read_model::snapshot::PetitionSnapshot;
-use crate::read_model::views::PetitionView;
+use crate::read_model::views::{PetitionView, ResponseView};
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use signons_petition::{FieldErrors, PetitionStatus};
+use signons_petition::FieldErrors;
 use signons_render::{Context, Locale};
 use signons_signature::{signing, Confirmation, SignatureError, SignatureInput, TokenPage};
 use std::sync::Arc;
@@ -23,8 +23,9 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor
     let lists = state.home.get(&(), || read_model::lists::home(&state.db, &state.config.public_url)).await?;
     let context = || {
         let mut context = Context::new();
+        context.insert("trending", &lists.value.trending);
         context.insert("newest", &lists.value.newest);
-        context.insert("most_signed", &lists.value.most_signed);
+        context.insert("won", &lists.value.won);
         context.insert("fresh_install", &lists.value.fresh_install);
         context.insert("remote", &lists.value.remote);
         context
@@ -50,24 +51,49 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor
 struct ListingQuery {
     q: Option<String>,
     page: Option<String>,
+    sort: Option<String>,
+    status: Option<String>,
+    org: Option<String>,
 }
 
-/// `GET /petitions?q=…&page=…`: this instance's published petitions and those of the
-/// instances it follows, searched by title and text, a page at a time. A request it
-/// cannot serve (a search too long, a page that is not one) gets the page with the search
-/// box and what is wrong, as a 400.
+/// `GET /petitions?q=…&org=…&status=…&sort=…&page=…`: this instance's published
+/// petitions and those of the instances it follows, searched by title and text, filtered
+/// by organization and status, sorted newest, most signed or trending, a page at a time.
+/// A request it cannot serve (a search too long, a page that is not one, an unknown sort
+/// or status) gets the page with the form and what is wrong, as a 400.
 #[get("/petitions")]
 pub async fn petitions(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> PageResult {
-    use read_model::lists::{Listing, ListingError, SEARCH_MAX_CHARS};
-    let (typed, listing) = match web::Query::<ListingQuery>::from_query(req.query_string()) {
-        Ok(query) => (query.q.clone().unwrap_or_default(), Listing::parse(query.q.as_deref(), query.page.as_deref())),
-        Err(_) => (String::new(), Err(ListingError::Unreadable)),
+    use read_model::lists::{Listing, ListingError, ListingParams, SEARCH_MAX_CHARS};
+    let query = web::Query::<ListingQuery>::from_query(req.query_string()).ok();
+    let (typed, listing) = match &query {
+        Some(query) => (
+            query.q.clone().unwrap_or_default(),
+            Listing::parse_all(ListingParams {
+                q: query.q.as_deref(),
+                page: query.page.as_deref(),
+                sort: query.sort.as_deref(),
+                status: query.status.as_deref(),
+                organization: query.org.as_deref(),
+            }),
+        ),
+        None => (String::new(), Err(ListingError::Unreadable)),
     };
     let mut context = Context::new();
     // The search box shows what was typed, as much as it takes, without control characters.
     let shown: String = typed.chars().filter(|c| !c.is_control()).take(SEARCH_MAX_CHARS).collect();
     context.insert("q", shown.trim());
     context.insert("q_max", &SEARCH_MAX_CHARS);
+    let organizations: Vec<serde_json::Value> = read_model::lists::organizations_with_petitions(&state.db)
+        .await?
+        .into_iter()
+        .map(|(slug, name)| serde_json::json!({ "slug": slug, "name": name }))
+        .collect();
+    context.insert("organizations", &organizations);
+    // The filters as understood, so the form shows them again (nothing when refused).
+    let chosen = listing.as_ref().ok();
+    context.insert("sort", chosen.map_or("newest", |l| l.sort.as_str()));
+    context.insert("status", &chosen.and_then(|l| l.status).map(|s| s.as_str()).unwrap_or_default());
+    context.insert("org", &chosen.and_then(|l| l.organization.clone()).unwrap_or_default());
     let listing = match listing {
         Ok(listing) => listing,
         Err(e) => {
@@ -78,24 +104,11 @@ pub async fn petitions(req: HttpRequest, state: web::Data<AppState>, visitor: Vi
         }
     };
     let page = read_model::lists::listing(&state.db, &state.config.public_url, &listing).await?;
-    // The query string of page `n` of the same search (the template writes the path: tera
-    // would escape its slash).
-    let href = |n: i64| {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(q) = &listing.search {
-            query.append_pair("q", q);
-        }
-        if n > 1 {
-            query.append_pair("page", &n.to_string());
-        }
-        let query = query.finish();
-        if query.is_empty() {
-            query
-        } else {
-            format!("?{query}")
-        }
-    };
+    // The query strings of other pages of the same listing keep its search and filters
+    // (the template writes the path: tera would escape its slash).
+    let href = |n: i64| listing.query_of_page(n);
     context.insert("searched", &listing.search);
+    context.insert("filtered", &(listing.status.is_some() || listing.organization.is_some()));
     context.insert("petitions", &page.petitions);
     context.insert("total", &page.total);
     context.insert("page", &listing.page);
@@ -178,7 +191,10 @@ pub(crate) async fn visible_petition(
         None => state.snapshots.get(&state.db, slug).await?.value,
     };
     let own = visitor.organizer.as_ref().is_some_and(|o| o.acts_for(&snapshot.petition.organization.id));
-    if snapshot.petition.status == PetitionStatus::Draft && !own {
+    // Admins read the petitions waiting for their review.
+    let reviewer = snapshot.petition.status == signons_petition::PetitionStatus::Review
+        && visitor.organizer.as_ref().is_some_and(|o| o.is_admin);
+    if snapshot.petition.is_unpublished() && !own && !reviewer {
         return Err(AppError::NotFound);
     }
     Ok(snapshot)
@@ -196,9 +212,26 @@ pub(crate) fn petition_context(
 ) -> Context {
     let mut context = form_context(state, locale, form);
     context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
-    context.insert("signers", &snapshot.signers);
+    context.insert("signers", &read_model::views::SignerView::all(&snapshot.signers, locale));
     context.insert("news", &snapshot.news);
+    context.insert("response", &snapshot.response.as_ref().map(ResponseView::new));
     context.insert("own", &own);
+    context.insert("review_note", &snapshot.petition.review_note.as_ref().filter(|_| own));
+    let page_url = format!("{}/p/{}", state.config.public_url, snapshot.petition.slug);
+    let oembed_url =
+        format!("{}/oembed?url={}", state.config.public_url, signons_render::encode_query_value(&page_url));
+    context.insert("oembed_url", &oembed_url);
+    if own {
+        let p = &snapshot.petition;
+        let snippet = crate::routes::find::embed_snippet(
+            &state.config.public_url,
+            &p.slug,
+            &p.title,
+            crate::routes::find::EMBED_WIDTH,
+            crate::routes::find::EMBED_HEIGHT,
+        );
+        context.insert("embed_snippet", &snippet);
+    }
     let summary = match snapshot.petition.description_html.summary(200) {
         s if s.is_empty() => signons_render::Renderer::translate(
             locale,
@@ -214,6 +247,22 @@ pub(crate) fn petition_context(
         false => read_model::views::by_instance(&state.config.public_url, snapshot.count, &snapshot.by_origin),
     };
     context.insert("by_instance", &by_instance);
+    context
+}
+
+/// The key of the widget's form tokens (`bots::widget_token`).
+fn widget_key(state: &AppState) -> [u8; 32] {
+    state.signing.link_key.derive("widget-form")
+}
+
+/// The widget's data (`/embed/p/{slug}`): the petition, its count and an empty sign form,
+/// whose `csrf` field is a widget token (a framed page has no CSRF cookie to match).
+pub(crate) fn embed_context(state: &AppState, locale: Locale, snapshot: &PetitionSnapshot) -> Context {
+    let mut context = form_context(state, locale, None);
+    let now = chrono::Utc::now().timestamp();
+    context.insert("widget_token", &crate::bots::widget_token(&widget_key(state), &snapshot.petition.slug, now));
+    context.insert("petition", &PetitionView::new(&snapshot.petition, snapshot.count, &state.config.public_url));
+    context.insert("embed", &true);
     context
 }
 
@@ -346,7 +395,10 @@ pub async fn sign_petition(
 ) -> PageResult {
     let form: SignForm = parse_form(&body)?;
     let notice = |key: &'static str| Some((&form, None, Some(key)));
-    if visitor.check_csrf(&form.csrf).is_err() {
+    // The widget's form, framed by another site, carries a widget token instead.
+    let from_widget = !slug.contains('@')
+        && crate::bots::widget_token_ok(&widget_key(&state), &slug, &form.csrf, chrono::Utc::now().timestamp());
+    if !from_widget && visitor.check_csrf(&form.csrf).is_err() {
         return sign_form_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
     }
     if !crate::rate_limit::allow_sign(&state, &req) {
@@ -686,7 +738,8 @@ mod cached_page_tests {
             config.public_url.clone(),
             chrono::TimeDelta::hours(1),
         );
-        let federation = crate::federate::configure(&config, &db, &signing).await.unwrap();
+        let settings = signons_petition::settings::Shared::of_defaults(&config.settings_defaults());
+        let federation = crate::federate::configure(&config, &db, &signing, settings).await.unwrap();
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         Setup { state, slug, organizer, _db: temp }
     }

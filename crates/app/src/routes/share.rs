@@ -79,7 +79,7 @@ pub async fn share(state: web::Data<AppState>, visitor: Visitor, query: web::Que
     let status = match ServerHost::parse(&query.instance) {
         Some(host) => {
             let text = format!("{} {}", query.title, query.url);
-            let go = format!("https://{}/share?text={}", host.as_str(), urlencoding(&text));
+            let go = format!("https://{}/share?text={}", host.as_str(), signons_render::encode_query_value(&text));
             context.insert("go", &go);
             context.insert("host", host.as_str());
             StatusCode::OK
@@ -95,10 +95,6 @@ pub async fn share(state: web::Data<AppState>, visitor: Visitor, query: web::Que
     Ok(visitor.render(&state, "share_page.html", context, status))
 }
 
-fn urlencoding(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
-}
-
 /// The picture of a shared link: 1200×630 (Open Graph's size), title, count and progress,
 /// drawn from the cached snapshot in the visitor's language.
 #[get("/p/{slug}/share.svg")]
@@ -108,12 +104,12 @@ pub async fn share_image(state: web::Data<AppState>, visitor: Visitor, slug: web
     let mut context = Context::new();
     context.insert("title", &p.title);
     context.insert("lines", &title_lines(&p.title, 30, 4));
-    context.insert("instance_name", &state.config.instance_name);
+    context.insert("instance_name", &state.settings().name);
     context.insert(
         "count",
         &Renderer::translate(visitor.locale, "signature-count", &[("count", p.total_signatures.into())]),
     );
-    context.insert("goal", &Renderer::translate(visitor.locale, "petition-goal", &[("goal", p.goal.into())]));
+    context.insert("goal", &Renderer::translate(visitor.locale, "petition-goal", &[("goal", p.displayed_goal.into())]));
     // At least a sliver, so that the first signatures show as a start.
     let bar = if p.total_signatures > 0 { (1040 * p.percent / 100).max(30) } else { 0 };
     context.insert("bar", &bar);

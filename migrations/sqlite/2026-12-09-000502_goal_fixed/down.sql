@@ -1,0 +1,1 @@
+ALTER TABLE petitions DROP COLUMN goal_fixed;

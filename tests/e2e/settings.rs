@@ -1,0 +1,166 @@
+//! The admins' instance settings (issue 11): saved on the web, shown where they apply (the
+//! pages' name, NodeInfo, the privacy page), kept across a restart, refused when wrong;
+//! and review before publication: an organizer's petition waits for an admin, who sends it
+//! back with a note or approves it.
+
+use crate::helpers::*;
+use diesel::prelude::*;
+use signons_store::schema::{petitions, signatures};
+
+on_both_backends! {
+    settings_are_saved_shown_and_kept => settings_saved_sqlite, settings_saved_postgres;
+    bad_settings_change_nothing_and_only_admins_reach_them => bad_settings_sqlite, bad_settings_postgres;
+    petitions_wait_for_review_when_the_admins_ask => review_sqlite, review_postgres;
+}
+
+const PAGE: &str = "/admin/settings";
+const OTHER_EMAIL: &str = "second@example.org";
+
+fn form<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("csrf", csrf),
+        ("name", "Signons Lyon"),
+        ("description", "Petitions of the associations of Lyon."),
+        ("contact", "privacy@lyon.example.org"),
+        ("signup", "invitation"),
+        ("premoderation", "off"),
+        ("anonymize_after_days", "90"),
+    ];
+    for (name, value) in changes {
+        if let Some(f) = fields.iter_mut().find(|(n, _)| n == name) {
+            f.1 = value;
+        }
+    }
+    fields
+}
+
+async fn status(app: &TestApp, slug: &str) -> String {
+    let slug = slug.to_owned();
+    app.read(move |conn| petitions::table.filter(petitions::slug.eq(slug)).select(petitions::status).first(conn)).await
+}
+
+async fn settings_are_saved_shown_and_kept(backend: Backend) {
+    let mut app = TestApp::spawn(backend).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
+    let saved = admin.post_form(PAGE, &form(&csrf, &[])).await;
+    assert_eq!(saved.expect(303).location(), format!("{PAGE}?saved"));
+    admin.get(&format!("{PAGE}?saved")).await.expect(200).contains("The settings are saved.").contains("value=\"90\"");
+
+    // Every page names the instance so; so does what other servers read.
+    app.browser().get("/").await.expect(200).contains("Signons Lyon");
+    let nodeinfo = app.public_api().client.get(format!("{}/nodeinfo/2.1", app.url)).send().await.unwrap();
+    let nodeinfo: serde_json::Value = nodeinfo.json().await.unwrap();
+    assert_eq!(nodeinfo["metadata"]["nodeName"], "Signons Lyon", "{nodeinfo}");
+    // The privacy page says what the settings say, in the visitor's language.
+    app.browser()
+        .get("/privacy")
+        .await
+        .expect(200)
+        .contains("90 days after a petition ends")
+        .contains("privacy@lyon.example.org")
+        .contains("Petitions of the associations of Lyon.")
+        .lacks_foreign_script();
+    app.browser_in("fr").get("/privacy").await.expect(200).contains("90 jours après la fin d’une pétition");
+    app.browser().get("/").await.expect(200).contains("href=\"/privacy\"");
+
+    // Kept across a restart.
+    app.stop().await;
+    app.start_again().await;
+    app.browser().get("/privacy").await.expect(200).contains("Signons Lyon").contains("90 days");
+}
+
+async fn bad_settings_change_nothing_and_only_admins_reach_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
+    admin.post_form(PAGE, &form(&csrf, &[])).await.expect(303);
+    for (field, value, message) in [
+        ("anonymize_after_days", "0", "A whole number of days, from 1 to 3,650."),
+        ("anonymize_after_days", "ninety", "A whole number of days"),
+        ("signup", "everyone", "Choose one of the options."),
+        ("premoderation", "", "Choose one of the options."),
+        ("contact", "not an address", "This is not a valid email address."),
+        ("name", "   ", "This field is required."),
+    ] {
+        // The other fields are changed too: nothing is saved when one is wrong.
+        let changes =
+            if field == "name" { vec![(field, value)] } else { vec![("name", "Another name"), (field, value)] };
+        admin
+            .post_form(PAGE, &form(&csrf, &changes))
+            .await
+            .expect(422)
+            .contains(message)
+            .contains(&format!("id=\"{field}-error\""));
+    }
+    // A forged form (no CSRF token) changes nothing either.
+    admin.post_form(PAGE, &form("", &[("name", "Forged")])).await.expect(403);
+    app.browser().get("/").await.expect(200).contains("Signons Lyon").lacks("Another name").lacks("Forged");
+
+    // An organizer who is not an admin, and a visitor, reach neither the page nor the form.
+    app.create_organizer(OTHER_EMAIL, "second-association").await;
+    let other = app.browser();
+    other.login(OTHER_EMAIL, ORGANIZER_PASSWORD).await;
+    other.get(PAGE).await.expect(403);
+    let csrf = other.get("/dashboard").await.expect(200).csrf();
+    other.post_form(PAGE, &form(&csrf, &[("name", "Taken over")])).await.expect(403);
+    let visitor = app.browser();
+    assert_ne!(visitor.get(PAGE).await.status, 200);
+    app.browser().get("/").await.expect(200).lacks("Taken over");
+}
+
+async fn petitions_wait_for_review_when_the_admins_ask(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
+    admin.post_form(PAGE, &form(&csrf, &[("premoderation", "on")])).await.expect(303);
+
+    // An organizer publishes: the petition waits, unseen by the public, taking no signature.
+    let token = app.create_organizer(OTHER_EMAIL, "second-association").await;
+    let api = app.api_with_token(&token);
+    let body = serde_json::json!({
+        "title": "Light the bike path",
+        "target": "The city council",
+        "description": "The path along the river is dark from five in the evening in winter.",
+        "goal": 100,
+        "publish": true,
+    });
+    let created = api.post("/petitions", &body).await.expect(201).json();
+    assert_eq!(created["status"], "review", "{created}");
+    let slug = created["slug"].as_str().unwrap().to_owned();
+    app.browser().get(&format!("/p/{slug}")).await.expect(404);
+    app.public_api().get(&format!("/petitions/{slug}")).await.expect(404);
+    assert_ne!(app.sign(&slug, "Ann", "ann@example.org").await.status, 202);
+    let signed: i64 = app.read(|conn| signatures::table.count().get_result(conn)).await;
+    assert_eq!(signed, 0);
+    let organizer = app.browser();
+    organizer.login(OTHER_EMAIL, ORGANIZER_PASSWORD).await;
+    organizer.get(&format!("/p/{slug}")).await.expect(200).contains("Waiting for review");
+
+    // The admins see it in the queue, and send it back with a note the organizer reads.
+    let queue = "/admin/moderation";
+    let csrf = admin.get(queue).await.expect(200).contains("Light the bike path").csrf();
+    admin.get(&format!("/p/{slug}")).await.expect(200);
+    let back = [("csrf", csrf.as_str()), ("action", "send_back"), ("slug", slug.as_str()), ("review_note", "")];
+    admin.post_form(queue, &back).await.expect(422);
+    assert_eq!(status(&app, &slug).await, "review");
+    let note = "Say which path, and since when it is dark.";
+    let back = [("csrf", csrf.as_str()), ("action", "send_back"), ("slug", slug.as_str()), ("review_note", note)];
+    assert_eq!(admin.post_form(queue, &back).await.expect(303).location(), format!("{queue}?done=send_back"));
+    assert_eq!(status(&app, &slug).await, "draft");
+    organizer.get(&format!("/p/{slug}")).await.expect(200).contains(note);
+    app.browser().get(&format!("/p/{slug}")).await.expect(404);
+
+    // Published again: it waits again; approved: it opens, and takes signatures.
+    let again = api.post(&format!("/petitions/{slug}/publish"), &serde_json::json!({})).await.expect(200).json();
+    assert_eq!(again["status"], "review", "{again}");
+    let approve = [("csrf", csrf.as_str()), ("action", "approve"), ("slug", slug.as_str())];
+    assert_eq!(admin.post_form(queue, &approve).await.expect(303).location(), format!("{queue}?done=approve"));
+    assert_eq!(status(&app, &slug).await, "open");
+    app.browser().get(&format!("/p/{slug}")).await.expect(200).contains("Light the bike path").lacks(note);
+    app.sign(&slug, "Ann", "ann@example.org").await.expect(202);
+    // Approving twice is refused, and changes nothing.
+    admin.post_form(queue, &approve).await.expect(409);
+    assert_eq!(status(&app, &slug).await, "open");
+
+    // The admins' own petitions are not reviewed.
+    let own = app.create_petition("Benches in the square", true).await;
+    assert_eq!(status(&app, &own).await, "open");
+}
