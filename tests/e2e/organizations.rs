@@ -508,6 +508,7 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
         "/p/{slug}/print",
         "/p/{slug}/insight",
         "/p/{slug}/milestones",
+        "/p/{slug}/comments",
         "/o/{slug}/members",
         "/o/{slug}/edit",
     ];
@@ -522,6 +523,7 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
         "/p/{slug}/response",
         "/p/{slug}/milestones",
         "/p/{slug}/comments/{signature}/hide",
+        "/p/{slug}/comments/{signature}/unhide",
         "/p/{slug}/image/remove",
         "/o/{slug}/members/invite",
         "/o/{slug}/members/{member}/role",

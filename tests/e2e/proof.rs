@@ -177,6 +177,35 @@ async fn organizers_hide_comments_from_the_page_and_the_api_not_the_export(backe
         .collect();
     assert!(hidden.contains(&(json!("For the birds"), json!(true))), "{listed}");
     assert!(hidden.contains(&(json!("Shade please"), json!(false))), "{listed}");
+
+    // The organizers' list of comments shows both, Ada's marked hidden with a button to show
+    // it again; another organization's organizer finds no such list.
+    let list = format!("/p/{slug}/comments");
+    other.get(&list).await.expect(404);
+    let unhide = format!("/p/{slug}/comments/{ada}/unhide");
+    organizer
+        .get(&list)
+        .await
+        .expect(200)
+        .contains("For the birds")
+        .contains("Shade please")
+        .contains(&format!("action=\"{unhide}\""))
+        .contains("Hidden")
+        .contains("Show this comment again");
+    let other_csrf = other.get("/dashboard").await.expect(200).csrf();
+    other.post_form(&unhide, &[("csrf", &other_csrf)]).await.expect(404);
+    app.browser().get(&path).await.expect(200).lacks("For the birds");
+    // Shown again from the list, which the button comes back to.
+    let r = organizer.post_form(&unhide, &[("csrf", &csrf), ("back", "0")]).await;
+    r.expect(303);
+    assert_eq!(r.location(), format!("/p/{slug}/comments?page=0#comment-{ada}"));
+    app.browser().get(&path).await.expect(200).contains("For the birds").contains("Shade please");
+    let signers = app.public_api().get(&format!("/petitions/{slug}/signers")).await.expect(200).json();
+    assert_eq!(comment_of(&signers, "Ada Lovelace"), "For the birds", "{signers}");
+    organizer.get(&list).await.expect(200).lacks("Show this comment again");
+    // A page past the end says so; a page that is not a number is the first.
+    organizer.get(&format!("{list}?page=3")).await.expect(200).contains("There are no more comments.");
+    organizer.get(&format!("{list}?page=x")).await.expect(200).contains("For the birds");
 }
 
 async fn petition_with_goal(app: &TestApp, title: &str, goal: i64, fixed: bool) -> String {
@@ -244,6 +273,16 @@ async fn a_reached_goal_steps_up_unless_fixed_and_the_bar_shows_a_start(backend:
         (Some(2), Some(2), Some(100))
     );
     assert_eq!(p["goal_fixed"], true, "{p}");
+    // Followers and other instances are told the goal the page shows, not the reached one.
+    for (slug, goal, line) in [(&moving, 5, "2 / 5"), (&fixed, 2, "2 / 2")] {
+        let actor = send(
+            app.public_api().client.get(format!("{}/p/{slug}", app.url)).header("accept", "application/activity+json"),
+        )
+        .await;
+        let actor = actor.expect(200).json();
+        assert_eq!(actor["signatureGoal"], goal, "{actor}");
+        assert_eq!(actor["attachment"][0]["value"], line, "{actor}");
+    }
 
     // The organizer unfixes it through the API, and fixes the other in the form.
     let api = app.api().await;

@@ -267,6 +267,9 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
     };
     let reference = LocalRef::Petition(petition.slug.clone());
     let url = urls.actor(&reference);
+    // The goal its page shows (it moves up once reached, unless fixed), so that followers
+    // and other instances read the same figures as the petition's own page.
+    let goal = petition.shown_goal(count);
     let mut fields = vec!["name", "email"];
     if petition.ask_country {
         fields.push("country");
@@ -277,7 +280,7 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
     json!({
         "type": "Group",
         "name": petition.title,
-        "summary": format!("{}{}", petition.description_html.as_str(), count_line(count, petition.goal, url.as_str())),
+        "summary": format!("{}{}", petition.description_html.as_str(), count_line(count, goal, url.as_str())),
         "url": url.as_str(),
         "attributedTo": urls.moderators(&reference).as_str(),
         "organization": urls.actor(&LocalRef::Organization(petition.organization.slug.clone())).as_str(),
@@ -289,7 +292,7 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
         "victoryMessage": petition.victory.as_ref().map(|v| v.html.as_str()),
         "endTime": petition.end_at.map(timestamp),
         "signatureCount": count,
-        "signatureGoal": petition.goal,
+        "signatureGoal": goal,
         "status": petition.status.as_str(),
         "target": petition.target,
         "signatureFields": fields,
@@ -299,7 +302,7 @@ fn petition_fields(urls: &Urls, petition: &Petition, count: i64) -> Value {
             {
                 "type": "PropertyValue",
                 "name": "Signatures",
-                "value": format!("{} / {}", thousands(count), thousands(petition.goal)),
+                "value": format!("{} / {}", thousands(count), thousands(goal)),
             },
             { "type": "PropertyValue", "name": "Addressed to", "value": escape(&petition.target) },
             { "type": "PropertyValue", "name": "Sign", "value": link(url.as_str(), url.as_str()) },

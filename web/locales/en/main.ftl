@@ -629,6 +629,17 @@ date-month-10 = October
 date-month-11 = November
 date-month-12 = December
 comment-hide = Hide this comment
+comment-unhide = Show this comment again
+comments-link = Comments
+comments-title = Comments on “{ $title }”
+comments-intro = The comments signers chose to make public, newest first. A hidden comment leaves the petition page and the API at once; it stays in the export, marked hidden, and can be shown again.
+comments-none = No signer has left a public comment yet.
+comments-none-here = There are no more comments.
+comments-hidden = Hidden
+comments-pages = Pages of comments
+comments-newer = Newer comments
+comments-older = Older comments
+comments-back = Back to the petition
 editor-goal-fixed = Keep this goal once it is reached
 editor-goal-fixed-hint = Otherwise, once the goal is reached the page shows the next one (100, 200, 500, 1,000…), so that the petition keeps growing.
 ## A picture per petition (issue 12)

@@ -632,6 +632,17 @@ date-month-10 = octobre
 date-month-11 = novembre
 date-month-12 = décembre
 comment-hide = Masquer ce commentaire
+comment-unhide = Afficher de nouveau ce commentaire
+comments-link = Commentaires
+comments-title = Commentaires sur « { $title } »
+comments-intro = Les commentaires que les signataires ont choisi de rendre publics, du plus récent au plus ancien. Un commentaire masqué quitte aussitôt la page de la pétition et l’API ; il reste dans l’export, marqué masqué, et peut être affiché de nouveau.
+comments-none = Aucun signataire n’a encore laissé de commentaire public.
+comments-none-here = Il n’y a pas d’autres commentaires.
+comments-hidden = Masqué
+comments-pages = Pages de commentaires
+comments-newer = Commentaires plus récents
+comments-older = Commentaires plus anciens
+comments-back = Retour à la pétition
 editor-goal-fixed = Garder cet objectif une fois atteint
 editor-goal-fixed-hint = Sinon, une fois l’objectif atteint, la page affiche le suivant (100, 200, 500, 1 000…), pour que la pétition continue de grandir.
 ## Une image par pétition (ticket 12)

@@ -688,10 +688,85 @@ async fn transition(
     })
 }
 
-/// Hides a signer's public comment (a button beside each on the petition page, for its
-/// organizers): it leaves the page and the API at once, and stays in the export marked
-/// hidden. Another organization's petition, or a signature that is not one of this
-/// petition's with a comment, is not found.
+/// One comment of the organizers' list: who, when, and whether it is hidden.
+#[derive(Serialize)]
+struct CommentRow {
+    id: String,
+    name: String,
+    country: Option<String>,
+    comment: String,
+    ago: String,
+    confirmed_at: String,
+    hidden: bool,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// The petition's public comments for its organizers, newest first, hidden ones included
+/// (each with its button to hide or show it again), fifty a page.
+#[get("/p/{slug}/comments")]
+pub async fn comments(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> PageResult {
+    let organizer = visitor.require_organizer()?.clone();
+    // A page number that is not one is the first page, not an error: it comes from a link.
+    let page =
+        query.page.as_deref().and_then(|p| p.parse::<i64>().ok()).filter(|p| (0..100_000).contains(p)).unwrap_or(0);
+    let slug = slug.into_inner();
+    let (p, (rows, more)) = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let p = read_model::own::petition(conn, &organizer, &slug)?;
+            let rows = signons_signature::comments::list(conn, &p.id, page)?;
+            Ok((p, rows))
+        })
+        .await?;
+    let now = signons_store::now();
+    let rows: Vec<CommentRow> = rows
+        .into_iter()
+        .filter_map(|c| {
+            let confirmed_at = c.confirmed_at?;
+            Some(CommentRow {
+                id: c.id.to_string(),
+                name: c.name,
+                country: c.country,
+                comment: c.comment.unwrap_or_default(),
+                ago: signons_render::relative_time(visitor.locale, confirmed_at, now),
+                confirmed_at: signons_federation::objects::timestamp(confirmed_at),
+                hidden: c.hidden_at.is_some(),
+            })
+        })
+        .collect();
+    let mut context = Context::new();
+    context.insert("slug", &p.slug);
+    context.insert("title", &p.title);
+    context.insert("comments", &rows);
+    context.insert("page", &page);
+    context.insert("more", &more);
+    Ok(visitor.render(&state, "petition_comments.html", context, StatusCode::OK))
+}
+
+/// What the organizers' buttons beside a comment send: the CSRF token, and `back`, set by
+/// the comments list to come back to its page (the petition page's button leaves it out).
+#[derive(Deserialize)]
+struct CommentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// Hides a signer's public comment (a button beside each on the petition page and on the
+/// comments list, for its organizers): it leaves the page and the API at once, and stays in
+/// the export marked hidden. Another organization's petition, or a signature that is not
+/// one of this petition's with a comment, is not found.
 #[post("/p/{slug}/comments/{signature}/hide")]
 pub async fn hide_comment(
     state: web::Data<AppState>,
@@ -699,21 +774,53 @@ pub async fn hide_comment(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> PageResult {
+    comment_action(&state, &visitor, path.into_inner(), &body, signons_signature::comments::hide).await
+}
+
+/// Shows again a comment its organizers hid.
+#[post("/p/{slug}/comments/{signature}/unhide")]
+pub async fn unhide_comment(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> PageResult {
+    comment_action(&state, &visitor, path.into_inner(), &body, signons_signature::comments::unhide).await
+}
+
+type CommentChange = fn(
+    &mut signons_store::DbConnection,
+    &signons_store::Id,
+    &signons_store::Id,
+) -> Result<bool, signons_signature::SignatureError>;
+
+async fn comment_action(
+    state: &AppState,
+    visitor: &Visitor,
+    (slug, signature): (String, String),
+    body: &[u8],
+    change: CommentChange,
+) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
-    let form: CsrfForm = parse_form(&body)?;
+    let form: CommentForm = parse_form(body)?;
     visitor.check_csrf(&form.csrf)?;
-    let (slug, signature) = path.into_inner();
     let signature = signons_store::Id::parse(&signature).ok_or(AppError::NotFound)?;
+    let anchor = format!("comment-{signature}");
     let slug = state
         .db
         .write_async(move |conn| -> Result<String, AppError> {
             let p = read_model::own::petition(conn, &organizer, &slug)?;
-            match signons_signature::comments::hide(conn, &p.id, &signature)? {
+            match change(conn, &p.id, &signature)? {
                 true => Ok(p.slug),
                 false => Err(AppError::NotFound),
             }
         })
         .await?;
     state.invalidate_petition(&slug);
-    Ok(redirect(&format!("/p/{slug}#signers")))
+    // Back to the list's page the button was on; a `back` that is not a page number is the
+    // petition page, as from its own button.
+    Ok(match form.back.as_deref().and_then(|b| b.parse::<u32>().ok()) {
+        Some(page) => redirect(&format!("/p/{slug}/comments?page={page}#{anchor}")),
+        None => redirect(&format!("/p/{slug}#signers")),
+    })
 }
