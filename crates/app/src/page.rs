@@ -165,13 +165,9 @@ impl Visitor {
         context.insert("instance_host", state.fed().urls.host());
         context.insert("path", path);
         context.insert("path_encoded", &signons_render::encode_query_value(path));
-        context.insert(
-            "other_lang",
-            match self.locale {
-                Locale::En => "fr",
-                Locale::Fr => "en",
-            },
-        );
+        // Every other language the interface speaks, each a link in the footer.
+        let others: Vec<&str> = Locale::all().filter(|l| *l != self.locale).map(Locale::code).collect();
+        context.insert("other_langs", &others);
     }
 
     /// An HTML response's headers, and the CSRF cookie on a visitor's first page.

@@ -93,7 +93,7 @@ impl AppState {
             snapshots: crate::read_model::snapshot::Snapshots::new(),
             pages: crate::page_cache::PageCache::new(2 * crate::read_model::snapshot::CAPACITY),
             home: crate::cache::Cache::new(snapshot::TTL, snapshot::STALE_GRACE, 1),
-            home_pages: crate::page_cache::PageCache::new(signons_render::Locale::ALL.len()),
+            home_pages: crate::page_cache::PageCache::new(signons_render::Locale::count()),
             api_lists: crate::cache::Cache::new(snapshot::TTL, snapshot::STALE_GRACE, API_LIST_PAGES),
             federation,
             shutdown: tokio_util::sync::CancellationToken::new(),

@@ -6,15 +6,19 @@
 use crate::Locale;
 use fluent_templates::fluent_bundle::FluentValue;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use tera::Value;
 
 impl Locale {
-    /// The thousands separator of the language.
+    /// The thousands separator of the language: its translations' `number-group-separator`
+    /// (a comma in English, a narrow no-break space in French), read once.
     pub fn group_separator(self) -> &'static str {
-        match self {
-            Locale::En => ",",
-            Locale::Fr => "\u{202F}",
-        }
+        static SEPARATORS: LazyLock<Vec<String>> = LazyLock::new(|| {
+            Locale::all()
+                .map(|l| crate::Renderer::lookup(l, "number-group-separator").unwrap_or_else(|| ",".into()))
+                .collect()
+        });
+        SEPARATORS.get(self.index()).map(String::as_str).unwrap_or(",")
     }
 }
 
@@ -44,12 +48,20 @@ fn grouped<M>(locale: Locale, value: &FluentValue, _: &M) -> Option<String> {
     }
 }
 
-pub(crate) fn english<M>(value: &FluentValue, m: &M) -> Option<String> {
-    grouped(Locale::En, value, m)
+/// Fluent's formatter for the language `I` (an index of `Locale::all()`): fluent takes a
+/// function, not a closure, so there is one per language, up to `FORMATTERS.len()`.
+fn grouped_in<const I: u8, M>(value: &FluentValue, m: &M) -> Option<String> {
+    grouped(Locale::all().nth(usize::from(I)).unwrap_or_default(), value, m)
 }
 
-pub(crate) fn french<M>(value: &FluentValue, m: &M) -> Option<String> {
-    grouped(Locale::Fr, value, m)
+/// Picks the formatter of the language at `index` of `Locale::all()`.
+pub(crate) fn formatter<M>(index: usize) -> fn(&FluentValue, &M) -> Option<String> {
+    macro_rules! table {
+        ($($i:literal)*) => { [$(grouped_in::<$i, M> as fn(&FluentValue, &M) -> Option<String>),*] };
+    }
+    let formatters = table!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+    // More languages than formatters would group their numbers as English does.
+    formatters.get(index).copied().unwrap_or(grouped_in::<0, M>)
 }
 
 /// The templates' `{{ n | number(l=lang) }}`.

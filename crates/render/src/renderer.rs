@@ -13,8 +13,9 @@ static_loader! {
         fallback_language: "en",
         customise: |bundle| {
             bundle.set_use_isolating(false);
-            let french = bundle.locales.first().is_some_and(|l| l.language.as_str() == "fr");
-            bundle.set_formatter(Some(if french { crate::number::french } else { crate::number::english }));
+            // Each language groups the digits of its numbers with its own separator.
+            let index = bundle.locales.first().and_then(|l| crate::Locale::from_code(&l.to_string())).unwrap_or_default();
+            bundle.set_formatter(Some(crate::number::formatter(index.index())));
         },
     };
 }
@@ -66,6 +67,11 @@ impl Renderer {
         let mut context = context.clone();
         context.insert("lang", locale.code());
         Ok(self.tera.render(template, &context)?)
+    }
+
+    /// A translated string without arguments, or `None` when the language lacks it.
+    pub(crate) fn lookup(locale: Locale, key: &str) -> Option<String> {
+        LOCALES.try_lookup(locale.langid(), key)
     }
 
     /// A translated string, for Rust code (email subjects, error messages).
@@ -164,11 +170,14 @@ mod tests {
     }
 
     #[test]
-    fn english_and_french_have_the_same_keys() {
+    fn every_language_has_the_same_keys() {
         let en = keys("en");
-        let fr = keys("fr");
         assert!(!en.is_empty());
-        assert_eq!(en.symmetric_difference(&fr).collect::<Vec<_>>(), Vec::<&String>::new());
+        for locale in Locale::all() {
+            let other = keys(locale.code());
+            let differ: Vec<&String> = en.symmetric_difference(&other).collect();
+            assert!(differ.is_empty(), "{} differs from en: {differ:?}", locale.code());
+        }
     }
 
     #[test]

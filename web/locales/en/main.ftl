@@ -7,6 +7,8 @@ nav-new-petition = New petition
 nav-logout = Log out
 nav-login = Organizer login
 lang-name = English
+# The thousands separator of numbers ("1,000"); a string literal keeps a space.
+number-group-separator = ,
 footer-free-software = Signons is free software (AGPL-3.0-or-later): your personal data stays on this instance.
 
 welcome-title = Welcome to { $instance }

@@ -7,6 +7,8 @@ nav-new-petition = Nouvelle pétition
 nav-logout = Se déconnecter
 nav-login = Espace organisateurs
 lang-name = Français
+# Le séparateur des milliers (« 1 000 ») : une espace fine insécable.
+number-group-separator = {"\u202F"}
 footer-free-software = Signons est un logiciel libre (AGPL-3.0 ou ultérieure) : vos données personnelles restent sur cette instance.
 
 welcome-title = Bienvenue sur { $instance }
