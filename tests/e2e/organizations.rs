@@ -250,6 +250,11 @@ async fn owners_manage_members_and_editors_cannot(backend: Backend) {
     let r = editor.post_form(&format!("/o/{org}/members/{owner_id}/remove"), &[("csrf", &csrf)]).await;
     r.expect(200).contains("The member was removed.").lacks(ORGANIZER_EMAIL);
     owner.get(&format!("/o/{org}/members")).await.expect(404);
+    // Nor speaks for it through the API: no news as its partner on another instance's
+    // petition, refused before that petition is even looked for.
+    let former = app.api_with_token(&app.organizer_token().await);
+    let r = former.post("/petitions/trees@localhost:9/news", &json!({"text": "Still speaking for them."})).await;
+    r.expect(403);
 }
 
 /// The admin sets how organizers join on the instance's settings page; returns its status.

@@ -229,6 +229,11 @@ pub async fn post_partner_news(
     handle: &str,
     text: String,
 ) -> Result<usize, AppError> {
+    // Their default organization may be one they were removed from since: they speak only
+    // for an organization they belong to.
+    if !organizer.acts_for(&organizer.organization.id) {
+        return Err(AppError::Forbidden);
+    }
     let petition = crate::read_model::remote::find(&state.db, handle).await?;
     let fed = state.fed().clone();
     let emailed = state

@@ -55,6 +55,11 @@ pub struct Processed {
 /// Decodes, checks and re-encodes an upload. Slow (decoding, resizing): run it off the
 /// async threads (`web::block`).
 pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
+    // One picture at a time: a decoded 40-megapixel image and its copies take some hundreds
+    // of megabytes, which a few uploads at once must not multiply. The others wait on
+    // their blocking threads, not on the server's.
+    static DECODING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = DECODING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if bytes.is_empty() {
         return Err(MediaError::Missing);
     }

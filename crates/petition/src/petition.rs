@@ -619,7 +619,8 @@ pub fn update(
     petition: ValidPetition,
 ) -> Result<Petition, PetitionError> {
     let current = editable(conn, organizer, slug)?;
-    let draft = current.status == PetitionStatus::Draft;
+    // Unpublished (a draft, or awaiting review) is edited wholly: no signer has seen it yet.
+    let draft = current.is_unpublished();
     let (ask_country, ask_postal_code) = match draft {
         true => (petition.ask_country, petition.ask_postal_code),
         false => (current.ask_country, current.ask_postal_code),

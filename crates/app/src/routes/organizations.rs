@@ -174,8 +174,18 @@ async fn after_change(
     let form = InviteForm { role: "editor".into(), ..InviteForm::default() };
     match outcome {
         Ok(()) => {
+            // The change may have been the visitor's own (stepping down, leaving): the page
+            // shows what they may do now, or their dashboard once they are not a member.
+            let me = visitor.require_organizer()?.id.clone();
+            let org = m.organization.id.clone();
+            let members = state.db.read_async(move |conn| members::members(conn, &org)).await?;
+            let Some(role) = members.into_iter().find(|member| member.organizer_id == me).map(|member| member.role)
+            else {
+                return Ok(redirect("/dashboard"));
+            };
+            let m = Membership { role, ..m.clone() };
             let page = MembersPage { form: &form, errors: None, notice: Some(done) };
-            members_page(state, visitor, m, page, StatusCode::OK).await
+            members_page(state, visitor, &m, page, StatusCode::OK).await
         }
         Err(PetitionError::LastOwner) => {
             let page = MembersPage { form: &form, errors: None, notice: Some("members-last-owner") };

@@ -268,7 +268,7 @@ pub(crate) fn picture_error_page(
     let editor = Editor {
         form: &form,
         slug: Some(&p.slug),
-        published: p.status != PetitionStatus::Draft,
+        published: !p.is_unpublished(),
         errors: None,
         preview: None,
         notice: None,
