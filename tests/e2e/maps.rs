@@ -65,7 +65,7 @@ async fn a_country_petition_shows_its_map_and_table(backend: Backend) {
         // The unknown place is counted under "Other", never a 500.
         .contains("<th scope=\"row\">Other</th><td>1</td><td>25</td>")
         .contains("svg-maps");
-    app.browser().get(&format!("/p/{plain}")).await.expect(200).contains("Plain").lacks("map-svg").lacks("svg-maps");
+    page_showing(&app.browser(), &plain, "Plain").await.expect(200).lacks("map-svg").lacks("svg-maps");
 
     // In French, names and numbers as French writes them.
     let french = page_showing(&app.browser_in("fr"), &slug, "Allemagne").await;
@@ -85,7 +85,7 @@ async fn a_postal_code_petition_colours_its_departements(backend: Backend) {
     for (i, postal) in ["75001", "75011", "75020", "13001", "20000", "SW1A 1AA"].iter().enumerate() {
         confirmed(&app, &slug, json!({ "name": format!("Signer {i}"), "email": format!("s{i}@example.org"), "postal_code": postal, "public": true })).await;
     }
-    let page = page_showing(&app.browser(), &slug, "map-departements").await;
+    let page = page_showing(&app.browser(), &slug, "6 signatures in 1 place").await;
     page.expect(200)
         .contains("class=\"c4\"><title>Ville de Paris: 3 signatures</title>")
         .contains("<th scope=\"row\">75 Ville de Paris</th><td>3</td><td>50</td>")

@@ -158,7 +158,7 @@ impl Maps {
 
     /// Counts per shape. A postal code counts toward a département when the petition does not
     /// ask the country (its codes are taken as French) or the signer's country is France.
-    /// Cells under `min_cell` signatures join "other" (public pages hide small cells).
+    /// Départements under `min_cell` signatures join "other" (public pages hide small cells).
     pub fn breakdowns(
         &self,
         groups: &[PlaceCount],
@@ -181,7 +181,8 @@ impl Maps {
             }
         }
         Breakdowns {
-            countries: ask_country.then(|| Breakdown::from_counts(countries, other_countries, min_cell)).flatten(),
+            // A country is too large to single anyone out: only postal areas get `min_cell`.
+            countries: ask_country.then(|| Breakdown::from_counts(countries, other_countries, 1)).flatten(),
             departements: ask_postal_code
                 .then(|| Breakdown::from_counts(departements, other_departements, min_cell))
                 .flatten(),
