@@ -3,7 +3,7 @@ CARGO ?= cargo
 export PGHOST ?= 127.0.0.1
 export PGUSER ?= postgres
 
-.PHONY: run demo test test-faults interop-deps lint fmt build release migrate setup clean bench bench-quick fuzz
+.PHONY: run demo test test-faults interop-deps lint fmt build release migrate setup clean bench bench-quick fuzz maps
 
 ## run: build and serve on http://127.0.0.1:8080 (SQLite in data/, emails in data/outbox/)
 run:
@@ -58,6 +58,11 @@ build:
 
 release:
 	$(CARGO) build --release --bin signons
+
+## maps: fetches the map data with npm and writes web/maps/ again (see web/maps/README.md);
+## the build itself never needs the network
+maps:
+	python3 tools/maps.py
 
 migrate:
 	$(CARGO) run --bin signons -- migrate

@@ -43,6 +43,7 @@ mod insight;
 mod invalidation;
 mod lifecycle;
 mod mail;
+mod maps;
 mod milestones;
 mod moderation;
 mod news;

@@ -78,6 +78,7 @@ impl AppState {
             .proof_of_work_bits
             .map(|bits| crate::bots::ProofOfWork::new(signing.link_key.derive("proof-of-work"), bits));
         let inbox_limits = crate::rate_limit::InboxLimits::new(&config);
+        let snapshots = crate::read_model::snapshot::Snapshots::new(renderer.maps().clone());
         AppState {
             inbox_limits,
             proof_of_work,
@@ -90,7 +91,7 @@ impl AppState {
             signing,
             sign_limiter,
             login_limiter,
-            snapshots: crate::read_model::snapshot::Snapshots::new(),
+            snapshots,
             pages: crate::page_cache::PageCache::new(2 * crate::read_model::snapshot::CAPACITY),
             home: crate::cache::Cache::new(snapshot::TTL, snapshot::STALE_GRACE, 1),
             home_pages: crate::page_cache::PageCache::new(signons_render::Locale::count()),

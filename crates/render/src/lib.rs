@@ -3,6 +3,7 @@
 //! `web/locales`. Kept apart from `app` because the `mail` crate renders emails with it.
 
 mod locale;
+pub mod map;
 mod number;
 mod renderer;
 mod time;

@@ -35,6 +35,8 @@ pub enum RenderError {
     Encoding { name: String },
     #[error("template error: {0}")]
     Template(#[from] tera::Error),
+    #[error(transparent)]
+    Map(#[from] crate::map::MapError),
 }
 
 /// Renders templates with translations: templates call `t(k="key", l=lang, …args)`.
@@ -42,6 +44,7 @@ pub enum RenderError {
 #[derive(Clone)]
 pub struct Renderer {
     tera: std::sync::Arc<Tera>,
+    maps: std::sync::Arc<crate::map::Maps>,
 }
 
 impl Renderer {
@@ -60,7 +63,13 @@ impl Renderer {
         tera.register_filter("number", crate::number::number_filter);
         tera.register_filter("day", crate::time::day_filter);
         tera.register_filter("urlencode_strict", urlencode_strict);
-        Ok(Renderer { tera: std::sync::Arc::new(tera) })
+        let maps = std::sync::Arc::new(crate::map::Maps::load()?);
+        Ok(Renderer { tera: std::sync::Arc::new(tera), maps })
+    }
+
+    /// The breakdown maps' data, parsed once with the templates.
+    pub fn maps(&self) -> &std::sync::Arc<crate::map::Maps> {
+        &self.maps
     }
 
     pub fn render(&self, template: &str, locale: Locale, context: &Context) -> Result<String, RenderError> {
@@ -151,6 +160,7 @@ fn leak_arg_name(name: &str) -> &'static str {
         "confirmed",
         "pending",
         "reason",
+        "places",
     ];
     KNOWN.iter().find(|k| **k == name).copied().unwrap_or("arg")
 }

@@ -736,3 +736,22 @@ error-already-member = This address is already a member.
 error-role-invalid = Choose owner or editor.
 error-account-exists = This address already has an account: log in instead.
 error-url-invalid = Give an address starting with https:// or http://.
+map-shape-title = { $name }: { $count ->
+    [one] 1 signature
+   *[other] { $count } signatures
+}
+map-section = Where signers are
+map-countries = Signatures by country
+map-departements = Signatures by département (French postal codes)
+map-summary = { $count ->
+    [one] 1 signature
+   *[other] { $count } signatures
+} in { $places ->
+    [one] 1 place
+   *[other] { $places } places
+}; the table below gives every figure.
+map-legend = Signatures per place
+map-legend-none = none
+map-table = The figures
+map-small-cells = Postal areas with fewer than { $min } signatures are counted under “Other”, so that no signer’s place is singled out.
+map-credit = Map: svg-maps by Victor Cazanave, CC BY 4.0 (simplified).

@@ -739,3 +739,22 @@ error-already-member = Cette adresse est déjà membre.
 error-role-invalid = Choisissez propriétaire ou éditeur.
 error-account-exists = Cette adresse a déjà un compte : connectez-vous plutôt.
 error-url-invalid = Donnez une adresse qui commence par https:// ou http://.
+map-shape-title = { $name } : { $count ->
+    [one] { $count } signature
+   *[other] { $count } signatures
+}
+map-section = D’où viennent les signatures
+map-countries = Signatures par pays
+map-departements = Signatures par département (codes postaux français)
+map-summary = { $count ->
+    [one] { $count } signature
+   *[other] { $count } signatures
+} en { $places ->
+    [one] { $places } lieu
+   *[other] { $places } lieux
+} ; le tableau ci-dessous donne chaque chiffre.
+map-legend = Signatures par lieu
+map-legend-none = aucune
+map-table = Les chiffres
+map-small-cells = Les zones postales de moins de { $min } signatures sont comptées dans « Autre », pour qu’aucun signataire ne soit repérable par son lieu.
+map-credit = Carte : svg-maps de Victor Cazanave, CC BY 4.0 (simplifiée).

@@ -91,13 +91,47 @@ fn day_of(column: &str) -> diesel::expression::SqlLiteral<Text> {
     sql::<Text>(&format!("substr(CAST({column} AS TEXT), 1, 10)"))
 }
 
-pub fn load(conn: &mut DbConnection, p: &Petition, host: &str) -> Result<Insight, AppError> {
-    let hosts: Vec<String> = oc::table
+/// The other instances whose signatures of the petition are counted.
+fn counted_hosts(conn: &mut DbConnection, p: &Petition) -> Result<Vec<String>, AppError> {
+    oc::table
         .filter(oc::petition_id.eq(&p.id))
         .filter(oc::counted.eq(true))
         .select(oc::origin_host)
         .load(conn)
+        .map_err(AppError::internal)
+}
+
+/// What the breakdown maps count: signatures by country as typed and by the first three
+/// characters of a five-character postal code (enough to tell Corsica's two
+/// départements apart; still a district, never an address), local and remote alike.
+pub fn places(conn: &mut DbConnection, p: &Petition) -> Result<Vec<signons_render::map::PlaceCount>, AppError> {
+    let hosts = counted_hosts(conn, p)?;
+    let case =
+        |column: &str| format!("CASE WHEN length(trim({column})) = 5 THEN upper(substr(trim({column}), 1, 3)) END");
+    let prefix = |column: &str| sql::<Nullable<Text>>(&case(column));
+    let country = || sql::<Nullable<Text>>("country");
+    // diesel groups by one expression of a literal at a time: both columns in one.
+    let both = |column: &str| sql::<Nullable<Text>>(&format!("country, {}", case(column)));
+    let mut groups: Vec<signons_render::map::PlaceCount> = s::table
+        .filter(local_counted(&p.id))
+        .group_by(both("postal_code"))
+        .select((country(), prefix("postal_code"), count_star()))
+        .load(conn)
         .map_err(AppError::internal)?;
+    if !hosts.is_empty() {
+        let remote: Vec<signons_render::map::PlaceCount> = rs::table
+            .filter(remote_counted(&p.id, &hosts))
+            .group_by(both("postal_code"))
+            .select((country(), prefix("postal_code"), count_star()))
+            .load(conn)
+            .map_err(AppError::internal)?;
+        groups.extend(remote);
+    }
+    Ok(groups)
+}
+
+pub fn load(conn: &mut DbConnection, p: &Petition, host: &str) -> Result<Insight, AppError> {
+    let hosts = counted_hosts(conn, p)?;
     let local_days: Vec<(String, i64)> = s::table
         .filter(local_counted(&p.id))
         .group_by(day_of("confirmed_at"))

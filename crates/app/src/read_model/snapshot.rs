@@ -11,8 +11,10 @@ use crate::cache::{Cache, Loaded};
 use crate::error::AppError;
 use crate::read_model::views::NewsView;
 use signons_petition::{Petition, PetitionStatus};
+use signons_render::map::{Breakdowns, Maps};
 use signons_signature::PublicSigner;
 use signons_store::Database;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a snapshot is served before it is reloaded.
@@ -23,6 +25,12 @@ pub const STALE_GRACE: Duration = Duration::from_secs(2);
 pub const CAPACITY: usize = 10_000;
 /// How many recent public signers a petition page shows.
 pub const RECENT_SIGNERS: i64 = 10;
+/// On the public page, a postal area with fewer signatures than this is counted under
+/// "other" instead of being shown: a département holding one or two signatures (next to
+/// the recent signers' names) would single out where those signers live. Countries are
+/// shown whatever their count: a country is too large to point at anyone. Organizers see
+/// every cell on the insight page (they hold the list of signers anyway).
+pub const PUBLIC_MIN_CELL: i64 = 3;
 /// How many of its latest news and milestones a petition page shows.
 const RECENT_NEWS: i64 = 5;
 
@@ -37,6 +45,9 @@ pub struct PetitionSnapshot {
     pub news: Vec<NewsView>,
     /// The decision maker's response, shown at the top of its page.
     pub response: Option<signons_petition::response::Response>,
+    /// Its signatures by country and by département, when it asks for them (the public
+    /// page's maps: counted here, once per snapshot, not per request).
+    pub places: Breakdowns,
 }
 
 impl PetitionSnapshot {
@@ -44,8 +55,9 @@ impl PetitionSnapshot {
     /// `Hidden` (with the moderators' reason: the page, the API and signing refuse them
     /// alike); drafts are
     /// returned: callers decide who sees them.
-    pub async fn load(db: &Database, slug: &str) -> Result<Self, AppError> {
+    pub async fn load(db: &Database, maps: &Arc<Maps>, slug: &str) -> Result<Self, AppError> {
         let slug = slug.to_owned();
+        let maps = maps.clone();
         db.read_async(move |conn| -> Result<_, AppError> {
             let petition = signons_petition::petition::find(conn, &slug)?;
             if petition.status == PetitionStatus::Removed {
@@ -60,7 +72,13 @@ impl PetitionSnapshot {
             let posts = signons_federation::posts::posts_by(conn, &own, RECENT_NEWS)?;
             let news = posts.into_iter().map(|p| NewsView::new(p.body_html, p.created_at)).collect();
             let response = signons_petition::response::of(conn, &petition.id)?;
-            Ok(PetitionSnapshot { petition, count, by_origin, signers, news, response })
+            let places = if count > 0 && (petition.ask_country || petition.ask_postal_code) {
+                let groups = crate::read_model::insight::places(conn, &petition)?;
+                maps.breakdowns(&groups, petition.ask_country, petition.ask_postal_code, PUBLIC_MIN_CELL)
+            } else {
+                Breakdowns::default()
+            };
+            Ok(PetitionSnapshot { petition, count, by_origin, signers, news, response, places })
         })
         .await
     }
@@ -69,23 +87,18 @@ impl PetitionSnapshot {
 /// Snapshots by slug, from memory.
 pub struct Snapshots {
     cache: Cache<String, PetitionSnapshot>,
-}
-
-impl Default for Snapshots {
-    fn default() -> Self {
-        Self::new()
-    }
+    maps: Arc<Maps>,
 }
 
 impl Snapshots {
-    pub fn new() -> Self {
-        Snapshots { cache: Cache::new(TTL, STALE_GRACE, CAPACITY) }
+    pub fn new(maps: Arc<Maps>) -> Self {
+        Snapshots { cache: Cache::new(TTL, STALE_GRACE, CAPACITY), maps }
     }
 
     /// The petition as the public sees it (drafts included: callers decide who sees
     /// them), with the version of this load (for ETags and pages rendered from it).
     pub async fn get(&self, db: &Database, slug: &str) -> Result<Loaded<PetitionSnapshot>, AppError> {
-        self.cache.get(slug, || PetitionSnapshot::load(db, slug)).await
+        self.cache.get(slug, || PetitionSnapshot::load(db, &self.maps, slug)).await
     }
 
     /// A published petition: drafts are not found.

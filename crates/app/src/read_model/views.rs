@@ -386,3 +386,17 @@ impl ApiSigner {
         }
     }
 }
+
+/// A petition's breakdown maps drawn for one language: by country first, then by
+/// département (none when it asks for neither or none of its signatures falls on a shape).
+pub fn map_views(
+    maps: &signons_render::map::Maps,
+    places: &signons_render::map::Breakdowns,
+    locale: signons_render::Locale,
+) -> Vec<signons_render::map::MapView> {
+    use signons_render::map::MapKind;
+    [(MapKind::Countries, &places.countries), (MapKind::Departements, &places.departements)]
+        .into_iter()
+        .filter_map(|(kind, b)| b.as_ref().map(|b| maps.view(kind, b, locale)))
+        .collect()
+}

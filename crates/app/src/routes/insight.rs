@@ -14,17 +14,23 @@ pub async fn insight(state: web::Data<AppState>, visitor: Visitor, slug: web::Pa
     let organizer = visitor.require_organizer()?.clone();
     let host = state.fed().urls.host().to_owned();
     let slug = slug.into_inner();
-    let (p, insight, count) = state
+    let maps = state.renderer.maps().clone();
+    let (p, insight, count, places) = state
         .db
         .read_async(move |conn| -> Result<_, AppError> {
             let p = crate::read_model::own::petition(conn, &organizer, &slug)?;
             let insight = crate::read_model::insight::load(conn, &p, &host)?;
             let (count, _) = signons_signature::counts::total_by_origin(conn, &p.id)?;
-            Ok((p, insight, count))
+            // Every cell, however small: organizers hold the list of signers anyway.
+            let groups = crate::read_model::insight::places(conn, &p)?;
+            let places = maps.breakdowns(&groups, p.ask_country, p.ask_postal_code, 1);
+            Ok((p, insight, count, places))
         })
         .await?;
     let mut context = Context::new();
     context.insert("petition", &crate::read_model::views::PetitionView::new(&p, count, &state.config.public_url));
     context.insert("insight", &insight);
+    context.insert("maps", &crate::read_model::views::map_views(state.renderer.maps(), &places, visitor.locale));
+    context.insert("map_min_cell", &1);
     Ok(visitor.render(&state, "insight.html", context, StatusCode::OK))
 }

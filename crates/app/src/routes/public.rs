@@ -187,7 +187,7 @@ pub(crate) async fn visible_petition(
     slug: &str,
 ) -> Result<Arc<PetitionSnapshot>, AppError> {
     let snapshot = match &visitor.organizer {
-        Some(_) => Arc::new(PetitionSnapshot::load(&state.db, slug).await?),
+        Some(_) => Arc::new(PetitionSnapshot::load(&state.db, state.renderer.maps(), slug).await?),
         None => state.snapshots.get(&state.db, slug).await?.value,
     };
     let own = visitor.organizer.as_ref().is_some_and(|o| o.acts_for(&snapshot.petition.organization.id));
@@ -247,6 +247,8 @@ pub(crate) fn petition_context(
         false => read_model::views::by_instance(&state.config.public_url, snapshot.count, &snapshot.by_origin),
     };
     context.insert("by_instance", &by_instance);
+    context.insert("maps", &read_model::views::map_views(state.renderer.maps(), &snapshot.places, locale));
+    context.insert("map_min_cell", &read_model::snapshot::PUBLIC_MIN_CELL);
     context
 }
 
