@@ -20,7 +20,9 @@ const env = (name) => {
 };
 const base = env("SIGNONS_URL");
 const shots = env("SCREENSHOTS");
-const organizer = { email: env("ORGANIZER_EMAIL"), password: env("ORGANIZER_PASSWORD") };
+// The admin exists (the instance's first organizer); the organizer signs up in the journey.
+const admin = { email: env("ADMIN_EMAIL"), password: env("ADMIN_PASSWORD") };
+const organizer = { email: "rosa@example.net", password: "a long enough passphrase", organization: "Friends of Rue des Lilas" };
 const citizen = { name: "Ada Lovelace", email: "ada@example.net", country: "France" };
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const desktop = { width: 1280, height: 800 };
@@ -75,6 +77,12 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
 
+// A page must not scroll sideways on a phone.
+async function noOverflow(page, what) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) problems.push(`${what} is ${overflow}px wider than a ${page.viewportSize().width}px phone`);
+}
+
 function expectPath(page, pattern, what) {
   const url = new URL(page.url());
   if (!pattern.test(url.pathname)) throw new Error(`${what}: expected ${pattern}, got ${url.pathname}`);
@@ -82,28 +90,72 @@ function expectPath(page, pattern, what) {
 }
 
 try {
-  // The organizer logs in and lands on their dashboard.
+  // The instance's admin opens sign-up to everyone (it is by invitation by default).
+  const adm = await context(desktop);
+  const ap = await adm.newPage();
+  await ap.goto(`${base}/login`);
+  await ap.fill("#email", admin.email);
+  await ap.fill("#password", admin.password);
+  await Promise.all([ap.waitForURL(/\/dashboard$/), ap.click("form[action='/login'] button[type=submit]")]);
+  await ap.goto(`${base}/admin/settings`);
+  await axe(ap, "the instance settings");
+  await ap.check("input[name=signup][value=open]");
+  await Promise.all([ap.waitForURL(/\/admin\/settings\?saved$/), ap.click("form[action='/admin/settings'] button[type=submit]")]);
+  if (!(await ap.isChecked("input[name=signup][value=open]"))) throw new Error("sign-up did not stay open once saved");
+  console.log("signup opened ok");
+
+  // An organizer signs up on the web and lands on an empty dashboard that says what to do
+  // first.
   const org = await context(desktop);
   const op = await org.newPage();
-  await op.goto(`${base}/login`);
+  await op.goto(`${base}/signup`);
+  await axe(op, "the sign-up form");
   await op.fill("#email", organizer.email);
   await op.fill("#password", organizer.password);
-  await Promise.all([op.waitForURL(/\/dashboard$/), op.click("form[action='/login'] button[type=submit]")]);
-  await axe(op, "the dashboard");
-  console.log("login ok");
+  await op.fill("#organization", organizer.organization);
+  await Promise.all([op.waitForURL(/\/dashboard$/), op.click("form[action='/signup'] button[type=submit]")]);
+  const onboarding = (await op.textContent("section.onboarding")) || "";
+  if (!/first petition/i.test(onboarding) || !(await op.isVisible("section.onboarding a[href='/petitions/new']"))) {
+    throw new Error(`the empty dashboard does not say what to do first: ${onboarding}`);
+  }
+  if (!(await op.textContent("main h1")).includes(organizer.organization)) throw new Error("the dashboard does not name the new organization");
+  await axe(op, "the empty dashboard");
+  const orgPath = await op.getAttribute("main a[href^='/o/'][href$='/members']", "href");
+  const orgSlug = orgPath.split("/")[2];
+  await shot(op, "dashboard-empty-desktop");
+  console.log("signup ok");
 
   // … creates and publishes a petition that asks for the signer's country …
-  await op.click("a[href='/petitions/new']");
+  await op.click("section.onboarding a[href='/petitions/new']");
   await op.fill("#title", "Trees for Rue des Lilas");
   await op.fill("#target", "The city council");
   await op.fill("#description", "Plant **twelve trees** along the street before spring.");
   await op.fill("#goal", "12500");
   await op.check("#ask_country");
-  await axe(op, "the petition form");
+  await axe(op, "the new petition form");
   await Promise.all([op.waitForURL(/\/p\/[^/]+$/), op.click("button[value=publish]")]);
   const petitionPath = expectPath(op, /^\/p\/[a-z0-9-]+$/, "after publishing");
   await op.getByText("twelve trees").first().waitFor();
   console.log("publish ok");
+
+  // … gives it a picture on its form (a PNG drawn by the browser: a capture of the page),
+  // which the petition page then shows at several widths.
+  const png = await op.screenshot({ type: "png" });
+  await op.goto(`${base}${petitionPath}/edit`);
+  await axe(op, "the petition form, editing");
+  await op.setInputFiles("#image", { name: "trees.png", mimeType: "image/png", buffer: png });
+  await op.fill("#alt", "Young trees along a street");
+  await Promise.all([op.waitForURL(`${base}${petitionPath}`), op.click(`form[action='${petitionPath}/image'] button[type=submit]`)]);
+  const picture = await op.waitForFunction(() => {
+    const img = document.querySelector(".petition-picture img");
+    return img && img.complete && img.naturalWidth > 0 && { srcset: img.getAttribute("srcset"), alt: img.alt, src: img.currentSrc };
+  });
+  const { srcset, alt, src } = await picture.jsonValue();
+  const widths = (srcset || "").split(",").map((c) => c.trim().split(/\s+/)[1]);
+  if (widths.length < 2 || !widths.every((w) => /^\d+w$/.test(w)) || alt !== "Young trees along a street" || !new URL(src).pathname.startsWith("/media/")) {
+    throw new Error(`the petition's picture: srcset ${srcset}, alt ${alt}, shown from ${src}`);
+  }
+  console.log("picture ok");
 
   // … and posts news.
   await op.click(".news-form summary");
@@ -188,18 +240,24 @@ try {
   const wp = await wide.newPage();
   await wp.goto(`${base}${petitionPath}`);
   await shot(wp, "petition-desktop");
-  // A shared link previews with the title, a description and the drawn image.
+  // A shared link previews with the title, a description and the petition's picture; the
+  // drawn card (its title and count) is still there for the petitions that have none.
   const og = await wp.getAttribute("meta[property='og:image']", "content");
   const description = await wp.getAttribute("meta[name=description]", "content");
   if (!description.includes("twelve trees")) throw new Error(`meta description: ${description}`);
-  const image = await wp.request.get(og);
+  const photo = await wp.request.get(og);
+  if (photo.status() !== 200 || !photo.headers()["content-type"].startsWith("image/jpeg") || !new URL(og).pathname.startsWith("/media/")) {
+    throw new Error(`og:image ${og}: ${photo.status()} ${photo.headers()["content-type"]}`);
+  }
+  const drawn = `${base}${petitionPath}/share.svg`;
+  const image = await wp.request.get(drawn);
   if (image.status() !== 200 || !image.headers()["content-type"].startsWith("image/svg+xml") || !(await image.text()).includes("Trees for Rue des Lilas")) {
-    throw new Error(`the share image ${og}: ${image.status()}`);
+    throw new Error(`the share image ${drawn}: ${image.status()}`);
   }
   // Drawn in a page of its own size (a full-page capture of a bare SVG document never ends).
   const ip = await wide.newPage();
   await ip.setViewportSize({ width: 1200, height: 630 });
-  await ip.setContent(`<img src="${og}" width="1200" height="630" alt="">`);
+  await ip.setContent(`<img src="${drawn}" width="1200" height="630" alt="">`);
   await ip.waitForFunction(() => document.images[0].complete);
   await ip.screenshot({ path: path.join(shots, "share-image.png") });
   await ip.close();
@@ -226,6 +284,7 @@ try {
   }
   if (!/(^|\D)1 \/ 12,500\b/.test(row)) throw new Error(`the dashboard does not count the signature: ${row}`);
   await shot(op, "dashboard-desktop");
+  await axe(op, "the dashboard with a petition");
   console.log("count ok");
   const [download] = await Promise.all([
     op.waitForEvent("download"),
@@ -243,6 +302,44 @@ try {
   await axe(op, "the insight page");
   await shot(op, "insight-desktop");
   console.log("insight ok");
+
+  // Every other organizer page, looked at (not submitted) and checked by axe, at both widths.
+  const organizerPages = [
+    [`/o/${orgSlug}/members`, "the members page"],
+    [`/o/${orgSlug}/edit`, "the organization's profile form"],
+    [`${petitionPath}/milestones`, "the milestones form"],
+    [`${petitionPath}/response`, "the response form"],
+    [`${petitionPath}/close`, "the close confirmation"],
+    [`${petitionPath}/win`, "the victory form"],
+    [`${petitionPath}/print`, "the printable list"],
+    ["/account", "the account page"],
+  ];
+  const orgPhone = await context(phone);
+  await orgPhone.addCookies(await org.cookies());
+  const pp = await orgPhone.newPage();
+  for (const [where, what] of organizerPages) {
+    const answer = await op.goto(`${base}${where}`);
+    if (answer.status() !== 200) throw new Error(`${what} (${where}) answered ${answer.status()}`);
+    await axe(op, what);
+    await pp.goto(`${base}${where}`);
+    await axe(pp, `${what} on a phone`);
+    await noOverflow(pp, what);
+  }
+  console.log("organizer pages ok");
+
+  // The admin's pages, now that there is something on them.
+  for (const [where, what] of [
+    ["/admin/settings", "the instance settings, saved"],
+    ["/admin/moderation", "the moderation queue"],
+    ["/admin/jobs", "the jobs page"],
+    ["/admin/federation", "the federation policy"],
+    ["/admin/invalidate", "the invalidation form"],
+  ]) {
+    const answer = await ap.goto(`${base}${where}`);
+    if (answer.status() !== 200) throw new Error(`${what} (${where}) answered ${answer.status()}`);
+    await axe(ap, what);
+  }
+  console.log("admin pages ok");
 
   // The widget, framed by a page of another site (served by the browser itself: nothing
   // leaves the machine), signs in a new tab of this instance; axe checks it on its own.
@@ -283,13 +380,10 @@ try {
   await axe(wg, "the widget");
   console.log("widget ok");
 
-  const orgPhone = await context(phone);
-  await orgPhone.addCookies(await org.cookies());
-  const pp = await orgPhone.newPage();
   await pp.goto(`${base}/dashboard`);
   await shot(pp, "dashboard-phone");
-  const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  if (overflow > 0) problems.push(`the dashboard is ${overflow}px wider than a 390px phone`);
+  await axe(pp, "the dashboard on a phone");
+  await noOverflow(pp, "the dashboard");
 } catch (error) {
   problems.push(`journey failed: ${error.stack || error}`);
   // What each open page showed when it failed, for the one who reads the failure.
