@@ -197,8 +197,10 @@ async fn api_tokens_are_listed_expire_and_are_revoked(backend: Backend) {
     // Listed with its name, dates and expiry, never with its secret.
     let list = browser.get("/account").await;
     let today = chrono::Utc::now().date_naive();
-    list.expect(200).contains("Campaign site").contains(&(today + chrono::Days::new(30)).to_string()).lacks(&token);
-    assert!(list.body.matches(&today.to_string()).count() >= 2, "created and last used today:\n{}", list.body);
+    // Dates written out in the page's language ("2 January 2027").
+    let written = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
+    list.expect(200).contains("Campaign site").contains(&written(today + chrono::Days::new(30))).lacks(&token);
+    assert!(list.body.matches(&written(today)).count() >= 2, "created and last used today:\n{}", list.body);
     let hash_prefix: String = app
         .read(|conn| {
             api_tokens::table.filter(api_tokens::name.eq("Campaign site")).select(api_tokens::token_hash).first(conn)

@@ -183,7 +183,7 @@ async fn printable_list_has_public_names_and_places_never_emails(backend: Backen
         .contains("Keep the park green")
         .contains("To: The city council")
         .contains("3 signatures")
-        .contains(&chrono::Utc::now().date_naive().to_string())
+        .contains(&chrono::Utc::now().date_naive().format("%-d %B %Y").to_string())
         .contains("<td>Ann Public</td><td>FR</td><td>75001</td>")
         .contains("<td>Anonymous</td><td>DE</td><td>10115</td>")
         .contains("<td>Eve Elsewhere</td><td>BE</td><td>1000</td>")

@@ -44,10 +44,20 @@ struct Shape {
     d: String,
 }
 
+/// A country's names by language tag (`en`, `fr`: those `tools/maps.py` writes), the usual
+/// one first. A language without its own names shows the English ones.
 #[derive(Debug, Deserialize)]
-struct Names {
-    en: Vec<String>,
-    fr: Vec<String>,
+#[serde(transparent)]
+struct Names(HashMap<String, Vec<String>>);
+
+impl Names {
+    fn all(&self) -> impl Iterator<Item = &String> {
+        self.0.values().flatten()
+    }
+
+    fn first_in(&self, locale: Locale) -> Option<&String> {
+        self.0.get(locale.code()).or_else(|| self.0.get("en")).and_then(|names| names.first())
+    }
 }
 
 /// Which map.
@@ -122,7 +132,7 @@ impl Maps {
             serde_json::from_str(DEPARTEMENTS).map_err(|source| MapError { name: "fr-departements.json", source })?;
         let mut by_name = HashMap::new();
         for (code, names) in &world.names {
-            for name in names.en.iter().chain(&names.fr) {
+            for name in names.all() {
                 by_name.insert(name.to_lowercase(), code.clone());
             }
             by_name.insert(code.to_lowercase(), code.clone());
@@ -192,10 +202,7 @@ impl Maps {
     /// A shape's name in the visitor's language (départements keep their French names).
     fn name(&self, kind: MapKind, code: &str, locale: Locale) -> Option<String> {
         match kind {
-            MapKind::Countries => self.world.names.get(code).and_then(|n| match locale {
-                Locale::En => n.en.first(),
-                Locale::Fr => n.fr.first(),
-            }),
+            MapKind::Countries => self.world.names.get(code).and_then(|n| n.first_in(locale)),
             MapKind::Departements => self.departements.shapes.iter().find(|s| s.id == code).map(|s| &s.name),
         }
         .cloned()
