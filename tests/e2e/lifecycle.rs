@@ -24,10 +24,6 @@ fn in_days(days: u64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Days::new(days)).to_string()
 }
 
-fn today() -> String {
-    chrono::Utc::now().date_naive().to_string()
-}
-
 /// The day `days` from today as a petition page writes it in `locale` ("3 December 2026").
 fn written_in_days(locale: signons_render::Locale, days: u64) -> String {
     signons_render::format_date(locale, chrono::Utc::now().date_naive() + chrono::Days::new(days))
