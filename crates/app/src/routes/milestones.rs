@@ -6,12 +6,13 @@ use crate::error::AppError;
 use crate::page::{redirect, Visitor};
 use crate::page_error::PageResult;
 use crate::routes::api::ApiOrganizer;
+use crate::routes::organizer::own_petition_of;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use signons_petition::milestones::{self, MessageInput};
-use signons_petition::{Organizer, Petition};
+use signons_petition::Petition;
 use signons_render::Context;
 use std::collections::HashMap;
 
@@ -21,11 +22,6 @@ struct Row {
     at: i64,
     text: String,
     error: Option<String>,
-}
-
-async fn own(state: &AppState, organizer: &Organizer, slug: &str) -> Result<Petition, AppError> {
-    let (organizer, slug) = (organizer.clone(), slug.to_owned());
-    state.db.read_async(move |conn| crate::read_model::own::petition(conn, &organizer, &slug)).await
 }
 
 fn page(
@@ -54,7 +50,7 @@ pub async fn milestones_form(
     slug: web::Path<String>,
 ) -> PageResult {
     let organizer = visitor.require_organizer()?;
-    let p = own(&state, organizer, &slug).await?;
+    let p = own_petition_of(&state, organizer, &slug).await?;
     let id = p.id.clone();
     let saved: HashMap<i64, String> =
         state.db.read_async(move |conn| milestones::of(conn, &id)).await?.into_iter().collect();
@@ -77,7 +73,7 @@ pub async fn milestones_update(
     let organizer = visitor.require_organizer()?.clone();
     let fields: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     visitor.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or_default())?;
-    let p = own(&state, &organizer, &slug).await?;
+    let p = own_petition_of(&state, &organizer, &slug).await?;
     let mut rows = Vec::new();
     let mut inputs = Vec::new();
     for at in milestones::offered(p.goal) {
@@ -122,7 +118,7 @@ pub async fn api_set_milestone(
     slug: web::Path<String>,
     body: web::Json<MilestoneBody>,
 ) -> Result<HttpResponse, AppError> {
-    let p = own(&state, &organizer.0, &slug).await?;
+    let p = own_petition_of(&state, &organizer.0, &slug).await?;
     let input = MessageInput::parse(&p, body.at, &body.text).map_err(AppError::Invalid)?;
     let messages = state
         .db

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use signons_petition::{petition, FieldErrors, Petition, PetitionInput, PetitionStatus, VictoryMessage};
+use signons_petition::{petition, FieldErrors, Organizer, Petition, PetitionInput, PetitionStatus, VictoryMessage};
 use signons_render::Context;
 
 const SESSION_DAYS: i64 = 14;
@@ -307,7 +307,12 @@ pub async fn create_petition(state: web::Data<AppState>, visitor: Visitor, body:
 /// The organizer's own petition, read fresh: another organization's is not found (404),
 /// whatever it is, and a removed one is gone (410).
 pub(crate) async fn own_petition(state: &AppState, visitor: &Visitor, slug: &str) -> Result<Petition, AppError> {
-    let (organizer, slug) = (visitor.require_organizer()?.clone(), slug.to_owned());
+    own_petition_of(state, visitor.require_organizer()?, slug).await
+}
+
+/// The same for an organizer known otherwise (an API token's).
+pub(crate) async fn own_petition_of(state: &AppState, organizer: &Organizer, slug: &str) -> Result<Petition, AppError> {
+    let (organizer, slug) = (organizer.clone(), slug.to_owned());
     state.db.read_async(move |conn| crate::read_model::own::petition(conn, &organizer, &slug)).await
 }
 
