@@ -126,7 +126,14 @@ async fn an_organizer_and_a_citizen_in_chromium(backend: Backend) {
 /// links they need. Listed from `startup.rs` and the permission matrix's `PUBLIC` list; the
 /// federation's JSON routes, the API and the metrics are not pages a visitor opens.
 async fn every_public_page_in_chromium(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    use crate::federation::{follow, host, instance, remote_petition};
+    // A federating instance, following another one: the pages of a petition from elsewhere
+    // are public pages too, and they must not make the browser fetch from its home.
+    let app = instance(backend).await;
+    let home = instance(backend).await;
+    follow(&app, &home.url).await;
+    let remote = format!("{}@{}", home.create_petition("Night trains to Lisbon", true).await, host(&home));
+    remote_petition(&app, &remote, "the petition of the other instance", |_| true).await;
     let api = app.api().await;
     let slug = app.create_petition("Trees for Rue des Lilas", true).await;
     api.post(&format!("/petitions/{slug}/news"), &json!({ "text": "The council will **answer** on Monday." }))
@@ -180,6 +187,8 @@ async fn every_public_page_in_chromium(backend: Backend) {
         (format!("/p/{won}"), 200),
         (format!("/p/{closed}"), 200),
         (format!("/o/{ORGANIZATION}"), 200),
+        (format!("/p/{remote}"), 200),
+        (format!("/p/{remote}/thanks"), 200),
         (format!("/embed/p/{slug}"), 200),
         (confirm, 200),
         (withdraw, 200),

@@ -30,6 +30,8 @@ pub struct Conn {
     pub accept_language: &'static str,
     /// An API token, sent as `Authorization: Bearer …`.
     pub bearer: Option<String>,
+    /// The `signons_session` cookie, once a login set one (organizer pages).
+    pub session: Option<String>,
 }
 
 impl Conn {
@@ -41,6 +43,7 @@ impl Conn {
             csrf: None,
             accept_language,
             bearer: None,
+            session: None,
         })
     }
 
@@ -104,8 +107,12 @@ impl Conn {
         if let Some(token) = &self.bearer {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        if let Some(csrf) = &self.csrf {
-            builder = builder.header(header::COOKIE, format!("signons_csrf={csrf}"));
+        let cookies: Vec<String> = [("signons_csrf", &self.csrf), ("signons_session", &self.session)]
+            .into_iter()
+            .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={v}")))
+            .collect();
+        if !cookies.is_empty() {
+            builder = builder.header(header::COOKIE, cookies.join("; "));
         }
         let request = builder.body(Full::new(body))?;
         let sender = self.connect().await?;
@@ -114,10 +121,13 @@ impl Conn {
         let (parts, body) = response.into_parts();
         let body = body.collect().await?.to_bytes();
         for cookie in parts.headers.get_all(header::SET_COOKIE) {
-            if let Some(value) =
-                cookie.to_str().ok().and_then(|c| c.strip_prefix("signons_csrf=")).and_then(|c| c.split(';').next())
-            {
-                self.csrf = Some(value.to_owned());
+            let Some((name, value)) = cookie.to_str().ok().and_then(|c| c.split(';').next()?.split_once('=')) else {
+                continue;
+            };
+            match name {
+                "signons_csrf" => self.csrf = Some(value.to_owned()),
+                "signons_session" => self.session = Some(value.to_owned()),
+                _ => {}
             }
         }
         Ok(Response { status: parts.status, body })

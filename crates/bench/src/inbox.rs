@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 type Answered = Arc<Mutex<HashMap<String, Instant>>>;
 
 async fn sign(conn: &mut Conn, slug: &str, email: &str) -> anyhow::Result<()> {
-    let body = serde_json::json!({ "name": "Inbox Signer", "email": email });
+    let body = serde_json::json!({ "name": "Inbox Signer", "email": email, "country": "FR" });
     let r = conn.post_json(&format!("/api/v1/petitions/{slug}/signatures"), &body).await?;
     anyhow::ensure!(r.status.as_u16() == 202, "HTTP {}", r.status);
     Ok(())

@@ -23,6 +23,7 @@ mod inbox;
 mod many;
 mod news;
 mod outbox;
+mod picture;
 mod scenario;
 mod server;
 mod soak;
@@ -382,8 +383,8 @@ async fn run_single_instance(
     }
 
     let config = ServerConfig { data_dir: data_dir.clone(), database_url, ..args.server_config(binary) };
-    let email = "bench@example.org";
-    config.admin(&["create-organizer", "--email", email, "--org", "bench"], Some("bench-password-1234\n"))?;
+    let (email, password) = ("bench@example.org", "bench-password-1234");
+    config.admin(&["create-organizer", "--email", email, "--org", "bench"], Some(&format!("{password}\n")))?;
     let token = config.admin(&["create-token", "--email", email], None)?;
 
     let mut server = Server::start(&config)?;
@@ -403,6 +404,8 @@ async fn run_single_instance(
                                 *A benchmark petition.*",
                 "target": "The Parliament",
                 "goal": 100000,
+                // Where signers live: the page shows the map and its table.
+                "ask_country": true,
                 "publish": true,
             }),
         )
@@ -412,6 +415,7 @@ async fn run_single_instance(
     }
     let created: serde_json::Value = serde_json::from_slice(&created.body)?;
     let slug = created["slug"].as_str().context("no slug")?.to_owned();
+    picture::attach(&mut client::Conn::new(server.addr, "en")?, email, password, &slug).await?;
     let target = Target { addr: server.addr, slug, outbox: data_dir.join("outbox") };
     let shared = Arc::new(Shared::new(target, run_id));
 

@@ -107,6 +107,12 @@ impl Op {
     }
 }
 
+/// Where the bench's signers live: a few dozen countries, one in three in France.
+const COUNTRIES: [&str; 30] = [
+    "FR", "DE", "GB", "FR", "IT", "ES", "FR", "BE", "NL", "FR", "PT", "IE", "FR", "PL", "SE", "FR", "AT", "CH", "FR",
+    "CA", "US", "FR", "SN", "MA", "FR", "BR", "JP", "FR", "DK", "NO",
+];
+
 enum Outcome {
     Ok,
     Error(String),
@@ -123,6 +129,8 @@ async fn perform(op: Op, conn: &mut Conn, shared: &Shared) -> Outcome {
                 "name": format!("Signer {n}"),
                 "email": format!("bench-{}-{n}@example.org", shared.run_id),
                 "public": n % 2 == 0,
+                // Spread over countries, so that the petition page's map has many to draw.
+                "country": COUNTRIES[n as usize % COUNTRIES.len()],
             });
             conn.post_json(&format!("/api/v1/petitions/{}/signatures", t.slug), &body)
                 .await

@@ -141,7 +141,7 @@ pub async fn run(server: &Server, target: &Target, db: &DatabaseUrl, run_id: &st
                 tokio::time::sleep_until(due).await;
                 let n = i * conns as u64 + k as u64;
                 let email = address(&run_id, n);
-                let body = serde_json::json!({ "name": format!("Soak Signer {n}"), "email": email });
+                let body = serde_json::json!({ "name": format!("Soak Signer {n}"), "email": email, "country": "FR" });
                 match conn.post_json(&format!("/api/v1/petitions/{slug}/signatures"), &body).await {
                     Ok(r) if r.status.as_u16() == 202 => {
                         recorder.success(due.elapsed());
