@@ -11,6 +11,7 @@ on_both_backends! {
     settings_are_saved_shown_and_kept => settings_saved_sqlite, settings_saved_postgres;
     bad_settings_change_nothing_and_only_admins_reach_them => bad_settings_sqlite, bad_settings_postgres;
     petitions_wait_for_review_when_the_admins_ask => review_sqlite, review_postgres;
+    settings_saved_by_another_process_reach_this_one => settings_elsewhere_sqlite, settings_elsewhere_postgres;
 }
 
 const PAGE: &str = "/admin/settings";
@@ -163,4 +164,26 @@ async fn petitions_wait_for_review_when_the_admins_ask(backend: Backend) {
     // The admins' own petitions are not reviewed.
     let own = app.create_petition("Benches in the square", true).await;
     assert_eq!(status(&app, &own).await, "open");
+}
+
+/// Several processes may serve one database: settings one of them saved (written here
+/// straight into the database, as that process does) show on this one's pages within
+/// seconds, with no restart.
+async fn settings_saved_by_another_process_reach_this_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.browser().get("/").await.expect(200).lacks("Signons Grenoble");
+    let saved = signons_petition::settings::InstanceSettings {
+        name: "Signons Grenoble".to_owned(),
+        description: "Petitions of the associations of Grenoble.".to_owned(),
+        contact: String::new(),
+        signup: signons_petition::settings::SignupMode::Open,
+        premoderation: signons_petition::settings::Premoderation::Off,
+        anonymize_after_days: 30,
+    };
+    app.state.db.write_async(move |conn| signons_petition::settings::save(conn, &saved)).await.unwrap();
+    let home = app.browser().page_until("/", "the name saved elsewhere", |p| p.body.contains("Signons Grenoble")).await;
+    home.contains("<title>Signons Grenoble</title>");
+    app.browser().get("/privacy").await.expect(200).contains("Petitions of the associations of Grenoble.");
+    // Sign-up opened elsewhere is open here too.
+    app.browser().get("/signup").await.expect(200);
 }

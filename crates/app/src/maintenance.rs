@@ -1,7 +1,8 @@
 //! Periodic upkeep: close petitions past their end date, purge unconfirmed signatures,
 //! anonymize old ones, forget expired sessions and reset links and recovered rate-limit entries,
 //! and purge what is kept for remote instances gone for weeks; and, where PostgreSQL's
-//! autovacuum is off, vacuum the job queue's table every minute (`tidy_jobs`).
+//! autovacuum is off, vacuum the job queue's table every minute (`tidy_jobs`); and read the
+//! admins' settings again every few seconds (`refresh_settings`).
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -29,6 +30,27 @@ pub async fn run(state: web::Data<AppState>) {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
             _ = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
+
+/// How often the settings are read again.
+const SETTINGS_EVERY: Duration = Duration::from_secs(5);
+
+/// Several processes may serve one PostgreSQL database (DESIGN: N processes share the
+/// queues); the settings page updates only the process that saved them, so every process
+/// reads them again every `SETTINGS_EVERY`: a change reaches all of them within seconds.
+pub async fn refresh_settings(state: web::Data<AppState>) {
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(SETTINGS_EVERY) => {}
+        }
+        let defaults = state.config.settings_defaults();
+        match state.db.read_async(move |conn| signons_petition::settings::load(conn, &defaults)).await {
+            Ok(saved) if saved != *state.settings() => state.set_settings(saved),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the instance settings again"),
         }
     }
 }

@@ -114,6 +114,7 @@ impl Application {
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         tokio::spawn(crate::maintenance::run(state.clone()));
         tokio::spawn(crate::maintenance::tidy_jobs(state.clone()));
+        tokio::spawn(crate::maintenance::refresh_settings(state.clone()));
         crate::federate::spawn_workers(&state);
         tokio::spawn(worker.run(state.shutdown.clone()));
         let app_state = state.clone();
