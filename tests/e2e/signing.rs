@@ -738,9 +738,14 @@ async fn the_sign_form_cannot_flood_an_inbox(backend: Backend) {
         app.create_petition("A bench by the lock", true).await,
     );
     let victim = "victim@example.org";
-    for n in 1..=5 {
+    // Each email is awaited before the next submission: a submission that replaces a
+    // pending signature before its email went out drops that email (it would confirm data
+    // no longer there), which a loaded machine would otherwise turn into fewer emails.
+    for n in 1..=4 {
         app.sign(&first, &format!("Flood {n}"), victim).await.expect(202);
+        app.next_email_to(victim).await;
     }
+    app.sign(&first, "Flood 5", victim).await.expect(202);
     // Honest signers behind the same address still get their email.
     let neighbour = app.sign_and_read_email(&first, "Neighbour", "neighbour@example.org").await;
     assert!(neighbour.text().contains("Neighbour"));

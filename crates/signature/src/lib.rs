@@ -30,5 +30,5 @@ pub use links::LinkKey;
 pub use network::{NetworkHash, NetworkKey};
 pub use pg_batch::PgSignBatcher;
 pub use recipients::{RecipientCaps, RecipientLimits};
-pub use signer::{SignatureInput, SignerEmail, ValidSignature};
+pub use signer::{SignatureInput, SignerEmail, Source, ValidSignature};
 pub use signing::{Confirmation, Elsewhere, PublicSigner, SigningContext, TokenPage};

@@ -157,7 +157,7 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
     let mut query = diesel::sql_query(
         "WITH input (id, petition_id, name, email, email_canonical, country, postal_code, comment, public, opt_in, \
                      locale, confirm_token_hash, withdraw_token_hash, token_expires_at, created_at, network_hash, \
-                     job_id, job_payload) AS (VALUES ",
+                     source, job_id, job_payload) AS (VALUES ",
     )
     .into_boxed::<Pg>();
     // Placeholders are numbered by hand: a raw query's binds fill `$1`, `$2`, … in order.
@@ -168,7 +168,7 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
     };
     for (i, (row, ((id, job_id), payload))) in rows.iter().zip(ids.iter().zip(payloads.iter())).enumerate() {
         let (sig, prepared) = (row.sig, row.prepared);
-        let placeholders: Vec<String> = (0..18).map(|_| next()).collect();
+        let placeholders: Vec<String> = (0..19).map(|_| next()).collect();
         query = query
             .sql(format!("{}({})", if i == 0 { "" } else { ", " }, placeholders.join(", ")))
             .bind::<Text, _>(id)
@@ -187,6 +187,7 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
             .bind::<Timestamp, _>(now + row.confirm_ttl)
             .bind::<Timestamp, _>(now)
             .bind::<Nullable<Text>, _>(row.network.map(NetworkHash::as_str))
+            .bind::<Text, _>(sig.source)
             .bind::<Text, _>(job_id)
             .bind::<Text, _>(payload);
     }
@@ -196,10 +197,10 @@ pub(crate) fn insert_new(conn: &mut diesel::PgConnection, rows: &[NewSignature<'
             "), new_signature AS ( \
                INSERT INTO signatures (id, petition_id, name, email, email_canonical, country, postal_code, \
                                        comment, public, opt_in, locale, confirm_token_hash, withdraw_token_hash, \
-                                       token_expires_at, created_at, network_hash) \
+                                       token_expires_at, created_at, network_hash, source) \
                SELECT id, petition_id, name, email, email_canonical, country, postal_code, comment, public, \
                       opt_in, locale, confirm_token_hash, withdraw_token_hash, token_expires_at, created_at, \
-                      network_hash \
+                      network_hash, source \
                FROM input \
                ON CONFLICT (petition_id, email_canonical) DO NOTHING \
                RETURNING id), \

@@ -111,6 +111,26 @@ fn canonicalize(local: &str, domain: &str) -> String {
     format!("{local}@{domain}")
 }
 
+signons_store::text_enum! {
+    /// How the signer reached the sign form, for the organizers' insight: the petition's
+    /// own page, the widget embedded in another site, or a link from the page's share box
+    /// (its `?via=share`). Told by the form and the page it was posted from, never by a
+    /// cookie; signatures collected by other instances are counted apart.
+    pub enum Source {
+        Direct = "direct",
+        Embed = "embed",
+        SharedLink = "shared_link",
+    }
+}
+
+// Written out: `text_enum!` declares the variants, so `#[default]` cannot mark one.
+#[allow(clippy::derivable_impls)]
+impl Default for Source {
+    fn default() -> Self {
+        Source::Direct
+    }
+}
+
 /// The sign form or API body, before validation. Checkboxes arrive as "on" or absent.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct SignatureInput {
@@ -128,6 +148,9 @@ pub struct SignatureInput {
     pub public: bool,
     #[serde(default)]
     pub opt_in: bool,
+    /// Set by the page that received the form, not by what the signer sent.
+    #[serde(skip)]
+    pub source: Source,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +162,7 @@ pub struct ValidSignature {
     pub comment: Option<String>,
     pub public: bool,
     pub opt_in: bool,
+    pub source: Source,
 }
 
 pub const NAME_MAX: usize = 100;
@@ -190,6 +214,7 @@ impl SignatureInput {
                     comment,
                     public: self.public,
                     opt_in: self.opt_in,
+                    source: self.source,
                 })
             }
             _ => Err(errors),

@@ -212,6 +212,7 @@ struct Submitted<'a> {
     public: bool,
     opt_in: bool,
     locale: &'a str,
+    source: crate::signer::Source,
 }
 
 impl<'a> Submitted<'a> {
@@ -225,6 +226,7 @@ impl<'a> Submitted<'a> {
             public: sig.public,
             opt_in: sig.opt_in,
             locale: locale.code(),
+            source: sig.source,
         }
     }
 }
@@ -779,6 +781,7 @@ mod tests {
         confirmed: bool,
         anonymized: bool,
         network_hash: Option<String>,
+        source: String,
     }
 
     #[derive(Debug, Clone, Copy)]
@@ -801,6 +804,7 @@ mod tests {
             comment: Some("For <b>science</b> & \"trees\".".into()),
             public: true,
             opt_in: true,
+            source: crate::signer::Source::SharedLink,
         };
         let network = ctx.network_hash("203.0.113.7".parse().unwrap());
         let mut written = Vec::new();
@@ -858,6 +862,7 @@ mod tests {
                             s::confirmed_at.is_not_null(),
                             s::anonymized_at.is_not_null(),
                             s::network_hash,
+                            s::source,
                         ))
                         .get_result(conn)?;
                     let keys = s::table
@@ -911,6 +916,7 @@ mod tests {
             confirmed: false,
             anonymized: false,
             network_hash: Some(network.as_str().to_owned()),
+            source: "shared_link".into(),
         };
         assert_eq!(written[0].0, expected, "the single statement");
         assert_eq!(written[1].0, expected, "the general path");

@@ -115,6 +115,7 @@ diesel::table! {
         network_hash -> Nullable<Text>,
         invalidated_at -> Nullable<Timestamp>,
         comment_hidden_at -> Nullable<Timestamp>,
+        source -> Text,
     }
 }
 

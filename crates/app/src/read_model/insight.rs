@@ -1,7 +1,8 @@
 //! A petition's insight, for its organizers: confirmed signatures over time (drawn as an SVG
 //! chart on the server), by country and by postal-code prefix, the share who asked for
 //! news, and where signatures came from (this instance, or each other instance that
-//! collected them). Counts what the count counts: confirmed, not invalidated, not withdrawn.
+//! collected them) and how signers arrived (the page itself, a shared link, the embedded
+//! widget, another instance). Counts what the count counts: confirmed, not invalidated, not withdrawn.
 
 use crate::error::AppError;
 use diesel::dsl::{count_star, sql};
@@ -33,6 +34,15 @@ pub struct Insight {
     pub opted_in: i64,
     pub opted_in_percent: i64,
     pub origins: Vec<Share>,
+    pub arrivals: Vec<Arrival>,
+}
+
+/// How many signers arrived one way: `key` names the way in the translations.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Arrival {
+    pub key: &'static str,
+    pub signatures: i64,
+    pub percent: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -216,8 +226,27 @@ pub fn load(conn: &mut DbConnection, p: &Petition, host: &str) -> Result<Insight
         *origins.entry(Some(origin)).or_default() += n;
     }
 
+    let sources: Vec<(signons_signature::Source, i64)> = s::table
+        .filter(local_counted(&p.id))
+        .group_by(s::source)
+        .select((s::source, count_star()))
+        .load(conn)
+        .map_err(AppError::internal)?;
+    let of = |source| sources.iter().filter(|(s, _)| *s == source).map(|(_, n)| n).sum::<i64>();
+    use signons_signature::Source;
+    let arrivals = [
+        ("insight-arrival-direct", of(Source::Direct)),
+        ("insight-arrival-shared-link", of(Source::SharedLink)),
+        ("insight-arrival-embed", of(Source::Embed)),
+        ("insight-arrival-other-instance", total - local),
+    ]
+    .into_iter()
+    .map(|(key, signatures)| Arrival { key, signatures, percent: percent(signatures, total) })
+    .collect();
+
     Ok(Insight {
         total,
+        arrivals,
         chart: chart(&days),
         days,
         countries: shares(countries, total),

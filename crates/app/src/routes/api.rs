@@ -289,7 +289,7 @@ impl ApiSignature {
             pow_nonce,
         } = self;
         (
-            SignatureInput { name, email, country, postal_code, comment, public, opt_in },
+            SignatureInput { name, email, country, postal_code, comment, public, opt_in, ..Default::default() },
             crate::bots::BotFields { topic, pow_challenge, pow_nonce },
         )
     }

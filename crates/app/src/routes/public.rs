@@ -15,7 +15,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use signons_petition::FieldErrors;
 use signons_render::{Context, Locale};
-use signons_signature::{signing, Confirmation, SignatureError, SignatureInput, TokenPage};
+use signons_signature::{signing, Confirmation, SignatureError, SignatureInput, Source, TokenPage};
 use std::sync::Arc;
 
 #[get("/")]
@@ -147,6 +147,10 @@ pub struct SignForm {
     public: bool,
     #[serde(default, deserialize_with = "checkbox")]
     opt_in: bool,
+    /// `share` when the signer came from a shared link (kept by the form shown again
+    /// after an error, whose page no longer carries the link's `?via=share`).
+    #[serde(default)]
+    via: String,
     /// The honeypot and the proof of work (`bots`): never shown back.
     #[serde(default, skip_serializing)]
     topic: String,
@@ -175,8 +179,23 @@ impl SignForm {
             comment: self.comment.clone(),
             public: self.public,
             opt_in: self.opt_in,
+            source: if self.via == VIA_SHARE { Source::SharedLink } else { Source::Direct },
         }
     }
+}
+
+/// What the share box's links add to the petition's address (`partials/share.html`).
+const VIA_SHARE: &str = "share";
+
+/// Whether the form was posted from a page opened by a shared link: the page's address,
+/// which browsers send as `Referer` to the same origin (`Referrer-Policy: same-origin`),
+/// carries `via=share`. No cookie is set or read for it.
+fn came_from_shared_link(req: &HttpRequest, public_url: &str) -> bool {
+    let Some(referer) = req.headers().get(actix_web::http::header::REFERER).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Ok(referer) = url::Url::parse(referer) else { return false };
+    referer.as_str().starts_with(public_url) && referer.query_pairs().any(|(k, v)| k == "via" && v == VIA_SHARE)
 }
 
 /// The petition as this visitor may see it: drafts only for their own organization.
@@ -395,11 +414,16 @@ pub async fn sign_petition(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    let form: SignForm = parse_form(&body)?;
-    let notice = |key: &'static str| Some((&form, None, Some(key)));
+    let mut form: SignForm = parse_form(&body)?;
     // The widget's form, framed by another site, carries a widget token instead.
     let from_widget = !slug.contains('@')
         && crate::bots::widget_token_ok(&widget_key(&state), &slug, &form.csrf, chrono::Utc::now().timestamp());
+    if !from_widget && came_from_shared_link(&req, &state.config.public_url) {
+        form.via = VIA_SHARE.to_owned();
+    }
+    let source = if from_widget { Source::Embed } else { form.input().source };
+    let form = form;
+    let notice = |key: &'static str| Some((&form, None, Some(key)));
     if !from_widget && visitor.check_csrf(&form.csrf).is_err() {
         return sign_form_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
     }
@@ -432,13 +456,14 @@ pub async fn sign_petition(
         }
         None => {
             let snapshot = state.snapshots.get(&state.db, &slug).await?;
-            let (petition, input, network) =
-                (&snapshot.value.petition, form.input(), crate::rate_limit::client_network(&state, &req));
+            let input = SignatureInput { source, ..form.input() };
+            let (petition, network) = (&snapshot.value.petition, crate::rate_limit::client_network(&state, &req));
             signing::sign_petition(&state.db, &state.signing, petition, &input, visitor.locale, network).await
         }
         Some(_) => {
             let network = crate::rate_limit::client_network(&state, &req);
-            signing::sign(&state.db, &state.signing, &slug, &form.input(), visitor.locale, network).await
+            let input = SignatureInput { source, ..form.input() };
+            signing::sign(&state.db, &state.signing, &slug, &input, visitor.locale, network).await
         }
     };
     match signed {
