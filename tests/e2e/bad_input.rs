@@ -231,6 +231,9 @@ async fn missing_and_overlong_fields_are_named(backend: Backend) {
         .contains("Please correct the fields marked below.")
         .contains("<p class=\"field-error\" id=\"name-error\">This field is required.</p>")
         .contains("<p class=\"field-error\" id=\"email-error\">This field is required.</p>")
+        // The summary names each field it links to.
+        .contains("<li><a href=\"#name\">Your name — This field is required.</a></li>")
+        .contains("<li><a href=\"#email\">Your email — This field is required.</a></li>")
         .contains("aria-invalid=\"true\" aria-describedby=\"name-error\"")
         .contains(">I care.</textarea>");
     let long_name = "N".repeat(101);

@@ -193,6 +193,8 @@ async fn follow_deliver_and_unfollow(backend: Backend) {
     let page = beta.browser().get(&format!("/p/{handle}")).await;
     page.expect(200).contains("Bike lanes now").contains("<strong>mayor</strong>");
     page.contains(&format!("href=\"{}/p/{slug}\"", alpha.url));
+    // Who runs it, as on its home page.
+    page.contains(&format!("By {ORGANIZATION}@{}", host(&alpha)));
     beta.browser().get("/").await.expect(200).contains(&format!("href=\"/p/{handle}\""));
 
     // Each activity arrived once: the launch note and the news.

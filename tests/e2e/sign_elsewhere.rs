@@ -120,6 +120,8 @@ async fn signed_elsewhere_counts_at_home(backend: Backend) {
         .await
         .contains(&format!("{}: 1", host(&beta)))
         .contains(&format!("{}: 1", host(&gamma)))
+        // Alpha itself collected none: not listed with a zero.
+        .lacks(&format!("{}: 0", host(&alpha)))
         .contains("Ann Beta");
 
     // What reached alpha: no email address, no comment, no postal code; the public name

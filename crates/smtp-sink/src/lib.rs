@@ -8,6 +8,8 @@
 //!
 //! It is a crate of its own because both the end-to-end tests and the bench (which
 //! measures the time from signing to the relay) talk to it; nothing in the product does.
+//! Its binary (`cargo run -p signons-smtp-sink -- --delay-ms 300`) is the same relay for a
+//! try by hand: it prints each message it accepts.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,8 +50,13 @@ pub struct ReservedPort {
 }
 
 pub fn reserve_port() -> ReservedPort {
+    reserve(0)
+}
+
+/// `port` on loopback (0: any free one), bound but not listening yet.
+pub fn reserve(port: u16) -> ReservedPort {
     let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
-    socket.bind(([127, 0, 0, 1], 0).into()).expect("a free port");
+    socket.bind(([127, 0, 0, 1], port).into()).expect("a free port");
     let port = socket.local_addr().expect("its address").port();
     ReservedPort { socket, port }
 }
@@ -74,8 +81,13 @@ impl SmtpSink {
     /// A sink that waits `delay` before it answers each message's DATA.
     pub fn start_slow(delay: Duration) -> SmtpSink {
         let sink = Self::start();
-        *sink.pace.delay.lock().expect("lock") = delay;
+        sink.set_delay(delay);
         sink
+    }
+
+    /// Sets how long each message's DATA waits for its answer.
+    pub fn set_delay(&self, delay: Duration) {
+        *self.pace.delay.lock().expect("lock") = delay;
     }
 
     /// Starts listening on a port reserved earlier.

@@ -13,7 +13,8 @@ footer-free-software = Signons is free software (AGPL-3.0-or-later): your person
 
 welcome-title = Welcome to { $instance }
 welcome-intro = This instance is ready. It has no organizer yet; here is how to start.
-welcome-step-organizer = Create the first organizer on the server (the password is read from the terminal):
+welcome-step-organizer = Create the first organizer on the server (the password is asked twice, or read from the first line of standard input):
+welcome-step-organizer-source = From a checkout of the source code, as with make run:
 welcome-step-login = Log in with that email and password at
 welcome-step-petition = Write your first petition, preview it, and publish it.
 

@@ -13,7 +13,8 @@ footer-free-software = Signons est un logiciel libre (AGPL-3.0 ou ultérieure) 
 
 welcome-title = Bienvenue sur { $instance }
 welcome-intro = Cette instance est prête. Elle n'a pas encore d'organisateur ; voici comment commencer.
-welcome-step-organizer = Créez le premier organisateur sur le serveur (le mot de passe est lu dans le terminal) :
+welcome-step-organizer = Créez le premier organisateur sur le serveur (le mot de passe est demandé deux fois, ou lu sur la première ligne de l'entrée standard) :
+welcome-step-organizer-source = Depuis une copie du code source, comme avec make run :
 welcome-step-login = Connectez-vous avec cette adresse et ce mot de passe sur
 welcome-step-petition = Rédigez votre première pétition, prévisualisez-la et publiez-la.
 

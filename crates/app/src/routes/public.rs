@@ -260,10 +260,14 @@ pub(crate) fn petition_context(
         s => s,
     };
     context.insert("summary", &summary);
-    // Shown once other instances collected signatures for it.
-    let by_instance = match snapshot.by_origin.is_empty() {
+    // Shown once other instances collected signatures for it; an instance with none is
+    // left out (the API keeps it).
+    let by_instance: std::collections::BTreeMap<String, i64> = match snapshot.by_origin.is_empty() {
         true => Default::default(),
-        false => read_model::views::by_instance(&state.config.public_url, snapshot.count, &snapshot.by_origin),
+        false => read_model::views::by_instance(&state.config.public_url, snapshot.count, &snapshot.by_origin)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect(),
     };
     context.insert("by_instance", &by_instance);
     context.insert("maps", &read_model::views::map_views(state.renderer.maps(), &snapshot.places, locale));
