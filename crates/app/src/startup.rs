@@ -84,6 +84,7 @@ impl Application {
         )
         .with_link_key(link_key)
         .with_recipient_caps(config.signer_emails);
+        let settings = crate::federate::load_settings(&config, &db).await?;
         let worker = MailWorker {
             db: db.clone(),
             composer: std::sync::Arc::new(crate::accounts::Composer {
@@ -92,7 +93,7 @@ impl Application {
                 resets: crate::accounts::ResetEmails {
                     renderer: renderer.clone(),
                     public_url: config.public_url.clone(),
-                    instance_name: config.instance_name.clone(),
+                    settings: settings.clone(),
                     key: signing.link_key.clone(),
                 },
             }),
@@ -109,7 +110,6 @@ impl Application {
         } else {
             config.workers
         };
-        let settings = crate::federate::load_settings(&config, &db).await?;
         let federation = crate::federate::configure(&config, &db, &signing, settings).await?;
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         tokio::spawn(crate::maintenance::run(state.clone()));
