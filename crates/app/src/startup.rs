@@ -6,7 +6,7 @@ use crate::error::{json_error, AppError};
 use crate::page::Visitor;
 use crate::routes::{
     account, admin, api, api_doc, discovery, export, federation, find, insight, invalidate, jobs, media, milestones,
-    moderation, organizations, organizer, public, settings, share, system,
+    moderation, organizations, organizer, people, public, settings, share, system,
 };
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -203,6 +203,7 @@ impl Application {
                 .service(organizations::invite)
                 .service(organizations::set_role)
                 .service(organizations::remove_member)
+                .service(organizations::cancel_invitation)
                 .service(organizations::edit_profile)
                 .service(organizations::update_profile)
                 .service(organizations::invitation_form)
@@ -238,6 +239,9 @@ impl Application {
                 .service(settings::privacy)
                 .service(admin::federation_page)
                 .service(admin::federation_update)
+                .service(people::people_page)
+                .service(people::disable)
+                .service(people::enable)
                 .service(jobs::jobs_page)
                 .service(jobs::jobs_retry)
                 .service(moderation::queue_page)
