@@ -117,9 +117,7 @@ impl ResetEmails {
                 PetitionError::InvitationInvalid
                 | PetitionError::InvitationExpired
                 | PetitionError::InvitationCancelled,
-            ) => {
-                return Ok(Composed::Dropped("the invitation is no longer valid".into()))
-            }
+            ) => return Ok(Composed::Dropped("the invitation is no longer valid".into())),
             Err(PetitionError::Store(e)) => return Err(MailError::Store(e)),
             Err(other) => return Err(MailError::Later(other.to_string())),
         };

@@ -105,7 +105,8 @@ pub async fn people(db: &Database, listing: &Listing) -> Result<People, StoreErr
 
         let mut found = organizations::table.into_boxed();
         if let Some(p) = pattern.as_deref() {
-            found = found.filter(lower(organizations::name).like(p).escape('\\').or(organizations::slug.like(p).escape('\\')));
+            found = found
+                .filter(lower(organizations::name).like(p).escape('\\').or(organizations::slug.like(p).escape('\\')));
         }
         let mut rows: Vec<(Id, String, String, chrono::NaiveDateTime)> = found
             .order((organizations::name.asc(), organizations::slug.asc()))

@@ -78,7 +78,12 @@ struct PendingRow {
 
 impl From<members::PendingInvitation> for PendingRow {
     fn from(i: members::PendingInvitation) -> Self {
-        PendingRow { id: i.id.to_string(), email: i.email, role: i.role, sent: i.created_at.format("%Y-%m-%d").to_string() }
+        PendingRow {
+            id: i.id.to_string(),
+            email: i.email,
+            role: i.role,
+            sent: i.created_at.format("%Y-%m-%d").to_string(),
+        }
     }
 }
 
@@ -275,9 +280,7 @@ pub async fn cancel_invitation(
     let org = m.organization.id.clone();
     let outcome = state
         .db
-        .write_async(move |conn| {
-            Ok::<_, AppError>(members::cancel_invitation(conn, &organizer, &org, &invitation))
-        })
+        .write_async(move |conn| Ok::<_, AppError>(members::cancel_invitation(conn, &organizer, &org, &invitation)))
         .await?;
     if outcome.is_ok() {
         tracing::info!("an owner cancelled an invitation");

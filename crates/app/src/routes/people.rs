@@ -34,7 +34,9 @@ async fn view(
 ) -> PageResult {
     let query = web::Query::<PeopleQuery>::from_query(query).map(web::Query::into_inner);
     let (typed, listing, done) = match &query {
-        Ok(q) => (q.q.clone().unwrap_or_default(), Listing::parse(q.q.as_deref(), q.page.as_deref()), q.done.as_deref()),
+        Ok(q) => {
+            (q.q.clone().unwrap_or_default(), Listing::parse(q.q.as_deref(), q.page.as_deref()), q.done.as_deref())
+        }
         Err(_) => (String::new(), Err(ListingError::Unreadable), None),
     };
     let mut context = Context::new();
@@ -93,10 +95,8 @@ async fn set_disabled(state: &AppState, visitor: &Visitor, id: &str, body: &[u8]
     let form: CsrfForm = parse_form(body)?;
     visitor.check_csrf(&form.csrf)?;
     let id = Id::parse(id).ok_or(AppError::NotFound)?;
-    let outcome = state
-        .db
-        .write_async(move |conn| Ok::<_, AppError>(people::set_disabled(conn, &admin, &id, disabled)))
-        .await?;
+    let outcome =
+        state.db.write_async(move |conn| Ok::<_, AppError>(people::set_disabled(conn, &admin, &id, disabled))).await?;
     match outcome {
         Ok(()) => {
             tracing::info!(disabled, "an admin changed whether an account is disabled");
@@ -120,6 +120,11 @@ pub async fn disable(
 }
 
 #[post("/admin/people/{id}/enable")]
-pub async fn enable(state: web::Data<AppState>, visitor: Visitor, id: web::Path<String>, body: web::Bytes) -> PageResult {
+pub async fn enable(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
     set_disabled(&state, &visitor, &id, &body, false).await
 }
