@@ -332,6 +332,7 @@ try {
     ["/admin/settings", "the instance settings, saved"],
     ["/admin/moderation", "the moderation queue"],
     ["/admin/jobs", "the jobs page"],
+    ["/admin/people", "the people and organizations"],
     ["/admin/federation", "the federation policy"],
     ["/admin/invalidate", "the invalidation form"],
   ]) {

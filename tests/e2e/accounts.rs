@@ -72,7 +72,9 @@ async fn changing_the_password_ends_the_other_sessions(backend: Backend) {
 
     // That login made a third session; the change ends every one but this.
     let changed = change(ORGANIZER_PASSWORD, NEW_PASSWORD, NEW_PASSWORD).await;
-    changed.expect(200).contains("Your password was changed. Your other sessions were logged out.");
+    changed
+        .expect(200)
+        .contains("Your password was changed. Your other sessions were logged out and your API tokens revoked.");
     here.get("/dashboard").await.expect(200);
     assert_eq!(elsewhere.get("/dashboard").await.expect(303).location(), "/login?next=%2Fdashboard");
     let left: i64 = app.read(|conn| sessions::table.count().get_result(conn)).await;

@@ -49,6 +49,7 @@ mod moderation;
 mod news;
 mod organizations;
 mod organizer;
+mod people;
 mod picture;
 mod proof;
 mod response;

@@ -16,6 +16,7 @@ on_both_backends! {
     sign_up_is_by_invitation_unless_the_instance_opens_it => sign_up_is_by_invitation_unless_the_instance_opens_it_sqlite, sign_up_is_by_invitation_unless_the_instance_opens_it_postgres;
     the_organization_page_shows_its_profile_and_petitions_open_won_closed => the_organization_page_shows_its_profile_and_petitions_open_won_closed_sqlite, the_organization_page_shows_its_profile_and_petitions_open_won_closed_postgres;
     no_organizer_route_reaches_another_organizations_petition => no_organizer_route_reaches_another_organizations_petition_sqlite, no_organizer_route_reaches_another_organizations_petition_postgres;
+    owners_see_and_cancel_pending_invitations => owners_see_and_cancel_pending_invitations_sqlite, owners_see_and_cancel_pending_invitations_postgres;
 }
 
 const NEW_PASSWORD: &str = "a long enough passphrase";
@@ -477,6 +478,9 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
         .read(|conn| organizers::table.filter(organizers::email.eq(ORGANIZER_EMAIL)).select(organizers::id).first(conn))
         .await;
     let signature_id: String = app.read(|conn| signatures::table.select(signatures::id).first(conn)).await;
+    // A pending invitation of Y, which A must not cancel.
+    invite(&app, &owner, ORGANIZATION, "pending@example.org", "editor").await;
+    let invitation_id = pending_invitation_id(&app, "pending@example.org").await;
     // Organizer A, of organization X, on the web and through the API.
     let a_token = app.create_organizer("intruder@example.org", "intruders").await;
     let a_api = app.api_with_token(&a_token);
@@ -533,6 +537,7 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
         "/o/{slug}/members/invite",
         "/o/{slug}/members/{member}/role",
         "/o/{slug}/members/{member}/remove",
+        "/o/{slug}/invitations/{invitation}/cancel",
         "/o/{slug}/edit",
     ];
     let api_calls: Vec<(&str, &str, serde_json::Value)> = vec![
@@ -569,7 +574,10 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
 
     let fill = |p: &str| {
         let target = if p.starts_with("/o/") { y } else { slug.as_str() };
-        p.replace("{slug}", target).replace("{member}", &owner_id).replace("{signature}", &signature_id)
+        p.replace("{slug}", target)
+            .replace("{member}", &owner_id)
+            .replace("{signature}", &signature_id)
+            .replace("{invitation}", &invitation_id)
     };
     for p in web_get {
         let path = fill(p);
@@ -617,4 +625,90 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
     owner.get(&format!("/o/{y}/members")).await.expect(200).lacks("intruder@example.org").contains(ORGANIZER_EMAIL);
     app.wait_mail_queue_empty().await;
     assert!(app.outbox_emails().iter().all(|(_, m)| m.to != "friend-of-intruder@example.org"));
+    assert_eq!(pending_invitation_id(&app, "pending@example.org").await, invitation_id, "still pending");
+
+    // The admin's pages of people: an organizer who is not an admin gets 403, and the
+    // accounts stay as they were. (Y's owner is the instance's admin.)
+    a.get("/admin/people").await.expect(403);
+    for action in ["disable", "enable"] {
+        let path = format!("/admin/people/{owner_id}/{action}");
+        let r = a.post_form(&path, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status.as_u16(), 403, "POST {path} answered {} to an organizer who is not an admin", r.status);
+    }
+    let disabled: i64 =
+        app.read(|conn| organizers::table.filter(organizers::disabled_at.is_not_null()).count().get_result(conn)).await;
+    assert_eq!(disabled, 0);
+    owner.get("/dashboard").await.expect(200);
+}
+
+/// The id the members page names a pending invitation by (its hash's first 16 digits).
+async fn pending_invitation_id(app: &TestApp, email: &'static str) -> String {
+    let hash: String = app
+        .read(move |conn| {
+            invitations::table
+                .filter(invitations::email.eq(email))
+                .filter(invitations::cancelled_at.is_null())
+                .filter(invitations::accepted_at.is_null())
+                .select(invitations::token_hash)
+                .first(conn)
+        })
+        .await;
+    hash[..16].to_owned()
+}
+
+async fn owners_see_and_cancel_pending_invitations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let owner = owner_browser(&app).await;
+    let path = invite(&app, &owner, ORGANIZATION, "maybe@example.org", "owner").await;
+    let id = pending_invitation_id(&app, "maybe@example.org").await;
+
+    // The members page lists it, with its role and a Cancel button.
+    let members = owner.get(&format!("/o/{ORGANIZATION}/members")).await;
+    let csrf = members.expect(200).contains("Invitations not yet accepted").contains("maybe@example.org").csrf();
+    let cancel = format!("/o/{ORGANIZATION}/invitations/{id}/cancel");
+    members.contains(&format!("action=\"{cancel}\""));
+    // A forged request, or an unknown invitation, changes nothing.
+    owner.post_form(&cancel, &[("csrf", "forged")]).await.expect(403);
+    owner
+        .post_form(&format!("/o/{ORGANIZATION}/invitations/0123456789abcdef/cancel"), &[("csrf", &csrf)])
+        .await
+        .expect(404);
+    app.browser().get(&path).await.expect(200);
+
+    let done = owner.post_form(&cancel, &[("csrf", &csrf)]).await;
+    done.expect(200).contains("The invitation was cancelled").lacks("maybe@example.org");
+    owner.post_form(&cancel, &[("csrf", &csrf)]).await.expect(404);
+
+    // Its link says so (410), and accepting it makes no account.
+    let invited = app.browser();
+    invited.get(&path).await.expect(410).contains("This invitation was cancelled by the organization");
+    let csrf = invited.csrf().await;
+    invited
+        .post_form(&path, &[("csrf", &csrf), ("new_password", NEW_PASSWORD), ("new_password_again", NEW_PASSWORD)])
+        .await
+        .expect(410);
+    let accounts: i64 = app
+        .read(|conn| organizers::table.filter(organizers::email.eq("maybe@example.org")).count().get_result(conn))
+        .await;
+    assert_eq!(accounts, 0, "a cancelled invitation makes no account");
+    // In French too.
+    app.browser_in("fr").get(&path).await.expect(410).contains("Cette invitation a été annulée");
+
+    // An editor sees the members, but neither the pending invitations nor their buttons.
+    let editor_path = invite(&app, &owner, ORGANIZATION, "ed@example.org", "editor").await;
+    let pending = invite(&app, &owner, ORGANIZATION, "later@example.org", "editor").await;
+    let editor = app.browser();
+    let csrf = editor.get(&editor_path).await.expect(200).csrf();
+    editor
+        .post_form(
+            &editor_path,
+            &[("csrf", &csrf), ("new_password", NEW_PASSWORD), ("new_password_again", NEW_PASSWORD)],
+        )
+        .await
+        .expect(303);
+    let page = editor.get(&format!("/o/{ORGANIZATION}/members")).await;
+    let csrf = page.expect(200).lacks("later@example.org").lacks("/cancel\"").csrf();
+    let id = pending_invitation_id(&app, "later@example.org").await;
+    editor.post_form(&format!("/o/{ORGANIZATION}/invitations/{id}/cancel"), &[("csrf", &csrf)]).await.expect(403);
+    app.browser().get(&pending).await.expect(200);
 }

@@ -12,6 +12,7 @@ on_both_backends! {
     bad_settings_change_nothing_and_only_admins_reach_them => bad_settings_sqlite, bad_settings_postgres;
     petitions_wait_for_review_when_the_admins_ask => review_sqlite, review_postgres;
     settings_saved_by_another_process_reach_this_one => settings_elsewhere_sqlite, settings_elsewhere_postgres;
+    the_name_saved_is_the_one_of_emails_feeds_and_oembed => name_everywhere_sqlite, name_everywhere_postgres;
 }
 
 const PAGE: &str = "/admin/settings";
@@ -186,4 +187,48 @@ async fn settings_saved_by_another_process_reach_this_one(backend: Backend) {
     app.browser().get("/privacy").await.expect(200).contains("Petitions of the associations of Grenoble.");
     // Sign-up opened elsewhere is open here too.
     app.browser().get("/signup").await.expect(200);
+}
+
+/// The name the admins saved, not the configured one, is in the reset and invitation
+/// emails, the Atom feed and oEmbed's `provider_name`, from the next one on.
+async fn the_name_saved_is_the_one_of_emails_feeds_and_oembed(backend: Backend) {
+    const NAME: &str = "Lyon Petitions Hub";
+    let app = TestApp::spawn(backend).await;
+    let (admin, csrf) = app.admin_browser(PAGE).await;
+    let slug = app.create_petition("Trees for the square", true).await;
+    let page_url = format!("{}/p/{slug}", app.url);
+    let oembed =
+        format!("/oembed?url={}", url::form_urlencoded::byte_serialize(page_url.as_bytes()).collect::<String>());
+    let before = app.browser().get(&oembed).await.expect(200).json();
+    assert_ne!(before["provider_name"], NAME);
+    app.browser().get("/feeds/petitions.atom").await.expect(200).lacks(NAME);
+
+    admin.post_form(PAGE, &form(&csrf, &[("name", NAME)])).await.expect(303);
+
+    let visitor = app.browser();
+    let csrf_forgot = visitor.get("/password/forgot").await.expect(200).csrf();
+    visitor.post_form("/password/forgot", &[("csrf", &csrf_forgot), ("email", ORGANIZER_EMAIL)]).await.expect(200);
+    let reset = app.next_email_to(ORGANIZER_EMAIL).await;
+    assert!(reset.subject.contains(NAME), "{}", reset.subject);
+    assert!(reset.text().contains(NAME), "{}", reset.text());
+
+    let members = format!("/o/{ORGANIZATION}/members");
+    let csrf_members = admin.get(&members).await.expect(200).csrf();
+    admin
+        .post_form(
+            &format!("{members}/invite"),
+            &[("csrf", &csrf_members), ("email", "newcomer@example.org"), ("role", "editor")],
+        )
+        .await
+        .expect(200);
+    let invitation = app.next_email_to("newcomer@example.org").await;
+    assert!(invitation.text().contains(NAME), "{}", invitation.text());
+
+    app.browser()
+        .get("/feeds/petitions.atom")
+        .await
+        .expect(200)
+        .contains(&format!("<title>New petitions on {NAME}</title>"));
+    let after = app.browser().get(&oembed).await.expect(200).json();
+    assert_eq!(after["provider_name"], NAME);
 }

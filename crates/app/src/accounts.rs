@@ -48,7 +48,8 @@ pub fn reset_url(public_url: &str, token: &Token) -> String {
 pub struct ResetEmails {
     pub renderer: Renderer,
     pub public_url: String,
-    pub instance_name: String,
+    /// The instance's name in the emails is the admins' setting of the moment.
+    pub settings: signons_petition::settings::Shared,
     pub key: LinkKey,
 }
 
@@ -70,7 +71,7 @@ impl ResetEmails {
         }
         let locale = Locale::from_code(&email.locale).unwrap_or_default();
         let message = Message::PasswordReset {
-            instance_name: self.instance_name.clone(),
+            instance_name: self.settings.get().name.clone(),
             reset_url: reset_url(&self.public_url, &token),
             minutes_valid: signons_petition::account::RESET_LINK_MINUTES,
         };
@@ -110,16 +111,19 @@ impl ResetEmails {
         let token = invitation_token(&self.key, &email.nonce);
         let invitation = match signons_petition::members::live_invitation(conn, &token.hash()) {
             Ok(i) => i,
-            // Used or expired meanwhile, or another link key: nobody is sent a dead link.
-            Err(PetitionError::InvitationInvalid | PetitionError::InvitationExpired) => {
-                return Ok(Composed::Dropped("the invitation is no longer valid".into()))
-            }
+            // Used, expired or cancelled meanwhile, or another link key: nobody is sent a
+            // dead link.
+            Err(
+                PetitionError::InvitationInvalid
+                | PetitionError::InvitationExpired
+                | PetitionError::InvitationCancelled,
+            ) => return Ok(Composed::Dropped("the invitation is no longer valid".into())),
             Err(PetitionError::Store(e)) => return Err(MailError::Store(e)),
             Err(other) => return Err(MailError::Later(other.to_string())),
         };
         let locale = Locale::from_code(&email.locale).unwrap_or_default();
         let message = Message::Invitation {
-            instance_name: self.instance_name.clone(),
+            instance_name: self.settings.get().name.clone(),
             organization: invitation.organization.name.clone(),
             invitation_url: invitation_url(&self.public_url, &token),
             days_valid: signons_petition::members::INVITATION_DAYS,

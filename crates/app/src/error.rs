@@ -29,12 +29,16 @@ pub enum AppError {
     TokenInvalid,
     #[error("this link has expired")]
     TokenExpired,
+    #[error("this invitation was cancelled by the organization")]
+    InvitationCancelled,
     #[error("authentication required")]
     Unauthorized,
     #[error("this API token has expired; create a new one")]
     ApiTokenExpired,
     #[error("wrong email or password")]
     BadCredentials,
+    #[error("this account was disabled by the instance's admins")]
+    AccountDisabled,
     #[error("not allowed")]
     Forbidden,
     #[error("the form expired; please try again")]
@@ -71,9 +75,11 @@ impl AppError {
             AppError::PetitionClosed => "petition_closed",
             AppError::TokenInvalid => "invalid_token",
             AppError::TokenExpired => "expired_token",
+            AppError::InvitationCancelled => "invitation_cancelled",
             AppError::Unauthorized => "unauthorized",
             AppError::ApiTokenExpired => "token_expired",
             AppError::BadCredentials => "bad_credentials",
+            AppError::AccountDisabled => "account_disabled",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf_failed",
             AppError::RateLimited => "rate_limited",
@@ -117,10 +123,12 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound | AppError::TokenInvalid => StatusCode::NOT_FOUND,
-            AppError::TokenExpired | AppError::Gone | AppError::Hidden(_) => StatusCode::GONE,
+            AppError::TokenExpired | AppError::InvitationCancelled | AppError::Gone | AppError::Hidden(_) => {
+                StatusCode::GONE
+            }
             AppError::PetitionClosed | AppError::InvalidState(_) => StatusCode::CONFLICT,
             AppError::Unauthorized | AppError::ApiTokenExpired | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Csrf | AppError::AccountDisabled => StatusCode::FORBIDDEN,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -163,16 +171,19 @@ impl From<PetitionError> for AppError {
             PetitionError::Invalid(fields) => AppError::Invalid(fields),
             PetitionError::NotFound | PetitionError::OrganizationNotFound => AppError::NotFound,
             PetitionError::BadCredentials => AppError::BadCredentials,
+            PetitionError::AccountDisabled => AppError::AccountDisabled,
             PetitionError::ResetLinkInvalid => AppError::TokenInvalid,
             PetitionError::ResetLinkExpired => AppError::TokenExpired,
             PetitionError::InvitationInvalid => AppError::TokenInvalid,
             PetitionError::InvitationExpired => AppError::TokenExpired,
+            PetitionError::InvitationCancelled => AppError::InvitationCancelled,
             PetitionError::ApiTokenExpired => AppError::ApiTokenExpired,
             PetitionError::Forbidden => AppError::Forbidden,
             PetitionError::InvalidTransition { .. }
             | PetitionError::OrganizerExists
             | PetitionError::EndDatePassed
-            | PetitionError::LastOwner => AppError::InvalidState(e.to_string()),
+            | PetitionError::LastOwner
+            | PetitionError::OwnAccount => AppError::InvalidState(e.to_string()),
             PetitionError::PasswordHash | PetitionError::UnreadableSetting(_) | PetitionError::Store(_) => {
                 AppError::internal(e)
             }

@@ -6,7 +6,7 @@ use crate::error::{json_error, AppError};
 use crate::page::Visitor;
 use crate::routes::{
     account, admin, api, api_doc, discovery, export, federation, find, insight, invalidate, jobs, media, milestones,
-    moderation, organizations, organizer, public, settings, share, system,
+    moderation, organizations, organizer, people, public, settings, share, system,
 };
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -84,6 +84,7 @@ impl Application {
         )
         .with_link_key(link_key)
         .with_recipient_caps(config.signer_emails);
+        let settings = crate::federate::load_settings(&config, &db).await?;
         let worker = MailWorker {
             db: db.clone(),
             composer: std::sync::Arc::new(crate::accounts::Composer {
@@ -92,7 +93,7 @@ impl Application {
                 resets: crate::accounts::ResetEmails {
                     renderer: renderer.clone(),
                     public_url: config.public_url.clone(),
-                    instance_name: config.instance_name.clone(),
+                    settings: settings.clone(),
                     key: signing.link_key.clone(),
                 },
             }),
@@ -109,7 +110,6 @@ impl Application {
         } else {
             config.workers
         };
-        let settings = crate::federate::load_settings(&config, &db).await?;
         let federation = crate::federate::configure(&config, &db, &signing, settings).await?;
         let state = web::Data::new(AppState::new(config, db, renderer, signing, federation));
         tokio::spawn(crate::maintenance::run(state.clone()));
@@ -204,6 +204,7 @@ impl Application {
                 .service(organizations::invite)
                 .service(organizations::set_role)
                 .service(organizations::remove_member)
+                .service(organizations::cancel_invitation)
                 .service(organizations::edit_profile)
                 .service(organizations::update_profile)
                 .service(organizations::invitation_form)
@@ -239,6 +240,9 @@ impl Application {
                 .service(settings::privacy)
                 .service(admin::federation_page)
                 .service(admin::federation_update)
+                .service(people::people_page)
+                .service(people::disable)
+                .service(people::enable)
                 .service(jobs::jobs_page)
                 .service(jobs::jobs_retry)
                 .service(moderation::queue_page)

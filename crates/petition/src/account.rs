@@ -98,7 +98,8 @@ pub fn check_current_password(
 }
 
 /// Stores a new password and ends every session of the organizer but `keep` (the one that
-/// changed it); pending reset links die too. Returns how many sessions were ended.
+/// changed it); pending reset links and every API token die too, since whoever knew the old
+/// password may have made one. Returns how many sessions were ended.
 pub fn set_password(
     conn: &mut DbConnection,
     organizer: &Id,
@@ -111,6 +112,7 @@ pub fn set_password(
         return Err(PetitionError::NotFound);
     }
     diesel::delete(password_resets::table.filter(password_resets::organizer_id.eq(organizer))).execute(conn)?;
+    diesel::delete(api_tokens::table.filter(api_tokens::organizer_id.eq(organizer))).execute(conn)?;
     end_other_sessions(conn, organizer, keep)
 }
 
@@ -142,6 +144,10 @@ pub fn request_password_reset(
     let Some(organizer) = crate::organization::organizer_by_email(conn, &email)? else {
         return Ok(None);
     };
+    if crate::people::is_disabled(conn, &organizer.id)? {
+        tracing::info!("password reset refused: the account is disabled");
+        return Ok(None);
+    }
     let now = signons_store::now();
     let recent: i64 = password_resets::table
         .filter(password_resets::organizer_id.eq(&organizer.id))
@@ -169,6 +175,8 @@ pub fn reset_link_organizer(conn: &mut DbConnection, token: &TokenHash) -> Resul
     let row: Option<(crate::organization::OrganizerRow, NaiveDateTime)> = password_resets::table
         .inner_join(organizers::table.inner_join(organizations::table))
         .filter(password_resets::token_hash.eq(token))
+        // A link sent before the account was disabled no longer works.
+        .filter(organizers::disabled_at.is_null())
         .select((crate::organization::OrganizerRow::as_select(), password_resets::expires_at))
         .first(conn)
         .optional()?;
@@ -222,6 +230,12 @@ impl TokenId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The `LIKE` pattern of the hashes it names. The id is 16 hex digits (parsed), so the
+    /// pattern holds no wildcard but its own.
+    pub fn prefix_pattern(&self) -> String {
+        format!("{}%", self.0)
     }
 }
 
@@ -331,11 +345,10 @@ pub fn list_tokens(conn: &mut DbConnection, organizer: &Id) -> Result<Vec<ApiTok
 
 /// Revokes one of the organizer's tokens; `false` when they have none with this id.
 pub fn revoke_token(conn: &mut DbConnection, organizer: &Id, id: &TokenId) -> Result<bool, PetitionError> {
-    // The id is 16 hex digits (parsed), so the pattern holds no wildcard but its own.
     let deleted = diesel::delete(
         api_tokens::table
             .filter(api_tokens::organizer_id.eq(organizer))
-            .filter(api_tokens::token_hash.like(format!("{}%", id.as_str()))),
+            .filter(api_tokens::token_hash.like(id.prefix_pattern())),
     )
     .execute(conn)?;
     Ok(deleted > 0)
@@ -354,6 +367,8 @@ pub fn token_organizer(conn: &mut DbConnection, token: &Token) -> Result<Option<
         api_tokens::table
             .inner_join(organizers::table.inner_join(organizations::table))
             .filter(api_tokens::token_hash.eq(token.hash()))
+            // A disabled account's tokens are unknown ones until it is enabled again.
+            .filter(organizers::disabled_at.is_null())
             .select((crate::organization::OrganizerRow::as_select(), api_tokens::expires_at, api_tokens::last_used_at))
             .first(conn)
             .optional()?;

@@ -12,7 +12,11 @@ use signons_store::{DbConnection, Id, Token};
 /// there is one. The password is checked afterwards (`verify`), once the connection is
 /// back in the pool.
 #[derive(Debug)]
-pub struct LoginCandidate(Option<(Organizer, StoredHash)>);
+pub struct LoginCandidate(Option<(Organizer, StoredHash, Disabled)>);
+
+/// Whether an admin disabled the account: told only to whoever gives its right password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Disabled(bool);
 
 /// Reads what checking a login needs; cheap (one indexed read).
 pub fn login_candidate(conn: &mut DbConnection, email: &str) -> Result<LoginCandidate, PetitionError> {
@@ -24,11 +28,15 @@ pub fn login_candidate(conn: &mut DbConnection, email: &str) -> Result<LoginCand
     let row = organizers::table
         .inner_join(organizations::table)
         .filter(organizers::email.eq(email))
-        .select((crate::organization::OrganizerRow::as_select(), organizers::password_hash))
-        .first::<(crate::organization::OrganizerRow, String)>(conn)
+        .select((
+            crate::organization::OrganizerRow::as_select(),
+            organizers::password_hash,
+            organizers::disabled_at.is_not_null(),
+        ))
+        .first::<(crate::organization::OrganizerRow, String, bool)>(conn)
         .optional()?;
-    let Some((row, hash)) = row else { return Ok(LoginCandidate(None)) };
-    Ok(LoginCandidate(Some((row.with_memberships(conn)?, StoredHash::new(hash)))))
+    let Some((row, hash, disabled)) = row else { return Ok(LoginCandidate(None)) };
+    Ok(LoginCandidate(Some((row.with_memberships(conn)?, StoredHash::new(hash), Disabled(disabled)))))
 }
 
 impl LoginCandidate {
@@ -36,7 +44,10 @@ impl LoginCandidate {
     /// as much as wrong passwords, so timing does not tell which addresses have accounts.
     pub fn verify(self, password: &str) -> Result<Organizer, PetitionError> {
         match self.0 {
-            Some((organizer, hash)) if hash.verify(password) => Ok(organizer),
+            Some((organizer, hash, disabled)) if hash.verify(password) => match disabled {
+                Disabled(false) => Ok(organizer),
+                Disabled(true) => Err(PetitionError::AccountDisabled),
+            },
             Some(_) => Err(PetitionError::BadCredentials),
             None => {
                 // Whatever the decoy says, there is no account to log into.
@@ -72,6 +83,8 @@ pub fn session_organizer(conn: &mut DbConnection, token: &Token) -> Result<Optio
         .inner_join(organizers::table.inner_join(organizations::table))
         .filter(sessions::token_hash.eq(token.hash()))
         .filter(sessions::expires_at.gt(signons_store::now()))
+        // A session of an account disabled meanwhile is a visitor's.
+        .filter(organizers::disabled_at.is_null())
         .select(crate::organization::OrganizerRow::as_select())
         .first::<crate::organization::OrganizerRow>(conn)
         .optional()?;

@@ -14,6 +14,11 @@ pub enum PetitionError {
     OrganizerExists,
     #[error("wrong email or password")]
     BadCredentials,
+    /// The password was right, but an admin disabled the account.
+    #[error("this account was disabled by the instance's admins")]
+    AccountDisabled,
+    #[error("an admin cannot disable their own account")]
+    OwnAccount,
     #[error("not allowed")]
     Forbidden,
     #[error("a {from} petition cannot be {action}")]
@@ -28,6 +33,8 @@ pub enum PetitionError {
     InvitationInvalid,
     #[error("this invitation has expired")]
     InvitationExpired,
+    #[error("this invitation was cancelled by the organization")]
+    InvitationCancelled,
     #[error("an organization keeps at least one owner")]
     LastOwner,
     #[error("this API token has expired")]

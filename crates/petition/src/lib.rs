@@ -13,6 +13,7 @@ pub mod moderation;
 pub mod organization;
 pub mod partners;
 pub mod password;
+pub mod people;
 pub mod petition;
 pub mod picture;
 pub mod response;

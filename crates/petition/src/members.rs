@@ -5,7 +5,7 @@
 //! keeps at least one owner. Invitation links are secrets: only their token's hash is
 //! stored, as for password resets.
 
-use crate::account::HashedPassword;
+use crate::account::{HashedPassword, TokenId};
 use crate::organization::{add_membership, parse_login_email, Organization, OrganizerRow, Role};
 use crate::{FieldErrors, Organizer, PetitionError, Slug};
 use chrono::{NaiveDateTime, TimeDelta};
@@ -168,7 +168,7 @@ pub fn invite(
 /// The invitation of a link, if it is live: unknown or used links and expired ones are
 /// told apart, so the page can say which.
 pub fn live_invitation(conn: &mut DbConnection, token: &TokenHash) -> Result<Invitation, PetitionError> {
-    type Row = (Organization, String, Role, NaiveDateTime, Option<NaiveDateTime>);
+    type Row = (Organization, String, Role, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>);
     let row: Option<Row> = invitations::table
         .inner_join(organizations::table)
         .filter(invitations::token_hash.eq(token))
@@ -178,16 +178,76 @@ pub fn live_invitation(conn: &mut DbConnection, token: &TokenHash) -> Result<Inv
             invitations::role,
             invitations::expires_at,
             invitations::accepted_at,
+            invitations::cancelled_at,
         ))
         .first(conn)
         .optional()?;
     match row {
-        None | Some((_, _, _, _, Some(_))) => Err(PetitionError::InvitationInvalid),
-        Some((_, _, _, expires_at, None)) if expires_at <= signons_store::now() => {
+        None | Some((_, _, _, _, Some(_), _)) => Err(PetitionError::InvitationInvalid),
+        Some((_, _, _, _, None, Some(_))) => Err(PetitionError::InvitationCancelled),
+        Some((_, _, _, expires_at, None, None)) if expires_at <= signons_store::now() => {
             Err(PetitionError::InvitationExpired)
         }
-        Some((organization, email, role, expires_at, None)) => Ok(Invitation { organization, email, role, expires_at }),
+        Some((organization, email, role, expires_at, None, None)) => {
+            Ok(Invitation { organization, email, role, expires_at })
+        }
     }
+}
+
+/// An invitation not yet accepted, cancelled or expired, as its organization's members
+/// page lists it. `id` names it for `cancel_invitation`, and says nothing of its link.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingInvitation {
+    pub id: TokenId,
+    pub email: String,
+    pub role: Role,
+    pub created_at: NaiveDateTime,
+}
+
+/// The organization's pending invitations, newest first.
+pub fn pending_invitations(
+    conn: &mut DbConnection,
+    organization: &Id,
+) -> Result<Vec<PendingInvitation>, PetitionError> {
+    let rows: Vec<(TokenHash, String, Role, NaiveDateTime)> = invitations::table
+        .filter(invitations::organization_id.eq(organization))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::cancelled_at.is_null())
+        .filter(invitations::expires_at.gt(signons_store::now()))
+        .order(invitations::created_at.desc())
+        .select((invitations::token_hash, invitations::email, invitations::role, invitations::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(hash, email, role, created_at)| PendingInvitation { id: TokenId::of(&hash), email, role, created_at })
+        .collect())
+}
+
+/// Cancels a pending invitation of the organization (owners only): its link answers that
+/// it was cancelled, and its email, if not sent yet, is not sent. `NotFound` when the
+/// organization has no pending invitation with this id.
+pub fn cancel_invitation(
+    conn: &mut DbConnection,
+    actor: &Organizer,
+    organization: &Id,
+    invitation: &TokenId,
+) -> Result<(), PetitionError> {
+    if !actor.may_manage(organization) {
+        return Err(PetitionError::Forbidden);
+    }
+    let updated = diesel::update(
+        invitations::table
+            .filter(invitations::organization_id.eq(organization))
+            .filter(invitations::token_hash.like(invitation.prefix_pattern()))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::cancelled_at.is_null()),
+    )
+    .set(invitations::cancelled_at.eq(signons_store::now()))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(PetitionError::NotFound);
+    }
+    Ok(())
 }
 
 /// Whether an organizer account has this email.
@@ -199,7 +259,10 @@ pub fn has_account(conn: &mut DbConnection, email: &str) -> Result<bool, Petitio
 fn mark_accepted(conn: &mut DbConnection, token: &TokenHash) -> Result<(), PetitionError> {
     // Only a live one: two acceptances at once join once.
     let updated = diesel::update(
-        invitations::table.filter(invitations::token_hash.eq(token)).filter(invitations::accepted_at.is_null()),
+        invitations::table
+            .filter(invitations::token_hash.eq(token))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::cancelled_at.is_null()),
     )
     .set(invitations::accepted_at.eq(signons_store::now()))
     .execute(conn)?;
@@ -225,7 +288,8 @@ fn insert_organizer(
             organizers::created_at.eq(signons_store::now()),
             organizers::is_admin.eq(false),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(crate::organization::email_taken)?;
     Ok(id)
 }
 
@@ -391,4 +455,30 @@ pub fn update_profile(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signons_store::testing::{TempDatabase, TestBackend};
+
+    /// Two sign-ups with one address at once: the second's insert meets the unique index
+    /// after its own check found no account. It is told the account exists (the form says
+    /// so), never a database error (a 500).
+    #[test]
+    fn an_account_made_meanwhile_is_an_existing_account() {
+        for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+            let tmp = TempDatabase::new(backend);
+            let db = tmp.open();
+            let made = db.write(|conn| -> Result<_, PetitionError> {
+                let first = sign_up(conn, "race@example.org", "Race friends", HashedPassword("x".into()))?;
+                Ok(first.organization.id)
+            });
+            let org = made.expect("the first sign-up");
+            let second = db.write(|conn| insert_organizer(conn, "race@example.org", &org, HashedPassword("y".into())));
+            assert!(matches!(second, Err(PetitionError::OrganizerExists)), "{backend:?}: {second:?}");
+            let again = db.write(|conn| sign_up(conn, "race@example.org", "Other friends", HashedPassword("z".into())));
+            assert!(matches!(again, Err(PetitionError::OrganizerExists)), "{backend:?}: {again:?}");
+        }
+    }
 }

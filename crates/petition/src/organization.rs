@@ -180,9 +180,21 @@ pub fn create_organizer(
             organizers::created_at.eq(now),
             organizers::is_admin.eq(is_admin),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(email_taken)?;
     add_membership(conn, &id, &organization.id, Role::Owner)?;
     OrganizerRow { id, email, is_admin, organization }.with_memberships(conn)
+}
+
+/// What inserting an organizer failed with: `OrganizerExists` when another request made
+/// the account with this email between the caller's check and its insert (two sign-ups at
+/// once), which the unique index on `organizers.email` refuses.
+pub(crate) fn email_taken(e: diesel::result::Error) -> PetitionError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => PetitionError::OrganizerExists,
+        other => other.into(),
+    }
 }
 
 pub fn organizer_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Organizer>, PetitionError> {

@@ -19,6 +19,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         is_admin -> Bool,
+        disabled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -545,6 +546,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         accepted_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod export;
 pub mod insight;
 pub mod lists;
 pub mod own;
+pub mod people;
 pub mod remote;
 pub mod snapshot;
 pub mod views;

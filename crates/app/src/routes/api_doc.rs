@@ -135,9 +135,11 @@ mod tests {
             AppError::PetitionClosed,
             AppError::TokenInvalid,
             AppError::TokenExpired,
+            AppError::InvitationCancelled,
             AppError::Unauthorized,
             AppError::ApiTokenExpired,
             AppError::BadCredentials,
+            AppError::AccountDisabled,
             AppError::Forbidden,
             AppError::Csrf,
             AppError::RateLimited,
@@ -159,9 +161,11 @@ mod tests {
                 | AppError::PetitionClosed
                 | AppError::TokenInvalid
                 | AppError::TokenExpired
+                | AppError::InvitationCancelled
                 | AppError::Unauthorized
                 | AppError::ApiTokenExpired
                 | AppError::BadCredentials
+                | AppError::AccountDisabled
                 | AppError::Forbidden
                 | AppError::Csrf
                 | AppError::RateLimited

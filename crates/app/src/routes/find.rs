@@ -110,7 +110,7 @@ pub async fn petitions_feed(state: web::Data<AppState>, visitor: Visitor) -> Res
     let title = signons_render::Renderer::translate(
         visitor.locale,
         "feed-petitions-title",
-        &[("instance", state.config.instance_name.clone().into())],
+        &[("instance", state.settings().name.clone().into())],
     );
     let self_url = format!("{base}/feeds/petitions.atom");
     Ok(feed_response(atom(&self_url, &title, &self_url, &format!("{base}/petitions"), &entries)))
@@ -251,7 +251,7 @@ pub async fn oembed(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
             "title": petition.title,
             "author_name": petition.organization.name,
             "author_url": format!("{base}/o/{}", petition.organization.slug),
-            "provider_name": state.config.instance_name,
+            "provider_name": state.settings().name,
             "provider_url": base,
             "cache_age": 300,
             "html": html,

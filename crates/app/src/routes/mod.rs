@@ -14,6 +14,7 @@ pub mod milestones;
 pub mod moderation;
 pub mod organizations;
 pub mod organizer;
+pub mod people;
 pub mod public;
 pub mod settings;
 pub mod share;

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use signons_petition::account::NewPassword;
+use signons_petition::account::{NewPassword, TokenId};
 use signons_petition::{members, FieldErrors, Membership, Organizer, PetitionError, Role};
 use signons_render::Context;
 use signons_signature::links::Nonce;
@@ -67,6 +67,26 @@ struct InviteForm {
     role: String,
 }
 
+/// A pending invitation as the members page lists it (its day as text, for `day`).
+#[derive(Serialize)]
+struct PendingRow {
+    id: String,
+    email: String,
+    role: Role,
+    sent: String,
+}
+
+impl From<members::PendingInvitation> for PendingRow {
+    fn from(i: members::PendingInvitation) -> Self {
+        PendingRow {
+            id: i.id.to_string(),
+            email: i.email,
+            role: i.role,
+            sent: i.created_at.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
 struct MembersPage<'a> {
     form: &'a InviteForm,
     errors: Option<&'a FieldErrors>,
@@ -81,11 +101,18 @@ async fn members_page(
     status: StatusCode,
 ) -> PageResult {
     let org = m.organization.id.clone();
-    let list = state.db.read_async(move |conn| members::members(conn, &org).map_err(AppError::from)).await?;
+    let (list, pending) = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            Ok((members::members(conn, &org)?, members::pending_invitations(conn, &org)?))
+        })
+        .await?;
+    let pending: Vec<PendingRow> = pending.into_iter().map(PendingRow::from).collect();
     let mut context = Context::new();
     context.insert("organization", &m.organization);
     context.insert("manage", &(m.role == Role::Owner));
     context.insert("members", &list);
+    context.insert("pending", &pending);
     context.insert("form", page.form);
     context.insert("errors", &form_errors(visitor.locale, page.errors));
     context.insert("notice", &page.notice.map(|k| visitor.t(k)));
@@ -236,6 +263,31 @@ pub async fn remove_member(
     after_change(&state, &visitor, &m, outcome, "members-removed").await
 }
 
+/// Cancels a pending invitation (owners): its link then says it was cancelled (410), and
+/// its email, if still queued, is not sent.
+#[post("/o/{slug}/invitations/{invitation}/cancel")]
+pub async fn cancel_invitation(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> PageResult {
+    let (slug, invitation) = path.into_inner();
+    let (organizer, m) = owner(&visitor, &slug)?;
+    let form: RoleForm = parse_form(&body)?;
+    visitor.check_csrf(&form.csrf)?;
+    let invitation = TokenId::parse(&invitation).ok_or(AppError::NotFound)?;
+    let org = m.organization.id.clone();
+    let outcome = state
+        .db
+        .write_async(move |conn| Ok::<_, AppError>(members::cancel_invitation(conn, &organizer, &org, &invitation)))
+        .await?;
+    if outcome.is_ok() {
+        tracing::info!("an owner cancelled an invitation");
+    }
+    after_change(&state, &visitor, &m, outcome, "members-invitation-cancelled").await
+}
+
 // ---------------------------------------------------------------------------------------
 // The organization's profile
 
@@ -323,7 +375,7 @@ struct AcceptForm {
 }
 
 /// The invitation page: `state` is `new` (choose a password), `existing` (log in to
-/// join), `invalid` or `expired`.
+/// join), `invalid`, `expired` or `cancelled`.
 fn invitation_page(
     state: &AppState,
     visitor: &Visitor,
@@ -356,6 +408,9 @@ async fn read_invitation(
         }
         AppError::TokenInvalid => {
             Some(invitation_page(state, visitor, path, None, "invalid", (None, None), StatusCode::NOT_FOUND))
+        }
+        AppError::InvitationCancelled => {
+            Some(invitation_page(state, visitor, path, None, "cancelled", (None, None), StatusCode::GONE))
         }
         _ => None,
     };
@@ -432,6 +487,9 @@ pub async fn accept_invitation(
             Err(PetitionError::BadCredentials) => {
                 return Ok(page(None, Some("error-bad-credentials"), StatusCode::UNAUTHORIZED));
             }
+            Err(PetitionError::AccountDisabled) => {
+                return Ok(page(None, Some("error-account-disabled"), StatusCode::FORBIDDEN));
+            }
             Err(e) => return Err(AppError::from(e).into()),
         };
         state.db.write_async(move |conn| members::accept_existing(conn, &hash, &who).map_err(AppError::from)).await
@@ -453,9 +511,12 @@ pub async fn accept_invitation(
             tracing::info!("an invitation was accepted");
             start_session(&state, &organizer.id).await
         }
-        // Used by a request that ran meanwhile.
+        // Used by a request that ran meanwhile, or cancelled meanwhile.
         Err(AppError::TokenInvalid) => {
             Ok(invitation_page(&state, &visitor, &path, None, "invalid", (None, None), StatusCode::NOT_FOUND))
+        }
+        Err(AppError::InvitationCancelled) => {
+            Ok(invitation_page(&state, &visitor, &path, None, "cancelled", (None, None), StatusCode::GONE))
         }
         Err(e) => Err(e.into()),
     }

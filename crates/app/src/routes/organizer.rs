@@ -112,6 +112,10 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visito
         Err(AppError::BadCredentials) => {
             Ok(login_page(&state, &visitor, &form, Some("error-bad-credentials"), StatusCode::UNAUTHORIZED))
         }
+        // Said only after the right password: a guess learns nothing of the account.
+        Err(AppError::AccountDisabled) => {
+            Ok(login_page(&state, &visitor, &form, Some("error-account-disabled"), StatusCode::FORBIDDEN))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -1,0 +1,4 @@
+-- An admin may disable an organizer's account (issue 11): while disabled_at is set they
+-- cannot log in, their sessions and API tokens are refused and no reset email is sent.
+-- Kept in lock-step with migrations/postgres. Expand only: a nullable column.
+ALTER TABLE organizers ADD COLUMN disabled_at TIMESTAMP;
