@@ -700,6 +700,7 @@ members-col-role = Role
 members-col-actions = Change
 members-change-role = Change the role
 members-remove = Remove
+members-remove-confirm = Remove { $email } from the organization
 members-invite-title = Invite someone
 members-invite-email = Their email
 members-invite-hint = Owners manage the organization and its members; editors run its petitions. The invitation link works for 7 days.

@@ -703,6 +703,7 @@ members-col-role = Rôle
 members-col-actions = Modifier
 members-change-role = Changer le rôle
 members-remove = Retirer
+members-remove-confirm = Retirer { $email } de l'organisation
 members-invite-title = Inviter quelqu'un
 members-invite-email = Son adresse e-mail
 members-invite-hint = Les propriétaires gèrent l'organisation et ses membres ; les éditeurs mènent ses pétitions. Le lien d'invitation sert pendant 7 jours.

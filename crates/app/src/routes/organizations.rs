@@ -91,6 +91,8 @@ struct MembersPage<'a> {
     form: &'a InviteForm,
     errors: Option<&'a FieldErrors>,
     notice: Option<&'a str>,
+    /// The notice says why a change was refused (shown as an error, not as done).
+    refused: bool,
 }
 
 async fn members_page(
@@ -116,6 +118,7 @@ async fn members_page(
     context.insert("form", page.form);
     context.insert("errors", &form_errors(visitor.locale, page.errors));
     context.insert("notice", &page.notice.map(|k| visitor.t(k)));
+    context.insert("refused", &page.refused);
     Ok(visitor.render(state, "members.html", context, status))
 }
 
@@ -123,7 +126,14 @@ async fn members_page(
 pub async fn members_list(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
     let (_, m) = membership(&visitor, &slug)?;
     let form = InviteForm { role: "editor".into(), ..InviteForm::default() };
-    members_page(&state, &visitor, &m, MembersPage { form: &form, errors: None, notice: None }, StatusCode::OK).await
+    members_page(
+        &state,
+        &visitor,
+        &m,
+        MembersPage { form: &form, errors: None, notice: None, refused: false },
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Invites an address (owners): the invitation is stored and its email queued in one
@@ -145,7 +155,7 @@ pub async fn invite(
     let Some(role) = Role::parse(&form.role) else {
         let mut errors = FieldErrors::default();
         errors.push("role", "error-role-invalid", None);
-        let page = MembersPage { form: &form, errors: Some(&errors), notice: None };
+        let page = MembersPage { form: &form, errors: Some(&errors), notice: None, refused: false };
         return members_page(&state, &visitor, &m, page, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let (email, org, key, queue, locale) = (
@@ -171,11 +181,12 @@ pub async fn invite(
             state.signing.queue.wake();
             tracing::info!("an owner invited someone to their organization");
             let fresh = InviteForm { role: "editor".into(), ..InviteForm::default() };
-            let page = MembersPage { form: &fresh, errors: None, notice: Some("members-invitation-sent") };
+            let page =
+                MembersPage { form: &fresh, errors: None, notice: Some("members-invitation-sent"), refused: false };
             members_page(&state, &visitor, &m, page, StatusCode::OK).await
         }
         Err(AppError::Invalid(errors)) => {
-            let page = MembersPage { form: &form, errors: Some(&errors), notice: None };
+            let page = MembersPage { form: &form, errors: Some(&errors), notice: None, refused: false };
             members_page(&state, &visitor, &m, page, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
@@ -211,11 +222,11 @@ async fn after_change(
                 return Ok(redirect("/dashboard"));
             };
             let m = Membership { role, ..m.clone() };
-            let page = MembersPage { form: &form, errors: None, notice: Some(done) };
+            let page = MembersPage { form: &form, errors: None, notice: Some(done), refused: false };
             members_page(state, visitor, &m, page, StatusCode::OK).await
         }
         Err(PetitionError::LastOwner) => {
-            let page = MembersPage { form: &form, errors: None, notice: Some("members-last-owner") };
+            let page = MembersPage { form: &form, errors: None, notice: Some("members-last-owner"), refused: true };
             members_page(state, visitor, m, page, StatusCode::CONFLICT).await
         }
         Err(e) => Err(AppError::from(e).into()),
