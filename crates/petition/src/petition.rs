@@ -32,6 +32,14 @@ signons_store::text_enum! {
     }
 }
 
+impl PetitionStatus {
+    /// Published, and neither removed nor hidden: open, closed or won. Anyone may read a
+    /// petition with this status, and see its picture.
+    pub fn is_public(self) -> bool {
+        matches!(self, PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Petition {
     pub id: Id,
@@ -124,7 +132,7 @@ impl Petition {
 
     /// Published, and not removed: open, closed or won.
     pub fn is_public(&self) -> bool {
-        matches!(self.status, PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won)
+        self.status.is_public()
     }
 
     /// Closed, and could take signatures again now (see `reopen`).

@@ -247,7 +247,7 @@ fn editor_page(state: &AppState, visitor: &Visitor, editor: Editor<'_>, status: 
     context.insert("errors", &form_errors(visitor.locale, editor.errors));
     context.insert("preview", &editor.preview);
     context.insert("notice", &editor.notice.map(|k| visitor.t(k)));
-    let picture = editor.picture.map(|p| crate::read_model::views::PictureView::new(p, &state.config.public_url));
+    let picture = editor.picture.map(|p| crate::read_model::views::ImageView::picture(p, &state.config.public_url));
     context.insert("picture", &picture);
     context.insert("picture_error", &editor.picture_error.map(|(k, _)| visitor.t(k)));
     context.insert("picture_alt", &editor.picture_error.map(|(_, alt)| alt).unwrap_or_default());
