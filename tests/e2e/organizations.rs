@@ -165,6 +165,8 @@ async fn an_organizer_with_an_account_joins_a_second_organization(backend: Backe
     app.create_organizer("stranger@example.org", "stranger-org").await;
     let before: i64 = app.read(|conn| petitions::table.count().get_result(conn)).await;
     river.post_form("/petitions/new", &crate::helpers::refs(&fields("stranger-org"))).await.expect(403);
+    let unknown = river.post_form("/petitions/new", &crate::helpers::refs(&fields("nobody-has-this-name"))).await;
+    unknown.expect(422).contains("id=\"organization-error\"").contains("No organization has this name");
     let after: i64 = app.read(|conn| petitions::table.count().get_result(conn)).await;
     assert_eq!(before, after);
     app.browser().get(&format!("/o/{ORGANIZATION}")).await.expect(200).contains("A bench in the square");

@@ -541,6 +541,30 @@ pub fn create(
     create_in(conn, organizer, &organization, petition, publish)
 }
 
+/// The organization a new petition of the organizer goes to, as a form or the API names it
+/// (its slug): one they are a member of (owner or editor), or their default one when none
+/// is named. `Forbidden` for an organization of which they are not a member; `Invalid` on
+/// the field `organization` for a name no organization has.
+pub fn organization_for_new(
+    conn: &mut DbConnection,
+    organizer: &Organizer,
+    slug: Option<&str>,
+) -> Result<Id, PetitionError> {
+    let Some(slug) = slug else { return Ok(organizer.organization.id.clone()) };
+    if let Some(m) = organizer.membership(slug) {
+        return Ok(m.organization.id.clone());
+    }
+    match crate::organization::find_organization(conn, slug) {
+        Ok(_) => Err(PetitionError::Forbidden),
+        Err(PetitionError::OrganizationNotFound) => {
+            let mut errors = FieldErrors::default();
+            errors.push("organization", "error-organization-unknown", None);
+            Err(PetitionError::Invalid(errors))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Creates a petition of one of the organizer's organizations (`Forbidden` for another).
 pub fn create_in(
     conn: &mut DbConnection,

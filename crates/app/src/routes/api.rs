@@ -94,30 +94,6 @@ struct CreatePetition {
     organization: Option<String>,
 }
 
-/// The organization a new petition goes to: the one named, if the organizer is one of its
-/// members (owner or editor: 403 otherwise, 422 for a name no organization has), or their
-/// default organization.
-async fn organization_for(
-    state: &AppState,
-    organizer: &signons_petition::Organizer,
-    asked: Option<String>,
-) -> Result<signons_store::Id, AppError> {
-    let Some(slug) = asked else { return Ok(organizer.organization.id.clone()) };
-    if let Some(m) = organizer.membership(&slug) {
-        return Ok(m.organization.id.clone());
-    }
-    let found = state.db.read_async(move |conn| signons_petition::organization::find_organization(conn, &slug)).await;
-    match found {
-        Ok(_) => Err(AppError::Forbidden),
-        Err(signons_petition::PetitionError::OrganizationNotFound) => {
-            let mut errors = signons_petition::FieldErrors::default();
-            errors.push("organization", "error-organization-unknown", None);
-            Err(AppError::Invalid(errors))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 #[post("/petitions")]
 pub async fn create_petition(
     state: web::Data<AppState>,
@@ -144,11 +120,12 @@ pub async fn create_petition(
     let valid = input.validate(chrono::Utc::now().date_naive()).map_err(AppError::Invalid)?;
     let publish = body.publish;
     let organizer = organizer.0;
-    let organization = organization_for(&state, &organizer, body.organization).await?;
+    let asked = body.organization;
     let fed = state.fed().clone();
     let created = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
+            let organization = petition::organization_for_new(conn, &organizer, asked.as_deref())?;
             let created = petition::create_in(conn, &organizer, &organization, valid, publish)?;
             crate::federate::announce(conn, &fed, &created)?;
             Ok(created)

@@ -38,20 +38,20 @@ pub async fn file(
     req: HttpRequest,
     state: web::Data<AppState>,
     name: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, actix_web::Error> {
     let name = name.into_inner();
     let id = image::id_of_file(&name).ok_or(AppError::NotFound)?.to_owned();
     let cache = match whose(&state, &id).await? {
         Owner::Public => PUBLIC_FILE,
         Owner::Petition(organization, status) => {
             // Only now the session, which most requests (the public's) do not need.
-            let visitor = Visitor::extract(&req).await.map_err(|_| AppError::NotFound)?;
+            let visitor = Visitor::extract(&req).await?;
             if !may_see_unpublished(visitor.organizer.as_ref(), &organization, status) {
-                return Err(AppError::NotFound);
+                return Err(AppError::NotFound.into());
             }
             PRIVATE_FILE
         }
-        Owner::Nobody => return Err(AppError::NotFound),
+        Owner::Nobody => return Err(AppError::NotFound.into()),
     };
     let path = media::dir(&state.config.data_dir).join(&name);
     let bytes = web::block(move || std::fs::read(path)).await.map_err(AppError::internal)?;
@@ -59,8 +59,8 @@ pub async fn file(
         Ok(bytes) => {
             Ok(HttpResponse::Ok().content_type("image/jpeg").insert_header((header::CACHE_CONTROL, cache)).body(bytes))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AppError::NotFound),
-        Err(e) => Err(AppError::internal(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AppError::NotFound.into()),
+        Err(e) => Err(AppError::internal(e).into()),
     }
 }
 
