@@ -55,6 +55,10 @@ async fn an_owners_logo_shows_on_the_organization_its_petitions_and_its_actor(ba
 
     let done = upload(&b, &csrf, "logo.png", &png_with_text(600, 300, "made with a paint program")).await;
     assert_eq!(done.expect(303).location(), format!("/o/{ORGANIZATION}/edit"));
+    // At once on the petition's page: its cached page was dropped (it would otherwise be
+    // served for up to a second).
+    let petition_page = app.browser().get(&format!("/p/{slug}")).await;
+    petition_page.expect(200).contains("class=\"logo-small\"").contains(&alt);
     b.get(&format!("/o/{ORGANIZATION}/edit")).await.expect(200).contains("class=\"logo\"").contains("/logo/remove");
 
     // The organization's page: small widths, the organization's name as alternative text.
@@ -74,10 +78,8 @@ async fn an_owners_logo_shows_on_the_organization_its_petitions_and_its_actor(ba
     let decoded = image::load_from_memory_with_format(&body, image::ImageFormat::Jpeg).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (256, 128));
 
-    // The petition's page shows it at once (its cached page was dropped), beside the name.
-    let page = app.browser().get(&format!("/p/{slug}")).await;
-    page.expect(200).contains("class=\"logo-small\"").contains(&alt);
-    assert_eq!(srcset(&unescape_html(&page.body)), set);
+    // The petition's page shows the same files, beside the organization's name.
+    assert_eq!(srcset(&unescape_html(&petition_page.body)), set);
 
     // The organization's actor: its icon, an Image.
     let doc = actor(&app).await;
