@@ -42,6 +42,7 @@ mod i18n;
 mod insight;
 mod invalidation;
 mod lifecycle;
+mod logo;
 mod mail;
 mod maps;
 mod milestones;

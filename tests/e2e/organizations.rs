@@ -166,8 +166,35 @@ async fn an_organizer_with_an_account_joins_a_second_organization(backend: Backe
     app.create_organizer("stranger@example.org", "stranger-org").await;
     let before: i64 = app.read(|conn| petitions::table.count().get_result(conn)).await;
     river.post_form("/petitions/new", &crate::helpers::refs(&fields("stranger-org"))).await.expect(403);
+    let unknown = river.post_form("/petitions/new", &crate::helpers::refs(&fields("nobody-has-this-name"))).await;
+    unknown.expect(422).contains("id=\"organization-error\"").contains("No organization has this name");
     let after: i64 = app.read(|conn| petitions::table.count().get_result(conn)).await;
     assert_eq!(before, after);
+    app.browser().get(&format!("/o/{ORGANIZATION}")).await.expect(200).contains("A bench in the square");
+
+    // Through the API: `organization` names one of theirs (an editor's too); without it,
+    // their default one; another's is refused (403), an unknown one too (422), and
+    // nothing is made.
+    let body = |org: Option<&str>| {
+        let mut body = json!({"title": "Trees along the avenue", "target": "The mayor", "description": "The avenue needs shade in summer, for everyone.", "goal": 100, "publish": true});
+        if let Some(org) = org {
+            body["organization"] = json!(org);
+        }
+        body
+    };
+    let created = other_api.post("/petitions", &body(Some(ORGANIZATION))).await;
+    let api_slug = created.expect(201).json()["slug"].as_str().unwrap().to_owned();
+    assert_eq!(organization_of(&app, &api_slug).await, ORGANIZATION);
+    app.browser().get(&format!("/o/{ORGANIZATION}")).await.expect(200).contains("Trees along the avenue");
+    let created = other_api.post("/petitions", &body(None)).await;
+    let default_slug = created.expect(201).json()["slug"].as_str().unwrap().to_owned();
+    assert_eq!(organization_of(&app, &default_slug).await, "river-friends");
+    let before: i64 = app.read(|conn| petitions::table.count().get_result(conn)).await;
+    other_api.post("/petitions", &body(Some("stranger-org"))).await.expect_error(403, "forbidden");
+    let unknown = other_api.post("/petitions", &body(Some("nobody-has-this-name"))).await;
+    assert_eq!(unknown.invalid_fields(), vec!["organization"]);
+    let after: i64 = app.read(|conn| petitions::table.count().get_result(conn)).await;
+    assert_eq!(before, after, "a refused organization makes no petition");
 
     // One organization only: no choice shown.
     owner.get("/petitions/new").await.expect(200).lacks("name=\"organization\"");
@@ -536,6 +563,8 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
         "/p/{slug}/comments/{signature}/hide",
         "/p/{slug}/comments/{signature}/unhide",
         "/p/{slug}/image/remove",
+        "/o/{slug}/logo",
+        "/o/{slug}/logo/remove",
         "/o/{slug}/members/invite",
         "/o/{slug}/members/{member}/role",
         "/o/{slug}/members/{member}/remove",

@@ -11,13 +11,14 @@ use std::io::Cursor;
 on_both_backends! {
     an_uploaded_picture_shows_everywhere_without_its_metadata => picture_shown_sqlite, picture_shown_postgres;
     what_is_not_a_fit_image_is_refused_with_a_clear_message => picture_refused_sqlite, picture_refused_postgres;
+    a_picture_is_served_to_the_public_only_while_its_petition_is_public => picture_visibility_sqlite, picture_visibility_postgres;
 }
 
 const ALT: &str = "Children planting a tree in the park";
-const BOUNDARY: &str = "----signons-picture-test";
+pub(crate) const BOUNDARY: &str = "----signons-picture-test";
 
 /// A PNG of `w` x `h` pixels with a `tEXt` chunk holding `secret` (metadata to be dropped).
-fn png_with_text(w: u32, h: u32, secret: &str) -> Vec<u8> {
+pub(crate) fn png_with_text(w: u32, h: u32, secret: &str) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
     let mut png = Vec::new();
     DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
@@ -69,7 +70,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 }
 
 /// The upload form's body: its CSRF token, the alternative text and the file.
-fn multipart(csrf: &str, alt: &str, file_name: &str, file: &[u8]) -> Vec<u8> {
+pub(crate) fn multipart(csrf: &str, alt: &str, file_name: &str, file: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in [("csrf", csrf), ("alt", alt)] {
         body.extend_from_slice(
@@ -93,7 +94,7 @@ async fn upload(b: &Browser, slug: &str, csrf: &str, alt: &str, file_name: &str,
     b.post_raw(&format!("/p/{slug}/image"), &content_type, multipart(csrf, alt, file_name, file)).await
 }
 
-async fn organizer(app: &TestApp) -> (Browser, String) {
+pub(crate) async fn organizer(app: &TestApp) -> (Browser, String) {
     app.organizer_token().await;
     let b = app.browser();
     b.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
@@ -102,12 +103,12 @@ async fn organizer(app: &TestApp) -> (Browser, String) {
 }
 
 /// The `srcset` of the first `<img>` with one in the page.
-fn srcset(page: &str) -> String {
+pub(crate) fn srcset(page: &str) -> String {
     let at = page.find("srcset=\"").expect("an image with a srcset") + "srcset=\"".len();
     page[at..at + page[at..].find('"').unwrap()].to_owned()
 }
 
-async fn bytes(app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) async fn bytes(app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let r = app.browser().client.get(format!("{}{path}", app.url)).send().await.unwrap();
     let (status, headers) = (r.status().as_u16(), r.headers().clone());
     (status, headers, r.bytes().await.unwrap().to_vec())
@@ -258,3 +259,49 @@ async fn what_is_not_a_fit_image_is_refused_with_a_clear_message(backend: Backen
 }
 
 const OTHER_EMAIL: &str = "someone@other.example.org";
+
+/// The path of the widest file of the picture on the petition's edit page.
+async fn picture_path(b: &Browser, slug: &str) -> String {
+    let page = b.get(&format!("/p/{slug}/edit")).await;
+    let set = srcset(&unescape_html(&page.expect(200).body));
+    set.split(", ").last().unwrap().split(' ').next().unwrap().to_owned()
+}
+
+async fn a_picture_is_served_to_the_public_only_while_its_petition_is_public(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let open = app.create_petition("A fountain in the square", true).await;
+    let draft = app.create_petition("A draft with a picture", false).await;
+    let (b, csrf) = organizer(&app).await;
+    for slug in [&open, &draft] {
+        upload(&b, slug, &csrf, ALT, "tree.png", &png_with_text(500, 250, "x")).await.expect(303);
+    }
+    let (open_file, draft_file) = (picture_path(&b, &open).await, picture_path(&b, &draft).await);
+    app.create_organizer(OTHER_EMAIL, "another-association").await;
+    let other = app.browser();
+    other.login(OTHER_EMAIL, ORGANIZER_PASSWORD).await;
+
+    // Open: anyone, cached publicly.
+    let (status, headers, _) = bytes(&app, &open_file).await;
+    assert_eq!(status, 200);
+    assert!(headers["cache-control"].to_str().unwrap().starts_with("public"));
+    // A draft's: its organizers only (their preview and edit page), never cached.
+    assert_eq!(bytes(&app, &draft_file).await.0, 404, "a draft's picture, to a visitor");
+    assert_eq!(other.get(&draft_file).await.status.as_u16(), 404, "to another organization's organizer");
+    let own = b.get(&draft_file).await;
+    own.expect(200);
+    assert_eq!(own.header("cache-control"), Some("private, no-store"));
+    let preview = b.get(&format!("/p/{draft}")).await;
+    assert!(unescape_html(&preview.expect(200).body).contains(&draft_file), "its organizers' preview shows it");
+
+    // Hidden by the moderators: not found for the public, still there for its organizers.
+    let slug = open.clone();
+    app.write(move |conn| {
+        let reason = signons_petition::moderation::HiddenReason::parse("A picture nobody may see").unwrap();
+        signons_petition::moderation::hide(conn, &slug, &reason).expect("hidden");
+        Ok(())
+    })
+    .await;
+    assert_eq!(bytes(&app, &open_file).await.0, 404, "a hidden petition's picture, to a visitor");
+    assert_eq!(other.get(&open_file).await.status.as_u16(), 404);
+    b.get(&open_file).await.expect(200);
+}

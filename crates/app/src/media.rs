@@ -1,11 +1,12 @@
-//! Petitions' pictures as files: an upload checked by its content (PNG, JPEG or WebP,
-//! whatever its name says), decoded under limits (size, megapixels, memory), re-encoded
-//! as JPEG (which drops every metadata block: EXIF, text chunks, colour profiles) at the
-//! widths of `signons_petition::picture::WIDTHS`, and stored in `{data_dir}/media` as
-//! `{image_id}-{width}.jpg`. The routes are in `routes::media`.
+//! Images as files (petitions' pictures, organizations' logos): an upload checked by its
+//! content (PNG, JPEG or WebP, whatever its name says), decoded under limits (size,
+//! megapixels, memory), re-encoded as JPEG (which drops every metadata block: EXIF, text
+//! chunks, colour profiles) at the widths of its `signons_petition::image::Sizes`, and
+//! stored in `{data_dir}/media` as `{image_id}-{width}.jpg`. The routes are in
+//! `routes::media`.
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
-use signons_petition::picture::{self, Picture};
+use signons_petition::image::{self as stored, Sizes, StoredImage};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -52,9 +53,9 @@ pub struct Processed {
     pub files: Vec<(u32, Vec<u8>)>,
 }
 
-/// Decodes, checks and re-encodes an upload. Slow (decoding, resizing): run it off the
-/// async threads (`web::block`).
-pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
+/// Decodes, checks and re-encodes an upload at the widths of `sizes`. Slow (decoding,
+/// resizing): run it off the async threads (`web::block`).
+pub fn process(bytes: &[u8], sizes: Sizes) -> Result<Processed, MediaError> {
     // One picture at a time: a decoded 40-megapixel image and its copies take some hundreds
     // of megabytes, which a few uploads at once must not multiply. The others wait on
     // their blocking threads, not on the server's.
@@ -95,16 +96,16 @@ pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(refused)?;
     decoded.apply_orientation(orientation);
     let rgb = on_white(decoded);
-    let widest = rgb.width().min(*picture::WIDTHS.last().unwrap_or(&1600));
-    let height = picture::scaled_height(rgb.width(), rgb.height(), widest);
+    let widest = rgb.width().min(sizes.widest());
+    let height = stored::scaled_height(rgb.width(), rgb.height(), widest);
     let mut files = Vec::new();
-    for width in picture::widths_for(widest) {
+    for width in sizes.widths_for(widest) {
         let resized = match width == rgb.width() {
             true => rgb.clone(),
             false => image::imageops::resize(
                 &rgb,
                 width,
-                picture::scaled_height(rgb.width(), rgb.height(), width),
+                stored::scaled_height(rgb.width(), rgb.height(), width),
                 image::imageops::FilterType::Triangle,
             ),
         };
@@ -149,9 +150,9 @@ pub fn store(data_dir: &Path, image_id: &str, processed: &Processed) -> std::io:
     let dir = dir(data_dir);
     std::fs::create_dir_all(&dir)?;
     for (width, bytes) in &processed.files {
-        let path = dir.join(picture::file_name(image_id, *width));
+        let path = dir.join(stored::file_name(image_id, *width));
         // Written beside, then renamed: a file served is always whole.
-        let partial = dir.join(format!(".{}.partial", picture::file_name(image_id, *width)));
+        let partial = dir.join(format!(".{}.partial", stored::file_name(image_id, *width)));
         let written = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, &path));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&partial);
@@ -166,7 +167,7 @@ pub fn store(data_dir: &Path, image_id: &str, processed: &Processed) -> std::io:
 pub fn delete(data_dir: &Path, image_id: &str, widths: &[u32]) {
     let dir = dir(data_dir);
     for width in widths {
-        let path = dir.join(picture::file_name(image_id, *width));
+        let path = dir.join(stored::file_name(image_id, *width));
         if let Err(e) = std::fs::remove_file(&path) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!(error = %e, path = %path.display(), "cannot delete a replaced picture");
@@ -175,9 +176,9 @@ pub fn delete(data_dir: &Path, image_id: &str, widths: &[u32]) {
     }
 }
 
-/// Deletes the files of a picture that was replaced or removed.
-pub fn delete_picture(data_dir: &Path, old: &Picture) {
-    delete(data_dir, &old.image_id, &old.widths());
+/// Deletes the files of an image that was replaced or removed.
+pub fn delete_image(data_dir: &Path, old: &impl StoredImage) {
+    delete(data_dir, old.image_id(), &old.widths());
 }
 
 #[cfg(test)]
@@ -193,7 +194,7 @@ mod tests {
 
     #[test]
     fn an_image_is_stored_at_each_width_up_to_its_own() {
-        let done = process(&png(1000, 500)).unwrap();
+        let done = process(&png(1000, 500), Sizes::Picture).unwrap();
         assert_eq!((done.width, done.height), (1000, 500));
         let widths: Vec<u32> = done.files.iter().map(|(w, _)| *w).collect();
         assert_eq!(widths, vec![480, 960, 1000]);
@@ -201,6 +202,14 @@ mod tests {
             let back = image::load_from_memory_with_format(bytes, ImageFormat::Jpeg).unwrap();
             assert_eq!(back.width(), *w);
         }
+    }
+
+    #[test]
+    fn a_logo_is_stored_small() {
+        let done = process(&png(1000, 500), Sizes::Logo).unwrap();
+        assert_eq!((done.width, done.height), (256, 128));
+        let widths: Vec<u32> = done.files.iter().map(|(w, _)| *w).collect();
+        assert_eq!(widths, vec![64, 128, 256]);
     }
 
     /// A JPEG `w` x `h` whose EXIF says to turn it a quarter (orientation 6) and names a
@@ -233,7 +242,7 @@ mod tests {
         let secret = "Ada Lovelace, 45.76N 4.83E";
         let photo = jpeg_with_exif(600, 300, secret);
         assert!(photo.windows(secret.len()).any(|w| w == secret.as_bytes()));
-        let done = process(&photo).unwrap();
+        let done = process(&photo, Sizes::Picture).unwrap();
         assert_eq!((done.width, done.height), (300, 600), "turned a quarter");
         for (_, bytes) in &done.files {
             assert!(!bytes.windows(4).any(|w| w == b"Exif"), "no EXIF block");
@@ -243,13 +252,13 @@ mod tests {
 
     #[test]
     fn what_is_not_a_whole_image_is_refused_by_its_content() {
-        assert_eq!(process(b"hello, I am text").err(), Some(MediaError::NotAnImage));
-        assert_eq!(process(b"").err(), Some(MediaError::Missing));
+        assert_eq!(process(b"hello, I am text", Sizes::Picture).err(), Some(MediaError::NotAnImage));
+        assert_eq!(process(b"", Sizes::Picture).err(), Some(MediaError::Missing));
         let mut cut = png(100, 100);
         cut.truncate(cut.len() / 2);
-        assert_eq!(process(&cut).err(), Some(MediaError::Corrupt));
+        assert_eq!(process(&cut, Sizes::Picture).err(), Some(MediaError::Corrupt));
         // A GIF is an image, but not one of ours.
-        assert_eq!(process(b"GIF89a\x01\x00\x01\x00").err(), Some(MediaError::NotAnImage));
+        assert_eq!(process(b"GIF89a\x01\x00\x01\x00", Sizes::Picture).err(), Some(MediaError::NotAnImage));
     }
 
     /// The PNG chunks' CRC-32 (so the edited header reads as whole).
@@ -272,6 +281,6 @@ mod tests {
         bomb[20..24].copy_from_slice(&5_000u32.to_be_bytes());
         let crc = crc32(&bomb[12..29]);
         bomb[29..33].copy_from_slice(&crc.to_be_bytes());
-        assert_eq!(process(&bomb).err(), Some(MediaError::TooManyPixels));
+        assert_eq!(process(&bomb, Sizes::Picture).err(), Some(MediaError::TooManyPixels));
     }
 }

@@ -229,6 +229,8 @@ impl Application {
                 .service(organizer::post_response)
                 .service(media::upload_picture)
                 .service(media::remove_picture)
+                .service(media::upload_logo)
+                .service(media::remove_logo)
                 .service(organizer::comments)
                 .service(organizer::hide_comment)
                 .service(organizer::unhide_comment)

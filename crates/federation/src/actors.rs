@@ -15,6 +15,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use signons_petition::image::StoredImage;
+use signons_petition::logo::Logo;
 use signons_petition::{Organization, Petition, PetitionError, PetitionStatus};
 use signons_store::schema::ap_remote_actors as ra;
 use url::Url;
@@ -23,8 +25,12 @@ use url::Url;
 #[derive(Debug, Clone)]
 pub enum Subject {
     Instance,
-    Organization(Organization),
-    Petition { petition: Box<Petition>, count: i64 },
+    /// An organization and its logo (its `icon`).
+    Organization(Organization, Option<Logo>),
+    Petition {
+        petition: Box<Petition>,
+        count: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -48,10 +54,14 @@ impl LocalActor {
             LocalRef::Organization(name) => {
                 let found = data
                     .db
-                    .read_async(move |conn| signons_petition::organization::find_organization(conn, &name))
+                    .read_async(move |conn| -> Result<_, PetitionError> {
+                        let org = signons_petition::organization::find_organization(conn, &name)?;
+                        let logo = signons_petition::logo::of(conn, &org.id)?;
+                        Ok((org, logo))
+                    })
                     .await;
                 match found {
-                    Ok(org) => Subject::Organization(org),
+                    Ok((org, logo)) => Subject::Organization(org, logo),
                     Err(PetitionError::OrganizationNotFound) => return Ok(None),
                     Err(e) => return Err(e.into()),
                 }
@@ -216,9 +226,10 @@ pub fn actor_json(data: &FederationData, actor: &LocalActor) -> Value {
             "url": urls.home().as_str(),
             "petitions": urls.petitions(r).as_str(),
         }),
-        Subject::Organization(org) => json!({
+        Subject::Organization(org, logo) => json!({
             "type": "Organization",
             "name": org.name,
+            "icon": logo.as_ref().map_or(Value::Null, |logo| image_json(urls, logo, &org.name)),
             "summary": format!("<p>{}</p>", escape(&format!("Petitions of {} on {}", org.name, instance_name))),
             "url": actor.url.as_str(),
             "petitions": urls.petitions(r).as_str(),
@@ -327,21 +338,24 @@ fn hidden_view(petition: &Petition) -> Petition {
     }
 }
 
-/// The petition's picture (its widest file) as an `Image`, its alternative text its name;
-/// left out when it has none.
+/// The petition's picture as an `Image`; left out when it has none.
 fn image(urls: &Urls, petition: &Petition) -> Value {
-    let Some(picture) = &petition.picture else { return Value::Null };
-    let widest = picture.widths().last().copied().unwrap_or(1);
+    petition.picture.as_ref().map_or(Value::Null, |picture| image_json(urls, picture, &picture.alt))
+}
+
+/// A stored image (its widest file) as an `Image`, with its alternative text as its name.
+fn image_json(urls: &Urls, stored: &impl StoredImage, alt: &str) -> Value {
+    let widest = stored.widths().last().copied().unwrap_or(1);
     let mut url = urls.base().clone();
-    url.set_path(&format!("/media/{}", picture.file(widest)));
+    url.set_path(&format!("/media/{}", stored.file(widest)));
     url.set_query(None);
     json!({
         "type": "Image",
         "url": url.as_str(),
         "mediaType": "image/jpeg",
-        "name": picture.alt,
+        "name": alt,
         "width": widest,
-        "height": picture.height_at(widest),
+        "height": stored.height_at(widest),
     })
 }
 

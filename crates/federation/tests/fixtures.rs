@@ -159,7 +159,12 @@ fn instance_actor(urls: &Urls) -> LocalActor {
 }
 
 fn organization_actor(urls: &Urls) -> LocalActor {
-    local_actor(urls, LocalRef::Organization(ORG_SLUG.into()), Subject::Organization(organization()), ORGANIZATION_KEY)
+    local_actor(
+        urls,
+        LocalRef::Organization(ORG_SLUG.into()),
+        Subject::Organization(organization(), None),
+        ORGANIZATION_KEY,
+    )
 }
 
 fn petition_actor(urls: &Urls) -> LocalActor {

@@ -6,6 +6,8 @@ pub mod account;
 pub mod auth;
 pub mod error;
 pub mod fields;
+pub mod image;
+pub mod logo;
 pub mod markdown;
 pub mod members;
 pub mod milestones;

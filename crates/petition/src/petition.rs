@@ -32,6 +32,14 @@ signons_store::text_enum! {
     }
 }
 
+impl PetitionStatus {
+    /// Published, and neither removed nor hidden: open, closed or won. Anyone may read a
+    /// petition with this status, and see its picture.
+    pub fn is_public(self) -> bool {
+        matches!(self, PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Petition {
     pub id: Id,
@@ -124,7 +132,7 @@ impl Petition {
 
     /// Published, and not removed: open, closed or won.
     pub fn is_public(&self) -> bool {
-        matches!(self.status, PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won)
+        self.status.is_public()
     }
 
     /// Closed, and could take signatures again now (see `reopen`).
@@ -531,6 +539,30 @@ pub fn create(
 ) -> Result<Petition, PetitionError> {
     let organization = organizer.organization.id.clone();
     create_in(conn, organizer, &organization, petition, publish)
+}
+
+/// The organization a new petition of the organizer goes to, as a form or the API names it
+/// (its slug): one they are a member of (owner or editor), or their default one when none
+/// is named. `Forbidden` for an organization of which they are not a member; `Invalid` on
+/// the field `organization` for a name no organization has.
+pub fn organization_for_new(
+    conn: &mut DbConnection,
+    organizer: &Organizer,
+    slug: Option<&str>,
+) -> Result<Id, PetitionError> {
+    let Some(slug) = slug else { return Ok(organizer.organization.id.clone()) };
+    if let Some(m) = organizer.membership(slug) {
+        return Ok(m.organization.id.clone());
+    }
+    match crate::organization::find_organization(conn, slug) {
+        Ok(_) => Err(PetitionError::Forbidden),
+        Err(PetitionError::OrganizationNotFound) => {
+            let mut errors = FieldErrors::default();
+            errors.push("organization", "error-organization-unknown", None);
+            Err(PetitionError::Invalid(errors))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Creates a petition of one of the organizer's organizations (`Forbidden` for another).

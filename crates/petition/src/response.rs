@@ -4,7 +4,7 @@
 
 use crate::fields::{self, FieldErrors};
 use crate::organization::Organizer;
-use crate::petition::{owned, Petition, PetitionStatus};
+use crate::petition::{owned, Petition};
 use crate::{PetitionError, SafeHtml};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -72,7 +72,7 @@ pub fn record(
     input: &ResponseInput,
 ) -> Result<Petition, PetitionError> {
     let petition = owned(conn, organizer, slug)?;
-    if !matches!(petition.status, PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won) {
+    if !petition.is_public() {
         return Err(PetitionError::InvalidTransition { from: petition.status.as_str(), action: "given a response" });
     }
     let now = signons_store::now();

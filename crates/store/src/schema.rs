@@ -557,3 +557,18 @@ diesel::allow_tables_to_appear_in_same_query!(memberships, organizations);
 diesel::allow_tables_to_appear_in_same_query!(memberships, organizers);
 diesel::allow_tables_to_appear_in_same_query!(invitations, organizations);
 diesel::allow_tables_to_appear_in_same_query!(invitations, organizers);
+
+// Appended (2026-12-11-000101_organization_logos): an organization's logo.
+diesel::table! {
+    organization_logos (organization_id) {
+        organization_id -> Text,
+        image_id -> Text,
+        width -> Integer,
+        height -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(organization_logos -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(organization_logos, organizations);
+diesel::allow_tables_to_appear_in_same_query!(organization_logos, petitions);

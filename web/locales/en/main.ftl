@@ -666,6 +666,12 @@ picture-error-too-many-pixels = This image has too many pixels (more than 40 mil
 picture-error-corrupt = This image is damaged and cannot be read: try another file.
 picture-error-alt = Describe the image in a sentence.
 picture-error-alt-too-long = The description is too long: at most 200 characters.
+## An organization's logo (issue 11)
+logo-title = Logo
+logo-file = An image (PNG, JPEG or WebP, at most 10 MB)
+logo-file-hint = It is shown on the organization's page, beside its name on its petitions, and to the fediverse. Its metadata (place, camera) is removed.
+logo-upload = Upload the logo
+logo-remove = Remove the logo
 ## Finding petitions, feeds, embed, oEmbed
 list-filter-organization = Organization
 list-filter-any-organization = Any organization
@@ -744,6 +750,7 @@ error-already-member = This address is already a member.
 error-role-invalid = Choose owner or editor.
 error-account-exists = This address already has an account: log in instead.
 error-url-invalid = Give an address starting with https:// or http://.
+error-organization-unknown = No organization has this name.
 map-shape-title = { $name }: { $count ->
     [one] 1 signature
    *[other] { $count } signatures

@@ -669,6 +669,12 @@ picture-error-too-many-pixels = Cette image a trop de pixels (plus de 40 millio
 picture-error-corrupt = Cette image est abîmée et ne peut pas être lue : essayez un autre fichier.
 picture-error-alt = Décrivez l’image en une phrase.
 picture-error-alt-too-long = La description est trop longue : 200 caractères au plus.
+## Le logo d’une organisation (ticket 11)
+logo-title = Logo
+logo-file = Une image (PNG, JPEG ou WebP, 10 Mo au plus)
+logo-file-hint = Il s’affiche sur la page de l’organisation, à côté de son nom sur ses pétitions, et sur le fédivers. Ses métadonnées (lieu, appareil) sont retirées.
+logo-upload = Envoyer le logo
+logo-remove = Retirer le logo
 ## Trouver des pétitions, flux, intégration, oEmbed
 list-filter-organization = Organisation
 list-filter-any-organization = Toutes les organisations
@@ -747,6 +753,7 @@ error-already-member = Cette adresse est déjà membre.
 error-role-invalid = Choisissez propriétaire ou éditeur.
 error-account-exists = Cette adresse a déjà un compte : connectez-vous plutôt.
 error-url-invalid = Donnez une adresse qui commence par https:// ou http://.
+error-organization-unknown = Aucune organisation ne porte ce nom.
 map-shape-title = { $name } : { $count ->
     [one] { $count } signature
    *[other] { $count } signatures

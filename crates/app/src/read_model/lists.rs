@@ -115,10 +115,11 @@ pub async fn newest_published(db: &Database, limit: i64) -> Result<Vec<Petition>
     .await
 }
 
-/// What an organization's page shows: it, its profile, and its public petitions.
+/// What an organization's page shows: it, its profile and logo, and its public petitions.
 pub struct OrganizationPage {
     pub organization: Organization,
     pub profile: signons_petition::members::Profile,
+    pub logo: Option<signons_petition::logo::Logo>,
     /// Open ones first, then won, then closed (newest first within each); no drafts, no
     /// hidden or removed ones.
     pub petitions: Vec<PetitionView>,
@@ -135,21 +136,21 @@ fn page_rank(status: PetitionStatus) -> u8 {
 
 /// An organization's page: it, its profile, and its petitions that are public.
 pub async fn organization_page(db: &Database, public_url: &str, name: String) -> Result<OrganizationPage, AppError> {
-    let (organization, profile, petitions, totals) = db
+    let (organization, profile, logo, petitions, totals) = db
         .read_async(move |conn| -> Result<_, AppError> {
             let org = signons_petition::organization::find_organization(conn, &name)?;
             let profile = signons_petition::members::profile(conn, &org.id)?;
-            let mut petitions: Vec<_> = petition::list_for_organization(conn, &org.id)?
-                .into_iter()
-                .filter(|p| matches!(p.status, PetitionStatus::Open | PetitionStatus::Won | PetitionStatus::Closed))
-                .collect();
+            let logo = signons_petition::logo::of(conn, &org.id)?;
+            let mut petitions: Vec<_> =
+                petition::list_for_organization(conn, &org.id)?.into_iter().filter(|p| p.is_public()).collect();
             // Stable: newest first within each group, as listed.
             petitions.sort_by_key(|p| page_rank(p.status));
             let totals = with_totals(conn, &petitions)?;
-            Ok((org, profile, petitions, totals))
+            Ok((org, profile, logo, petitions, totals))
         })
         .await?;
-    Ok(OrganizationPage { organization, profile, petitions: PetitionView::all(&petitions, &totals, public_url) })
+    let petitions = PetitionView::all(&petitions, &totals, public_url);
+    Ok(OrganizationPage { organization, profile, logo, petitions })
 }
 
 /// Every petition of an organization, drafts included (its organizers' dashboard).

@@ -48,6 +48,9 @@ pub struct PetitionSnapshot {
     /// Its signatures by country and by département, when it asks for them (the public
     /// page's maps: counted here, once per snapshot, not per request).
     pub places: Breakdowns,
+    /// Its organization's logo, shown beside the organization's name (changing it drops
+    /// every snapshot: `AppState::invalidate_petitions`).
+    pub logo: Option<signons_petition::logo::Logo>,
 }
 
 impl PetitionSnapshot {
@@ -78,7 +81,8 @@ impl PetitionSnapshot {
             } else {
                 Breakdowns::default()
             };
-            Ok(PetitionSnapshot { petition, count, by_origin, signers, news, response, places })
+            let logo = signons_petition::logo::of(conn, &petition.organization.id)?;
+            Ok(PetitionSnapshot { petition, count, by_origin, signers, news, response, places, logo })
         })
         .await
     }

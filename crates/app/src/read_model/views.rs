@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDateTime, SubsecRound};
 use serde::Serialize;
+use signons_petition::image::StoredImage;
 use signons_petition::{Petition, PetitionStatus, SafeHtml};
 use signons_store::Id;
 use std::collections::HashMap;
@@ -50,14 +51,16 @@ pub struct PetitionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden_reason: Option<String>,
     /// Its picture; null when it has none.
-    pub picture: Option<PictureView>,
+    pub picture: Option<ImageView>,
 }
 
-/// A petition's picture as pages show it: an `<img>` with its `srcset`, and the absolute
-/// address of its widest file (the shared link's preview).
+/// A stored image as pages show it (a petition's picture, an organization's logo): an
+/// `<img>` with its `srcset` (`partials/image.html`), and the absolute address of its
+/// widest file (the shared link's preview, the ActivityPub `icon`).
 #[derive(Debug, Clone, Serialize)]
-pub struct PictureView {
-    /// The file of about 960 pixels (or the widest, when narrower), and its size.
+pub struct ImageView {
+    /// The file an `<img src>` names (about 960 pixels for a picture, 128 for a logo, or
+    /// the widest, when narrower), and its size.
     pub src: String,
     pub width: u32,
     pub height: u32,
@@ -70,21 +73,30 @@ pub struct PictureView {
     pub url_height: u32,
 }
 
-impl PictureView {
-    pub fn new(p: &signons_petition::picture::Picture, public_url: &str) -> Self {
-        let widths = p.widths();
+impl ImageView {
+    pub fn new<I: StoredImage>(image: &I, alt: &str, public_url: &str) -> Self {
+        let widths = image.widths();
         let widest = widths.last().copied().unwrap_or(1);
-        let shown = widths.iter().copied().find(|w| *w >= 960).unwrap_or(widest);
-        PictureView {
-            src: format!("/media/{}", p.file(shown)),
+        let shown = widths.iter().copied().find(|w| *w >= I::SIZES.shown()).unwrap_or(widest);
+        ImageView {
+            src: format!("/media/{}", image.file(shown)),
             width: shown,
-            height: p.height_at(shown),
-            srcset: widths.iter().map(|w| format!("/media/{} {w}w", p.file(*w))).collect::<Vec<_>>().join(", "),
-            alt: p.alt.clone(),
-            url: format!("{public_url}/media/{}", p.file(widest)),
+            height: image.height_at(shown),
+            srcset: widths.iter().map(|w| format!("/media/{} {w}w", image.file(*w))).collect::<Vec<_>>().join(", "),
+            alt: alt.to_owned(),
+            url: format!("{public_url}/media/{}", image.file(widest)),
             url_width: widest,
-            url_height: p.height_at(widest),
+            url_height: image.height_at(widest),
         }
+    }
+
+    pub fn picture(p: &signons_petition::picture::Picture, public_url: &str) -> Self {
+        ImageView::new(p, &p.alt, public_url)
+    }
+
+    /// A logo's alternative text is its organization's name.
+    pub fn logo(logo: &signons_petition::logo::Logo, organization: &str, public_url: &str) -> Self {
+        ImageView::new(logo, organization, public_url)
     }
 }
 
@@ -124,7 +136,7 @@ impl PetitionView {
             victory_html: p.victory.as_ref().map(|v| v.html.clone()),
             can_reopen: p.can_reopen(signons_store::now()),
             hidden_reason: p.hidden_reason.clone(),
-            picture: p.picture.as_ref().map(|picture| PictureView::new(picture, public_url)),
+            picture: p.picture.as_ref().map(|picture| ImageView::picture(picture, public_url)),
         }
     }
 }

@@ -88,6 +88,10 @@ struct CreatePetition {
     goal_fixed: bool,
     #[serde(default)]
     publish: bool,
+    /// The slug of one of the token's organizer's organizations; their default one when
+    /// left out.
+    #[serde(default)]
+    organization: Option<String>,
 }
 
 #[post("/petitions")]
@@ -116,11 +120,13 @@ pub async fn create_petition(
     let valid = input.validate(chrono::Utc::now().date_naive()).map_err(AppError::Invalid)?;
     let publish = body.publish;
     let organizer = organizer.0;
+    let asked = body.organization;
     let fed = state.fed().clone();
     let created = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
-            let created = petition::create(conn, &organizer, valid, publish)?;
+            let organization = petition::organization_for_new(conn, &organizer, asked.as_deref())?;
+            let created = petition::create_in(conn, &organizer, &organization, valid, publish)?;
             crate::federate::announce(conn, &fed, &created)?;
             Ok(created)
         })

@@ -100,6 +100,8 @@ pub async fn organization(
     context.insert("member", &visitor.organizer.as_ref().is_some_and(|o| o.acts_for(&org.id)));
     context.insert("organization", &org);
     context.insert("profile", &page.profile);
+    let logo = page.logo.map(|l| read_model::views::ImageView::logo(&l, &org.name, &state.config.public_url));
+    context.insert("logo", &logo);
     context.insert("petitions", &page.petitions);
     Ok(visitor.render(&state, "organization.html", context, StatusCode::OK))
 }

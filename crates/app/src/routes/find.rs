@@ -10,7 +10,6 @@ use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use signons_petition::PetitionStatus;
 use std::fmt::Write;
 
 /// How many entries a feed holds.
@@ -237,7 +236,7 @@ pub async fn oembed(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     let slug = petition_slug_of(&state.config.public_url, url).ok_or(AppError::NotFound)?;
     let snapshot = state.snapshots.published(&state.db, &slug).await?;
     let petition = &snapshot.value.petition;
-    if !matches!(petition.status, PetitionStatus::Open | PetitionStatus::Closed | PetitionStatus::Won) {
+    if !petition.is_public() {
         return Err(AppError::NotFound);
     }
     let base = &state.config.public_url;

@@ -1,6 +1,9 @@
-//! Petitions' pictures: the organizer's upload (`POST /p/{slug}/image`, a multipart form on
-//! the petition's edit page) and its removal, and the files (`GET /media/{file}`), which
-//! never change under a name and are cached for a year.
+//! Images: a petition's picture (`POST /p/{slug}/image`, a multipart form on the
+//! petition's edit page) and an organization's logo (`POST /o/{slug}/logo`, on the
+//! organization's edit page, owners only), their removal, and the files
+//! (`GET /media/{file}`), which never change under a name. A picture is served while its
+//! petition is public (cached for a year), and to its organizers (and the admins) while it
+//! is not (never cached); a logo always, as its organization's page.
 
 use crate::error::AppError;
 use crate::media::{self, MediaError, MAX_UPLOAD};
@@ -9,33 +12,89 @@ use crate::page_error::PageResult;
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use signons_petition::image::{self, Sizes};
+use signons_petition::logo::{self, Logo};
 use signons_petition::picture::{self, Picture};
+use signons_petition::{Organizer, PetitionStatus};
 
 /// The most a form's text field (CSRF token, alternative text) may hold, in bytes.
 const TEXT_FIELD_MAX: usize = 4 * 1024;
 /// The most of a request read (and dropped) past a field's limit before giving up on it.
 const DRAIN_MAX: usize = 4 * MAX_UPLOAD;
 
-/// A picture's file: only names the media module makes, so no path leaves its folder.
+/// How a file may be cached: by anyone for a year while anyone may see it; by no one
+/// while only its petition's organizers may.
+const PUBLIC_FILE: &str = "public, max-age=31536000, immutable";
+const PRIVATE_FILE: &str = "private, no-store";
+
+/// An image's file: only names the media module makes, so no path leaves its folder, and
+/// only while whoever asks may see what it illustrates (another's draft, a hidden or removed
+/// petition: not found).
 #[get("/media/{file}")]
-pub async fn file(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, actix_web::Error> {
     let name = name.into_inner();
-    if !picture::is_file_name(&name) {
-        return Err(AppError::NotFound);
-    }
+    let id = image::id_of_file(&name).ok_or(AppError::NotFound)?.to_owned();
+    let cache = match whose(&state, &id).await? {
+        Owner::Public => PUBLIC_FILE,
+        Owner::Petition(organization, status) => {
+            // Only now the session, which most requests (the public's) do not need.
+            let visitor = Visitor::extract(&req).await?;
+            if !may_see_unpublished(visitor.organizer.as_ref(), &organization, status) {
+                return Err(AppError::NotFound.into());
+            }
+            PRIVATE_FILE
+        }
+        Owner::Nobody => return Err(AppError::NotFound.into()),
+    };
     let path = media::dir(&state.config.data_dir).join(&name);
     let bytes = web::block(move || std::fs::read(path)).await.map_err(AppError::internal)?;
     match bytes {
-        Ok(bytes) => Ok(HttpResponse::Ok()
-            .content_type("image/jpeg")
-            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-            .body(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AppError::NotFound),
-        Err(e) => Err(AppError::internal(e)),
+        Ok(bytes) => {
+            Ok(HttpResponse::Ok().content_type("image/jpeg").insert_header((header::CACHE_CONTROL, cache)).body(bytes))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AppError::NotFound.into()),
+        Err(e) => Err(AppError::internal(e).into()),
     }
+}
+
+/// What an image illustrates, as far as who may see it.
+enum Owner {
+    /// A logo, or the picture of a public petition.
+    Public,
+    /// The picture of a petition not public: its organization and status.
+    Petition(signons_store::Id, PetitionStatus),
+    /// Nothing (an image replaced, or never committed).
+    Nobody,
+}
+
+async fn whose(state: &AppState, image_id: &str) -> Result<Owner, AppError> {
+    let id = image_id.to_owned();
+    state
+        .db
+        .read_async(move |conn| -> Result<Owner, AppError> {
+            if logo::is_logo(conn, &id)? {
+                return Ok(Owner::Public);
+            }
+            Ok(match picture::petition_of(conn, &id)? {
+                Some((_, status)) if status.is_public() => Owner::Public,
+                Some((organization, status)) => Owner::Petition(organization, status),
+                None => Owner::Nobody,
+            })
+        })
+        .await
+}
+
+/// A petition that is not public is seen by its organizers (their preview and edit page)
+/// and the admins (the review queue), until it is removed.
+fn may_see_unpublished(who: Option<&Organizer>, organization: &signons_store::Id, status: PetitionStatus) -> bool {
+    status != PetitionStatus::Removed && who.is_some_and(|o| o.is_admin || o.acts_for(organization))
 }
 
 /// What the upload form sent.
@@ -120,26 +179,11 @@ pub async fn upload_picture(
             return Ok(refused(key, &upload.alt, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let image = upload.image;
-    let processed = web::block(move || media::process(&image)).await.map_err(AppError::internal)?;
-    let processed = match processed {
-        Ok(p) => p,
+    let stored = match store_image(&state, upload.image, Sizes::Picture).await? {
+        Ok(stored) => stored,
         Err(e) => return Ok(refused(e.key(), &alt, status_of(e))),
     };
-    let image_id = media::new_id();
-    let data_dir = state.config.data_dir.clone();
-    let (dir, id) = (data_dir.clone(), image_id.clone());
-    let widths: Vec<u32> = processed.files.iter().map(|(w, _)| *w).collect();
-    let new = Picture {
-        image_id: image_id.clone(),
-        width: i32::try_from(processed.width).map_err(AppError::internal)?,
-        height: i32::try_from(processed.height).map_err(AppError::internal)?,
-        alt,
-    };
-    web::block(move || media::store(&dir, &id, &processed))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let new = Picture { image_id: stored.image_id.clone(), width: stored.width, height: stored.height, alt };
     let fed = state.fed().clone();
     let saved = state
         .db
@@ -149,19 +193,50 @@ pub async fn upload_picture(
             Ok((p, old))
         })
         .await;
-    let (p, old) = match saved {
-        Ok(saved) => saved,
-        Err(e) => {
-            media::delete(&data_dir, &image_id, &widths);
-            return Err(e.into());
-        }
-    };
+    let (p, old) = stored.committed(&state, saved)?;
     if let Some(old) = old {
-        media::delete_picture(&data_dir, &old);
+        media::delete_image(&state.config.data_dir, &old);
     }
     state.fed().wake.notify_one();
     state.invalidate_petition(&p.slug);
     Ok(redirect(&format!("/p/{}", p.slug)))
+}
+
+/// An upload's files, written, and not yet in a row.
+struct Stored {
+    image_id: String,
+    width: i32,
+    height: i32,
+    widths: Vec<u32>,
+}
+
+impl Stored {
+    /// What the write that names these files gave: on failure, the files go.
+    fn committed<T>(&self, state: &AppState, saved: Result<T, AppError>) -> Result<T, AppError> {
+        saved.inspect_err(|_| media::delete(&state.config.data_dir, &self.image_id, &self.widths))
+    }
+}
+
+/// Checks, re-encodes (at the widths of `sizes`) and writes an upload's files, off the
+/// async threads: the outer error is the server's, the inner why the upload is refused.
+async fn store_image(state: &AppState, bytes: Vec<u8>, sizes: Sizes) -> Result<Result<Stored, MediaError>, AppError> {
+    let processed = web::block(move || media::process(&bytes, sizes)).await.map_err(AppError::internal)?;
+    let processed = match processed {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let stored = Stored {
+        image_id: media::new_id(),
+        width: i32::try_from(processed.width).map_err(AppError::internal)?,
+        height: i32::try_from(processed.height).map_err(AppError::internal)?,
+        widths: processed.files.iter().map(|(w, _)| *w).collect(),
+    };
+    let (dir, id) = (state.config.data_dir.clone(), stored.image_id.clone());
+    web::block(move || media::store(&dir, &id, &processed))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    Ok(Ok(stored))
 }
 
 fn status_of(e: MediaError) -> StatusCode {
@@ -201,9 +276,69 @@ pub async fn remove_picture(
         })
         .await?;
     if let Some(old) = old {
-        media::delete_picture(&state.config.data_dir, &old);
+        media::delete_image(&state.config.data_dir, &old);
     }
     state.fed().wake.notify_one();
     state.invalidate_petition(&p.slug);
     Ok(redirect(&format!("/p/{}/edit", p.slug)))
+}
+
+/// Sets the organization's logo (owners only): checked by its content as a picture is,
+/// re-encoded at small widths, shown with the organization's name as its alternative text.
+/// A refused upload shows the edit page again with why. The pages showing it (the
+/// organization's, its petitions') are cached: they are all dropped.
+#[post("/o/{slug}/logo")]
+pub async fn upload_logo(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    form: Multipart,
+) -> PageResult {
+    let (organizer, m) = crate::routes::organizations::owner(&visitor, &slug)?;
+    let refused =
+        |key: &'static str, status| crate::routes::organizations::logo_error_page(&state, &visitor, &m, key, status);
+    let upload = match read_upload(form).await {
+        Ok(u) => u,
+        Err(e) => return refused(e.key(), status_of(e)).await,
+    };
+    visitor.check_csrf(&upload.csrf)?;
+    if upload.too_large {
+        return refused(MediaError::TooLarge.key(), status_of(MediaError::TooLarge)).await;
+    }
+    let stored = match store_image(&state, upload.image, Sizes::Logo).await? {
+        Ok(stored) => stored,
+        Err(e) => return refused(e.key(), status_of(e)).await,
+    };
+    let new = Logo { image_id: stored.image_id.clone(), width: stored.width, height: stored.height };
+    let organization = m.organization.id.clone();
+    let saved = state
+        .db
+        .write_async(move |conn| logo::set(conn, &organizer, &organization, &new).map_err(AppError::from))
+        .await;
+    if let Some(old) = stored.committed(&state, saved)? {
+        media::delete_image(&state.config.data_dir, &old);
+    }
+    state.invalidate_petitions();
+    Ok(redirect(&format!("/o/{}/edit", m.organization.slug)))
+}
+
+/// Removes the organization's logo (owners only; its files go once that is committed).
+#[post("/o/{slug}/logo/remove")]
+pub async fn remove_logo(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let (organizer, m) = crate::routes::organizations::owner(&visitor, &slug)?;
+    let form: CsrfForm = parse_form(&body)?;
+    visitor.check_csrf(&form.csrf)?;
+    let organization = m.organization.id.clone();
+    let old =
+        state.db.write_async(move |conn| logo::remove(conn, &organizer, &organization).map_err(AppError::from)).await?;
+    if let Some(old) = old {
+        media::delete_image(&state.config.data_dir, &old);
+    }
+    state.invalidate_petitions();
+    Ok(redirect(&format!("/o/{}/edit", m.organization.slug)))
 }

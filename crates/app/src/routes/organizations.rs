@@ -9,6 +9,7 @@
 use crate::error::AppError;
 use crate::page::{cookie, form_errors, parse_form, redirect, Visitor, SESSION_COOKIE};
 use crate::page_error::PageResult;
+use crate::read_model::views::ImageView;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -29,7 +30,7 @@ fn membership(visitor: &Visitor, slug: &str) -> Result<(Organizer, Membership), 
 }
 
 /// The same, for a change: 403 unless the visitor is an owner.
-fn owner(visitor: &Visitor, slug: &str) -> Result<(Organizer, Membership), AppError> {
+pub(crate) fn owner(visitor: &Visitor, slug: &str) -> Result<(Organizer, Membership), AppError> {
     let (organizer, m) = membership(visitor, slug)?;
     if m.role != Role::Owner {
         return Err(AppError::Forbidden);
@@ -314,33 +315,76 @@ struct ProfileForm {
     website: String,
 }
 
+/// The profile's form, and the logo's: the logo shown, and why an upload was refused (a
+/// translation key).
+struct ProfilePage<'a> {
+    form: &'a ProfileForm,
+    errors: Option<&'a FieldErrors>,
+    logo: Option<signons_petition::logo::Logo>,
+    logo_error: Option<&'a str>,
+}
+
 fn profile_page(
     state: &AppState,
     visitor: &Visitor,
     m: &Membership,
-    form: &ProfileForm,
-    errors: Option<&FieldErrors>,
+    page: ProfilePage<'_>,
     status: StatusCode,
 ) -> HttpResponse {
     let mut context = Context::new();
     context.insert("organization", &m.organization);
-    context.insert("form", form);
-    context.insert("errors", &form_errors(visitor.locale, errors));
+    context.insert("form", page.form);
+    context.insert("errors", &form_errors(visitor.locale, page.errors));
+    let logo = page.logo.map(|l| ImageView::logo(&l, &m.organization.name, &state.config.public_url));
+    context.insert("logo", &logo);
+    context.insert("logo_error", &page.logo_error.map(|k| visitor.t(k)));
     visitor.render(state, "organization_edit.html", context, status)
+}
+
+/// The organization's profile and logo, as stored.
+async fn profile_and_logo(
+    state: &AppState,
+    m: &Membership,
+) -> Result<(members::Profile, Option<signons_petition::logo::Logo>), AppError> {
+    let org = m.organization.id.clone();
+    state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            Ok((members::profile(conn, &org)?, signons_petition::logo::of(conn, &org)?))
+        })
+        .await
+}
+
+fn stored_form(m: &Membership, profile: members::Profile) -> ProfileForm {
+    ProfileForm {
+        name: m.organization.name.clone(),
+        description: profile.description.unwrap_or_default(),
+        website: profile.website.unwrap_or_default(),
+        ..ProfileForm::default()
+    }
+}
+
+/// The edit page again, the logo's form saying why an upload was refused.
+pub(crate) async fn logo_error_page(
+    state: &AppState,
+    visitor: &Visitor,
+    m: &Membership,
+    key: &str,
+    status: StatusCode,
+) -> PageResult {
+    let (profile, logo) = profile_and_logo(state, m).await?;
+    let form = stored_form(m, profile);
+    let page = ProfilePage { form: &form, errors: None, logo, logo_error: Some(key) };
+    Ok(profile_page(state, visitor, m, page, status))
 }
 
 #[get("/o/{slug}/edit")]
 pub async fn edit_profile(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> PageResult {
     let (_, m) = owner(&visitor, &slug)?;
-    let org = m.organization.id.clone();
-    let profile = state.db.read_async(move |conn| members::profile(conn, &org).map_err(AppError::from)).await?;
-    let form = ProfileForm {
-        name: m.organization.name.clone(),
-        description: profile.description.unwrap_or_default(),
-        website: profile.website.unwrap_or_default(),
-        ..ProfileForm::default()
-    };
-    Ok(profile_page(&state, &visitor, &m, &form, None, StatusCode::OK))
+    let (profile, logo) = profile_and_logo(&state, &m).await?;
+    let form = stored_form(&m, profile);
+    let page = ProfilePage { form: &form, errors: None, logo, logo_error: None };
+    Ok(profile_page(&state, &visitor, &m, page, StatusCode::OK))
 }
 
 #[post("/o/{slug}/edit")]
@@ -362,9 +406,15 @@ pub async fn update_profile(
         })
         .await;
     match saved {
-        Ok(()) => Ok(redirect(&format!("/o/{}", m.organization.slug))),
+        Ok(()) => {
+            // Its name is on its petitions' cached pages.
+            state.invalidate_petitions();
+            Ok(redirect(&format!("/o/{}", m.organization.slug)))
+        }
         Err(AppError::Invalid(errors)) => {
-            Ok(profile_page(&state, &visitor, &m, &form, Some(&errors), StatusCode::UNPROCESSABLE_ENTITY))
+            let (_, logo) = profile_and_logo(&state, &m).await?;
+            let page = ProfilePage { form: &form, errors: Some(&errors), logo, logo_error: None };
+            Ok(profile_page(&state, &visitor, &m, page, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(e.into()),
     }

@@ -251,7 +251,7 @@ fn editor_page(state: &AppState, visitor: &Visitor, editor: Editor<'_>, status: 
     context.insert("errors", &form_errors(visitor.locale, editor.errors));
     context.insert("preview", &editor.preview);
     context.insert("notice", &editor.notice.map(|k| visitor.t(k)));
-    let picture = editor.picture.map(|p| crate::read_model::views::PictureView::new(p, &state.config.public_url));
+    let picture = editor.picture.map(|p| crate::read_model::views::ImageView::picture(p, &state.config.public_url));
     context.insert("picture", &picture);
     context.insert("picture_error", &editor.picture_error.map(|(k, _)| visitor.t(k)));
     context.insert("picture_alt", &editor.picture_error.map(|(_, alt)| alt).unwrap_or_default());
@@ -396,18 +396,16 @@ async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>
         "publish" => true,
         _ => false,
     };
-    // Only one of the organizer's organizations: any other is refused (403).
-    let organization = if form.organization.is_empty() {
-        organizer.organization.id.clone()
-    } else {
-        organizer.membership(&form.organization).map(|m| m.organization.id.clone()).ok_or(AppError::Forbidden)?
-    };
+    // A new petition goes to one of the organizer's organizations, as the API's does.
+    let asked = (!form.organization.is_empty()).then(|| form.organization.clone());
     let fed = state.fed().clone();
+    let edited = slug.clone();
     let saved = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
-            let saved = match slug {
+            let saved = match edited {
                 None => {
+                    let organization = petition::organization_for_new(conn, &organizer, asked.as_deref())?;
                     let p = petition::create_in(conn, &organizer, &organization, valid, publish)?;
                     crate::federate::announce(conn, &fed, &p)?;
                     p
@@ -430,7 +428,19 @@ async fn save_petition(state: &AppState, visitor: &Visitor, slug: Option<String>
             };
             Ok(saved)
         })
-        .await?;
+        .await;
+    let saved = match saved {
+        Ok(saved) => saved,
+        Err(AppError::Invalid(errors)) => {
+            return Ok(editor_page(
+                state,
+                visitor,
+                editor(Some(&errors), None, None),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     state.fed().wake.notify_one();
     state.invalidate_petition(&saved.slug);
     Ok(redirect(&format!("/p/{}", saved.slug)))

@@ -234,6 +234,10 @@ pub(crate) fn petition_context(
     context.insert("signers", &read_model::views::SignerView::all(&snapshot.signers, locale));
     context.insert("news", &snapshot.news);
     context.insert("response", &snapshot.response.as_ref().map(ResponseView::new));
+    let organization = &snapshot.petition.organization.name;
+    let logo =
+        snapshot.logo.as_ref().map(|l| read_model::views::ImageView::logo(l, organization, &state.config.public_url));
+    context.insert("organization_logo", &logo);
     context.insert("own", &own);
     context.insert("review_note", &snapshot.petition.review_note.as_ref().filter(|_| own));
     let page_url = format!("{}/p/{}", state.config.public_url, snapshot.petition.slug);

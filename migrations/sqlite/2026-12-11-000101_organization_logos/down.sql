@@ -1,0 +1,2 @@
+DROP INDEX petition_images_image;
+DROP TABLE organization_logos;
