@@ -49,6 +49,16 @@ pub async fn attach(conn: &mut Conn, email: &str, password: &str, slug: &str) ->
     if login.status.as_u16() != 303 || conn.session.is_none() {
         bail!("cannot log in as {email}: {}", login.status);
     }
+    // A logged-in organizer's forms carry a token derived from the session: read it from
+    // the edit page, as a browser submits it.
+    let edit = conn.get(&format!("/p/{slug}/edit")).await?;
+    let edit = String::from_utf8_lossy(&edit.body);
+    let csrf = edit
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .context("no CSRF field on the edit page")?
+        .to_owned();
     let body = multipart(&[("csrf", &csrf), ("alt", "Trees along the river, in spring")], &photo()?);
     let done = conn.request(Method::POST, &format!("/p/{slug}/image"), Some(CONTENT_TYPE), Bytes::from(body)).await?;
     if done.status.as_u16() != 303 {
