@@ -233,6 +233,21 @@ pub fn safe_next(next: Option<&str>) -> &str {
 
 /// Parses a urlencoded form body, refusing bytes that are not UTF-8 (raw or
 /// percent-encoded) instead of silently replacing them.
+/// A form that carries nothing but its CSRF token: a button (confirm, remove, log out…).
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl Visitor {
+    /// Checks a button's form: its body holds only the CSRF token.
+    pub fn check_csrf_form(&self, body: &[u8]) -> Result<(), AppError> {
+        let form: CsrfForm = parse_form(body)?;
+        self.check_csrf(&form.csrf)
+    }
+}
+
 pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let text = std::str::from_utf8(body).map_err(|_| AppError::BadRequest("the form is not valid UTF-8".into()))?;
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(text.as_bytes()).into_owned().collect();

@@ -189,12 +189,6 @@ pub async fn create_token(state: web::Data<AppState>, visitor: Visitor, body: we
     account_page(&state, &visitor, &organizer, page, StatusCode::OK).await
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 #[post("/account/tokens/{id}/revoke")]
 pub async fn revoke_token(
     state: web::Data<AppState>,
@@ -203,8 +197,7 @@ pub async fn revoke_token(
     body: web::Bytes,
 ) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
-    let form: CsrfForm = parse_form(&body)?;
-    visitor.check_csrf(&form.csrf)?;
+    visitor.check_csrf_form(&body)?;
     let id = TokenId::parse(&id).ok_or(AppError::NotFound)?;
     let owner = organizer.id.clone();
     let revoked =

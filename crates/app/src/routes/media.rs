@@ -7,14 +7,13 @@
 
 use crate::error::AppError;
 use crate::media::{self, MediaError, MAX_UPLOAD};
-use crate::page::{parse_form, redirect, Visitor};
+use crate::page::{redirect, Visitor};
 use crate::page_error::PageResult;
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use serde::Deserialize;
 use signons_petition::image::{self, Sizes};
 use signons_petition::logo::{self, Logo};
 use signons_petition::picture::{self, Picture};
@@ -246,12 +245,6 @@ fn status_of(e: MediaError) -> StatusCode {
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Removes the petition's picture (its files go once that is committed).
 #[post("/p/{slug}/image/remove")]
 pub async fn remove_picture(
@@ -261,11 +254,10 @@ pub async fn remove_picture(
     body: web::Bytes,
 ) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
-    let form: CsrfForm = parse_form(&body)?;
     let slug = slug.into_inner();
     // Another organization's petition is not found.
     crate::routes::organizer::own_petition(&state, &visitor, &slug).await?;
-    visitor.check_csrf(&form.csrf)?;
+    visitor.check_csrf_form(&body)?;
     let fed = state.fed().clone();
     let (p, old) = state
         .db
@@ -331,8 +323,7 @@ pub async fn remove_logo(
     body: web::Bytes,
 ) -> PageResult {
     let (organizer, m) = crate::routes::organizations::owner(&visitor, &slug)?;
-    let form: CsrfForm = parse_form(&body)?;
-    visitor.check_csrf(&form.csrf)?;
+    visitor.check_csrf_form(&body)?;
     let organization = m.organization.id.clone();
     let old =
         state.db.write_async(move |conn| logo::remove(conn, &organizer, &organization).map_err(AppError::from)).await?;

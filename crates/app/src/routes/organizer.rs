@@ -120,16 +120,9 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, visitor: Visito
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 #[post("/logout")]
 pub async fn logout(state: web::Data<AppState>, visitor: Visitor, body: web::Bytes) -> PageResult {
-    let form: CsrfForm = parse_form(&body)?;
-    visitor.check_csrf(&form.csrf)?;
+    visitor.check_csrf_form(&body)?;
     if let Some(token) = visitor.session.clone() {
         state
             .db
@@ -698,8 +691,7 @@ async fn transition(
     step: crate::federate::Step,
 ) -> PageResult {
     let organizer = visitor.require_organizer()?.clone();
-    let form: CsrfForm = parse_form(body)?;
-    visitor.check_csrf(&form.csrf)?;
+    visitor.check_csrf_form(body)?;
     let p = crate::federate::change_with(state, organizer, slug, tell, step).await?;
     Ok(match p.status {
         signons_petition::PetitionStatus::Removed => redirect("/dashboard"),

@@ -4,7 +4,7 @@
 //! account (`petition::people`). Only organizers with `is_admin` see or change it.
 
 use crate::error::AppError;
-use crate::page::{parse_form, redirect, Visitor};
+use crate::page::{redirect, Visitor};
 use crate::page_error::PageResult;
 use crate::read_model::lists::{Listing, ListingError, SEARCH_MAX_CHARS};
 use crate::routes::admin::require_admin;
@@ -82,18 +82,11 @@ pub async fn people_page(req: HttpRequest, state: web::Data<AppState>, visitor: 
     view(&state, &visitor, req.query_string(), None).await
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Disables or enables an account, then back to the page with a notice; the admin's own
 /// account is refused (409), with the page saying why.
 async fn set_disabled(state: &AppState, visitor: &Visitor, id: &str, body: &[u8], disabled: bool) -> PageResult {
     let admin = require_admin(visitor)?.clone();
-    let form: CsrfForm = parse_form(body)?;
-    visitor.check_csrf(&form.csrf)?;
+    visitor.check_csrf_form(body)?;
     let id = Id::parse(id).ok_or(AppError::NotFound)?;
     let outcome =
         state.db.write_async(move |conn| Ok::<_, AppError>(people::set_disabled(conn, &admin, &id, disabled))).await?;

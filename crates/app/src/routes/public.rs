@@ -504,12 +504,6 @@ pub async fn thanks(state: web::Data<AppState>, visitor: Visitor, slug: web::Pat
     Ok(visitor.render(&state, "thanks.html", context, StatusCode::OK))
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// The email link: shows what is about to be confirmed and a button. Mail scanners that
 /// fetch links therefore confirm nothing and burn nothing.
 #[get("/s/{token}")]
@@ -550,8 +544,7 @@ async fn act_on_token(
     body: &[u8],
     action: TokenAction,
 ) -> PageResult {
-    let form: CsrfForm = parse_form(body)?;
-    if visitor.check_csrf(&form.csrf).is_err() {
+    if visitor.check_csrf_form(body).is_err() {
         return token_page(state, visitor, token, action, Some("error-csrf-failed")).await;
     }
     let urls = state.fed().urls.clone();
