@@ -233,6 +233,22 @@ pub fn safe_next(next: Option<&str>) -> &str {
 
 /// Parses a urlencoded form body, refusing bytes that are not UTF-8 (raw or
 /// percent-encoded) instead of silently replacing them.
+impl Visitor {
+    /// What a form's page shows of its form: the fields as typed, their errors and a
+    /// notice, both in the visitor's language.
+    pub fn insert_form(
+        &self,
+        context: &mut Context,
+        form: &impl serde::Serialize,
+        errors: Option<&signons_petition::FieldErrors>,
+        notice: Option<&str>,
+    ) {
+        context.insert("form", form);
+        context.insert("errors", &form_errors(self.locale, errors));
+        context.insert("notice", &notice.map(|k| self.t(k)));
+    }
+}
+
 /// A form that carries nothing but its CSRF token: a button (confirm, remove, log out…).
 #[derive(serde::Deserialize)]
 struct CsrfForm {

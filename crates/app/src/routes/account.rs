@@ -230,9 +230,7 @@ fn forgot_page(
     status: StatusCode,
 ) -> HttpResponse {
     let mut context = Context::new();
-    context.insert("form", form);
-    context.insert("errors", &form_errors(visitor.locale, errors));
-    context.insert("notice", &notice.map(|k| visitor.t(k)));
+    visitor.insert_form(&mut context, form, errors, notice);
     context.insert("sent", &sent);
     context.insert("minutes", &account::RESET_LINK_MINUTES);
     visitor.render(state, "password_forgot.html", context, status)

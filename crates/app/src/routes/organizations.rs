@@ -116,9 +116,7 @@ async fn members_page(
     context.insert("manage", &(m.role == Role::Owner));
     context.insert("members", &list);
     context.insert("pending", &pending);
-    context.insert("form", page.form);
-    context.insert("errors", &form_errors(visitor.locale, page.errors));
-    context.insert("notice", &page.notice.map(|k| visitor.t(k)));
+    visitor.insert_form(&mut context, page.form, page.errors, page.notice);
     context.insert("refused", &page.refused);
     Ok(visitor.render(state, "members.html", context, status))
 }
@@ -333,8 +331,7 @@ fn profile_page(
 ) -> HttpResponse {
     let mut context = Context::new();
     context.insert("organization", &m.organization);
-    context.insert("form", page.form);
-    context.insert("errors", &form_errors(visitor.locale, page.errors));
+    visitor.insert_form(&mut context, page.form, page.errors, None);
     let logo = page.logo.map(|l| ImageView::logo(&l, &m.organization.name, &state.config.public_url));
     context.insert("logo", &logo);
     context.insert("logo_error", &page.logo_error.map(|k| visitor.t(k)));
@@ -609,9 +606,7 @@ fn signup_page(
 ) -> HttpResponse {
     let mut context = Context::new();
     context.insert("open", &open);
-    context.insert("form", form);
-    context.insert("errors", &form_errors(visitor.locale, errors));
-    context.insert("notice", &notice.map(|k| visitor.t(k)));
+    visitor.insert_form(&mut context, form, errors, notice);
     visitor.render(state, "signup.html", context, status)
 }
 

@@ -521,8 +521,7 @@ fn win_page(
     let mut context = Context::new();
     context.insert("slug", &p.slug);
     context.insert("title", &p.title);
-    context.insert("form", form);
-    context.insert("errors", &form_errors(visitor.locale, errors));
+    visitor.insert_form(&mut context, form, errors, None);
     visitor.render(state, "petition_win.html", context, status)
 }
 
@@ -587,8 +586,7 @@ fn response_page(
     context.insert("slug", &p.slug);
     context.insert("title", &p.title);
     context.insert("target", &p.target);
-    context.insert("form", form);
-    context.insert("errors", &form_errors(visitor.locale, errors));
+    visitor.insert_form(&mut context, form, errors, None);
     visitor.render(state, "petition_response.html", context, status)
 }
 

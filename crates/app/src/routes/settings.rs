@@ -3,7 +3,7 @@
 //! privacy page every visitor can read (`/privacy`), written from those settings and the
 //! configuration so it says what this instance really does.
 
-use crate::page::{form_errors, parse_form, redirect, Visitor};
+use crate::page::{parse_form, redirect, Visitor};
 use crate::page_error::PageResult;
 use crate::routes::admin::require_admin;
 use crate::state::AppState;
@@ -24,9 +24,7 @@ fn settings_page(
     status: StatusCode,
 ) -> PageResult {
     let mut context = Context::new();
-    context.insert("form", form);
-    context.insert("errors", &form_errors(visitor.locale, errors));
-    context.insert("notice", &notice.map(|k| visitor.t(k)));
+    visitor.insert_form(&mut context, form, errors, notice);
     context.insert("failed", &!status.is_success());
     context.insert("signup_modes", &SignupMode::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>());
     context.insert("name_max", &settings::NAME_MAX);
