@@ -232,6 +232,32 @@ async fn after_change(
     }
 }
 
+/// An owner's change of members (a role, a removal, an invitation cancelled): refused to
+/// anyone but an owner and without the form's CSRF token, then made, and answered with the
+/// members page and `done`, or why it was refused.
+async fn owner_change(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: &str,
+    body: &[u8],
+    done: &'static str,
+    needs_role: bool,
+    change: impl FnOnce(&mut signons_store::DbConnection, &Organizer, &Id, Option<Role>) -> Result<(), PetitionError>
+        + Send
+        + 'static,
+) -> PageResult {
+    let (organizer, m) = owner(visitor, slug)?;
+    let form: RoleForm = parse_form(body)?;
+    visitor.check_csrf(&form.csrf)?;
+    let role = match (form.role.as_str(), needs_role) {
+        ("", false) => None,
+        (r, _) => Some(Role::parse(r).ok_or_else(|| AppError::BadRequest("role: owner or editor".into()))?),
+    };
+    let org = m.organization.id.clone();
+    let outcome = state.db.write_async(move |conn| Ok::<_, AppError>(change(conn, &organizer, &org, role))).await?;
+    after_change(state, visitor, &m, outcome, done).await
+}
+
 #[post("/o/{slug}/members/{member}/role")]
 pub async fn set_role(
     state: web::Data<AppState>,
@@ -240,17 +266,11 @@ pub async fn set_role(
     body: web::Bytes,
 ) -> PageResult {
     let (slug, member) = path.into_inner();
-    let (organizer, m) = owner(&visitor, &slug)?;
-    let form: RoleForm = parse_form(&body)?;
-    visitor.check_csrf(&form.csrf)?;
-    let member = Id::parse(&member).ok_or(AppError::NotFound)?;
-    let role = Role::parse(&form.role).ok_or_else(|| AppError::BadRequest("role: owner or editor".into()))?;
-    let org = m.organization.id.clone();
-    let outcome = state
-        .db
-        .write_async(move |conn| Ok::<_, AppError>(members::set_role(conn, &organizer, &org, &member, role)))
-        .await?;
-    after_change(&state, &visitor, &m, outcome, "members-role-changed").await
+    let member = Id::parse(&member).ok_or(PetitionError::NotFound);
+    owner_change(&state, &visitor, &slug, &body, "members-role-changed", true, move |conn, organizer, org, role| {
+        members::set_role(conn, organizer, org, &member?, role.ok_or(PetitionError::NotFound)?)
+    })
+    .await
 }
 
 #[post("/o/{slug}/members/{member}/remove")]
@@ -261,16 +281,11 @@ pub async fn remove_member(
     body: web::Bytes,
 ) -> PageResult {
     let (slug, member) = path.into_inner();
-    let (organizer, m) = owner(&visitor, &slug)?;
-    let form: RoleForm = parse_form(&body)?;
-    visitor.check_csrf(&form.csrf)?;
-    let member = Id::parse(&member).ok_or(AppError::NotFound)?;
-    let org = m.organization.id.clone();
-    let outcome = state
-        .db
-        .write_async(move |conn| Ok::<_, AppError>(members::remove_member(conn, &organizer, &org, &member)))
-        .await?;
-    after_change(&state, &visitor, &m, outcome, "members-removed").await
+    let member = Id::parse(&member).ok_or(PetitionError::NotFound);
+    owner_change(&state, &visitor, &slug, &body, "members-removed", false, move |conn, organizer, org, _| {
+        members::remove_member(conn, organizer, org, &member?)
+    })
+    .await
 }
 
 /// Cancels a pending invitation (owners): its link then says it was cancelled (410), and
@@ -283,19 +298,21 @@ pub async fn cancel_invitation(
     body: web::Bytes,
 ) -> PageResult {
     let (slug, invitation) = path.into_inner();
-    let (organizer, m) = owner(&visitor, &slug)?;
-    let form: RoleForm = parse_form(&body)?;
-    visitor.check_csrf(&form.csrf)?;
-    let invitation = TokenId::parse(&invitation).ok_or(AppError::NotFound)?;
-    let org = m.organization.id.clone();
-    let outcome = state
-        .db
-        .write_async(move |conn| Ok::<_, AppError>(members::cancel_invitation(conn, &organizer, &org, &invitation)))
-        .await?;
-    if outcome.is_ok() {
-        tracing::info!("an owner cancelled an invitation");
-    }
-    after_change(&state, &visitor, &m, outcome, "members-invitation-cancelled").await
+    let invitation = TokenId::parse(&invitation).ok_or(PetitionError::NotFound);
+    owner_change(
+        &state,
+        &visitor,
+        &slug,
+        &body,
+        "members-invitation-cancelled",
+        false,
+        move |conn, organizer, org, _| {
+            members::cancel_invitation(conn, organizer, org, &invitation?)?;
+            tracing::info!("an owner cancelled an invitation");
+            Ok(())
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
