@@ -49,8 +49,8 @@ async fn a_country_petition_shows_its_map_and_table(backend: Backend) {
     confirmed(&app, &plain, json!({ "name": "Plain", "email": "plain@example.org", "public": true })).await;
 
     let visitor = app.browser();
-    let page = page_showing(&visitor, &slug, "map-countries").await;
-    page.contains("4 signatures in 2 places");
+    // The snapshot may be a second older than the last confirmation: wait for all four.
+    let page = page_showing(&visitor, &slug, "4 signatures in 2 places").await;
     page.expect(200)
         .contains("<svg class=\"map-svg map-countries\"")
         .contains("role=\"img\" aria-labelledby=\"map-countries map-countries-summary\"")

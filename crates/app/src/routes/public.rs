@@ -544,8 +544,11 @@ async fn act_on_token(
     body: &[u8],
     action: TokenAction,
 ) -> PageResult {
-    if visitor.check_csrf_form(body).is_err() {
-        return token_page(state, visitor, token, action, Some("error-csrf-failed")).await;
+    match visitor.check_csrf_form(body) {
+        Ok(()) => {}
+        // An expired form says so on the page; a body that is not a form is a 400.
+        Err(AppError::Csrf) => return token_page(state, visitor, token, action, Some("error-csrf-failed")).await,
+        Err(e) => return Err(e.into()),
     }
     let urls = state.fed().urls.clone();
     let public_url = state.config.public_url.clone();
