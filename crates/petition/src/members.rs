@@ -367,16 +367,17 @@ pub fn sign_up(
     if has_account(conn, &email)? {
         return Err(PetitionError::OrganizerExists);
     }
-    let slug = crate::petition::free_slug(conn, org_slug(&name))?;
     let org = Id::new();
-    diesel::insert_into(organizations::table)
-        .values((
-            organizations::id.eq(&org),
-            organizations::slug.eq(slug.as_str()),
-            organizations::name.eq(&name),
-            organizations::created_at.eq(signons_store::now()),
-        ))
-        .execute(conn)?;
+    crate::petition::insert_with_free_slug(conn, org_slug(&name), |conn, slug| {
+        diesel::insert_into(organizations::table)
+            .values((
+                organizations::id.eq(&org),
+                organizations::slug.eq(slug.as_str()),
+                organizations::name.eq(&name),
+                organizations::created_at.eq(signons_store::now()),
+            ))
+            .execute(conn)
+    })?;
     let id = insert_organizer(conn, &email, &org, hash)?;
     add_membership(conn, &id, &org, Role::Owner)?;
     organizer(conn, &id)
@@ -465,6 +466,55 @@ mod tests {
     /// Two sign-ups with one address at once: the second's insert meets the unique index
     /// after its own check found no account. It is told the account exists (the form says
     /// so), never a database error (a 500).
+    /// Two sign-ups of one organization name at once (PostgreSQL): both find the same free
+    /// slug, and the second's insert meets the unique index. Played here by taking the slug
+    /// between the search and the insert: the sign-up gets another slug, not an error, and
+    /// its transaction goes on to make the account.
+    #[test]
+    fn a_slug_taken_meanwhile_gives_another_slug() {
+        for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+            let tmp = TempDatabase::new(backend);
+            let db = tmp.open();
+            let made = db.write(|conn| -> Result<_, PetitionError> {
+                let mut first_try = true;
+                let slug =
+                    crate::petition::insert_with_free_slug(conn, Slug::from_title("Race friends"), |conn, slug| {
+                        if std::mem::take(&mut first_try) {
+                            // Another sign-up commits this slug first.
+                            diesel::insert_into(organizations::table)
+                                .values((
+                                    organizations::id.eq(Id::new()),
+                                    organizations::slug.eq(slug.as_str()),
+                                    organizations::name.eq("Race friends"),
+                                    organizations::created_at.eq(signons_store::now()),
+                                ))
+                                .execute(conn)?;
+                        }
+                        diesel::insert_into(organizations::table)
+                            .values((
+                                organizations::id.eq(Id::new()),
+                                organizations::slug.eq(slug.as_str()),
+                                organizations::name.eq("Race friends"),
+                                organizations::created_at.eq(signons_store::now()),
+                            ))
+                            .execute(conn)
+                    })?;
+                let count: i64 = organizations::table.count().get_result(conn)?;
+                Ok((slug, count))
+            });
+            let (slug, count) = made.expect("a sign-up that met a taken slug");
+            assert!(
+                slug.as_str().starts_with("race-friends-") && slug.as_str().len() > "race-friends-".len(),
+                "{slug:?}"
+            );
+            // The transaction went on (it counted). The row made "meanwhile" was made here in
+            // the same transaction, so PostgreSQL's savepoint undid it with the failed insert;
+            // SQLite undid only the failed statement.
+            let expected = if backend == TestBackend::Postgres { 1 } else { 2 };
+            assert_eq!(count, expected, "{backend:?}");
+        }
+    }
+
     #[test]
     fn an_account_made_meanwhile_is_an_existing_account() {
         for backend in [TestBackend::Sqlite, TestBackend::Postgres] {

@@ -530,6 +530,34 @@ pub(crate) fn free_slug(conn: &mut DbConnection, base: Slug) -> Result<Slug, Pet
     Ok(Slug(format!("{}-{}", base.0, &Id::new().as_str()[24..])))
 }
 
+/// Inserts a row under the slug `free_slug` finds for `base`. Two transactions at once
+/// (PostgreSQL) may find the same one: the second insert then meets the unique index, and
+/// is made again under a slug with a random suffix, rather than failing the request.
+pub(crate) fn insert_with_free_slug(
+    conn: &mut DbConnection,
+    base: Slug,
+    mut insert: impl FnMut(&mut DbConnection, &Slug) -> diesel::QueryResult<usize>,
+) -> Result<Slug, PetitionError> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let slug = free_slug(conn, base.clone())?;
+    // SQLite undoes only the failed statement (and its one writer runs transactions one
+    // after the other, so it never meets this); PostgreSQL aborts the whole transaction
+    // unless the statement ran in a savepoint.
+    let first = match conn {
+        DbConnection::Pg(_) => conn.transaction(|c| insert(c, &slug)),
+        DbConnection::Sqlite(_) => insert(conn, &slug),
+    };
+    match first {
+        Ok(_) => Ok(slug),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            let slug = Slug(format!("{}-{}", base.0, &Id::new().as_str()[24..]));
+            insert(conn, &slug)?;
+            Ok(slug)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Creates a petition of the organizer's default organization.
 pub fn create(
     conn: &mut DbConnection,
@@ -576,33 +604,35 @@ pub fn create_in(
     if !organizer.acts_for(organization) {
         return Err(PetitionError::Forbidden);
     }
-    let slug = free_slug(conn, Slug::from_title(&petition.title))?;
     let now = signons_store::now();
     let status = if publish { publishing_status(conn, organizer)? } else { PetitionStatus::Draft };
-    diesel::insert_into(petitions::table)
-        .values((
-            (
-                petitions::id.eq(Id::new()),
-                petitions::organization_id.eq(organization),
-                petitions::slug.eq(slug.as_str()),
-                petitions::title.eq(&petition.title),
-                petitions::target.eq(&petition.target),
-                petitions::description_md.eq(&petition.description_md),
-                petitions::description_html.eq(petition.description_html.as_str()),
-                petitions::goal.eq(petition.goal),
-            ),
-            (
-                petitions::end_at.eq(petition.end_at),
-                petitions::ask_country.eq(petition.ask_country),
-                petitions::ask_postal_code.eq(petition.ask_postal_code),
-                petitions::status.eq(status),
-                petitions::created_at.eq(now),
-                petitions::updated_at.eq(now),
-                petitions::published_at.eq((status == PetitionStatus::Open).then_some(now)),
-                petitions::goal_fixed.eq(petition.goal_fixed),
-            ),
-        ))
-        .execute(conn)?;
+    let id = Id::new();
+    let slug = insert_with_free_slug(conn, Slug::from_title(&petition.title), |conn, slug| {
+        diesel::insert_into(petitions::table)
+            .values((
+                (
+                    petitions::id.eq(&id),
+                    petitions::organization_id.eq(organization),
+                    petitions::slug.eq(slug.as_str()),
+                    petitions::title.eq(&petition.title),
+                    petitions::target.eq(&petition.target),
+                    petitions::description_md.eq(&petition.description_md),
+                    petitions::description_html.eq(petition.description_html.as_str()),
+                    petitions::goal.eq(petition.goal),
+                ),
+                (
+                    petitions::end_at.eq(petition.end_at),
+                    petitions::ask_country.eq(petition.ask_country),
+                    petitions::ask_postal_code.eq(petition.ask_postal_code),
+                    petitions::status.eq(status),
+                    petitions::created_at.eq(now),
+                    petitions::updated_at.eq(now),
+                    petitions::published_at.eq((status == PetitionStatus::Open).then_some(now)),
+                    petitions::goal_fixed.eq(petition.goal_fixed),
+                ),
+            ))
+            .execute(conn)
+    })?;
     find(conn, slug.as_str())
 }
 
