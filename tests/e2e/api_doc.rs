@@ -113,6 +113,20 @@ async fn petition_and_signature_answers_have_the_members_described(backend: Back
     described(&doc, "/petitions/{slug}/signatures", "get", 200, "SignaturePage", &page);
     let signature = &page["_embedded"]["osdi:signatures"][0];
     nested(&doc, "SignaturePage", "/_embedded/properties/osdi:signatures/items", "Signature", signature);
+    let people = api.get("/people").await.expect(200).json();
+    described(&doc, "/people", "get", 200, "PeoplePage", &people);
+    nested(
+        &doc,
+        "PeoplePage",
+        "/_embedded/properties/osdi:people/items",
+        "Person",
+        &people["_embedded"]["osdi:people"][0],
+    );
+    let insight = api.get(&format!("/petitions/{slug}/insight")).await.expect(200).json();
+    described(&doc, "/petitions/{slug}/insight", "get", 200, "Insight", &insight);
+    let organizations = api.get("/organizations").await.expect(200).json();
+    described(&doc, "/organizations", "get", 200, "Organizations", &organizations);
+    nested(&doc, "Organizations", "/organizations/items", "Organization", &organizations["organizations"][0]);
     let csv = send(
         api.client
             .get(format!("{}/api/v1/petitions/{slug}/signatures", app.url))

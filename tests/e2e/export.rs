@@ -44,7 +44,7 @@ pub(crate) async fn petition(app: &TestApp) -> String {
 }
 
 /// Signs with `body` and, if `confirm`, confirms through the email's link.
-async fn signed(app: &TestApp, slug: &str, body: Value, confirm: bool) {
+pub(crate) async fn signed(app: &TestApp, slug: &str, body: Value, confirm: bool) {
     let email = body["email"].as_str().expect("an email").to_owned();
     app.sign_with(slug, body).await.expect(202);
     let link = app.next_email_to(&email).await.confirm_link(&app.url);

@@ -29,6 +29,7 @@ mod abuse;
 mod accounts;
 mod admin;
 mod api_doc;
+mod api_more;
 mod bad_input;
 mod browser;
 mod email;

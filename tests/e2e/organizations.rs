@@ -574,6 +574,7 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
     let api_calls: Vec<(&str, &str, serde_json::Value)> = vec![
         ("GET", "/api/v1/petitions/{slug}/attestations", json!(null)),
         ("GET", "/api/v1/petitions/{slug}/signatures", json!(null)),
+        ("GET", "/api/v1/petitions/{slug}/insight", json!(null)),
         ("PATCH", "/api/v1/petitions/{slug}", json!({"title": "Taken over"})),
         ("DELETE", "/api/v1/petitions/{slug}", json!(null)),
         ("POST", "/api/v1/petitions/{slug}/publish", json!({})),
@@ -646,6 +647,14 @@ async fn no_organizer_route_reaches_another_organizations_petition(backend: Back
         );
         assert!(r.json()["error"].is_string(), "{method} {sub}: a stable error code: {}", r.body);
     }
+    // The lists of the token's own organizations show nothing of Y: not Y, not its signer.
+    let listed = a_api.get("/organizations").await.expect(200).json();
+    assert_eq!(listed["organizations"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed["organizations"][0]["slug"], "intruders");
+    let people = a_api.get("/people").await.expect(200).json();
+    assert_eq!(people["total_records"], 0, "{people}");
+    assert!(!people.to_string().contains("ada@example.org"), "{people}");
+
     // Nothing changed: the petition, its organization, its members, no email sent.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let after = app.petition(&slug).await;

@@ -6,6 +6,7 @@
 //! emailed (`recipients`); the keyed hash of each signer's network (`network`) and the
 //! admin's bulk invalidation by network, email domain and time (`invalidation`); the
 //! organizers' export of confirmed signatures, a keyset-paginated page at a time (`export`);
+//! the people of an organization's petitions, one per canonical email (`people`);
 //! the organizers' news emailed to the signers who asked it, and its unsubscribe link (`news`).
 
 pub mod comments;
@@ -18,6 +19,7 @@ pub mod invalidation;
 pub mod links;
 pub mod network;
 pub mod news;
+pub mod people;
 mod pg_batch;
 pub mod recipients;
 pub mod retention;

@@ -1,6 +1,7 @@
 //! A petition's confirmed signatures as its organizers take them away: a CSV file (the
 //! download, and the API with `Accept: text/csv`), the API's OSDI-shaped pages, and the
-//! rows of the printable list for the decision maker. The CSV and the list are streamed:
+//! rows of the printable list for the decision maker; and the people of an organizer's
+//! organizations, OSDI-shaped pages too. The CSV and the list are streamed:
 //! rows are read a page at a time (`signature::export`, keyset-paginated) while the answer
 //! is being sent, so a million rows take the memory of one page.
 
@@ -12,7 +13,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use signons_petition::Petition;
 use signons_signature::export::{self, Cursor, ExportRow};
+use signons_signature::people;
 use signons_store::{Database, Id};
+use std::collections::HashMap;
 
 /// Which columns a petition's export has: country and postal code only when it asked
 /// them; `instance` names, for each row, the instance that collected it.
@@ -166,23 +169,28 @@ pub fn print_rows(columns: &Columns, rows: &[ExportRow], anonymous: &str) -> Byt
     Bytes::from(html)
 }
 
+/// A person as OSDI has them: the whole name as typed in `name` (OSDI splits given and
+/// family names; signers type one name), and the postal address when there is one.
+fn osdi_person(name: Option<&str>, email_addresses: Vec<Value>, address: serde_json::Map<String, Value>) -> Value {
+    let mut person = json!({ "name": name, "email_addresses": email_addresses });
+    if !address.is_empty() {
+        person["postal_addresses"] = json!([address]);
+    }
+    person
+}
+
 /// One signature as the API shows it, after OSDI's `osdi:signature`: `created_date`, the
 /// `person` with `email_addresses` and `postal_addresses`, `comments`, `origin_system`.
 fn osdi_signature(columns: &Columns, row: &ExportRow) -> Value {
-    let mut person = json!({
-        "name": row.name,
-        "email_addresses": row.email.iter().map(|e| json!({ "address": e, "primary": true })).collect::<Vec<_>>(),
-    });
-    if columns.country || columns.postal_code {
-        let mut address = serde_json::Map::new();
-        if columns.country {
-            address.insert("country".into(), json!(row.country));
-        }
-        if columns.postal_code {
-            address.insert("postal_code".into(), json!(row.postal_code));
-        }
-        person["postal_addresses"] = json!([address]);
+    let emails = row.email.iter().map(|e| json!({ "address": e, "primary": true })).collect();
+    let mut address = serde_json::Map::new();
+    if columns.country {
+        address.insert("country".into(), json!(row.country));
     }
+    if columns.postal_code {
+        address.insert("postal_code".into(), json!(row.postal_code));
+    }
+    let person = osdi_person(row.name.as_deref(), emails, address);
     json!({
         "identifiers": [format!("signons:{}", row.id)],
         "created_date": rfc3339(row),
@@ -227,18 +235,86 @@ pub async fn api_page(
     let more = rows.len() as i64 > per_page;
     let shown = &rows[..rows.len().min(usize::try_from(per_page).unwrap_or(0))];
     let next_cursor = more.then(|| shown.last().map(|r| r.cursor().encode())).flatten();
-    let mut links = json!({ "self": { "href": format!("{base}?per_page={per_page}") } });
-    if let Some(c) = &next_cursor {
-        links["next"] = json!({ "href": format!("{base}?per_page={per_page}&cursor={c}") });
+    let embedded = json!({ "osdi:signatures": shown.iter().map(|r| osdi_signature(columns, r)).collect::<Vec<_>>() });
+    Ok(ApiPage::new(total, per_page, next_cursor, base, embedded))
+}
+
+impl ApiPage {
+    /// A page of a list at `base`, with the `_links` to itself and to the next page.
+    fn new(total: i64, per_page: i64, next_cursor: Option<String>, base: &str, embedded: Value) -> Self {
+        let mut links = json!({ "self": { "href": format!("{base}?per_page={per_page}") } });
+        if let Some(c) = &next_cursor {
+            links["next"] = json!({ "href": format!("{base}?per_page={per_page}&cursor={c}") });
+        }
+        ApiPage {
+            total_records: total,
+            per_page,
+            total_pages: (total + per_page - 1) / per_page.max(1),
+            next_cursor,
+            links,
+            embedded,
+        }
     }
-    Ok(ApiPage {
-        total_records: total,
-        per_page,
-        total_pages: (total + per_page - 1) / per_page.max(1),
-        next_cursor,
-        links,
-        embedded: json!({ "osdi:signatures": shown.iter().map(|r| osdi_signature(columns, r)).collect::<Vec<_>>() }),
-    })
+}
+
+/// One person as the API shows them, after OSDI's `osdi:person`: `email_addresses` with
+/// `status` (`subscribed` while any of their signatures still asks news), the postal
+/// address of their latest signature that gave one, and in `custom_fields.petitions` the
+/// petitions they signed (slug, when, whether they asked its news).
+fn osdi_person_of(person: &people::Person, slugs: &HashMap<Id, String>) -> Value {
+    let subscribed = person.signed.iter().any(|s| s.opt_in);
+    let status = if subscribed { "subscribed" } else { "unsubscribed" };
+    let emails = vec![json!({ "address": person.email, "primary": true, "status": status })];
+    let mut address = serde_json::Map::new();
+    if let Some(c) = &person.country {
+        address.insert("country".into(), json!(c));
+    }
+    if let Some(c) = &person.postal_code {
+        address.insert("postal_code".into(), json!(c));
+    }
+    let mut json = osdi_person(Some(&person.name), emails, address);
+    let date = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true);
+    json["created_date"] = json!(person.signed.first().map(|s| date(s.confirmed_at)));
+    json["modified_date"] = json!(person.signed.last().map(|s| date(s.confirmed_at)));
+    let petitions: Vec<Value> = person
+        .signed
+        .iter()
+        .map(|s| {
+            json!({
+                "slug": slugs.get(&s.petition),
+                "signed_date": date(s.confirmed_at),
+                "opt_in": s.opt_in,
+            })
+        })
+        .collect();
+    json["custom_fields"] = json!({ "petitions": petitions });
+    json
+}
+
+/// A page of `per_page` people of `petitions` (id and slug) after `after`, `base` the
+/// list's URL.
+pub async fn people_page(
+    db: &Database,
+    petitions: Vec<(Id, String)>,
+    after: Option<people::Cursor>,
+    per_page: i64,
+    base: &str,
+) -> Result<ApiPage, AppError> {
+    let ids: Vec<Id> = petitions.iter().map(|(id, _)| id.clone()).collect();
+    let (total, found) = db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let total = people::total(conn, &ids)?;
+            // One more than asked says whether a next page exists.
+            let found = people::page(conn, &ids, after.as_ref(), per_page + 1)?;
+            Ok((total, found))
+        })
+        .await?;
+    let slugs: HashMap<Id, String> = petitions.into_iter().collect();
+    let more = found.len() as i64 > per_page;
+    let shown = &found[..found.len().min(usize::try_from(per_page).unwrap_or(0))];
+    let next_cursor = more.then(|| shown.last().map(|p| p.cursor().encode())).flatten();
+    let embedded = json!({ "osdi:people": shown.iter().map(|p| osdi_person_of(p, &slugs)).collect::<Vec<_>>() });
+    Ok(ApiPage::new(total, per_page, next_cursor, base, embedded))
 }
 
 #[cfg(test)]

@@ -37,6 +37,53 @@ pub struct Insight {
     pub arrivals: Vec<Arrival>,
 }
 
+/// The insight as the API answers it: the counts, without the chart's drawing, each way
+/// of arriving named without its translation key's prefix (`direct`, `shared-link`,
+/// `embed`, `other-instance`).
+#[derive(Debug, Serialize)]
+pub struct ApiInsight<'a> {
+    pub total: i64,
+    pub days: &'a [Day],
+    pub countries: &'a [Share],
+    pub postal_prefixes: &'a [Share],
+    pub local: i64,
+    pub opted_in: i64,
+    pub opted_in_percent: i64,
+    pub origins: &'a [Share],
+    pub arrivals: Vec<ApiArrival>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApiArrival {
+    pub way: &'static str,
+    pub signatures: i64,
+    pub percent: i64,
+}
+
+impl Insight {
+    pub fn api(&self) -> ApiInsight<'_> {
+        ApiInsight {
+            total: self.total,
+            days: &self.days,
+            countries: &self.countries,
+            postal_prefixes: &self.postal_prefixes,
+            local: self.local,
+            opted_in: self.opted_in,
+            opted_in_percent: self.opted_in_percent,
+            origins: &self.origins,
+            arrivals: self
+                .arrivals
+                .iter()
+                .map(|a| ApiArrival {
+                    way: a.key.strip_prefix("insight-arrival-").unwrap_or(a.key),
+                    signatures: a.signatures,
+                    percent: a.percent,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// How many signers arrived one way: `key` names the way in the translations.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Arrival {

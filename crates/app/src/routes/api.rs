@@ -606,3 +606,13 @@ pub async fn post_response(
     json["news"] = serde_json::Value::String(news.to_string());
     Ok(HttpResponse::Created().json(json))
 }
+
+/// The token's organizer's organizations, with their role in each.
+#[get("/organizations")]
+pub async fn list_organizations(state: web::Data<AppState>, organizer: ApiOrganizer) -> Result<HttpResponse, AppError> {
+    let organizations =
+        read_model::api_organization::of_organizer(&state.db, &state.config.public_url, organizer.0).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "organizations": organizations })))
+}

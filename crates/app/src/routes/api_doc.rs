@@ -34,6 +34,7 @@ mod tests {
             ("export", include_str!("export.rs")),
             ("api_doc", include_str!("api_doc.rs")),
             ("milestones", include_str!("milestones.rs")),
+            ("insight", include_str!("insight.rs")),
         ];
         let start = startup.find("web::scope(\"/api/v1\")").expect("the /api/v1 scope in startup.rs");
         let scope = &startup[start..];

@@ -2,7 +2,8 @@
 //! (`/p/{slug}/signatures.csv`), the printable list for the decision maker
 //! (`/p/{slug}/print`: names signers made public and places, never an email), and the
 //! same rows in the API (`GET /api/v1/petitions/{slug}/signatures`, OSDI-shaped pages, or
-//! the CSV with `Accept: text/csv`). Only organizers of the petition's organization see
+//! the CSV with `Accept: text/csv`), and the people of the organizer's organizations
+//! (`GET /api/v1/people`, the same pages). Only organizers of the petition's organization see
 //! them; anyone else is told there is no such petition, so nothing is learnt of it.
 
 use crate::error::AppError;
@@ -96,6 +97,24 @@ struct SignaturesQuery {
     cursor: Option<String>,
 }
 
+/// `per_page` (1 to 100, default 25) and the `cursor` (read by `parse`) of an API list.
+fn page_query<C>(req: &HttpRequest, parse: impl Fn(&str) -> Option<C>) -> Result<(i64, Option<C>), AppError> {
+    // Parsed here rather than by `web::Query`, whose refusals are not our JSON errors.
+    let query: SignaturesQuery = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| AppError::BadRequest(format!("invalid query: {e}")))?;
+    let per_page = match query.per_page.as_deref() {
+        None => API_DEFAULT_PER_PAGE,
+        Some(s) => s.parse::<i64>().ok().filter(|n| (1..=API_MAX_PER_PAGE).contains(n)).ok_or_else(|| {
+            AppError::BadRequest(format!("per_page must be a whole number from 1 to {API_MAX_PER_PAGE}"))
+        })?,
+    };
+    let after = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(parse(c).ok_or_else(|| AppError::BadRequest("invalid cursor".into()))?),
+    };
+    Ok((per_page, after))
+}
+
 /// Whether the client asked for CSV (`Accept: text/csv`, among others or alone).
 fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
@@ -115,19 +134,7 @@ pub async fn api_signatures(
     organizer: ApiOrganizer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    // Parsed here rather than by `web::Query`, whose refusals are not our JSON errors.
-    let query: SignaturesQuery = serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| AppError::BadRequest(format!("invalid query: {e}")))?;
-    let per_page = match query.per_page.as_deref() {
-        None => API_DEFAULT_PER_PAGE,
-        Some(s) => s.parse::<i64>().ok().filter(|n| (1..=API_MAX_PER_PAGE).contains(n)).ok_or_else(|| {
-            AppError::BadRequest(format!("per_page must be a whole number from 1 to {API_MAX_PER_PAGE}"))
-        })?,
-    };
-    let after = match query.cursor.as_deref() {
-        None => None,
-        Some(c) => Some(Cursor::parse(c).ok_or_else(|| AppError::BadRequest("invalid cursor".into()))?),
-    };
+    let (per_page, after) = page_query(&req, Cursor::parse)?;
     let (p, count) = own_petition(&state, &organizer.0, slug.into_inner()).await?;
     if wants_csv(&req) {
         return Ok(csv_download(&state, &p));
@@ -135,5 +142,31 @@ pub async fn api_signatures(
     let columns = Columns::new(&p, state.fed().urls.host());
     let base = format!("{}/api/v1/petitions/{}/signatures", state.config.public_url, p.slug);
     let page = export::api_page(&state.db, p.id.clone(), &columns, after, per_page, count, &base).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(page))
+}
+
+/// The people of the token's organizer's organizations: the confirmed signers of their
+/// petitions collected here, one per email, OSDI-shaped pages as the signatures'.
+#[get("/people")]
+pub async fn api_people(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+) -> Result<HttpResponse, AppError> {
+    let (per_page, after) = page_query(&req, signons_signature::people::Cursor::parse)?;
+    let organizer = organizer.0;
+    let petitions = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let mut petitions = Vec::new();
+            for m in &organizer.memberships {
+                let listed = signons_petition::petition::list_for_organization(conn, &m.organization.id)?;
+                petitions.extend(listed.into_iter().map(|p| (p.id, p.slug)));
+            }
+            Ok(petitions)
+        })
+        .await?;
+    let base = format!("{}/api/v1/people", state.config.public_url);
+    let page = export::people_page(&state.db, petitions, after, per_page, &base).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(page))
 }

@@ -1,12 +1,14 @@
-//! A petition's insight page for its organizers (`/p/{slug}/insight`): what
-//! `read_model::insight` counts, drawn on the server and readable without JavaScript.
+//! A petition's insight for its organizers: its page (`/p/{slug}/insight`), what
+//! `read_model::insight` counts drawn on the server and readable without JavaScript, and
+//! the same counts in the API (`GET /api/v1/petitions/{slug}/insight`).
 
 use crate::error::AppError;
 use crate::page::Visitor;
 use crate::page_error::PageResult;
+use crate::routes::api::ApiOrganizer;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{get, web};
+use actix_web::{get, web, HttpResponse};
 use signons_render::Context;
 
 #[get("/p/{slug}/insight")]
@@ -33,4 +35,23 @@ pub async fn insight(state: web::Data<AppState>, visitor: Visitor, slug: web::Pa
     context.insert("maps", &crate::read_model::views::map_views(state.renderer.maps(), &places, visitor.locale));
     context.insert("map_min_cell", &1);
     Ok(visitor.render(&state, "insight.html", context, StatusCode::OK))
+}
+
+/// Another organization's petition is not found, as on the page.
+#[get("/petitions/{slug}/insight")]
+pub async fn api_insight(
+    state: web::Data<AppState>,
+    organizer: ApiOrganizer,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let host = state.fed().urls.host().to_owned();
+    let (organizer, slug) = (organizer.0, slug.into_inner());
+    let counted = state
+        .db
+        .read_async(move |conn| -> Result<_, AppError> {
+            let p = crate::read_model::own::petition(conn, &organizer, &slug)?;
+            crate::read_model::insight::load(conn, &p, &host)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(counted.api()))
 }
