@@ -179,7 +179,8 @@ impl SignForm {
             comment: self.comment.clone(),
             public: self.public,
             opt_in: self.opt_in,
-            source: if self.via == VIA_SHARE { Source::SharedLink } else { Source::Direct },
+            // Told by the route, which sees where the form was posted from.
+            source: Source::Direct,
         }
     }
 }
@@ -426,11 +427,15 @@ pub async fn sign_petition(
     // The widget's form, framed by another site, carries a widget token instead.
     let from_widget = !slug.contains('@')
         && crate::bots::widget_token_ok(&widget_key(&state), &slug, &form.csrf, chrono::Utc::now().timestamp());
-    if !from_widget && came_from_shared_link(&req, &state.config.public_url) {
+    let source = if from_widget {
+        Source::Embed
+    } else if form.via == VIA_SHARE || came_from_shared_link(&req, &state.config.public_url) {
         form.via = VIA_SHARE.to_owned();
-    }
-    let source = if from_widget { Source::Embed } else { form.input().source };
-    let form = form;
+        Source::SharedLink
+    } else {
+        Source::Direct
+    };
+    let input = SignatureInput { source, ..form.input() };
     let notice = |key: &'static str| Some((&form, None, Some(key)));
     if !from_widget && visitor.check_csrf(&form.csrf).is_err() {
         return sign_form_page(&state, &visitor, &slug, notice("error-csrf-failed"), StatusCode::FORBIDDEN).await;
@@ -456,7 +461,7 @@ pub async fn sign_petition(
         _ if slug.contains('@') => {
             let petition = read_model::remote::find(&state.db, &slug).await?;
             let network = crate::rate_limit::client_network(&state, &req);
-            match signons_federation::sent::sign(state.fed(), &petition, &form.input(), visitor.locale, network).await {
+            match signons_federation::sent::sign(state.fed(), &petition, &input, visitor.locale, network).await {
                 Ok(()) => Ok(()),
                 Err(signons_federation::FederationError::Signature(e)) => Err(e),
                 Err(e) => return Err(e.into()),
@@ -464,13 +469,11 @@ pub async fn sign_petition(
         }
         None => {
             let snapshot = state.snapshots.get(&state.db, &slug).await?;
-            let input = SignatureInput { source, ..form.input() };
             let (petition, network) = (&snapshot.value.petition, crate::rate_limit::client_network(&state, &req));
             signing::sign_petition(&state.db, &state.signing, petition, &input, visitor.locale, network).await
         }
         Some(_) => {
             let network = crate::rate_limit::client_network(&state, &req);
-            let input = SignatureInput { source, ..form.input() };
             signing::sign(&state.db, &state.signing, &slug, &input, visitor.locale, network).await
         }
     };
