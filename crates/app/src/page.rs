@@ -231,8 +231,13 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-/// Parses a urlencoded form body, refusing bytes that are not UTF-8 (raw or
-/// percent-encoded) instead of silently replacing them.
+/// A form that carries nothing but its CSRF token: a button (confirm, remove, log out…).
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
 impl Visitor {
     /// What a form's page shows of its form: the fields as typed, their errors and a
     /// notice, both in the visitor's language.
@@ -247,16 +252,7 @@ impl Visitor {
         context.insert("errors", &form_errors(self.locale, errors));
         context.insert("notice", &notice.map(|k| self.t(k)));
     }
-}
 
-/// A form that carries nothing but its CSRF token: a button (confirm, remove, log out…).
-#[derive(serde::Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl Visitor {
     /// Checks a button's form: its body holds only the CSRF token.
     pub fn check_csrf_form(&self, body: &[u8]) -> Result<(), AppError> {
         let form: CsrfForm = parse_form(body)?;
@@ -264,6 +260,8 @@ impl Visitor {
     }
 }
 
+/// Parses a urlencoded form body, refusing bytes that are not UTF-8 (raw or
+/// percent-encoded) instead of silently replacing them.
 pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let text = std::str::from_utf8(body).map_err(|_| AppError::BadRequest("the form is not valid UTF-8".into()))?;
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(text.as_bytes()).into_owned().collect();
