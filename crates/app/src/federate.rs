@@ -16,14 +16,19 @@ use signons_store::{Database, DbConnection};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The admins' settings as saved, read once at start (then kept up to date by the settings
-/// page).
-pub async fn load_settings(config: &Config, db: &Database) -> anyhow::Result<signons_petition::settings::Shared> {
+/// The admins' settings as saved, the configuration's defaults for those never saved.
+pub async fn read_settings(
+    config: &Config,
+    db: &Database,
+) -> Result<signons_petition::settings::InstanceSettings, signons_petition::PetitionError> {
     let defaults = config.settings_defaults();
-    let settings = db
-        .read_async(move |conn| signons_petition::settings::load(conn, &defaults))
-        .await
-        .context("cannot read the instance settings")?;
+    db.read_async(move |conn| signons_petition::settings::load(conn, &defaults)).await
+}
+
+/// The settings read once at start (then kept up to date by the settings page, and read
+/// again every few seconds by `maintenance::refresh_settings`).
+pub async fn load_settings(config: &Config, db: &Database) -> anyhow::Result<signons_petition::settings::Shared> {
+    let settings = read_settings(config, db).await.context("cannot read the instance settings")?;
     Ok(signons_petition::settings::Shared::new(settings))
 }
 

@@ -46,8 +46,7 @@ pub async fn refresh_settings(state: web::Data<AppState>) {
             _ = state.shutdown.cancelled() => return,
             _ = tokio::time::sleep(SETTINGS_EVERY) => {}
         }
-        let defaults = state.config.settings_defaults();
-        match state.db.read_async(move |conn| signons_petition::settings::load(conn, &defaults)).await {
+        match crate::federate::read_settings(&state.config, &state.db).await {
             Ok(saved) if saved != *state.settings() => state.set_settings(saved),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the instance settings again"),
