@@ -13,6 +13,7 @@ on_both_backends! {
     signed_elsewhere_counts_at_home => signed_elsewhere_counts_at_home_sqlite, signed_elsewhere_counts_at_home_postgres;
     signatures_wait_while_home_is_down => signatures_wait_while_home_is_down_sqlite, signatures_wait_while_home_is_down_postgres;
     partners_collect_and_tell_their_signers => partners_collect_and_tell_their_signers_sqlite, partners_collect_and_tell_their_signers_postgres;
+    news_from_home_reaches_our_signers => news_from_home_reaches_our_signers_sqlite, news_from_home_reaches_our_signers_postgres;
 }
 
 /// Signs `handle` (a petition of another instance) through `app`'s form, as a visitor
@@ -339,4 +340,177 @@ async fn partners_collect_and_tell_their_signers(backend: Backend) {
         beta.outbox_emails().iter().all(|(_, m)| !(m.to == "quiet@example.org" && m.subject.starts_with("News"))),
         "no news for a signer who did not ask"
     );
+    // Alpha relays it as the petition's news, which comes back to beta: Noa asked the
+    // partner's news, and has it once.
+    wait_queue_empty(&alpha).await;
+    beta.wait_mail_queue_empty().await;
+    let to_noa =
+        beta.outbox_emails().into_iter().filter(|(_, m)| m.to == "noa@example.org" && m.subject.starts_with("News"));
+    assert_eq!(to_noa.count(), 1, "the partner's news once, not again as the petition's");
+}
+
+/// The news emails `app` sent to `to` about the petition `title`.
+fn news_to(app: &TestApp, to: &str, title: &str) -> Vec<crate::mail::Mail> {
+    app.outbox_emails()
+        .into_iter()
+        .map(|(_, m)| m)
+        .filter(|m| m.to == to && m.subject.ends_with(title) && !m.subject.contains("Confirm"))
+        .filter(|m| m.subject.starts_with("News") || m.subject.starts_with("Nouvelles"))
+        .collect()
+}
+
+/// The news alpha's organizers post on their petition reaches the signers beta collected
+/// for it who asked news, emailed by beta (which keeps their addresses), in each signer's
+/// language, with a one-click unsubscribe that works on beta; nobody who did not ask,
+/// nobody twice, and nothing after unsubscribing.
+async fn news_from_home_reaches_our_signers(backend: Backend) {
+    let alpha = instance(backend).await;
+    let beta = instance(backend).await;
+    follow(&beta, &alpha.url).await;
+    let title = "Lights on the towpath";
+    let slug = alpha.create_petition(title, true).await;
+    let handle = format!("{slug}@{}", host(&alpha));
+    remote_petition(&beta, &handle, "the petition to reach beta", |_| true).await;
+    let (noa, zoe, quiet) = ("noa@example.org", "zoe@example.org", "quiet@example.org");
+    let english = beta.browser();
+    english.get(&format!("/p/{handle}")).await.expect(200).contains("Send me news of this petition");
+    let mail = sign_here(&beta, &english, &handle, &[("name", "Noa"), ("email", noa), ("opt_in", "on")]).await;
+    confirm(&beta, &english, &mail).await.expect(200);
+    let french = beta.browser_in("fr");
+    let mail = sign_here(&beta, &french, &handle, &[("name", "Zoé"), ("email", zoe), ("opt_in", "on")]).await;
+    confirm(&beta, &french, &mail).await.expect(200);
+    let mail = sign_here(&beta, &english, &handle, &[("name", "Quiet"), ("email", quiet)]).await;
+    confirm(&beta, &english, &mail).await.expect(200);
+    // Asked news, never confirmed.
+    sign_here(&beta, &english, &handle, &[("name", "Pending"), ("email", "pending@example.org"), ("opt_in", "on")])
+        .await;
+
+    let news = serde_json::json!({ "text": "The canal trust **agreed** to light the towpath." });
+    let posted = alpha.api().await.post(&format!("/petitions/{slug}/news"), &news).await;
+    let note_url = posted.expect(201).json()["id"].as_str().unwrap().to_owned();
+    let to_noa = beta.next_email_to(noa).await;
+    let to_zoe = beta.next_email_to(zoe).await;
+    assert_eq!(to_noa.subject, format!("News: {title}"));
+    assert_eq!(to_zoe.subject, format!("Nouvelles\u{a0}: {title}"), "in the signer's language");
+    assert!(to_zoe.text().contains("Bonjour Zoé"), "{}", to_zoe.text());
+    assert!(to_noa.text().contains("agreed"), "{}", to_noa.text());
+    assert!(to_noa.text().contains("to light the towpath."), "{}", to_noa.text());
+    assert!(!to_noa.text().contains("<strong>"), "the text part is text: {}", to_noa.text());
+    assert!(to_noa.html().contains("<strong>agreed</strong>"), "{}", to_noa.html());
+    assert!(to_noa.text().contains(&format!("{}/p/{handle}", beta.url)), "a link to the petition here");
+    let organization: String = beta
+        .read(|conn| {
+            use signons_store::schema::remote_petitions as rp;
+            rp::table.select(rp::attributed_to).first::<String>(conn)
+        })
+        .await;
+    let speaker = format!("{}@{}", organization.rsplit('/').next().unwrap(), host(&alpha));
+    assert!(to_noa.text().contains(&format!("{speaker} has news about “{title}”")), "{}", to_noa.text());
+    let link = |mail: &crate::mail::Mail| {
+        let header = mail.header("List-Unsubscribe").expect("a List-Unsubscribe header");
+        let link = header.trim().trim_start_matches('<').trim_end_matches('>').to_owned();
+        assert!(link.starts_with(&format!("{}/u/", beta.url)), "beta's own link: {link}");
+        assert_eq!(mail.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+        assert!(mail.text().contains(&link), "the text part carries the same link");
+        link
+    };
+    let (noa_link, zoe_link) = (link(&to_noa), link(&to_zoe));
+    wait_queue_empty(&alpha).await;
+    beta.wait_mail_queue_empty().await;
+    assert!(news_to(&beta, quiet, title).is_empty(), "Quiet did not ask news");
+    assert!(news_to(&beta, "pending@example.org", title).is_empty(), "Pending never confirmed");
+    assert!(alpha.outbox_emails().iter().all(|(_, m)| m.to != noa && m.to != zoe), "alpha never has their addresses");
+
+    // Alpha's server sends the same note again in a new activity (a replay that the
+    // inbox's memory of activity ids does not catch): beta keeps it once, mails it once.
+    let note: serde_json::Value = reqwest::Client::new()
+        .get(&note_url)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actor = note["attributedTo"].as_str().unwrap().to_owned();
+    let replay_id = format!("{note_url}/replayed");
+    let replay = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams", "type": "Create", "id": replay_id,
+        "actor": actor, "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": note,
+    });
+    let job = signons_federation::delivery::DeliveryJob {
+        activity_id: replay_id.clone(),
+        actor,
+        inbox: format!("{}/inbox", beta.url),
+        body: replay.to_string(),
+    };
+    let beta_host = host(&beta);
+    alpha
+        .state
+        .db
+        .write_async(move |conn| {
+            signons_store::jobs::enqueue(conn, signons_store::jobs::Queue::Delivery, Some(&beta_host), &job)
+        })
+        .await
+        .unwrap();
+    alpha.state.fed().wake.notify_one();
+    wait_queue_empty(&alpha).await;
+    eventually("beta to take the replay", DEADLINE, || async {
+        let id = replay_id.clone();
+        let taken: i64 = beta
+            .read(move |conn| {
+                use signons_store::schema::ap_received as r;
+                r::table.filter(r::activity_id.eq(id)).count().get_result(conn)
+            })
+            .await;
+        (taken == 1).then_some(())
+    })
+    .await;
+    beta.wait_mail_queue_empty().await;
+    assert_eq!(news_to(&beta, noa, title).len(), 1, "the news replayed is not mailed again");
+    assert_eq!(news_to(&beta, zoe, title).len(), 1);
+
+    // A link scanner opens Zoé's link: a page with a button, and nothing changes.
+    let page = beta.browser_in("fr").get(zoe_link.strip_prefix(&beta.url).unwrap()).await;
+    page.expect(200).contains(title).contains("List-Unsubscribe");
+    // Noa's mail client posts the one-click unsubscribe.
+    let one_click = reqwest::Client::new()
+        .post(&noa_link)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click");
+    send(one_click).await.expect(200).contains("You will get no more news");
+    // The same link on alpha names nobody there.
+    let elsewhere = noa_link.replace(&beta.url, &alpha.url);
+    alpha.browser().get(elsewhere.strip_prefix(&alpha.url).unwrap()).await.expect(404);
+
+    let again = serde_json::json!({ "text": "The lamps go up on Monday." });
+    alpha.api().await.post(&format!("/petitions/{slug}/news"), &again).await.expect(201);
+    let second = beta.next_email_to(zoe).await;
+    assert!(second.text().contains("The lamps go up on Monday."), "{}", second.text());
+    wait_queue_empty(&alpha).await;
+    beta.wait_mail_queue_empty().await;
+    assert_eq!(news_to(&beta, noa, title).len(), 1, "Noa unsubscribed after the first news");
+    assert_eq!(news_to(&beta, zoe, title).len(), 2, "Zoé only opened her link");
+
+    // The last fan-out runs again, as after a crash before its job was recorded done:
+    // nobody gets the news twice.
+    use signons_store::schema::sent_news_mailings as snm;
+    let mailing: String = beta
+        .write(|conn| {
+            let id = snm::table.order(snm::created_at.desc()).select(snm::id).first::<String>(conn)?;
+            diesel::update(snm::table.filter(snm::id.eq(&id)))
+                .set(snm::done_at.eq(None::<chrono::NaiveDateTime>))
+                .execute(conn)?;
+            Ok(id)
+        })
+        .await;
+    let fan_out = serde_json::json!({ "fan_out": { "kind": "sent_news", "mailing": mailing } });
+    beta.state
+        .db
+        .write_async(move |conn| signons_store::jobs::enqueue(conn, signons_store::jobs::Queue::Email, None, &fan_out))
+        .await
+        .unwrap();
+    beta.state.signing.queue.wake();
+    beta.wait_mail_queue_empty().await;
+    assert_eq!(news_to(&beta, zoe, title).len(), 2, "the fan-out run again sent nothing");
 }

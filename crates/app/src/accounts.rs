@@ -159,6 +159,9 @@ impl Compose for Composer {
     }
 
     fn fan_out(&self, conn: &mut DbConnection, fan_out: &serde_json::Value) -> Result<signons_mail::FanOut, MailError> {
+        if signons_federation::sent_news::SentNewsFanOut::is_one(fan_out) {
+            return self.sent.fan_out(conn, fan_out);
+        }
         self.signatures.fan_out(conn, fan_out)
     }
 }

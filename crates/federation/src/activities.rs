@@ -323,7 +323,21 @@ async fn create(object: Value, actor: &Url, data: &FederationContext) -> Result<
         _ => None,
     };
     let allow_http = data.allow_local;
-    data.db.write_async(move |conn| remote::store_post(conn, &note, petition.as_ref(), allow_http)).await?;
+    let (urls, queue) = (data.urls.clone(), data.signing.queue.clone());
+    let mailed = data
+        .db
+        .write_async(move |conn| -> Result<bool, FederationError> {
+            let new = remote::store_post(conn, &note, petition.as_ref(), allow_http)?;
+            // Kept once, mailed once: a note delivered again is not new.
+            match petition {
+                Some(petition) if new => crate::sent_news::petition_news(conn, &urls, &queue, &note, &petition),
+                _ => Ok(false),
+            }
+        })
+        .await?;
+    if mailed {
+        data.signing.queue.wake();
+    }
     Ok(())
 }
 

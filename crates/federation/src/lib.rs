@@ -29,6 +29,7 @@ pub mod progress;
 pub mod proof;
 pub mod remote;
 pub mod sent;
+pub mod sent_news;
 pub mod sign;
 pub mod urls;
 

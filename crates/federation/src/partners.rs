@@ -2,7 +2,7 @@
 //! `signons_petition::partners`), each of which may live on another instance. A partner's
 //! instance collects its own signers for the petition (see `sent`), with their opt-ins
 //! for that partner; when the partner posts news about the petition, its instance emails
-//! it to those signers and sends it to the petition's instance, which relays it to the
+//! it to those signers (`sent_news`) and sends it to the petition's instance, which relays it to the
 //! petition's followers as the petition's own news, naming the partner.
 
 use crate::objects::{escape, timestamp, PUBLIC};
@@ -10,19 +10,15 @@ use crate::outgoing::{Create, WithContext};
 use crate::remote::{NoteJson, RemotePetition};
 use crate::{delivery, follows, FederationData, FederationError, LocalRef, Urls};
 use activitypub_federation::kinds::activity::CreateType;
-use diesel::prelude::*;
 use serde_json::json;
-use signons_mail::Message;
 use signons_petition::{Organization, Petition, SafeHtml};
-use signons_render::Locale;
-use signons_store::schema::sent_signatures as ss;
 use signons_store::{DbConnection, Id};
 use url::Url;
 
 /// Our organization `org`, a partner of the remote petition `petition`, posts news about
-/// it (Markdown): emailed to the signers of this instance who asked news, and sent to the
-/// petition's instance (and the organization's followers). Returns how many signers it
-/// was emailed to.
+/// it (Markdown): emailed to the signers of this instance who asked news (a mailing of
+/// `crate::sent_news`, in this transaction), and sent to the petition's instance (and the
+/// organization's followers). Returns how many signers ask it now.
 pub fn post_news(
     conn: &mut DbConnection,
     data: &FederationData,
@@ -65,45 +61,21 @@ pub fn post_news(
     let mut inboxes = vec![petition.inbox_url()?];
     inboxes.extend(follows::follower_inboxes(conn, urls, std::slice::from_ref(&author))?);
     delivery::enqueue(conn, &create, &inboxes)?;
-    email_signers(conn, data, org, petition, markdown, html.as_str())
+    let mailing = crate::sent_news::Mailing {
+        id: note_id.as_str(),
+        petition_url: &petition.url,
+        organization: &org.name,
+        html: html.as_str(),
+        text: markdown,
+    };
+    let emailed = crate::sent_news::queue_mailing(conn, &data.signing.queue, mailing)?;
+    Ok(usize::try_from(emailed).unwrap_or(usize::MAX))
 }
 
 fn suffixed(note: &Url) -> Url {
     let mut id = note.clone();
     id.set_path(&format!("{}/create", note.path()));
     id
-}
-
-/// The news, to each of our signers of the petition who asked news and was not refused.
-fn email_signers(
-    conn: &mut DbConnection,
-    data: &FederationData,
-    org: &Organization,
-    petition: &RemotePetition,
-    markdown: &str,
-    html: &str,
-) -> Result<usize, FederationError> {
-    let ctx = &data.signing;
-    let signers: Vec<(String, String, String)> = ss::table
-        .filter(ss::petition_url.eq(&petition.url))
-        .filter(ss::confirmed_at.is_not_null())
-        .filter(ss::opt_in.eq(true))
-        .filter(ss::answer.is_null().or(ss::answer.ne(crate::sent::SentAnswer::Rejected)))
-        .select((ss::name, ss::email, ss::locale))
-        .load(conn)?;
-    for (name, email, locale) in &signers {
-        let message = Message::PartnerNews {
-            petition_title: petition.title.clone(),
-            organization: org.name.clone(),
-            signer_name: name.clone(),
-            text: markdown.to_owned(),
-            html: html.to_owned(),
-            petition_url: format!("{}/p/{}", ctx.public_url, petition.handle()),
-        };
-        let email = message.render(&ctx.renderer, Locale::from_code(locale).unwrap_or_default(), email)?;
-        ctx.queue.enqueue(conn, &email)?;
-    }
-    Ok(signers.len())
 }
 
 /// A note from another instance about one of our petitions: if its author is one of the

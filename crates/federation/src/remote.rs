@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use signons_store::schema::{ap_following, remote_petitions as rp, remote_posts as rpo};
+use signons_store::schema::{ap_following, remote_petitions as rp, remote_posts as rpo, sent_news_mailings as snm};
 use signons_store::DbConnection;
 use std::collections::HashSet;
 use url::Url;
@@ -131,6 +131,15 @@ impl GroupJson {
 }
 
 impl RemotePetition {
+    /// Its organization as `name@host` when its address is `https://host/o/name` (a
+    /// Signons organization), else its host alone.
+    pub fn organization_handle(&self) -> String {
+        match self.attributed_to.rsplit_once("/o/") {
+            Some((_, name)) if !name.is_empty() && !name.contains('/') => format!("{name}@{}", self.host),
+            _ => self.host.clone(),
+        }
+    }
+
     /// `slug@host`, how pages and the API address it.
     pub fn handle(&self) -> String {
         format!("{}@{}", self.slug, self.host)
@@ -345,6 +354,8 @@ pub fn forget(conn: &mut DbConnection, url: &Url) -> Result<usize, FederationErr
     let petitions = diesel::delete(rp::table.filter(rp::url.eq(url.as_str()))).execute(conn)?;
     let posts = diesel::delete(rpo::table.filter(rpo::url.eq(url.as_str()).or(rpo::petition_url.eq(url.as_str()))))
         .execute(conn)?;
+    // Its news not yet emailed is not emailed any more (each email reads its mailing).
+    diesel::delete(snm::table.filter(snm::id.eq(url.as_str()).or(snm::petition_url.eq(url.as_str())))).execute(conn)?;
     Ok(petitions + posts)
 }
 

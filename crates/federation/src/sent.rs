@@ -226,6 +226,8 @@ pub enum SentEmail {
     /// To a signer who had confirmed already: where it goes, the name and the language of
     /// this request.
     SentAlreadySigned { signature: String, nonce: Nonce, to: String, name: String, locale: String },
+    /// A news of the petition (`crate::sent_news`): the mailing and the signature.
+    SentNews { mailing: String, signature: String },
 }
 
 impl SentEmail {
@@ -248,8 +250,13 @@ impl signons_mail::Compose for SentEmails {
     fn compose(&self, conn: &mut DbConnection, reference: &serde_json::Value) -> Result<Composed, MailError> {
         let email = SentEmail::deserialize(reference)
             .map_err(|e| MailError::Reference(format!("not an email of a signature sent elsewhere: {e}")))?;
-        let (SentEmail::SentConfirmSignature { signature, nonce }
-        | SentEmail::SentAlreadySigned { signature, nonce, .. }) = &email;
+        let (signature, nonce, which) = match &email {
+            SentEmail::SentConfirmSignature { signature, nonce } => (signature, nonce, Which::Confirm),
+            SentEmail::SentAlreadySigned { signature, nonce, to, name, locale } => {
+                (signature, nonce, Which::AlreadySigned { to, name, locale })
+            }
+            SentEmail::SentNews { mailing, signature } => return self.compose_news(conn, mailing, signature),
+        };
         let id = Id::parse(signature).ok_or_else(|| MailError::Reference("not a signature id".into()))?;
         type Row = (String, String, String, Option<String>, Option<String>, String, String, String);
         let row: Option<Row> = ss::table
@@ -276,10 +283,6 @@ impl signons_mail::Compose for SentEmails {
                 swt::table.filter(swt::token_hash.eq(links.withdraw.hash())).filter(swt::signature_id.eq(&id)),
             ))
             .get_result::<bool>(conn)?;
-        let which = match &email {
-            SentEmail::SentConfirmSignature { .. } => Which::Confirm,
-            SentEmail::SentAlreadySigned { to, name, locale, .. } => Which::AlreadySigned { to, name, locale },
-        };
         let stored = Stored {
             email: address,
             name,
@@ -289,6 +292,11 @@ impl signons_mail::Compose for SentEmails {
             petition_path: format!("{slug}@{host}"),
         };
         self.0.render(stored, &links, withdraw_known, which)
+    }
+
+    /// The fan-outs of news of petitions elsewhere (`crate::sent_news`).
+    fn fan_out(&self, conn: &mut DbConnection, fan_out: &serde_json::Value) -> Result<signons_mail::FanOut, MailError> {
+        crate::sent_news::fan_out_step(conn, &signons_mail::MailQueue::new(), fan_out)
     }
 }
 

@@ -45,16 +45,6 @@ pub enum Message {
     /// confirmed here. `reason_key` names the reason's text: `refused-already-signed`,
     /// `refused-petition-closed` or `refused-instance-refused`.
     SignatureRefused { petition_title: String, signer_name: String, petition_url: String, reason_key: String },
-    /// News of a petition's partner organization, to the signers who asked it. `text` is
-    /// its Markdown (the text part), `html` the same, rendered and sanitized.
-    PartnerNews {
-        petition_title: String,
-        organization: String,
-        signer_name: String,
-        text: String,
-        html: String,
-        petition_url: String,
-    },
     /// News posted by the petition's organizers, to a confirmed signer who asked news.
     /// `text` is its Markdown (the text part), `html` the same, rendered and sanitized.
     News {
@@ -86,7 +76,6 @@ impl Message {
             Message::ConfirmSignature { .. } => "confirm_signature",
             Message::AlreadySigned { .. } => "already_signed",
             Message::SignatureRefused { .. } => "signature_refused",
-            Message::PartnerNews { .. } => "partner_news",
             Message::News { .. } => "news",
             Message::PasswordReset { .. } => "password_reset",
             Message::Invitation { .. } => "invitation",
@@ -100,7 +89,6 @@ impl Message {
             Message::ConfirmSignature { petition_title, .. }
             | Message::AlreadySigned { petition_title, .. }
             | Message::SignatureRefused { petition_title, .. }
-            | Message::PartnerNews { petition_title, .. }
             | Message::News { petition_title, .. } => petition_title.clone(),
             Message::PasswordReset { instance_name, .. } => instance_name.clone(),
             Message::Invitation { organization, .. } => organization.clone(),

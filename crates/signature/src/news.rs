@@ -199,21 +199,50 @@ impl SignatureEmails {
         let Some(markdown) = markdown else {
             return Ok(Composed::Dropped("the news is gone".into()));
         };
-        let message = Message::News {
+        let letter = NewsLetter {
             petition_title: r.petition_title,
             organization: r.organization,
-            signer_name: r.name,
             html: SafeHtml::from_markdown(&markdown).as_str().to_owned(),
             text: markdown,
-            petition_url: format!("{}/p/{}", self.public_url, r.petition_slug),
-            unsubscribe_url: unsubscribe_url(&self.public_url, &self.key, &id),
+            petition_path: r.petition_slug,
         };
-        Ok(Composed::Email(message.render(
-            &self.renderer,
-            Locale::from_code(&r.locale).unwrap_or_default(),
-            &r.email,
-        )?))
+        self.news_email(letter, &id, &r.name, &r.locale, &r.email)
     }
+
+    /// The news email of `signature` (ours, or one sent to a petition elsewhere: the
+    /// unsubscribe link names either), to `to`, greeting `name`, in `locale`.
+    pub fn news_email(
+        &self,
+        letter: NewsLetter,
+        signature: &Id,
+        name: &str,
+        locale: &str,
+        to: &str,
+    ) -> Result<Composed, MailError> {
+        let message = Message::News {
+            petition_title: letter.petition_title,
+            organization: letter.organization,
+            signer_name: name.to_owned(),
+            html: letter.html,
+            text: letter.text,
+            petition_url: format!("{}/p/{}", self.public_url, letter.petition_path),
+            unsubscribe_url: unsubscribe_url(&self.public_url, &self.key, signature),
+        };
+        Ok(Composed::Email(message.render(&self.renderer, Locale::from_code(locale).unwrap_or_default(), to)?))
+    }
+}
+
+/// What a news email tells, whoever gets it.
+pub struct NewsLetter {
+    pub petition_title: String,
+    /// Who speaks: the organization's name (or handle, for one elsewhere).
+    pub organization: String,
+    /// Sanitized HTML (the HTML part).
+    pub html: String,
+    /// The same as plain text or Markdown (the text part).
+    pub text: String,
+    /// The petition's path under `/p/` here: its slug, or `slug@host`.
+    pub petition_path: String,
 }
 
 /// The unsubscribe link of a signature: `{public_url}/u/{signature id}.{token}`.
@@ -226,8 +255,9 @@ pub fn unsubscribe_url(public_url: &str, key: &LinkKey, signature: &Id) -> Strin
     }
 }
 
-/// The signature an unsubscribe link names, if its token is the one the key makes.
-fn signature_of(key: &LinkKey, link: &str) -> Result<Id, SignatureError> {
+/// The signature an unsubscribe link names, if its token is the one the key makes (it
+/// may be one of ours or one sent elsewhere: `signons_federation::sent_news` asks too).
+pub fn signature_of(key: &LinkKey, link: &str) -> Result<Id, SignatureError> {
     let (id, token) = link.split_once('.').ok_or(SignatureError::TokenInvalid)?;
     let uuid = uuid::Uuid::parse_str(id).map_err(|_| SignatureError::TokenInvalid)?;
     let given = Token::parse(token).ok_or(SignatureError::TokenInvalid)?;

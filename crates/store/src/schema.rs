@@ -572,3 +572,22 @@ diesel::table! {
 diesel::joinable!(organization_logos -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(organization_logos, organizations);
 diesel::allow_tables_to_appear_in_same_query!(organization_logos, petitions);
+
+// Appended (2026-12-13-000101_sent_news_mailings): news of petitions elsewhere, emailed to
+// our signers of them.
+diesel::table! {
+    sent_news_mailings (id) {
+        id -> Text,
+        petition_url -> Text,
+        organization -> Text,
+        html -> Text,
+        text -> Text,
+        after_signature -> Nullable<Text>,
+        queued -> BigInt,
+        done_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(sent_news_mailings, sent_signatures);
+diesel::allow_tables_to_appear_in_same_query!(sent_news_mailings, remote_petitions);

@@ -118,7 +118,6 @@ editor-fields = Also ask signers for
 editor-preview = Preview
 editor-save-draft = Save as draft
 
-email-partner-news-subject = News: { $title }
 email-news-intro = { $organization } has news about “{ $title }”, which you signed:
 email-news-why = You get this email because you asked for news from { $organization } when you signed.
 email-news-subject = News: { $title }

@@ -118,7 +118,6 @@ editor-fields = Demander aussi aux signataires
 editor-preview = Aperçu
 editor-save-draft = Enregistrer le brouillon
 
-email-partner-news-subject = Nouvelles : { $title }
 email-news-intro = { $organization } donne des nouvelles de « { $title } », que vous avez signée :
 email-news-why = Vous recevez cet e-mail parce que vous avez demandé les nouvelles de { $organization } en signant.
 email-news-subject = Nouvelles : { $title }

@@ -226,7 +226,7 @@ impl RemotePetitionView {
             status: p.status.clone(),
             end_date: p.end_at.map(|d| d.format("%Y-%m-%d").to_string()),
             remote: true,
-            organization: organization_handle(&p.attributed_to, &p.host),
+            organization: p.organization_handle(),
             ask_country: p.ask_country,
             ask_postal_code: p.ask_postal_code,
             accepts_signatures: p.accepts_signatures(signons_store::now()),
@@ -256,15 +256,6 @@ pub fn by_instance(
     let mut by: std::collections::BTreeMap<String, i64> = by_origin.iter().cloned().collect();
     by.insert(host, count - remote);
     by
-}
-
-/// `name@host` for an organization's address `https://host/o/name`; the host alone for
-/// any other address.
-fn organization_handle(url: &str, host: &str) -> String {
-    match url.rsplit_once("/o/") {
-        Some((_, name)) if !name.is_empty() && !name.contains('/') => format!("{name}@{host}"),
-        _ => host.to_owned(),
-    }
 }
 
 /// A petition in the listing page (`GET /petitions`), where this instance's petitions and

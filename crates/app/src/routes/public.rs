@@ -660,7 +660,8 @@ async fn token_page(
     Ok(visitor.render(state, template, context, status))
 }
 
-/// The unsubscribe link of a news email (`signons_signature::news`): a page with one
+/// The unsubscribe link of a news email (`signons_signature::news`, and
+/// `signons_federation::sent_news` for a petition elsewhere): a page with one
 /// button, since link scanners fetch every link of an email and a GET must change nothing.
 #[get("/u/{token}")]
 pub async fn unsubscribe_page(state: web::Data<AppState>, visitor: Visitor, token: web::Path<String>) -> PageResult {
@@ -668,7 +669,7 @@ pub async fn unsubscribe_page(state: web::Data<AppState>, visitor: Visitor, toke
     let page = state
         .db
         .read_async(move |conn| -> Result<_, AppError> {
-            Ok(signons_signature::news::unsubscribe_page(conn, &key, &link)?)
+            Ok(signons_federation::sent_news::unsubscribe_page(conn, &key, &link)?)
         })
         .await?;
     unsubscribe_answer(&state, &visitor, &token, &page, false)
@@ -698,7 +699,7 @@ pub async fn unsubscribe(
     let page = state
         .db
         .write_async(move |conn| -> Result<_, AppError> {
-            Ok(signons_signature::news::unsubscribe(conn, &key, &link)?)
+            Ok(signons_federation::sent_news::unsubscribe(conn, &key, &link)?)
         })
         .await?;
     unsubscribe_answer(&state, &visitor, &token, &page, true)

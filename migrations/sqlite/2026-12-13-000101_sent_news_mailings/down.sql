@@ -1,0 +1,2 @@
+DROP INDEX sent_signatures_petition_id_idx;
+DROP TABLE sent_news_mailings;
