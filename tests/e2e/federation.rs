@@ -650,6 +650,27 @@ async fn following_an_organization(backend: Backend) {
     assert_eq!(remote_post_contents(&beta).await.len(), 2, "the launch and the news, once each");
     let not_ours = format!("{}@{}", not_ours["slug"].as_str().unwrap(), host(&alpha));
     beta.public_api().get(&format!("/petitions/{not_ours}")).await.expect(404);
+
+    // The organization renames itself: its followers get its actor's `Update`, and beta's
+    // copy of it carries the new name.
+    let owner = alpha.browser();
+    owner.login(ORGANIZER_EMAIL, ORGANIZER_PASSWORD).await;
+    let path = format!("/o/{ORGANIZATION}/edit");
+    let csrf = owner.get(&path).await.expect(200).csrf();
+    let renamed =
+        [("csrf", csrf.as_str()), ("name", "Friends of the Green Park"), ("description", ""), ("website", "")];
+    owner.post_form(&path, &renamed).await.expect(303);
+    eventually("beta to know the new name", DEADLINE, || async {
+        let url = org_url.clone();
+        let name: Option<String> = beta
+            .read(move |conn| {
+                use signons_store::schema::ap_remote_actors as ra;
+                ra::table.filter(ra::url.eq(url)).select(ra::name).first(conn)
+            })
+            .await;
+        (name.as_deref() == Some("Friends of the Green Park")).then_some(())
+    })
+    .await;
 }
 
 /// A request signed with alpha's instance key (as alpha's server would sign it) is taken;

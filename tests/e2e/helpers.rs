@@ -292,6 +292,10 @@ impl Api {
         send(self.request(reqwest::Method::PUT, path).json(body)).await
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        send(self.request(reqwest::Method::PATCH, path).json(body)).await
+    }
+
     /// A POST with headers of the test's choosing (language, content type).
     pub fn post_builder(&self, path: &str) -> reqwest::RequestBuilder {
         self.request(reqwest::Method::POST, path)

@@ -135,6 +135,9 @@ async fn bad_reports_are_refused_and_store_nothing(backend: Backend) {
     let slug = app.create_petition("Save the old oak", true).await;
     let path = format!("/p/{slug}/report");
     report(&app, &slug, "boring", "").await.expect(422).contains("Please choose a reason");
+    // The instance's own reason is not a visitor's to give, nor offered.
+    report(&app, &slug, "edited", "").await.expect(422).contains("Please choose a reason");
+    app.browser().get(&format!("/p/{slug}/report")).await.expect(200).lacks("value=\"edited\"");
     report(&app, &slug, "other", &"x".repeat(5_000)).await.expect(422);
     let visitor = app.browser();
     visitor.post_form(&path, &[("csrf", "forged"), ("reason", "spam")]).await.expect(403);

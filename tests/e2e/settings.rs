@@ -162,9 +162,27 @@ async fn petitions_wait_for_review_when_the_admins_ask(backend: Backend) {
     admin.post_form(queue, &approve).await.expect(409);
     assert_eq!(status(&app, &slug).await, "open");
 
+    // What the admins approved changes: the petition stays up, and goes back to their
+    // queue, once however many times it changes. A new goal says nothing new.
+    api.patch(&format!("/petitions/{slug}"), &serde_json::json!({ "goal": 200 })).await.expect(200);
+    admin.get(queue).await.expect(200).lacks("Changed since it was approved");
+    for text in ["Buy our lamps at lamps.example!", "Buy our lamps, now cheaper, at lamps.example!"] {
+        api.patch(&format!("/petitions/{slug}"), &serde_json::json!({ "description": text })).await.expect(200);
+    }
+    assert_eq!(status(&app, &slug).await, "open");
+    let page = admin.get(queue).await;
+    page.expect(200).contains("Changed since it was approved").contains(&format!("/p/{slug}"));
+    let reports: i64 = app.read(|conn| signons_store::schema::reports::table.count().get_result(conn)).await;
+    assert_eq!(reports, 1, "one entry for the petition");
+    let dismiss = [("csrf", csrf.as_str()), ("action", "dismiss"), ("slug", slug.as_str())];
+    admin.post_form(queue, &dismiss).await.expect(303);
+    admin.get(queue).await.expect(200).lacks("Changed since it was approved");
+
     // The admins' own petitions are not reviewed.
     let own = app.create_petition("Benches in the square", true).await;
     assert_eq!(status(&app, &own).await, "open");
+    app.api().await.patch(&format!("/petitions/{own}"), &serde_json::json!({ "title": "Benches" })).await.expect(200);
+    admin.get(queue).await.expect(200).lacks("Changed since it was approved");
 }
 
 /// Several processes may serve one database: settings one of them saved (written here

@@ -360,8 +360,15 @@ async fn announce(e: Envelope, data: &FederationContext) -> Result<(), Federatio
     create(object, &e.actor, data).await
 }
 
-/// A petition changed (its count, its status): refreshed if we keep it.
+/// An actor changed (its own `Update`: a new name, a new key): its copy here is
+/// refreshed. A petition changed (its count, its status): refreshed if we keep it.
 async fn update(e: Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    if required_id(&e.object)? == e.actor {
+        // What else the update says (a petition's count) stands without it.
+        if let Err(error) = refresh_actor(&e, data).await {
+            tracing::info!(actor = %e.actor, %error, "an actor's update was not taken");
+        }
+    }
     if object_type(&e.object) != Some("Group") || e.object.get("signatureCount").is_none() {
         return Ok(());
     }
@@ -377,6 +384,15 @@ async fn update(e: Envelope, data: &FederationContext) -> Result<(), FederationE
             Ok(())
         })
         .await
+}
+
+/// The sender's own document, as its `Update` carries it, checked as a fetched one is.
+async fn refresh_actor(e: &Envelope, data: &FederationContext) -> Result<(), FederationError> {
+    use activitypub_federation::traits::Object;
+    let json: crate::actors::RemoteActorJson = serde_json::from_value(e.object.clone())?;
+    RemoteActor::verify(&json, &e.actor, data).await?;
+    RemoteActor::from_json(json, data).await?;
+    Ok(())
 }
 
 /// Something of the sender's was deleted: a petition, a post, or the actor itself.

@@ -1,12 +1,13 @@
 //! What followers are told at each step of a petition's life: published (its organization
 //! announces it), edited, closed, reopened or won (an `Update` of it), removed (a `Delete`
-//! of it). Called in the
-//! transaction that makes the change, so an activity is queued if and only if the change
-//! is committed.
+//! of it); and an organization's profile changed (an `Update` of its actor). Called in
+//! the transaction that makes the change, so an activity is queued if and only if the
+//! change is committed.
 
+use crate::actors::{LocalActor, Subject};
 use crate::follows::follower_inboxes;
 use crate::objects::{escape, Post, PostKind};
-use crate::outgoing::{delete_object, group_announce};
+use crate::outgoing::{delete_object, group_announce, update_group};
 use crate::posts::{petition_link, say};
 use crate::{delivery, keys, progress, FederationError, LocalRef, Urls};
 use diesel::prelude::*;
@@ -68,5 +69,25 @@ pub fn petition_removed(
     delivery::enqueue(conn, &delete_object(urls, &urls.new_activity(), &org, &url), &others)?;
     diesel::delete(f::table.filter(f::local_actor.eq(url.as_str()))).execute(conn)?;
     progress::forget(conn, &petition.id)?;
+    Ok(())
+}
+
+/// An organization's profile changed (its name, its logo): an `Update` of its actor, whole,
+/// to its followers, so that their copy (its name, its `icon`) is not the old one until
+/// they fetch it again. An organization no one ever fetched has no key yet, and no one
+/// to tell.
+pub fn organization_changed(
+    conn: &mut DbConnection,
+    data: &crate::FederationData,
+    slug: &str,
+) -> Result<(), FederationError> {
+    let urls = &data.urls;
+    let reference = LocalRef::Organization(slug.to_owned());
+    let Some(keys) = keys::stored(conn, urls.actor(&reference).as_str())? else { return Ok(()) };
+    let org = signons_petition::organization::find_organization(conn, slug)?;
+    let logo = signons_petition::logo::of(conn, &org.id)?;
+    let actor = LocalActor::new(urls, reference.clone(), Subject::Organization(org, logo), keys);
+    let inboxes = follower_inboxes(conn, urls, &[reference])?;
+    delivery::enqueue(conn, &update_group(data, &actor, &urls.new_activity()), &inboxes)?;
     Ok(())
 }

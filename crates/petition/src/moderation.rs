@@ -19,6 +19,16 @@ signons_store::text_enum! {
         Misleading = "misleading",
         PersonalData = "personal_data",
         Other = "other",
+        /// Not a visitor's: the instance's own, when a petition the admins approved
+        /// (pre-publication review on) changes its public text (`edited_after_review`).
+        Edited = "edited",
+    }
+}
+
+impl ReportReason {
+    /// The reasons a visitor may give (the report form's).
+    pub fn for_visitors() -> impl Iterator<Item = ReportReason> {
+        Self::ALL.iter().copied().filter(|r| *r != ReportReason::Edited)
     }
 }
 
@@ -37,7 +47,7 @@ pub struct NewReport {
 impl NewReport {
     pub fn parse(reason: &str, details: &str) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let reason = ReportReason::parse(reason.trim());
+        let reason = ReportReason::parse(reason.trim()).filter(|r| *r != ReportReason::Edited);
         if reason.is_none() {
             errors.0.push(crate::FieldError { field: "reason", code: "error-required", limit: None });
         }
@@ -82,6 +92,30 @@ pub fn report(conn: &mut DbConnection, slug: &str, report: &NewReport) -> Result
             reports::created_at.eq(signons_store::now()),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// A published petition changed its title, target or text while pre-publication review
+/// is on: the admins approved what it said, so what it says now goes to their queue (the
+/// petition stays up; they may hide it). One open entry per petition, dated by the last
+/// change. Admins' own petitions are not reviewed, nor their edits.
+pub(crate) fn edited_after_review(conn: &mut DbConnection, petition: &Id) -> Result<(), PetitionError> {
+    let open = reports::table
+        .filter(reports::petition_id.eq(petition))
+        .filter(reports::reason.eq(ReportReason::Edited))
+        .filter(reports::resolved_at.is_null());
+    let now = signons_store::now();
+    if diesel::update(open).set(reports::created_at.eq(now)).execute(conn)? == 0 {
+        diesel::insert_into(reports::table)
+            .values((
+                reports::id.eq(Id::new()),
+                reports::petition_id.eq(petition),
+                reports::reason.eq(ReportReason::Edited),
+                reports::details.eq(""),
+                reports::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -674,6 +674,8 @@ pub fn editable(conn: &mut DbConnection, organizer: &Organizer, slug: &str) -> R
 /// text, target, goal and end date, under the same slug (its address, which followers and
 /// links know), and the date of the change is kept (`edited_at`). The fields signers are
 /// asked stay as they were once published: signatures already given have only those.
+/// With pre-publication review on, a published petition that says something else goes to
+/// the admins' queue (`moderation::edited_after_review`).
 pub fn update(
     conn: &mut DbConnection,
     organizer: &Organizer,
@@ -703,6 +705,12 @@ pub fn update(
             petitions::edited_at.eq(if draft { current.edited_at } else { Some(now) }),
         ))
         .execute(conn)?;
+    let says_else = current.title != petition.title
+        || current.target != petition.target
+        || current.description_md != petition.description_md;
+    if !draft && says_else && !organizer.is_admin && crate::settings::premoderated(conn)? {
+        crate::moderation::edited_after_review(conn, &current.id)?;
+    }
     find(conn, slug)
 }
 

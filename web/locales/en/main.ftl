@@ -517,6 +517,7 @@ report-reason-hateful = Hateful content
 report-reason-misleading = Misleading
 report-reason-personal_data = Personal data published
 report-reason-other = Other
+report-reason-edited = Changed since it was approved (read it again)
 report-details = Details (optional)
 report-privacy = Your report is anonymous: neither your email nor your address is stored with it.
 report-send = Send the report

@@ -517,6 +517,7 @@ report-reason-hateful = Contenu haineux
 report-reason-misleading = Trompeuse
 report-reason-personal_data = Données personnelles publiées
 report-reason-other = Autre
+report-reason-edited = Modifiée depuis son approbation (à relire)
 report-details = Précisions (facultatif)
 report-privacy = Votre signalement est anonyme : ni votre adresse e-mail ni votre adresse IP ne sont enregistrées avec lui.
 report-send = Envoyer le signalement

@@ -2,7 +2,7 @@
 //! petition's edit page) and an organization's logo (`POST /o/{slug}/logo`, on the
 //! organization's edit page, owners only), their removal, and the files
 //! (`GET /media/{file}`), which never change under a name. A picture is served while its
-//! petition is public (cached for a year), and to its organizers (and the admins) while it
+//! petition is public (cached for an hour, then revalidated), and to its organizers (and the admins) while it
 //! is not (never cached); a logo always, as its organization's page.
 
 use crate::error::AppError;
@@ -24,9 +24,11 @@ const TEXT_FIELD_MAX: usize = 4 * 1024;
 /// The most of a request read (and dropped) past a field's limit before giving up on it.
 const DRAIN_MAX: usize = 4 * MAX_UPLOAD;
 
-/// How a file may be cached: by anyone for a year while anyone may see it; by no one
-/// while only its petition's organizers may.
-const PUBLIC_FILE: &str = "public, max-age=31536000, immutable";
+/// How a file may be cached: by anyone while anyone may see it, but for an hour only, so
+/// that a petition the moderators hide or remove takes its picture out of shared caches
+/// soon (a file never changes under its name, which is its ETag: revalidating is a 304);
+/// by no one while only its petition's organizers may.
+const PUBLIC_FILE: &str = "public, max-age=3600";
 const PRIVATE_FILE: &str = "private, no-store";
 
 /// An image's file: only names the media module makes, so no path leaves its folder, and
@@ -52,12 +54,18 @@ pub async fn file(
         }
         Owner::Nobody => return Err(AppError::NotFound.into()),
     };
+    let etag = format!("\"{name}\"");
+    if crate::http_cache::if_none_match(&req, &etag) {
+        return Ok(crate::http_cache::not_modified(&etag, cache, None));
+    }
     let path = media::dir(&state.config.data_dir).join(&name);
     let bytes = web::block(move || std::fs::read(path)).await.map_err(AppError::internal)?;
     match bytes {
-        Ok(bytes) => {
-            Ok(HttpResponse::Ok().content_type("image/jpeg").insert_header((header::CACHE_CONTROL, cache)).body(bytes))
-        }
+        Ok(bytes) => Ok(HttpResponse::Ok()
+            .content_type("image/jpeg")
+            .insert_header((header::CACHE_CONTROL, cache))
+            .insert_header((header::ETAG, etag))
+            .body(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AppError::NotFound.into()),
         Err(e) => Err(AppError::internal(e).into()),
     }
@@ -302,14 +310,19 @@ pub async fn upload_logo(
         Err(e) => return refused(e.key(), status_of(e)).await,
     };
     let new = Logo { image_id: stored.image_id.clone(), width: stored.width, height: stored.height };
-    let organization = m.organization.id.clone();
+    let (organization, org_slug, fed) = (m.organization.id.clone(), m.organization.slug.clone(), state.fed().clone());
     let saved = state
         .db
-        .write_async(move |conn| logo::set(conn, &organizer, &organization, &new).map_err(AppError::from))
+        .write_async(move |conn| -> Result<_, AppError> {
+            let old = logo::set(conn, &organizer, &organization, &new)?;
+            signons_federation::lifecycle::organization_changed(conn, &fed, &org_slug)?;
+            Ok(old)
+        })
         .await;
     if let Some(old) = stored.committed(&state, saved)? {
         media::delete_image(&state.config.data_dir, &old);
     }
+    state.fed().wake.notify_one();
     state.invalidate_petitions();
     Ok(redirect(&format!("/o/{}/edit", m.organization.slug)))
 }
@@ -324,12 +337,19 @@ pub async fn remove_logo(
 ) -> PageResult {
     let (organizer, m) = crate::routes::organizations::owner(&visitor, &slug)?;
     visitor.check_csrf_form(&body)?;
-    let organization = m.organization.id.clone();
-    let old =
-        state.db.write_async(move |conn| logo::remove(conn, &organizer, &organization).map_err(AppError::from)).await?;
+    let (organization, org_slug, fed) = (m.organization.id.clone(), m.organization.slug.clone(), state.fed().clone());
+    let old = state
+        .db
+        .write_async(move |conn| -> Result<_, AppError> {
+            let old = logo::remove(conn, &organizer, &organization)?;
+            signons_federation::lifecycle::organization_changed(conn, &fed, &org_slug)?;
+            Ok(old)
+        })
+        .await?;
     if let Some(old) = old {
         media::delete_image(&state.config.data_dir, &old);
     }
+    state.fed().wake.notify_one();
     state.invalidate_petitions();
     Ok(redirect(&format!("/o/{}/edit", m.organization.slug)))
 }

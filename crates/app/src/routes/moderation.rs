@@ -48,7 +48,7 @@ async fn report_page(
     let mut context = Context::new();
     context.insert("slug", &snapshot.petition.slug);
     context.insert("title", &snapshot.petition.title);
-    context.insert("reasons", &ReportReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+    context.insert("reasons", &ReportReason::for_visitors().map(|r| r.as_str()).collect::<Vec<_>>());
     context.insert("form", form);
     context.insert("details_max", &moderation::DETAILS_MAX);
     context.insert("errors", &form_errors(visitor.locale, errors));

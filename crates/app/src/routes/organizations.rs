@@ -413,14 +413,17 @@ pub async fn update_profile(
     visitor.check_csrf(&form.csrf)?;
     let (org, name, description, website) =
         (m.organization.id.clone(), form.name.clone(), form.description.clone(), form.website.clone());
+    let (org_slug, fed) = (m.organization.slug.clone(), state.fed().clone());
     let saved = state
         .db
-        .write_async(move |conn| {
-            members::update_profile(conn, &organizer, &org, &name, &description, &website).map_err(AppError::from)
+        .write_async(move |conn| -> Result<(), AppError> {
+            members::update_profile(conn, &organizer, &org, &name, &description, &website)?;
+            Ok(signons_federation::lifecycle::organization_changed(conn, &fed, &org_slug)?)
         })
         .await;
     match saved {
         Ok(()) => {
+            state.fed().wake.notify_one();
             // Its name is on its petitions' cached pages.
             state.invalidate_petitions();
             Ok(redirect(&format!("/o/{}", m.organization.slug)))
