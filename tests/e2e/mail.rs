@@ -86,6 +86,18 @@ impl Mail {
         self.only_link(&format!("{public_url}/w/"))
     }
 
+    /// The one-click unsubscribe link of a news email (RFC 8058), after checking that both
+    /// headers are there, that it is `public_url`'s, and that the text part carries it too.
+    #[track_caller]
+    pub fn unsubscribe_link(&self, public_url: &str) -> String {
+        let header = self.header("List-Unsubscribe").expect("a List-Unsubscribe header");
+        let link = header.trim().trim_start_matches('<').trim_end_matches('>').to_owned();
+        assert!(link.starts_with(&format!("{public_url}/u/")), "{link}");
+        assert_eq!(self.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+        assert!(self.text().contains(&link), "the text part carries the same link");
+        link
+    }
+
     #[track_caller]
     fn only_link(&self, prefix: &str) -> String {
         let found = self.links(prefix);
