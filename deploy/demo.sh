@@ -16,9 +16,14 @@ cargo build --bin signons
 rm -rf "$ROOT"
 mkdir -p "$ROOT/alpha" "$ROOT/beta" "$ROOT/gamma"
 
+# Whatever SIGNONS_* the shell exports (an SMTP relay, a config file) is not the demo's: its
+# instances write their emails to their outbox, which this script reads.
+SIGNONS_UNSET=$(env | sed -n 's/^\(SIGNONS_[A-Z0-9_]*\)=.*/-u \1/p' | tr '\n' ' ')
+
 instance() { # name port -> runs signons with that instance's environment
   local name=$1 port=$2; shift 2
-  env -u SIGNONS_CONFIG SIGNONS_BIND="127.0.0.1:$port" SIGNONS_PUBLIC_URL="http://localhost:$port" \
+  # shellcheck disable=SC2086 # one word per -u option
+  env $SIGNONS_UNSET SIGNONS_BIND="127.0.0.1:$port" SIGNONS_PUBLIC_URL="http://localhost:$port" \
     SIGNONS_DATA_DIR="$ROOT/$name" SIGNONS_DATABASE_URL="$ROOT/$name/signons.db" \
     SIGNONS_INSTANCE_NAME="Signons ${name^}" SIGNONS_FEDERATION_ALLOW_LOCAL=true \
     SIGNONS_FEDERATION_RETRY_SECONDS=2 SIGNONS_FEDERATION_UPDATE_SECONDS=5 SIGNONS_SIGN_RATE_PER_IP_PER_HOUR=0 \

@@ -134,7 +134,13 @@ async fn petitions_wait_for_review_when_the_admins_ask(backend: Backend) {
     assert_eq!(signed, 0);
     let organizer = app.browser();
     organizer.login(OTHER_EMAIL, ORGANIZER_PASSWORD).await;
-    organizer.get(&format!("/p/{slug}")).await.expect(200).contains("Waiting for review");
+    organizer
+        .get(&format!("/p/{slug}"))
+        .await
+        .expect(200)
+        .contains("Waiting for review")
+        .contains("Signatures open once the petition is published")
+        .lacks("Signatures are closed");
 
     // The admins see it in the queue, and send it back with a note the organizer reads.
     let queue = "/admin/moderation";

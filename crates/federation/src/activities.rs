@@ -322,6 +322,12 @@ async fn create(object: Value, actor: &Url, data: &FederationContext) -> Result<
         }
         _ => None,
     };
+    // Its news is emailed naming its organization: known here first (fetched once, kept).
+    if petition.is_some() && note.post_kind.as_deref() == Some("news") {
+        if let Err(e) = ObjectId::<RemoteActor>::from(note.attributed_to.clone()).dereference(data).await {
+            tracing::info!(error = %e, "a news note's author could not be fetched");
+        }
+    }
     let allow_http = data.allow_local;
     let (urls, queue) = (data.urls.clone(), data.signing.queue.clone());
     let mailed = data

@@ -140,6 +140,15 @@ impl RemotePetition {
         }
     }
 
+    /// Its organization's name, as its actor said it when this instance last fetched it;
+    /// `organization_handle` when it never did.
+    pub fn organization_name(&self, conn: &mut DbConnection) -> QueryResult<String> {
+        use signons_store::schema::ap_remote_actors as ra;
+        let name: Option<Option<String>> =
+            ra::table.filter(ra::url.eq(&self.attributed_to)).select(ra::name).first(conn).optional()?;
+        Ok(name.flatten().filter(|n| !n.is_empty()).unwrap_or_else(|| self.organization_handle()))
+    }
+
     /// `slug@host`, how pages and the API address it.
     pub fn handle(&self) -> String {
         format!("{}@{}", self.slug, self.host)

@@ -133,12 +133,15 @@ pub fn petition_news(
         return Ok(false);
     };
     let html = clean_html(&note.content)?;
-    let text = html2text::from_read(html.as_bytes(), TEXT_WIDTH)
+    // Plain text: no Markdown-like `**` around bold words; links as footnotes.
+    let text = html2text::config::plain_no_decorate()
+        .link_footnotes(true)
+        .string_from_read(html.as_bytes(), TEXT_WIDTH)
         .map_err(|e| FederationError::Invalid(format!("news that cannot be read as text: {e}")))?;
     let mailing = Mailing {
         id: note.id.as_str(),
         petition_url: &petition.url,
-        organization: &petition.organization_handle(),
+        organization: &petition.organization_name(conn)?,
         html: &html,
         text: text.trim_end(),
     };
@@ -286,10 +289,6 @@ fn sent_page(conn: &mut DbConnection, id: &Id) -> Result<UnsubscribePage, Signat
         .first(conn)
         .optional()?;
     let (petition, subscribed) = row.ok_or(SignatureError::TokenInvalid)?;
-    Ok(UnsubscribePage {
-        organization: petition.organization_handle(),
-        petition_slug: petition.handle(),
-        petition_title: petition.title,
-        subscribed,
-    })
+    let organization = petition.organization_name(conn)?;
+    Ok(UnsubscribePage { organization, petition_slug: petition.handle(), petition_title: petition.title, subscribed })
 }

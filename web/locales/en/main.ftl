@@ -46,6 +46,7 @@ remove-warning = Every signature is deleted, with its signer’s data; the petit
 
 sign-title = Sign this petition
 sign-closed = Signatures are closed
+sign-not-yet = Signatures open once the petition is published
 sign-name = Your name
 sign-email = Your email
 sign-country = Country
@@ -121,14 +122,14 @@ editor-save-draft = Save as draft
 email-news-intro = { $organization } has news about “{ $title }”, which you signed:
 email-news-why = You get this email because you asked for news from { $organization } when you signed.
 email-news-subject = News: { $title }
-email-news-unsubscribe = To stop getting news of this petition, in one click:
+email-news-unsubscribe = To stop getting news of this petition:
 email-news-unsubscribe-link = Stop getting news of this petition
 unsubscribe-title = Stop getting news
 unsubscribe-body = Do you want to stop getting the news of { $organization } about “{ $title }”?
 unsubscribe-button = Stop getting news
 unsubscribe-scope = This concerns this petition only: your signature stays, and the news of other petitions you signed still comes.
 unsubscribed-title = You will get no more news
-unsubscribed-body = You will get no more news of { $organization } about “{ $title }”. Your signature stays.
+unsubscribed-body = You will get no more news of { $organization } about “{ $title }”.
 unsubscribed-already = You already get no news about “{ $title }”.
 email-hello = Hello { $name },
 email-confirm-signature-subject = Confirm your signature: { $title }
@@ -478,7 +479,7 @@ share-continue = Continue to { $host }
 share-continue-hint = Your server opens with the post written; check it and publish it there.
 
 ## The insight page (/p/{slug}/insight)
-insight-title = Insight
+insight-heading = Insight: { $title }
 insight-link = Insight
 insight-empty = No confirmed signature yet: the charts appear with the first one.
 insight-over-time = Signatures over time

@@ -46,6 +46,7 @@ remove-warning = Toutes les signatures sont supprimées, avec les données des s
 
 sign-title = Signer cette pétition
 sign-closed = Les signatures sont closes
+sign-not-yet = Les signatures ouvriront quand la pétition sera publiée
 sign-name = Votre nom
 sign-email = Votre adresse e-mail
 sign-country = Pays
@@ -121,14 +122,14 @@ editor-save-draft = Enregistrer le brouillon
 email-news-intro = { $organization } donne des nouvelles de « { $title } », que vous avez signée :
 email-news-why = Vous recevez cet e-mail parce que vous avez demandé les nouvelles de { $organization } en signant.
 email-news-subject = Nouvelles : { $title }
-email-news-unsubscribe = Pour ne plus recevoir les nouvelles de cette pétition, en un clic :
+email-news-unsubscribe = Pour ne plus recevoir les nouvelles de cette pétition :
 email-news-unsubscribe-link = Ne plus recevoir les nouvelles de cette pétition
 unsubscribe-title = Ne plus recevoir de nouvelles
 unsubscribe-body = Voulez-vous ne plus recevoir les nouvelles de { $organization } à propos de « { $title } » ?
 unsubscribe-button = Ne plus recevoir de nouvelles
 unsubscribe-scope = Cela ne concerne que cette pétition : votre signature reste, et les nouvelles des autres pétitions que vous avez signées continuent.
 unsubscribed-title = Vous ne recevrez plus de nouvelles
-unsubscribed-body = Vous ne recevrez plus les nouvelles de { $organization } à propos de « { $title } ». Votre signature reste.
+unsubscribed-body = Vous ne recevrez plus les nouvelles de { $organization } à propos de « { $title } ».
 unsubscribed-already = Vous ne recevez déjà plus de nouvelles à propos de « { $title } ».
 email-hello = Bonjour { $name },
 email-confirm-signature-subject = Confirmez votre signature : { $title }
@@ -478,7 +479,7 @@ share-continue = Continuer vers { $host }
 share-continue-hint = Votre serveur s'ouvre avec le message écrit : relisez-le et publiez-le là-bas.
 
 ## La page d'analyse (/p/{slug}/insight)
-insight-title = Analyse
+insight-heading = Analyse : { $title }
 insight-link = Analyse
 insight-empty = Aucune signature confirmée pour l'instant : les graphiques apparaîtront avec la première.
 insight-over-time = Signatures au fil du temps
